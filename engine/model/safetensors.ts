@@ -39,7 +39,8 @@ export function readSafetensors(file: string): Map<string, Tensor> {
     const lenBuf = Buffer.alloc(8);
     readSync(fd, lenBuf, 0, 8, 0);
     const headerLen = Number(lenBuf.readBigUInt64LE(0));
-    if (headerLen > MAX_HEADER || 8 + headerLen > size) fail(file, `corrupt or truncated: header length ${headerLen} does not fit in ${size} bytes`);
+    if (headerLen > MAX_HEADER || 8 + headerLen > size)
+      fail(file, `corrupt or truncated: header length ${headerLen} does not fit in ${size} bytes`);
     const headerBuf = Buffer.alloc(headerLen);
     readSync(fd, headerBuf, 0, headerLen, 8);
     let header: Record<string, unknown>;
@@ -105,8 +106,7 @@ const HALF_TABLE = (() => {
     const sign = h & 0x8000 ? -1 : 1;
     const exp = (h >> 10) & 0x1f;
     const frac = h & 0x3ff;
-    t[h] =
-      exp === 0 ? sign * frac * 2 ** -24 : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * (1 + frac / 1024) * 2 ** (exp - 15);
+    t[h] = exp === 0 ? sign * frac * 2 ** -24 : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * (1 + frac / 1024) * 2 ** (exp - 15);
   }
   return t;
 })();

@@ -16,7 +16,12 @@ function addEmbeddings(g: GraphBuilder, cfg: BertConfig, w: BertWeights, ids: st
   const H = cfg.hidden;
   const word = g.node('Gather', [g.initializer('word_embeddings', w.wordEmb, [cfg.vocabSize, H]), ids]);
   const seqLen = g.node('Slice', [g.node('Shape', [ids]), g.ints('one', [1]), g.ints('two', [2])]);
-  const pos = g.node('Slice', [g.initializer('position_embeddings', w.posEmb, [cfg.maxPositions, H]), g.ints('zero', [0]), seqLen, g.ints('zero_axis', [0])]);
+  const pos = g.node('Slice', [
+    g.initializer('position_embeddings', w.posEmb, [cfg.maxPositions, H]),
+    g.ints('zero', [0]),
+    seqLen,
+    g.ints('zero_axis', [0]),
+  ]);
   const type0 = g.initializer('token_type_0', w.typeEmb.subarray(0, H), [H]);
   const sum = g.node('Add', [g.node('Add', [word, pos]), type0]);
   const lnG = g.initializer('emb_ln_g', w.embLnG, [H]);
@@ -57,15 +62,31 @@ function addLayer(g: GraphBuilder, cfg: BertConfig, x: string, bias: string, w: 
 function addHead(g: GraphBuilder, cfg: BertConfig, w: BertWeights, x: string): string {
   const H = cfg.hidden;
   const cls = g.node('Gather', [x, g.intScalar('cls_index', 0)], { axis: 1 });
-  const pooled = g.node('Tanh', [g.node('Gemm', [cls, g.initializer('pooler_w', w.poolerW, [H, H]), g.initializer('pooler_b', w.poolerB, [H])], { transB: 1 })]);
+  const pooled = g.node('Tanh', [
+    g.node('Gemm', [cls, g.initializer('pooler_w', w.poolerW, [H, H]), g.initializer('pooler_b', w.poolerB, [H])], { transB: 1 }),
+  ]);
   const L = cfg.labels.length;
-  return g.node('Gemm', [pooled, g.initializer('classifier_w', w.classifierW, [L, H]), g.initializer('classifier_b', w.classifierB, [L])], { transB: 1 }, 'logits');
+  return g.node(
+    'Gemm',
+    [pooled, g.initializer('classifier_w', w.classifierW, [L, H]), g.initializer('classifier_b', w.classifierB, [L])],
+    { transB: 1 },
+    'logits',
+  );
 }
 
 /** Shape of each layer part for m slices (m symbolic in the layer graph). */
 function partDims(cfg: BertConfig, part: LayerPart, m: number | 'm'): (number | string)[] {
   const spec = LAYER_PARTS.find((p) => p.part === part)!;
-  const rows = spec.unit === 'head' ? (m === 'm' ? 'm_head_rows' : m * cfg.headDim) : spec.unit === 'ffn' ? (m === 'm' ? 'm_ffn_rows' : m * cfg.ffnPerSlice) : undefined;
+  const rows =
+    spec.unit === 'head'
+      ? m === 'm'
+        ? 'm_head_rows'
+        : m * cfg.headDim
+      : spec.unit === 'ffn'
+        ? m === 'm'
+          ? 'm_ffn_rows'
+          : m * cfg.ffnPerSlice
+        : undefined;
   if (rows === undefined) return [cfg.hidden];
   return spec.rowLength === 'hidden' ? [rows, cfg.hidden] : [rows];
 }

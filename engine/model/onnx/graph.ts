@@ -61,7 +61,13 @@ export class GraphBuilder {
   node(op: string, inputs: string[], attrs: Record<string, Attr> = {}, output?: string): string {
     const out = output ?? `${op.toLowerCase()}_${this.counter++}`;
     this.nodes.push(
-      onnx.NodeProto.create({ opType: op, input: inputs, output: [out], name: out, attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) }),
+      onnx.NodeProto.create({
+        opType: op,
+        input: inputs,
+        output: [out],
+        name: out,
+        attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+      }),
     );
     return out;
   }

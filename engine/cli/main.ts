@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { UserError } from '../model/errors.js';
+import { registerEval, registerLogits } from './commands/eval.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Exit code for bad input from the user (flags, files, model directories). */
+export const EXIT_USAGE = 2;
+
+export function buildProgram(): Command {
+  const program = new Command('shardlab')
+    .description('Plan and run sharded, pipelined NLP inference on simulated edge SoCs (STI).')
+    .version(pkg.version)
+    .exitOverride();
+  registerEval(program);
+  registerLogits(program);
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (e instanceof UserError) {
+      console.error(`shardlab: ${e.message}`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+}

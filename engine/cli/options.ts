@@ -1,0 +1,24 @@
+import { InvalidArgumentError } from 'commander';
+import { isSplit, requireTask, SPLITS, type Split, type TaskName } from '../model/datasets.js';
+import { UserError } from '../model/errors.js';
+import type { BertConfig } from '../model/bert/config.js';
+
+export function positiveInt(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError(`${flag} takes a positive integer, got "${value}"`);
+    return n;
+  };
+}
+
+export function parseSplit(value: string): Split {
+  if (!isSplit(value)) throw new InvalidArgumentError(`unknown split "${value}": use one of ${SPLITS.join(', ')}`);
+  return value;
+}
+
+/** The task a model was trained on: --task, or the one recorded in its config.json. */
+export function taskOf(config: BertConfig, flag: string | undefined, dir: string): TaskName {
+  const name = flag ?? config.task;
+  if (!name) throw new UserError(`${dir}/config.json names no task; pass --task spam|sotu-era`);
+  return requireTask(name);
+}

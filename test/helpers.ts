@@ -1,0 +1,36 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root (tests run from dist/test/). */
+export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+export const SPAM_MODEL = join(ROOT, 'fixtures/models/bert-spam');
+export const SOTU_MODEL = join(ROOT, 'fixtures/models/bert-sotu-era');
+export const FIXTURE_MODELS = [SPAM_MODEL, SOTU_MODEL];
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function shardlab(...args: string[]): CliResult {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/shardlab.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ORT_LOG: '3' },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function tempDir(prefix = 'shardlab-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A writable copy of a model directory. */
+export function copyModel(dir: string): string {
+  const out = join(tempDir(), 'model');
+  cpSync(dir, out, { recursive: true });
+  return out;
+}
