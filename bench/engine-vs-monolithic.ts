@@ -29,7 +29,7 @@ const seqs = loadTask(task, 'dev')
   .examples.slice(0, Number(values.examples))
   .map((e) => model.tokenizer.encode(e.text));
 const batches: Batch[] = lengthBuckets(seqs, Number(values.batch)).map((idx) => makeBatch(idx.map((i) => seqs[i])));
-const mono = await ort.InferenceSession.create(monolithicGraph(model.config, model.weights), sessionOptions({ threads }));
+const mono = await ort.InferenceSession.create(monolithicGraph(model.config, model.weights!), sessionOptions({ threads }));
 
 async function runEngine(): Promise<void> {
   for (const b of batches) await model.logits(b);

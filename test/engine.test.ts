@@ -52,7 +52,7 @@ for (const [dir, task] of [
         [2, 3],
       ]) {
         const session = await ort.InferenceSession.create(
-          monolithicGraph(model.config, model.weights, n, m),
+          monolithicGraph(model.config, model.weights!, n, m),
           sessionOptions({ threads: 2 }),
         );
         const dims = [batch.size, batch.length];

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../model/errors.js';
 import { registerEval, registerLogits } from './commands/eval.js';
+import { registerAccuracy, registerProfile, registerShard } from './commands/shard.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -15,6 +16,9 @@ export function buildProgram(): Command {
     .exitOverride();
   registerEval(program);
   registerLogits(program);
+  registerShard(program);
+  registerAccuracy(program);
+  registerProfile(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

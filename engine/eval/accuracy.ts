@@ -1,11 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { lengthBuckets, makeBatch } from '../model/batch.js';
 import type { BertModel } from '../model/bert/model.js';
+import type { LayerWeights } from '../model/bert/weights.js';
 import type { Example } from '../model/datasets.js';
 
 export interface EvalOptions {
   layers: number;
   slices: number;
+  /** The layers to run, already cut to `slices`; default: the checkpoint's submodel. */
+  weights?: LayerWeights[];
   batchSize?: number;
   /** Called after every batch with the number of examples done so far. */
   onProgress?: (done: number, total: number) => void;
@@ -36,12 +39,13 @@ export function argmaxRows(logits: Float32Array, rows: number): Int32Array {
 /** Accuracy of a (layers, slices) submodel on labelled examples, computed for real on onnxruntime. */
 export async function evaluate(model: BertModel, examples: Example[], opts: EvalOptions): Promise<EvalResult> {
   model.checkShape(opts.layers, opts.slices);
+  const weights = opts.weights ?? model.submodel(opts.layers, opts.slices);
   const start = performance.now();
   const seqs = examples.map((e) => model.tokenizer.encode(e.text));
   const predictions = new Int32Array(examples.length);
   let done = 0;
   for (const idx of lengthBuckets(seqs, opts.batchSize ?? 32)) {
-    const logits = await model.logits(makeBatch(idx.map((i) => seqs[i])), opts.layers, opts.slices);
+    const logits = await model.logitsWith(makeBatch(idx.map((i) => seqs[i])), weights);
     argmaxRows(logits, idx.length).forEach((p, k) => (predictions[idx[k]] = p));
     done += idx.length;
     opts.onProgress?.(done, examples.length);

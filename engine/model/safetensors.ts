@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { UserError } from './errors.js';
 
 /** A tensor widened to fp32, with its shape. */
@@ -27,43 +27,34 @@ function fail(file: string, problem: string): never {
  * file is reported by name instead of producing wrong numbers.
  */
 export function readSafetensors(file: string): Map<string, Tensor> {
-  let fd: number;
+  let buf: Buffer;
   try {
-    fd = openSync(file, 'r');
+    buf = readFileSync(file);
   } catch (e) {
     fail(file, `cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+  return parseSafetensors(buf, file);
+}
+
+/** Parses a whole .safetensors file already in memory; `file` names it in errors. */
+export function parseSafetensors(buf: Buffer, file: string): Map<string, Tensor> {
+  if (buf.length < 8) fail(file, `truncated: ${buf.length} bytes, not even a safetensors header`);
+  const headerLen = Number(buf.readBigUInt64LE(0));
+  if (headerLen > MAX_HEADER || 8 + headerLen > buf.length) fail(file, `corrupt or truncated: header length ${headerLen} does not fit in ${buf.length} bytes`);
+  let header: Record<string, unknown>;
   try {
-    const size = fstatSync(fd).size;
-    if (size < 8) fail(file, `truncated: ${size} bytes, not even a safetensors header`);
-    const lenBuf = Buffer.alloc(8);
-    readSync(fd, lenBuf, 0, 8, 0);
-    const headerLen = Number(lenBuf.readBigUInt64LE(0));
-    if (headerLen > MAX_HEADER || 8 + headerLen > size)
-      fail(file, `corrupt or truncated: header length ${headerLen} does not fit in ${size} bytes`);
-    const headerBuf = Buffer.alloc(headerLen);
-    readSync(fd, headerBuf, 0, headerLen, 8);
-    let header: Record<string, unknown>;
-    try {
-      header = JSON.parse(headerBuf.toString('utf8')) as Record<string, unknown>;
-    } catch {
-      fail(file, 'corrupt: the header is not valid JSON');
-    }
-    const dataStart = 8 + headerLen;
-    const dataLen = size - dataStart;
-    const out = new Map<string, Tensor>();
-    for (const [name, raw] of Object.entries(header)) {
-      if (name === '__metadata__') continue;
-      const entry = checkEntry(file, name, raw, dataLen);
-      const [begin, end] = entry.data_offsets;
-      const bytes = Buffer.alloc(end - begin);
-      readSync(fd, bytes, 0, end - begin, dataStart + begin);
-      out.set(name, { shape: entry.shape, data: toFloat32(entry.dtype, bytes) });
-    }
-    return out;
-  } finally {
-    closeSync(fd);
+    header = JSON.parse(buf.toString('utf8', 8, 8 + headerLen)) as Record<string, unknown>;
+  } catch {
+    fail(file, 'corrupt: the header is not valid JSON');
   }
+  const data = buf.subarray(8 + headerLen);
+  const out = new Map<string, Tensor>();
+  for (const [name, raw] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const entry = checkEntry(file, name, raw, data.length);
+    out.set(name, { shape: entry.shape, data: toFloat32(entry.dtype, data.subarray(...entry.data_offsets)) });
+  }
+  return out;
 }
 
 function checkEntry(file: string, name: string, raw: unknown, dataLen: number): Entry {
@@ -113,4 +104,25 @@ const HALF_TABLE = (() => {
 
 export function halfToFloat(h: number): number {
   return HALF_TABLE[h];
+}
+
+/** Writes fp32 tensors as a .safetensors file (names sorted, data in that order). */
+export function encodeSafetensors(tensors: Record<string, Tensor>): Buffer {
+  const names = Object.keys(tensors).sort();
+  const header: Record<string, Entry> = {};
+  let offset = 0;
+  for (const name of names) {
+    const bytes = tensors[name].data.length * 4;
+    header[name] = { dtype: 'F32', shape: tensors[name].shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const head = Buffer.alloc(8);
+  head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  const data = names.map((n) => {
+    const t = tensors[n].data;
+    return Buffer.from(t.buffer, t.byteOffset, t.byteLength);
+  });
+  return Buffer.concat([head, Buffer.from(json), ...data]);
 }

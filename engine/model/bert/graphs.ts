@@ -5,14 +5,14 @@
  */
 import { GraphBuilder, INT64 } from '../onnx/graph.js';
 import type { BertConfig } from './config.js';
-import { LAYER_PARTS, sliceLayer, type BertWeights, type LayerPart, type LayerWeights } from './weights.js';
+import { LAYER_PARTS, sliceLayer, type BaseWeights, type BertWeights, type LayerPart, type LayerWeights } from './weights.js';
 
 /** PyTorch's additive attention mask for padding: (1 - mask) * MASK_VALUE. */
 export const MASK_VALUE = -10000;
 
 type LayerNames = Record<LayerPart, string>;
 
-function addEmbeddings(g: GraphBuilder, cfg: BertConfig, w: BertWeights, ids: string, mask: string) {
+function addEmbeddings(g: GraphBuilder, cfg: BertConfig, w: BaseWeights, ids: string, mask: string) {
   const H = cfg.hidden;
   const word = g.node('Gather', [g.initializer('word_embeddings', w.wordEmb, [cfg.vocabSize, H]), ids]);
   const seqLen = g.node('Slice', [g.node('Shape', [ids]), g.ints('one', [1]), g.ints('two', [2])]);
@@ -59,7 +59,7 @@ function addLayer(g: GraphBuilder, cfg: BertConfig, x: string, bias: string, w: 
   return g.node('Reshape', [ln2, g.node('Shape', [x])]);
 }
 
-function addHead(g: GraphBuilder, cfg: BertConfig, w: BertWeights, x: string): string {
+function addHead(g: GraphBuilder, cfg: BertConfig, w: BaseWeights, x: string): string {
   const H = cfg.hidden;
   const cls = g.node('Gather', [x, g.intScalar('cls_index', 0)], { axis: 1 });
   const pooled = g.node('Tanh', [
@@ -91,7 +91,7 @@ function partDims(cfg: BertConfig, part: LayerPart, m: number | 'm'): (number | 
   return spec.rowLength === 'hidden' ? [rows, cfg.hidden] : [rows];
 }
 
-export function embeddingGraph(cfg: BertConfig, w: BertWeights): Uint8Array {
+export function embeddingGraph(cfg: BertConfig, w: BaseWeights): Uint8Array {
   const g = new GraphBuilder('bert_embeddings');
   const { x, bias } = addEmbeddings(g, cfg, w, g.input('input_ids', ['batch', 'seq'], INT64), g.input('attention_mask', ['batch', 'seq']));
   g.node('Identity', [x], {}, 'hidden');
@@ -113,7 +113,7 @@ export function layerGraph(cfg: BertConfig): Uint8Array {
   return g.toBytes();
 }
 
-export function headGraph(cfg: BertConfig, w: BertWeights): Uint8Array {
+export function headGraph(cfg: BertConfig, w: BaseWeights): Uint8Array {
   const g = new GraphBuilder('bert_head');
   addHead(g, cfg, w, g.input('hidden', ['batch', 'seq', cfg.hidden]));
   g.output('logits', ['batch', cfg.labels.length]);

@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import { TextEncoder } from '../tokenizer.js';
 import { readBertConfig, type BertConfig } from './config.js';
 import { embeddingGraph, headGraph, layerGraph } from './graphs.js';
-import { LAYER_PARTS, loadBertWeights, sliceLayer, type BertWeights, type LayerWeights } from './weights.js';
+import { LAYER_PARTS, loadBertWeights, sliceLayer, type BaseWeights, type BertWeights, type LayerWeights } from './weights.js';
 
 export interface SessionOptions {
   /** onnxruntime intra-op threads; defaults to the host's cores. */
@@ -41,42 +41,51 @@ export class BertModel {
   private constructor(
     readonly dir: string,
     readonly config: BertConfig,
-    readonly weights: BertWeights,
+    /** The checkpoint's weights; absent when layers come only from a shard store. */
+    readonly weights: BertWeights | undefined,
     readonly tokenizer: TextEncoder,
     private readonly embed: ort.InferenceSession,
     private readonly layer: ort.InferenceSession,
     private readonly head: ort.InferenceSession,
   ) {}
 
+  /** Loads a checkpoint directory (config.json, model.safetensors, tokenizer.json). */
   static async load(dir: string, opts: SessionOptions = {}): Promise<BertModel> {
     checkModelDir(dir);
     const config = readBertConfig(dir);
-    const weights = loadBertWeights(dir, config);
+    return BertModel.create(dir, config, loadBertWeights(dir, config), opts);
+  }
+
+  /** Builds the sessions around base weights; layer weights are supplied per request (or by `weights`). */
+  static async create(dir: string, config: BertConfig, base: BaseWeights | BertWeights, opts: SessionOptions = {}): Promise<BertModel> {
     const tokenizer = TextEncoder.fromDir(dir, config.maxPositions);
     const so = sessionOptions(opts);
     const [embed, layer, head] = await Promise.all([
-      ort.InferenceSession.create(embeddingGraph(config, weights), so),
+      ort.InferenceSession.create(embeddingGraph(config, base), so),
       ort.InferenceSession.create(layerGraph(config), so),
-      ort.InferenceSession.create(headGraph(config, weights), so),
+      ort.InferenceSession.create(headGraph(config, base), so),
     ]);
+    const weights = 'layers' in base ? base : undefined;
     return new BertModel(dir, config, weights, tokenizer, embed, layer, head);
   }
 
   /** Checks a submodel request against the model's shape. */
   checkShape(layers: number, slices: number): void {
     const c = this.config;
-    if (!Number.isInteger(layers) || layers < 1 || layers > c.layers)
-      throw new UserError(`--layers must be an integer from 1 to ${c.layers}, got ${layers}`);
-    if (!Number.isInteger(slices) || slices < 1 || slices > c.slices)
-      throw new UserError(`--slices must be an integer from 1 to ${c.slices}, got ${slices}`);
+    if (!Number.isInteger(layers) || layers < 1 || layers > c.layers) throw new UserError(`--layers must be an integer from 1 to ${c.layers}, got ${layers}`);
+    if (!Number.isInteger(slices) || slices < 1 || slices > c.slices) throw new UserError(`--slices must be an integer from 1 to ${c.slices}, got ${slices}`);
+  }
+
+  /** The checkpoint's first n layers with their first m slices (views, no copies). */
+  submodel(layers: number, slices: number): LayerWeights[] {
+    this.checkShape(layers, slices);
+    if (!this.weights) throw new Error('this model has no checkpoint weights; pass layer weights from the shard store');
+    return this.weights.layers.slice(0, layers).map((w) => sliceLayer(this.config, w, slices));
   }
 
   async embedBatch(batch: Batch): Promise<{ hidden: ort.Tensor; maskBias: ort.Tensor }> {
     const dims = [batch.size, batch.length];
-    const out = await this.embed.run({
-      input_ids: new ort.Tensor('int64', batch.ids, dims),
-      attention_mask: new ort.Tensor('float32', batch.mask, dims),
-    });
+    const out = await this.embed.run({ input_ids: new ort.Tensor('int64', batch.ids, dims), attention_mask: new ort.Tensor('float32', batch.mask, dims) });
     return { hidden: out.hidden, maskBias: out.mask_bias };
   }
 
@@ -95,12 +104,16 @@ export class BertModel {
     return (await this.head.run({ hidden })).logits.data as Float32Array;
   }
 
-  /** Logits [batch × labels] of the first `layers` layers with the first `slices` slices of each. */
+  /** Logits [batch × labels] of the checkpoint's first `layers` layers with the first `slices` slices of each. */
   async logits(batch: Batch, layers = this.config.layers, slices = this.config.slices): Promise<Float32Array> {
-    this.checkShape(layers, slices);
+    return this.logitsWith(batch, this.submodel(layers, slices));
+  }
+
+  /** Logits [batch × labels] running the given layers (each already cut to its slices) in order. */
+  async logitsWith(batch: Batch, layers: LayerWeights[]): Promise<Float32Array> {
     const { hidden, maskBias } = await this.embedBatch(batch);
     let x = hidden;
-    for (let l = 0; l < layers; l++) x = await this.runLayer(x, maskBias, sliceLayer(this.config, this.weights.layers[l], slices));
+    for (const w of layers) x = await this.runLayer(x, maskBias, w);
     return this.runHead(x);
   }
 

@@ -69,17 +69,21 @@ export function sliceLayer(cfg: BertConfig, w: LayerWeights, m: number): LayerWe
   return out;
 }
 
-export interface BertWeights {
+/** Everything outside the encoder layers: embeddings, pooler and classifier (stored once, unsharded). */
+export interface BaseWeights {
   wordEmb: Float32Array;
   posEmb: Float32Array;
   typeEmb: Float32Array;
   embLnG: Float32Array;
   embLnB: Float32Array;
-  layers: LayerWeights[];
   poolerW: Float32Array;
   poolerB: Float32Array;
   classifierW: Float32Array;
   classifierB: Float32Array;
+}
+
+export interface BertWeights extends BaseWeights {
+  layers: LayerWeights[];
 }
 
 function transpose(t: Float32Array, rows: number, cols: number): Float32Array {
@@ -88,11 +92,25 @@ function transpose(t: Float32Array, rows: number, cols: number): Float32Array {
   return out;
 }
 
-/** Loads model.safetensors and checks every tensor against the config before anything runs. */
-export function loadBertWeights(dir: string, cfg: BertConfig): BertWeights {
-  const file = join(dir, 'model.safetensors');
-  const tensors = readSafetensors(file);
-  const get = (name: string, shape: number[]): Float32Array => {
+/** Hugging Face names and shapes of the base tensors. */
+export function baseTensorSpecs(cfg: BertConfig): [keyof BaseWeights, string, number[]][] {
+  const H = cfg.hidden;
+  return [
+    ['wordEmb', 'bert.embeddings.word_embeddings.weight', [cfg.vocabSize, H]],
+    ['posEmb', 'bert.embeddings.position_embeddings.weight', [cfg.maxPositions, H]],
+    ['typeEmb', 'bert.embeddings.token_type_embeddings.weight', [cfg.typeVocab, H]],
+    ['embLnG', 'bert.embeddings.LayerNorm.weight', [H]],
+    ['embLnB', 'bert.embeddings.LayerNorm.bias', [H]],
+    ['poolerW', 'bert.pooler.dense.weight', [H, H]],
+    ['poolerB', 'bert.pooler.dense.bias', [H]],
+    ['classifierW', 'classifier.weight', [cfg.labels.length, H]],
+    ['classifierB', 'classifier.bias', [cfg.labels.length]],
+  ];
+}
+
+/** A lookup that checks each tensor's presence and shape, naming the file on failure. */
+export function tensorGetter(tensors: Map<string, Tensor>, file: string) {
+  return (name: string, shape: number[]): Float32Array => {
     const t: Tensor | undefined = tensors.get(name) ?? tensors.get(name.replace(/^bert\./, ''));
     if (!t) throw new UserError(`${file}: tensor "${name}" is missing; is this a BertForSequenceClassification checkpoint?`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
@@ -101,7 +119,21 @@ export function loadBertWeights(dir: string, cfg: BertConfig): BertWeights {
       );
     return t.data;
   };
-  const { hidden: H, intermediate: I, labels } = cfg;
+}
+
+export function baseWeightsFrom(tensors: Map<string, Tensor>, cfg: BertConfig, file: string): BaseWeights {
+  const get = tensorGetter(tensors, file);
+  const out = {} as BaseWeights;
+  for (const [key, name, shape] of baseTensorSpecs(cfg)) out[key] = get(name, shape);
+  return out;
+}
+
+/** Loads model.safetensors and checks every tensor against the config before anything runs. */
+export function loadBertWeights(dir: string, cfg: BertConfig): BertWeights {
+  const file = join(dir, 'model.safetensors');
+  const tensors = readSafetensors(file);
+  const get = tensorGetter(tensors, file);
+  const { hidden: H, intermediate: I } = cfg;
   const layers: LayerWeights[] = [];
   for (let l = 0; l < cfg.layers; l++) {
     const p = `bert.encoder.layer.${l}.`;
@@ -124,16 +156,5 @@ export function loadBertWeights(dir: string, cfg: BertConfig): BertWeights {
       ln2b: get(p + 'output.LayerNorm.bias', [H]),
     });
   }
-  return {
-    wordEmb: get('bert.embeddings.word_embeddings.weight', [cfg.vocabSize, H]),
-    posEmb: get('bert.embeddings.position_embeddings.weight', [cfg.maxPositions, H]),
-    typeEmb: get('bert.embeddings.token_type_embeddings.weight', [cfg.typeVocab, H]),
-    embLnG: get('bert.embeddings.LayerNorm.weight', [H]),
-    embLnB: get('bert.embeddings.LayerNorm.bias', [H]),
-    layers,
-    poolerW: get('bert.pooler.dense.weight', [H, H]),
-    poolerB: get('bert.pooler.dense.bias', [H]),
-    classifierW: get('classifier.weight', [labels.length, H]),
-    classifierB: get('classifier.bias', [labels.length]),
-  };
+  return { ...baseWeightsFrom(tensors, cfg, file), layers };
 }

@@ -1,0 +1,60 @@
+/**
+ * Importance profiling (STI §4): one score per (layer, slice) of the full model from real dev-set
+ * evaluations, stored as each shard finishes so an interrupted profile resumes where it stopped.
+ *   sti:  accuracy with that one shard at high fidelity and every other shard at low fidelity;
+ *   drop: accuracy lost when that one shard alone goes to low fidelity, every other shard at high.
+ * Higher score = more important, for both.
+ */
+import { uniformConfiguration, type Configuration } from '../shard/configuration.js';
+import type { ExperimentStore, ImportanceRow } from '../store/db.js';
+import type { AccuracyOracle } from './oracle.js';
+
+export const IMPORTANCE_METHODS = ['sti', 'drop'] as const;
+export type ImportanceMethod = (typeof IMPORTANCE_METHODS)[number];
+
+export interface ProfileOptions {
+  method: ImportanceMethod;
+  layers: number;
+  slices: number;
+  /** Fidelity of the shard under test (sti) or of the rest (drop). */
+  high: number;
+  low: number;
+  modelChecksum: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface Profile {
+  method: ImportanceMethod;
+  /** Accuracy of the reference configuration: all low (sti) or all high (drop). */
+  reference: number;
+  scores: ImportanceRow[];
+  /** How many shards were evaluated now (the rest came from an earlier, interrupted run). */
+  evaluated: number;
+}
+
+function withShard(base: Configuration, layer: number, slice: number, bits: number): Configuration {
+  const bitsCopy = base.bits.map((row) => row.slice());
+  bitsCopy[layer][slice] = bits;
+  return { ...base, bits: bitsCopy };
+}
+
+export async function profileImportance(oracle: AccuracyOracle, db: ExperimentStore, o: ProfileOptions): Promise<Profile> {
+  const key = { model: o.modelChecksum, task: oracle.task, split: oracle.splitKey, method: `${o.method}:${o.high}/${o.low}` };
+  const [refBits, probeBits] = o.method === 'sti' ? [o.low, o.high] : [o.high, o.low];
+  const base = uniformConfiguration(o.layers, o.slices, refBits);
+  const reference = (await oracle.accuracy(base)).accuracy;
+  const done = new Set(db.importance(key).map((r) => `${r.layer}/${r.slice}`));
+  const total = o.layers * o.slices;
+  let evaluated = 0;
+  o.onProgress?.(done.size, total);
+  for (let l = 0; l < o.layers; l++)
+    for (let s = 0; s < o.slices; s++) {
+      if (done.has(`${l}/${s}`)) continue;
+      const { accuracy } = await oracle.accuracy(withShard(base, l, s, probeBits));
+      db.putImportance(key, { layer: l, slice: s, accuracy, score: o.method === 'sti' ? accuracy : reference - accuracy });
+      evaluated++;
+      done.add(`${l}/${s}`);
+      o.onProgress?.(done.size, total);
+    }
+  return { method: o.method, reference, scores: db.importance(key), evaluated };
+}

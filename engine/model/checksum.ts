@@ -1,0 +1,17 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Files whose bytes define a model: the same checksum means the same computation. */
+export const MODEL_DEFINING_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'];
+
+export function sha256(data: Buffer | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** sha256 over a checkpoint's defining files, in a fixed order (hex, first 16 characters). */
+export function modelChecksum(dir: string): string {
+  const h = createHash('sha256');
+  for (const f of MODEL_DEFINING_FILES) h.update(f).update(readFileSync(join(dir, f)));
+  return h.digest('hex').slice(0, 16);
+}

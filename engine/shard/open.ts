@@ -1,0 +1,25 @@
+import { BertModel, checkModelDir, type SessionOptions } from '../model/bert/model.js';
+import { modelChecksum } from '../model/checksum.js';
+import { isShardStore, DEFAULT_BITS, ShardStore, writeStore } from './store.js';
+import { shardCacheDir } from '../store/paths.js';
+
+export interface OpenedModel {
+  model: BertModel;
+  store: ShardStore;
+}
+
+/**
+ * Opens `--model DIR`: a shard store as it is, or a checkpoint directory sharded on first use into the
+ * cache (keyed by the checkpoint's checksum, so an edited checkpoint gets a new store).
+ */
+export async function openSharded(dir: string, opts: SessionOptions = {}, onShardProgress?: (done: number, total: number) => void): Promise<OpenedModel> {
+  let store: ShardStore;
+  if (isShardStore(dir)) store = ShardStore.open(dir);
+  else {
+    checkModelDir(dir);
+    const cache = shardCacheDir(modelChecksum(dir));
+    store = isShardStore(cache) ? ShardStore.open(cache) : writeStore(dir, cache, DEFAULT_BITS, onShardProgress);
+  }
+  const model = await BertModel.create(store.dir, store.config, store.base(), opts);
+  return { model, store };
+}
