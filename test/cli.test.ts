@@ -3,6 +3,7 @@ import { readFileSync, rmSync, truncateSync, writeFileSync, statSync, openSync, 
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { copyModel, shardlab, SOTU_MODEL, SPAM_MODEL, tempDir } from './helpers.js';
+import { assertRefused } from './refused.js';
 
 describe('shardlab eval', () => {
   test('--json prints one object with accuracy, examples, layers, slices', () => {
@@ -32,17 +33,6 @@ test('shardlab logits --reference reports maxAbsDiff within 1e-4', () => {
     assert.ok(JSON.parse(r.stdout).maxAbsDiff <= 1e-4);
   }
 });
-
-/** Bad input: exit code 2, one line on stderr naming the problem, no stack trace. */
-function assertRefused(args: string[], pattern: RegExp): void {
-  const r = shardlab(...args);
-  assert.equal(r.status, 2, `exit ${r.status}: ${r.stderr}`);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0], pattern);
-  assert.doesNotMatch(r.stderr, /\n\s+at /);
-  assert.equal(r.stdout, '');
-}
 
 describe('bad input is refused with one line and exit code 2', () => {
   test('a model directory that does not exist', () => assertRefused(['eval', '--model', '/nonexistent/model'], /no such directory/));

@@ -10,6 +10,13 @@ export const SPAM_MODEL = join(ROOT, 'fixtures/models/bert-spam');
 export const SOTU_MODEL = join(ROOT, 'fixtures/models/bert-sotu-era');
 export const FIXTURE_MODELS = [SPAM_MODEL, SOTU_MODEL];
 
+export function tempDir(prefix = 'shardlab-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** The CLI's data directory (shard cache, default database) for this test process. */
+export const TEST_HOME = tempDir('shardlab-home-');
+
 export interface CliResult {
   status: number | null;
   stdout: string;
@@ -19,13 +26,9 @@ export interface CliResult {
 export function shardlab(...args: string[]): CliResult {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin/shardlab.js'), ...args], {
     encoding: 'utf8',
-    env: { ...process.env, ORT_LOG: '3' },
+    env: { ...process.env, SHARDLAB_HOME: TEST_HOME },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-export function tempDir(prefix = 'shardlab-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
 }
 
 /** A writable copy of a model directory. */
