@@ -15,7 +15,9 @@ import { decodeShardInto } from '../engine/shard/format.js';
 import { sliceCounts } from '../engine/shard/layout.js';
 import { DEFAULT_BITS, writeStore } from '../engine/shard/store.js';
 
-const { values } = parseArgs({ options: { model: { type: 'string', default: 'fixtures/models/bert-spam' }, rounds: { type: 'string', default: '7' } } });
+const { values } = parseArgs({
+  options: { model: { type: 'string', default: 'fixtures/models/bert-spam' }, rounds: { type: 'string', default: '7' } },
+});
 const store = writeStore(values.model!, join(mkdtempSync(join(tmpdir(), 'shardlab-bench-')), 'store'), DEFAULT_BITS);
 const counts = sliceCounts(store.config);
 const weights = new Float32Array(counts.weights);
@@ -42,9 +44,13 @@ for (const bits of DEFAULT_BITS) {
   const ms = times.get(bits)!.sort((a, b) => a - b)[Math.floor(rounds / 2)];
   rows.push({ bits, mbps: bytes / 2 ** 20 / (ms / 1000), msPerShard: ms / shards.length });
 }
-console.log(`dequantization, single thread, ${store.manifest.shards.length / DEFAULT_BITS.length} shards of ${counts.weights} weights, median of ${rounds}`);
+console.log(
+  `dequantization, single thread, ${store.manifest.shards.length / DEFAULT_BITS.length} shards of ${counts.weights} weights, median of ${rounds}`,
+);
 console.log('bits   MB/s compressed in   ms/shard   fp32 MB/s out');
 for (const r of rows) {
   const outMBps = ((counts.weights + counts.biases) * 4) / 2 ** 20 / (r.msPerShard / 1000);
-  console.log(`${String(r.bits).padStart(4)}   ${r.mbps.toFixed(1).padStart(19)}   ${r.msPerShard.toFixed(3).padStart(8)}   ${outMBps.toFixed(1).padStart(13)}`);
+  console.log(
+    `${String(r.bits).padStart(4)}   ${r.mbps.toFixed(1).padStart(19)}   ${r.msPerShard.toFixed(3).padStart(8)}   ${outMBps.toFixed(1).padStart(13)}`,
+  );
 }

@@ -32,7 +32,17 @@ describe('shardlab shard, accuracy and profile', () => {
 
   test('accuracy evaluates a configuration once, then answers from the cache', () => {
     const config = join(tempDir(), 'config.json');
-    writeFileSync(config, JSON.stringify({ layers: 2, slices: 4, bits: [[32, 4, 2, 2], [4, 4, 2, 2]] }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        layers: 2,
+        slices: 4,
+        bits: [
+          [32, 4, 2, 2],
+          [4, 4, 2, 2],
+        ],
+      }),
+    );
     const first = JSON.parse(shardlab('accuracy', '--model', store, '--config', config, '--limit', '24', '--db', db, '--json').stdout);
     const second = shardlab('accuracy', '--model', store, '--config', config, '--limit', '24', '--db', db);
     assert.equal(first.cached, false);
@@ -56,7 +66,10 @@ describe('shardlab shard, accuracy and profile', () => {
     writeFileSync(config, JSON.stringify({ layers: 9, slices: 4, bits: 2 }));
     assertRefused(['accuracy', '--model', store, '--config', config, '--db', db], /layers 9 exceeds/);
     assertRefused(['shard', '--model', SPAM_MODEL, '--out', store, '--db', db], /already exists and is not empty/);
-    assertRefused(['shard', '--model', SPAM_MODEL, '--out', join(tempDir(), 's'), '--bits', '2,7'], /--bits: 7 is not a supported bitwidth/);
+    assertRefused(
+      ['shard', '--model', SPAM_MODEL, '--out', join(tempDir(), 's'), '--bits', '2,7'],
+      /--bits: 7 is not a supported bitwidth/,
+    );
     assertRefused(['profile', '--model', store, '--method', 'random', '--db', db], /--method must be one of sti, drop/);
     const notDb = join(tempDir(), 'notes.txt');
     writeFileSync(config, JSON.stringify({ layers: 2, slices: 4, bits: 2 }));
@@ -66,13 +79,18 @@ describe('shardlab shard, accuracy and profile', () => {
 
   test('a corrupt shard stops the run with the file named, exit code 2', () => {
     const manifest = JSON.parse(readFileSync(join(store, 'manifest.json'), 'utf8'));
-    const file = manifest.shards.find((s: { layer: number; slice: number; bits: number }) => s.layer === 0 && s.slice === 0 && s.bits === 2).file;
+    const file = manifest.shards.find(
+      (s: { layer: number; slice: number; bits: number }) => s.layer === 0 && s.slice === 0 && s.bits === 2,
+    ).file;
     const path = join(store, file);
     const bytes = readFileSync(path);
     bytes[bytes.length - 1] ^= 0xff;
     writeFileSync(path, bytes);
     const config = join(tempDir(), 'config.json');
     writeFileSync(config, JSON.stringify({ layers: 1, slices: 1, bits: 2 }));
-    assertRefused(['accuracy', '--model', store, '--config', config, '--db', db], new RegExp(`${file.replace(/\./g, '\\.')}: checksum mismatch`));
+    assertRefused(
+      ['accuracy', '--model', store, '--config', config, '--db', db],
+      new RegExp(`${file.replace(/\./g, '\\.')}: checksum mismatch`),
+    );
   });
 });

@@ -15,7 +15,17 @@ test('packed indices unpack exactly for every bitwidth and length', () => {
       const indices = Uint8Array.from({ length: n }, (_, i) => (i * 37 + 11) % k);
       const centroids = Float32Array.from({ length: k }, (_, j) => j * 1.5 - 3);
       const out = new Float32Array(n);
-      dequantizeInto({ bits, count: n, centroids, outlierPositions: new Uint32Array(0), outlierValues: new Float32Array(0), packed: packIndices(indices, bits) }, out);
+      dequantizeInto(
+        {
+          bits,
+          count: n,
+          centroids,
+          outlierPositions: new Uint32Array(0),
+          outlierValues: new Float32Array(0),
+          packed: packIndices(indices, bits),
+        },
+        out,
+      );
       for (let i = 0; i < n; i++) assert.equal(out[i], centroids[indices[i]], `bits ${bits} n ${n} i ${i}`);
     }
 });

@@ -96,9 +96,15 @@ describe('shard store of the spam fixture', () => {
     const path = join(copy, entry.file);
     const original = readFileSync(path);
     truncateSync(path, original.length - 3);
-    assert.throws(() => s.loadLayer(1, [4, 4, 4]), (e: unknown) => e instanceof UserError && e.message.startsWith(path) && /truncated/.test(e.message));
+    assert.throws(
+      () => s.loadLayer(1, [4, 4, 4]),
+      (e: unknown) => e instanceof UserError && e.message.startsWith(path) && /truncated/.test(e.message),
+    );
     rmSync(path);
-    assert.throws(() => s.loadLayer(1, [4, 4, 4]), (e: unknown) => e instanceof UserError && e.message.startsWith(path) && /missing/.test(e.message));
+    assert.throws(
+      () => s.loadLayer(1, [4, 4, 4]),
+      (e: unknown) => e instanceof UserError && e.message.startsWith(path) && /missing/.test(e.message),
+    );
     // A well-formed file of another format version, with a manifest that vouches for it.
     const other = Buffer.from(original);
     other.writeUInt16LE(99, 4);
@@ -106,7 +112,10 @@ describe('shard store of the spam fixture', () => {
     const manifest = JSON.parse(readFileSync(join(copy, 'manifest.json'), 'utf8'));
     manifest.files[entry.file].sha256 = sha256(other);
     writeFileSync(join(copy, 'manifest.json'), JSON.stringify(manifest));
-    assert.throws(() => ShardStore.open(copy).loadLayer(1, [4, 4, 4]), (e: unknown) => e instanceof UserError && e.message.startsWith(path) && /format version 99/.test(e.message));
+    assert.throws(
+      () => ShardStore.open(copy).loadLayer(1, [4, 4, 4]),
+      (e: unknown) => e instanceof UserError && e.message.startsWith(path) && /format version 99/.test(e.message),
+    );
     manifest.version = 2;
     writeFileSync(join(copy, 'manifest.json'), JSON.stringify(manifest));
     assert.throws(() => ShardStore.open(copy), /format version 2/);

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../model/errors.js';
+import { registerCost } from './commands/cost.js';
 import { registerEval, registerLogits } from './commands/eval.js';
 import { registerAccuracy, registerProfile, registerShard } from './commands/shard.js';
+import { registerSocs } from './commands/socs.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
   registerShard(program);
   registerAccuracy(program);
   registerProfile(program);
+  registerSocs(program);
+  registerCost(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

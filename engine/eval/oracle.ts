@@ -48,10 +48,30 @@ export class AccuracyOracle {
     const start = performance.now();
     const key = { model: this.store.checksum, task: this.task, split: this.splitKey, configHash: configurationHash(c) };
     const hit = this.db.getAccuracy(key);
-    if (hit) return { accuracy: hit.accuracy, examples: hit.examples, correct: hit.correct, configHash: key.configHash, cached: true, ms: performance.now() - start };
-    const r = await evaluate(this.model, this.examples, { layers: c.layers, slices: c.slices, weights: configurationWeights(this.store, c), onProgress });
+    if (hit)
+      return {
+        accuracy: hit.accuracy,
+        examples: hit.examples,
+        correct: hit.correct,
+        configHash: key.configHash,
+        cached: true,
+        ms: performance.now() - start,
+      };
+    const r = await evaluate(this.model, this.examples, {
+      layers: c.layers,
+      slices: c.slices,
+      weights: configurationWeights(this.store, c),
+      onProgress,
+    });
     const seconds = (performance.now() - start) / 1000;
     this.db.putAccuracy({ ...key, config: JSON.stringify(c), examples: r.examples, correct: r.correct, accuracy: r.accuracy, seconds });
-    return { accuracy: r.accuracy, examples: r.examples, correct: r.correct, configHash: key.configHash, cached: false, ms: performance.now() - start };
+    return {
+      accuracy: r.accuracy,
+      examples: r.examples,
+      correct: r.correct,
+      configHash: key.configHash,
+      cached: false,
+      ms: performance.now() - start,
+    };
   }
 }

@@ -40,7 +40,8 @@ export function readSafetensors(file: string): Map<string, Tensor> {
 export function parseSafetensors(buf: Buffer, file: string): Map<string, Tensor> {
   if (buf.length < 8) fail(file, `truncated: ${buf.length} bytes, not even a safetensors header`);
   const headerLen = Number(buf.readBigUInt64LE(0));
-  if (headerLen > MAX_HEADER || 8 + headerLen > buf.length) fail(file, `corrupt or truncated: header length ${headerLen} does not fit in ${buf.length} bytes`);
+  if (headerLen > MAX_HEADER || 8 + headerLen > buf.length)
+    fail(file, `corrupt or truncated: header length ${headerLen} does not fit in ${buf.length} bytes`);
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(buf.toString('utf8', 8, 8 + headerLen)) as Record<string, unknown>;

@@ -35,7 +35,9 @@ export function checkConfiguration(raw: unknown, where: string, shape: { layers:
   const parsed = FileSchema.safeParse(raw);
   if (!parsed.success) {
     const i = parsed.error.issues[0];
-    throw new UserError(`${where}: ${i.path.join('.') || 'configuration'}: ${i.message}; expected {"layers": N, "slices": M, "bits": B or [[...], ...]}`);
+    throw new UserError(
+      `${where}: ${i.path.join('.') || 'configuration'}: ${i.message}; expected {"layers": N, "slices": M, "bits": B or [[...], ...]}`,
+    );
   }
   const { layers, slices, bits } = parsed.data;
   if (layers > shape.layers) throw new UserError(`${where}: layers ${layers} exceeds the model's ${shape.layers}`);

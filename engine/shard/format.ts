@@ -68,21 +68,31 @@ function f32(buf: Buffer, offset: number, n: number): Float32Array {
  * Decodes a shard and writes its weights and biases into `weightsOut` / `biasesOut`. The caller has
  * already checked size and checksum against the manifest; this checks the header's own claims.
  */
-export function decodeShardInto(buf: Buffer, expect: { layer: number; slice: number; bits: number }, weightsOut: Float32Array, biasesOut: Float32Array): void {
-  if (buf.length < HEADER || buf.toString('latin1', 0, 4) !== SHARD_MAGIC) throw new ShardFormatError('not a shardlab shard file (bad magic)');
+export function decodeShardInto(
+  buf: Buffer,
+  expect: { layer: number; slice: number; bits: number },
+  weightsOut: Float32Array,
+  biasesOut: Float32Array,
+): void {
+  if (buf.length < HEADER || buf.toString('latin1', 0, 4) !== SHARD_MAGIC)
+    throw new ShardFormatError('not a shardlab shard file (bad magic)');
   const version = buf.readUInt16LE(4);
-  if (version !== SHARD_FORMAT_VERSION) throw new ShardFormatError(`shard format version ${version}; this shardlab reads version ${SHARD_FORMAT_VERSION}`);
+  if (version !== SHARD_FORMAT_VERSION)
+    throw new ShardFormatError(`shard format version ${version}; this shardlab reads version ${SHARD_FORMAT_VERSION}`);
   const bits = buf.readUInt8(6);
   const codec = buf.readUInt8(7);
   const layer = buf.readUInt16LE(8);
   const slice = buf.readUInt16LE(10);
   if (bits !== expect.bits || layer !== expect.layer || slice !== expect.slice)
-    throw new ShardFormatError(`holds layer ${layer} slice ${slice} at ${bits} bits, the manifest says layer ${expect.layer} slice ${expect.slice} at ${expect.bits}`);
+    throw new ShardFormatError(
+      `holds layer ${layer} slice ${slice} at ${bits} bits, the manifest says layer ${expect.layer} slice ${expect.slice} at ${expect.bits}`,
+    );
   const count = buf.readUInt32LE(12);
   const nb = buf.readUInt32LE(16);
   const no = buf.readUInt32LE(20);
   const nc = buf.readUInt32LE(24);
-  if (count !== weightsOut.length || nb !== biasesOut.length) throw new ShardFormatError(`holds ${count} weights and ${nb} biases, the model needs ${weightsOut.length} and ${biasesOut.length}`);
+  if (count !== weightsOut.length || nb !== biasesOut.length)
+    throw new ShardFormatError(`holds ${count} weights and ${nb} biases, the model needs ${weightsOut.length} and ${biasesOut.length}`);
   const body = codec === 1 ? 4 * (nc + 2 * no + nb) + packedBytes(count, bits) : 4 * (nb + count);
   if ((codec !== 0 && codec !== 1) || (codec === 1 && nc !== 2 ** bits) || HEADER + body !== buf.length)
     throw new ShardFormatError(`inconsistent header (codec ${codec}, ${nc} centroids, ${buf.length} bytes)`);
@@ -100,7 +110,8 @@ export function decodeShardInto(buf: Buffer, expect: { layer: number; slice: num
   at += 4 * no;
   biasesOut.set(f32(buf, at, nb));
   at += 4 * nb;
-  for (let k = 0; k < no; k++) if (outlierPositions[k] >= count) throw new ShardFormatError(`outlier position ${outlierPositions[k]} is past the ${count} weights`);
+  for (let k = 0; k < no; k++)
+    if (outlierPositions[k] >= count) throw new ShardFormatError(`outlier position ${outlierPositions[k]} is past the ${count} weights`);
   const packed = new Uint8Array(buf.buffer, buf.byteOffset + at, buf.length - at);
   dequantizeInto({ bits, count, centroids, outlierPositions, outlierValues, packed }, weightsOut);
 }

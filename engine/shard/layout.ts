@@ -29,35 +29,34 @@ export function sliceCounts(cfg: BertConfig): { weights: number; biases: number 
   return { weights: sum('matrix'), biases: sum('bias') };
 }
 
+/** Where each part of a slice sits inside the shard's matrix values or its biases. */
+function sliceOffsets(cfg: BertConfig): (SlicePart & { offset: number })[] {
+  const next = { matrix: 0, bias: 0 };
+  return sliceParts(cfg).map((p) => {
+    const offset = next[p.kind];
+    next[p.kind] += p.length;
+    return { ...p, offset };
+  });
+}
+
 /** Gathers slice s of a layer: its matrix values (concatenated in part order) and its biases. */
 export function gatherSlice(cfg: BertConfig, w: LayerWeights, s: number): { weights: Float32Array; biases: Float32Array } {
   const counts = sliceCounts(cfg);
-  const weights = new Float32Array(counts.weights);
-  const biases = new Float32Array(counts.biases);
-  let wo = 0;
-  let bo = 0;
-  for (const p of sliceParts(cfg)) {
-    const src = w[p.part].subarray(s * p.length, (s + 1) * p.length);
-    if (p.kind === 'matrix') (weights.set(src, wo), (wo += p.length));
-    else (biases.set(src, bo), (bo += p.length));
-  }
-  return { weights, biases };
+  const out = { matrix: new Float32Array(counts.weights), bias: new Float32Array(counts.biases) };
+  for (const p of sliceOffsets(cfg)) out[p.kind].set(w[p.part].subarray(s * p.length, (s + 1) * p.length), p.offset);
+  return { weights: out.matrix, biases: out.bias };
 }
 
 /** The inverse of gatherSlice: writes a slice's values into the layer's arrays at slice s. */
 export function scatterSlice(cfg: BertConfig, w: LayerWeights, s: number, weights: Float32Array, biases: Float32Array): void {
-  let wo = 0;
-  let bo = 0;
-  for (const p of sliceParts(cfg)) {
-    const dst = w[p.part];
-    if (p.kind === 'matrix') (dst.set(weights.subarray(wo, wo + p.length), s * p.length), (wo += p.length));
-    else (dst.set(biases.subarray(bo, bo + p.length), s * p.length), (bo += p.length));
-  }
+  const src = { matrix: weights, bias: biases };
+  for (const p of sliceOffsets(cfg)) w[p.part].set(src[p.kind].subarray(p.offset, p.offset + p.length), s * p.length);
 }
 
 /** Zeroed fp32 buffers for a whole layer, to be filled slice by slice. */
 export function emptyLayer(cfg: BertConfig): LayerWeights {
   const out = {} as LayerWeights;
-  for (const p of LAYER_PARTS) out[p.part] = new Float32Array(p.unit === 'shared' ? cfg.hidden : cfg.slices * partLength(cfg, p.unit, p.rowLength));
+  for (const p of LAYER_PARTS)
+    out[p.part] = new Float32Array(p.unit === 'shared' ? cfg.hidden : cfg.slices * partLength(cfg, p.unit, p.rowLength));
   return out;
 }

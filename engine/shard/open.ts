@@ -12,7 +12,11 @@ export interface OpenedModel {
  * Opens `--model DIR`: a shard store as it is, or a checkpoint directory sharded on first use into the
  * cache (keyed by the checkpoint's checksum, so an edited checkpoint gets a new store).
  */
-export async function openSharded(dir: string, opts: SessionOptions = {}, onShardProgress?: (done: number, total: number) => void): Promise<OpenedModel> {
+export async function openSharded(
+  dir: string,
+  opts: SessionOptions = {},
+  onShardProgress?: (done: number, total: number) => void,
+): Promise<OpenedModel> {
   let store: ShardStore;
   if (isShardStore(dir)) store = ShardStore.open(dir);
   else {

@@ -9,7 +9,14 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { readBertConfig, type BertConfig } from '../model/bert/config.js';
 import { checkModelDir } from '../model/bert/model.js';
-import { baseTensorSpecs, baseWeightsFrom, loadBertWeights, sliceLayer, type BaseWeights, type LayerWeights } from '../model/bert/weights.js';
+import {
+  baseTensorSpecs,
+  baseWeightsFrom,
+  loadBertWeights,
+  sliceLayer,
+  type BaseWeights,
+  type LayerWeights,
+} from '../model/bert/weights.js';
 import { modelChecksum, sha256 } from '../model/checksum.js';
 import { UserError } from '../model/errors.js';
 import { encodeSafetensors, parseSafetensors } from '../model/safetensors.js';
@@ -63,7 +70,8 @@ export function isShardStore(dir: string): boolean {
 export function parseBits(list: string): number[] {
   const bits = list.split(',').map((s) => Number(s.trim()));
   for (const b of bits)
-    if (!SUPPORTED_BITS.includes(b)) throw new UserError(`--bits: ${b} is not a supported bitwidth; use a list from ${SUPPORTED_BITS.join(',')}`);
+    if (!SUPPORTED_BITS.includes(b))
+      throw new UserError(`--bits: ${b} is not a supported bitwidth; use a list from ${SUPPORTED_BITS.join(',')}`);
   return [...new Set(bits)].sort((a, b) => a - b);
 }
 
@@ -112,10 +120,8 @@ export function writeStore(modelDir: string, outDir: string, bits: number[], onP
           const restored = new Float32Array(w.length);
           if (q) dequantizeInto(q, restored);
           else restored.set(w);
-          let err = 0;
-          let norm = 0;
-          for (let i = 0; i < w.length; i++) ((err += (w[i] - restored[i]) ** 2), (norm += w[i] ** 2));
-          shards.push({ layer: l, slice: s, bits: b, file, codec, weights: w.length, outliers: q ? q.outlierPositions.length : 0, errorNorm: Math.sqrt(err), weightNorm: Math.sqrt(norm) });
+          const outliers = q ? q.outlierPositions.length : 0;
+          shards.push({ layer: l, slice: s, bits: b, file, codec, weights: w.length, outliers, ...norms(w, restored) });
           onProgress?.(shards.length, total);
         }
       }
@@ -144,6 +150,17 @@ export function writeStore(modelDir: string, outDir: string, bits: number[], onP
   return ShardStore.open(outDir);
 }
 
+/** ||w - ŵ|| and ||w||, kept per shard so the quality report can combine them over any set of shards. */
+function norms(w: Float32Array, restored: Float32Array): { errorNorm: number; weightNorm: number } {
+  let err = 0;
+  let norm = 0;
+  for (let i = 0; i < w.length; i++) {
+    err += (w[i] - restored[i]) ** 2;
+    norm += w[i] ** 2;
+  }
+  return { errorNorm: Math.sqrt(err), weightNorm: Math.sqrt(norm) };
+}
+
 /** A shard store opened for reading; all reads are verified against the manifest. */
 export class ShardStore {
   private readonly byKey = new Map<string, ShardEntry>();
@@ -166,12 +183,15 @@ export class ShardStore {
     }
     const version = (raw as { version?: unknown })?.version;
     if (typeof version === 'number' && version !== STORE_VERSION)
-      throw new UserError(`${file}: shard store format version ${version}; this shardlab reads version ${STORE_VERSION}; re-shard with shardlab shard`);
+      throw new UserError(
+        `${file}: shard store format version ${version}; this shardlab reads version ${STORE_VERSION}; re-shard with shardlab shard`,
+      );
     const parsed = Manifest.safeParse(raw);
     if (!parsed.success) throw new UserError(`${file}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
     const config = readBertConfig(dir);
     const m = parsed.data;
-    if (m.layers !== config.layers || m.slices !== config.slices) throw new UserError(`${file}: manifest shape ${m.layers}x${m.slices} does not match config.json`);
+    if (m.layers !== config.layers || m.slices !== config.slices)
+      throw new UserError(`${file}: manifest shape ${m.layers}x${m.slices} does not match config.json`);
     return new ShardStore(dir, m, config);
   }
 
@@ -200,7 +220,8 @@ export class ShardStore {
     } catch {
       throw new UserError(`${path}: missing from the shard store; re-shard with shardlab shard`);
     }
-    if (data.length !== want.bytes) throw new UserError(`${path}: ${data.length} bytes, the manifest says ${want.bytes} (truncated or damaged); re-shard`);
+    if (data.length !== want.bytes)
+      throw new UserError(`${path}: ${data.length} bytes, the manifest says ${want.bytes} (truncated or damaged); re-shard`);
     if (sha256(data) !== want.sha256) throw new UserError(`${path}: checksum mismatch, the file is corrupt; re-shard with shardlab shard`);
     return data;
   }
@@ -236,7 +257,8 @@ export class ShardStore {
     const tensors = parseSafetensors(this.read(rel), join(this.dir, rel));
     for (const p of SHARED_PARTS) {
       const t = tensors.get(p);
-      if (!t || t.data.length !== this.config.hidden) throw new UserError(`${join(this.dir, rel)}: tensor "${p}" missing or of the wrong size; re-shard`);
+      if (!t || t.data.length !== this.config.hidden)
+        throw new UserError(`${join(this.dir, rel)}: tensor "${p}" missing or of the wrong size; re-shard`);
       into[p].set(t.data);
     }
   }

@@ -1,10 +1,15 @@
 /**
  * SoC profiles: what the cost model and throttles need to know about a board or phone, every number
  * with its source and how trustworthy it is. Profiles are JSON data in socs/, validated here.
+ * Units are decimal, as in the STI figures the profiles are calibrated against: MB = 10^6 bytes, GB = 10^9.
  */
 import { z } from 'zod';
 
-/** How a number was obtained (../shared/reference/soc-data.md labels M, P, D, U). */
+/**
+ * How a number was obtained (../shared/reference/soc-data.md labels M, P, D, U): measured by a third party,
+ * vendor or spec-sheet value (also plain facts such as core counts), derived by arithmetic from such values,
+ * or unverified (a placeholder or an assumption, to be checked).
+ */
 export const EVIDENCE = ['measured', 'peak', 'derived', 'unverified'] as const;
 
 /** A number with its provenance: `source` is an id from the profile's `sources` list. */
@@ -22,11 +27,11 @@ const positive = () => sourced(z.number().positive());
 
 export const ClusterSchema = z
   .object({
-    /** Cluster id used by --cluster: "big", "little", or "prime" on phones with a prime core. */
+    /** Cluster id used by --cluster: "big", "little", or "prime" on phones with a prime core; a single-cluster SoC has "big". */
     id: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a lower-case id like "big"'),
     core: z.string().min(1),
     cores: sourced(z.number().int().positive()),
-    ghz: positive(),
+    ghz: sourced(z.number().positive().max(6)),
     /** Peak fp32 GFLOP/s of one core at `ghz` (FMA width × clock). */
     peakGflopsPerCore: positive(),
     /** Single-core memcpy bandwidth, GB/s. */
@@ -56,7 +61,23 @@ export const SocProfileSchema = z
         bandwidthGBps: positive(),
       })
       .strict(),
-    cpu: z.object({ clusters: z.array(ClusterSchema).min(1) }).strict(),
+    cpu: z
+      .object({ clusters: z.array(ClusterSchema).min(1) })
+      .strict()
+      .superRefine((cpu, ctx) => {
+        cpu.clusters.forEach((c, i) => {
+          if (cpu.clusters.findIndex((d) => d.id === c.id) < i)
+            ctx.addIssue({ code: 'custom', path: ['clusters', i, 'id'], message: `cluster id "${c.id}" is used twice` });
+          // A FLOP/cycle outside 1..64 means a unit slip (GFLOP/s of the cluster, MHz for GHz), not a real core.
+          const perCycle = c.peakGflopsPerCore.value / c.ghz.value;
+          if (perCycle < 1 || perCycle > 64)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['clusters', i, 'peakGflopsPerCore', 'value'],
+              message: `${c.peakGflopsPerCore.value} GFLOP/s at ${c.ghz.value} GHz is ${perCycle.toFixed(1)} FLOP/cycle per core; expected 1 to 64`,
+            });
+        });
+      }),
     gpu: z
       .object({
         name: z.string().min(1),
@@ -84,17 +105,31 @@ export const SocProfileSchema = z
         cores: z.number().int().positive(),
       })
       .strict(),
+    /** Every `source` above names one of these; `citation` says where the number can be checked. */
     sources: z.array(z.object({ id: z.string().min(1), citation: z.string().min(1) }).strict()).min(1),
   })
   .strict()
   .superRefine((p, ctx) => {
     const clusters = p.cpu.clusters.map((c) => c.id);
     if (!clusters.includes(p.defaults.cluster))
-      ctx.addIssue({ code: 'custom', path: ['defaults', 'cluster'], message: `no cluster "${p.defaults.cluster}" (have ${clusters.join(', ')})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaults', 'cluster'],
+        message: `no cluster "${p.defaults.cluster}" (have ${clusters.join(', ')})`,
+      });
     const cluster = p.cpu.clusters.find((c) => c.id === p.defaults.cluster);
     if (cluster && p.defaults.cores > cluster.cores.value)
-      ctx.addIssue({ code: 'custom', path: ['defaults', 'cores'], message: `${p.defaults.cores} cores but cluster "${cluster.id}" has ${cluster.cores.value}` });
-    if (p.defaults.computeUnit === 'gpu' && !p.gpu) ctx.addIssue({ code: 'custom', path: ['defaults', 'computeUnit'], message: 'gpu, but the profile has no gpu' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaults', 'cores'],
+        message: `${p.defaults.cores} cores but cluster "${cluster.id}" has ${cluster.cores.value}`,
+      });
+    if (p.defaults.computeUnit === 'gpu' && !p.gpu)
+      ctx.addIssue({ code: 'custom', path: ['defaults', 'computeUnit'], message: 'gpu, but the profile has no gpu' });
+    p.sources.forEach((s, i) => {
+      if (p.sources.findIndex((t) => t.id === s.id) < i)
+        ctx.addIssue({ code: 'custom', path: ['sources', i, 'id'], message: `source id "${s.id}" is listed twice` });
+    });
     const ids = new Set(p.sources.map((s) => s.id));
     const walk = (v: unknown, path: (string | number)[]) => {
       if (v && typeof v === 'object') {

@@ -79,17 +79,19 @@ export class ExperimentStore {
     const row = this.db
       .prepare('SELECT * FROM accuracy_cache WHERE model = ? AND task = ? AND split = ? AND config_hash = ?')
       .get(k.model, k.task, k.split, k.configHash) as Record<string, unknown> | undefined;
-    return row && {
-      model: row.model as string,
-      task: row.task as string,
-      split: row.split as string,
-      configHash: row.config_hash as string,
-      config: row.config as string,
-      examples: row.examples as number,
-      correct: row.correct as number,
-      accuracy: row.accuracy as number,
-      seconds: row.seconds as number,
-    };
+    return (
+      row && {
+        model: row.model as string,
+        task: row.task as string,
+        split: row.split as string,
+        configHash: row.config_hash as string,
+        config: row.config as string,
+        examples: row.examples as number,
+        correct: row.correct as number,
+        accuracy: row.accuracy as number,
+        seconds: row.seconds as number,
+      }
+    );
   }
 
   putAccuracy(r: AccuracyRow): void {
@@ -102,7 +104,9 @@ export class ExperimentStore {
 
   importance(k: ImportanceKey): ImportanceRow[] {
     return this.db
-      .prepare('SELECT layer, slice, score, accuracy FROM importance WHERE model = ? AND task = ? AND split = ? AND method = ? ORDER BY layer, slice')
+      .prepare(
+        'SELECT layer, slice, score, accuracy FROM importance WHERE model = ? AND task = ? AND split = ? AND method = ? ORDER BY layer, slice',
+      )
       .all(k.model, k.task, k.split, k.method) as ImportanceRow[];
   }
 
@@ -122,7 +126,9 @@ export class ExperimentStore {
 function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > MIGRATIONS.length)
-    throw new UserError(`${db.name}: experiment database schema ${version} is newer than this shardlab (${MIGRATIONS.length}); upgrade shardlab`);
+    throw new UserError(
+      `${db.name}: experiment database schema ${version} is newer than this shardlab (${MIGRATIONS.length}); upgrade shardlab`,
+    );
   for (let v = version; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v]);

@@ -72,8 +72,10 @@ export class BertModel {
   /** Checks a submodel request against the model's shape. */
   checkShape(layers: number, slices: number): void {
     const c = this.config;
-    if (!Number.isInteger(layers) || layers < 1 || layers > c.layers) throw new UserError(`--layers must be an integer from 1 to ${c.layers}, got ${layers}`);
-    if (!Number.isInteger(slices) || slices < 1 || slices > c.slices) throw new UserError(`--slices must be an integer from 1 to ${c.slices}, got ${slices}`);
+    if (!Number.isInteger(layers) || layers < 1 || layers > c.layers)
+      throw new UserError(`--layers must be an integer from 1 to ${c.layers}, got ${layers}`);
+    if (!Number.isInteger(slices) || slices < 1 || slices > c.slices)
+      throw new UserError(`--slices must be an integer from 1 to ${c.slices}, got ${slices}`);
   }
 
   /** The checkpoint's first n layers with their first m slices (views, no copies). */
@@ -85,7 +87,10 @@ export class BertModel {
 
   async embedBatch(batch: Batch): Promise<{ hidden: ort.Tensor; maskBias: ort.Tensor }> {
     const dims = [batch.size, batch.length];
-    const out = await this.embed.run({ input_ids: new ort.Tensor('int64', batch.ids, dims), attention_mask: new ort.Tensor('float32', batch.mask, dims) });
+    const out = await this.embed.run({
+      input_ids: new ort.Tensor('int64', batch.ids, dims),
+      attention_mask: new ort.Tensor('float32', batch.mask, dims),
+    });
     return { hidden: out.hidden, maskBias: out.mask_bias };
   }
 

@@ -1,0 +1,143 @@
+/**
+ * The cost model: how long IO, dequantization and compute take on a modeled SoC.
+ *   IO:      per-request latency + bytes / read bandwidth.
+ *   Compute: per-layer overhead + for attention and FFN separately a roofline,
+ *            max(FLOPs / sustained FLOP/s, bytes moved / memory bandwidth), so it scales with the number
+ *            of slices and with sequence length.
+ *   Dequant: compressed bytes / (per-core throughput x cores), scaled to the chosen cluster and clock.
+ * Calibrated in socs/odroid-n2plus.json so a BERT-base layer (hidden 768, 12 heads, FFN 3072, 128
+ * tokens) computes in about 95 ms and its 28 MB of fp32 weights load in about 339 ms (STI §5.3).
+ */
+import { UserError } from '../model/errors.js';
+import type { Cluster, SocProfile } from './profile.js';
+
+/** The dimensions of an encoder layer that cost depends on. */
+export interface LayerShape {
+  hidden: number;
+  heads: number;
+  headDim: number;
+  /** FFN neurons per slice (intermediate / heads). */
+  ffnPerSlice: number;
+}
+
+/** Per-run throttles: which unit computes, on which cluster and how many cores, at what clock, with what IO. */
+export interface RunSettings {
+  computeUnit: 'cpu' | 'gpu';
+  cluster: string;
+  cores: number;
+  /** Clock cap in GHz (at most the cluster's clock). */
+  clockGhz?: number;
+  /** Storage read bandwidth override, MB/s. */
+  ioMBps?: number;
+}
+
+export interface SettingsOverrides {
+  computeUnit?: 'cpu' | 'gpu';
+  cluster?: string;
+  cores?: number;
+  clockGhz?: number;
+  ioMBps?: number;
+}
+
+export function resolveSettings(p: SocProfile, o: SettingsOverrides = {}): RunSettings {
+  const computeUnit = o.computeUnit ?? p.defaults.computeUnit;
+  if (computeUnit === 'gpu' && !p.gpu) throw new UserError(`--unit gpu: ${p.id} has no GPU in its profile`);
+  const clusterId = o.cluster ?? p.defaults.cluster;
+  const cluster = p.cpu.clusters.find((c) => c.id === clusterId);
+  if (!cluster) throw new UserError(`--cluster ${clusterId}: ${p.id} has clusters ${p.cpu.clusters.map((c) => c.id).join(', ')}`);
+  const cores = o.cores ?? Math.min(p.defaults.cores, cluster.cores.value);
+  if (!Number.isInteger(cores) || cores < 1 || cores > cluster.cores.value)
+    throw new UserError(`--cores ${cores}: the ${cluster.id} cluster of ${p.id} has ${cluster.cores.value} cores`);
+  if (o.clockGhz !== undefined && !(o.clockGhz > 0 && o.clockGhz <= cluster.ghz.value))
+    throw new UserError(`--clock-ghz ${o.clockGhz}: must be above 0 and at most the ${cluster.id} cluster's ${cluster.ghz.value} GHz`);
+  if (o.ioMBps !== undefined && !(o.ioMBps > 0)) throw new UserError(`--io-mbps ${o.ioMBps}: must be a positive bandwidth in MB/s`);
+  return { computeUnit, cluster: cluster.id, cores, clockGhz: o.clockGhz, ioMBps: o.ioMBps };
+}
+
+export interface LayerCost {
+  attentionMs: number;
+  ffnMs: number;
+  overheadMs: number;
+  totalMs: number;
+  flops: number;
+}
+
+const FP32 = 4;
+
+/** FLOPs and bytes moved by the attention and FFN parts of one layer with m slices over `seq` tokens. */
+export function layerWork(s: LayerShape, m: number, seq: number) {
+  const a = m * s.headDim; // attention width
+  const f = m * s.ffnPerSlice; // FFN width
+  const attentionFlops = 2 * seq * s.hidden * a * 3 + 2 * 2 * m * seq * seq * s.headDim + 2 * seq * a * s.hidden;
+  const ffnFlops = 2 * 2 * seq * s.hidden * f;
+  const attentionBytes = FP32 * (4 * a * s.hidden + 4 * seq * s.hidden + 3 * seq * a + 2 * m * seq * seq);
+  const ffnBytes = FP32 * (2 * f * s.hidden + 2 * seq * s.hidden + 2 * seq * f);
+  return { attentionFlops, ffnFlops, attentionBytes, ffnBytes };
+}
+
+/** fp32 bytes of one slice's weights (what a 32-bit shard holds, give or take its header). */
+export function sliceWeightBytes(s: LayerShape): number {
+  return FP32 * (4 * s.headDim * s.hidden + 3 * s.headDim + 2 * s.ffnPerSlice * s.hidden + s.ffnPerSlice);
+}
+
+export class CostModel {
+  readonly cluster: Cluster;
+
+  constructor(
+    readonly profile: SocProfile,
+    readonly settings: RunSettings,
+  ) {
+    this.cluster = profile.cpu.clusters.find((c) => c.id === settings.cluster)!;
+  }
+
+  private get clockScale(): number {
+    const ghz = this.cluster.ghz.value;
+    return Math.min(this.settings.clockGhz ?? ghz, ghz) / ghz;
+  }
+
+  /** Sustained FLOP/s of the compute unit under this run's throttles. */
+  get flopsPerSecond(): number {
+    const p = this.profile;
+    if (this.settings.computeUnit === 'gpu') return p.gpu!.peakGflops.value * p.gpu!.computeEfficiency.value * 1e9;
+    return this.settings.cores * this.cluster.peakGflopsPerCore.value * this.clockScale * p.computeEfficiency.value * 1e9;
+  }
+
+  get memoryBytesPerSecond(): number {
+    return this.profile.memory.bandwidthGBps.value * 1e9;
+  }
+
+  get layerOverheadMs(): number {
+    const p = this.profile;
+    if (this.settings.computeUnit === 'gpu') return p.gpu!.layerOverheadMs.value;
+    return p.layerOverheadMs.value / this.clockScale;
+  }
+
+  computeLayer(s: LayerShape, m: number, seq: number): LayerCost {
+    const w = layerWork(s, m, seq);
+    const roof = (flops: number, bytes: number) => 1000 * Math.max(flops / this.flopsPerSecond, bytes / this.memoryBytesPerSecond);
+    const attentionMs = roof(w.attentionFlops, w.attentionBytes);
+    const ffnMs = roof(w.ffnFlops, w.ffnBytes);
+    const overheadMs = this.layerOverheadMs;
+    return { attentionMs, ffnMs, overheadMs, totalMs: attentionMs + ffnMs + overheadMs, flops: w.attentionFlops + w.ffnFlops };
+  }
+
+  get readMBps(): number {
+    return this.settings.ioMBps ?? this.profile.storage.readMBps.value;
+  }
+
+  /** Time to read one request of `bytes` from storage. */
+  ioMs(bytes: number): number {
+    return this.profile.storage.requestLatencyMs.value + (bytes / 1e6 / this.readMBps) * 1000;
+  }
+
+  /**
+   * Dequantization runs on the CPU cluster of this run (also when a GPU computes); its throughput scales
+   * with that cluster's per-core peak and clock relative to the profile's default cluster.
+   */
+  dequantMs(compressedBytes: number): number {
+    const p = this.profile;
+    const base = p.cpu.clusters.find((c) => c.id === p.defaults.cluster)!;
+    const perCore = p.dequantMBpsPerCore.value * ((this.cluster.peakGflopsPerCore.value * this.clockScale) / base.peakGflopsPerCore.value);
+    return (compressedBytes / 1e6 / (perCore * this.settings.cores)) * 1000;
+  }
+}
