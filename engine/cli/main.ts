@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../model/errors.js';
 import { registerCost } from './commands/cost.js';
+import { registerRun } from './commands/run.js';
 import { registerEval, registerLogits } from './commands/eval.js';
 import { registerAccuracy, registerProfile, registerShard } from './commands/shard.js';
 import { registerSocs } from './commands/socs.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerProfile(program);
   registerSocs(program);
   registerCost(program);
+  registerRun(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

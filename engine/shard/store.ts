@@ -5,6 +5,7 @@
  * message naming the file instead of producing wrong logits.
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { readBertConfig, type BertConfig } from '../model/bert/config.js';
@@ -211,15 +212,31 @@ export class ShardStore {
 
   /** Bytes of one stored file, checked for presence, size and sha256 before they are returned. */
   read(rel: string): Buffer {
+    let data: Buffer | undefined;
+    try {
+      data = readFileSync(join(this.dir, rel));
+    } catch {
+      // reported by verify
+    }
+    return this.verify(rel, data);
+  }
+
+  /** `read` without blocking the event loop, for the executor's IO stage. */
+  async readAsync(rel: string): Promise<Buffer> {
+    let data: Buffer | undefined;
+    try {
+      data = await readFile(join(this.dir, rel));
+    } catch {
+      // reported by verify
+    }
+    return this.verify(rel, data);
+  }
+
+  private verify(rel: string, data: Buffer | undefined): Buffer {
     const path = join(this.dir, rel);
     const want = this.manifest.files[rel];
     if (!want) throw new UserError(`${path}: not listed in the manifest; the store is damaged, re-shard it`);
-    let data: Buffer;
-    try {
-      data = readFileSync(path);
-    } catch {
-      throw new UserError(`${path}: missing from the shard store; re-shard with shardlab shard`);
-    }
+    if (!data) throw new UserError(`${path}: missing from the shard store; re-shard with shardlab shard`);
     if (data.length !== want.bytes)
       throw new UserError(`${path}: ${data.length} bytes, the manifest says ${want.bytes} (truncated or damaged); re-shard`);
     if (sha256(data) !== want.sha256) throw new UserError(`${path}: checksum mismatch, the file is corrupt; re-shard with shardlab shard`);

@@ -135,9 +135,18 @@ export class CostModel {
    * with that cluster's per-core peak and clock relative to the profile's default cluster.
    */
   dequantMs(compressedBytes: number): number {
+    return this.cpuThroughputMs(compressedBytes, this.profile.dequantMBpsPerCore.value);
+  }
+
+  /** Time to make one stored shard ready for compute: dequantize it, or prepare it when it is fp32. */
+  decompressMs(bits: number, storedBytes: number): number {
+    return bits === 32 ? this.cpuThroughputMs(storedBytes, this.profile.fp32CopyMBpsPerCore.value) : this.dequantMs(storedBytes);
+  }
+
+  private cpuThroughputMs(bytes: number, mbpsPerDefaultCore: number): number {
     const p = this.profile;
     const base = p.cpu.clusters.find((c) => c.id === p.defaults.cluster)!;
-    const perCore = p.dequantMBpsPerCore.value * ((this.cluster.peakGflopsPerCore.value * this.clockScale) / base.peakGflopsPerCore.value);
-    return (compressedBytes / 1e6 / (perCore * this.settings.cores)) * 1000;
+    const perCore = mbpsPerDefaultCore * ((this.cluster.peakGflopsPerCore.value * this.clockScale) / base.peakGflopsPerCore.value);
+    return (bytes / 1e6 / (perCore * this.settings.cores)) * 1000;
   }
 }

@@ -95,6 +95,11 @@ export const SocProfileSchema = z
     computeEfficiency: sourced(z.number().positive().max(1)),
     /** Fixed cost per encoder layer on the CPU whatever its width (framework dispatch, norms, residuals), ms. */
     layerOverheadMs: sourced(z.number().nonnegative()),
+    /**
+     * Preparing an fp32 shard for compute (copy into the layer's buffers, framework tensor set-up), MB/s per
+     * core of the default cluster. STI's prototype charges 2 ms for every shard, fp32 included.
+     */
+    fp32CopyMBpsPerCore: positive(),
     /** Dequantization throughput of one core of the default cluster, MB/s of compressed input. */
     dequantMBpsPerCore: positive(),
     /** What runs a request unless a run says otherwise. */

@@ -1,0 +1,113 @@
+/**
+ * Clocks for the executor. The same stage code runs under both; only waiting differs.
+ *   RealClock:    now() is wall time since start; until(t) sleeps.
+ *   VirtualClock: time jumps. A discrete-event clock: it advances to the earliest pending until() only
+ *                 when every stage is waiting (on time or on a signal), so the real work in between
+ *                 (file reads, dequantization, onnxruntime) takes no modeled time at all.
+ * Times are microseconds since the start of the request.
+ */
+import { performance } from 'node:perf_hooks';
+
+/** A one-shot event a stage can wait for (a shard decompressed, a layer computed). */
+export interface Signal {
+  readonly fired: boolean;
+  fire(): void;
+}
+
+export interface Clock {
+  readonly mode: 'virtual' | 'real';
+  now(): number;
+  /** Resolves at time t (at once if t is not in the future). */
+  until(t: number): Promise<void>;
+  signal(): Signal;
+  wait(s: Signal): Promise<void>;
+  /** A stage joins the run (it counts as busy until it waits). */
+  join(): void;
+  /** A stage is done for good. */
+  leave(): void;
+}
+
+class PromiseSignal implements Signal {
+  fired = false;
+  private waiters: (() => void)[] = [];
+  constructor(private readonly onFire: (waiters: number) => void = () => {}) {}
+  fire(): void {
+    if (this.fired) return;
+    this.fired = true;
+    this.onFire(this.waiters.length);
+    for (const w of this.waiters.splice(0)) w();
+  }
+  wait(): Promise<void> {
+    return this.fired ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+export class RealClock implements Clock {
+  readonly mode = 'real';
+  private readonly t0 = performance.now();
+  now(): number {
+    return (performance.now() - this.t0) * 1000;
+  }
+  until(t: number): Promise<void> {
+    const ms = (t - this.now()) / 1000;
+    return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
+  }
+  signal(): Signal {
+    return new PromiseSignal();
+  }
+  wait(s: Signal): Promise<void> {
+    return (s as PromiseSignal).wait();
+  }
+  join(): void {}
+  leave(): void {}
+}
+
+export class VirtualClock implements Clock {
+  readonly mode = 'virtual';
+  private t = 0;
+  private busy = 0;
+  private readonly timers: { t: number; seq: number; resolve: () => void }[] = [];
+  private seq = 0;
+
+  now(): number {
+    return this.t;
+  }
+
+  join(): void {
+    this.busy++;
+  }
+
+  leave(): void {
+    this.idle();
+  }
+
+  until(t: number): Promise<void> {
+    if (t <= this.t) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.timers.push({ t, seq: this.seq++, resolve });
+      this.idle();
+    });
+  }
+
+  signal(): Signal {
+    // Waking waiters makes them busy synchronously, before any other stage can see the clock idle.
+    return new PromiseSignal((waiters) => (this.busy += waiters));
+  }
+
+  async wait(s: Signal): Promise<void> {
+    if (s.fired) return;
+    const p = (s as PromiseSignal).wait();
+    this.idle();
+    await p;
+  }
+
+  private idle(): void {
+    this.busy--;
+    if (this.busy > 0 || this.timers.length === 0) return;
+    this.timers.sort((a, b) => a.t - b.t || a.seq - b.seq);
+    const next = this.timers.shift()!;
+    this.t = next.t;
+    this.busy++;
+    next.resolve();
+  }
+}

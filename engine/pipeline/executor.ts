@@ -1,0 +1,231 @@
+/**
+ * The pipelined executor: IO, decompress and compute stages running concurrently over a Plan.
+ *   IO         really reads each non-preloaded shard file (verified), paced at the profile's bandwidth
+ *              plus per-request latency;
+ *   decompress really dequantizes (or copies, for fp32) each shard into its layer's fp32 buffers, on the
+ *              CPU cluster of the run;
+ *   compute    really runs each layer on onnxruntime once all its shards are ready, taking the cost
+ *              model's time for the SoC.
+ * When the CPU computes, decompression and compute share it: they form one lane and never overlap.
+ * A stall is time the compute lane waits for data. Each task takes its modeled time on the clock; under
+ * a RealClock a task whose real work took longer than modeled is reported as an overrun.
+ */
+import type ort from 'onnxruntime-node';
+import type { Batch } from '../model/batch.js';
+import type { BertModel } from '../model/bert/model.js';
+import { sliceLayer, type LayerWeights } from '../model/bert/weights.js';
+import type { Plan, ShardPlan } from '../plan/plan.js';
+import { emptyLayer } from '../shard/layout.js';
+import type { ShardStore } from '../shard/store.js';
+import type { CostModel } from '../soc/cost.js';
+import type { Clock, Signal } from './clock.js';
+import { MemoryTracker } from './memory.js';
+import type { TraceEvent } from './trace.js';
+
+export interface ExecuteInput {
+  plan: Plan;
+  store: ShardStore;
+  model: BertModel;
+  cost: CostModel;
+  clock: Clock;
+  batch: Batch;
+}
+
+export interface Overrun {
+  stage: TraceEvent['stage'];
+  layer: number;
+  slice: number;
+  modeledUs: number;
+  actualUs: number;
+}
+
+export interface RunResult {
+  logits: Float32Array;
+  events: TraceEvent[];
+  memory: { t: number; persistent: number; transient: number }[];
+  makespanUs: number;
+  stallUs: number;
+  ioBusyUs: number;
+  decompressBusyUs: number;
+  computeBusyUs: number;
+  persistentBytes: number;
+  peakTransientBytes: number;
+  peakBytes: number;
+  /** Stored bytes streamed by the IO stage during the request. */
+  ioBytes: number;
+  overruns: Overrun[];
+}
+
+const US = 1000; // microseconds per millisecond
+
+interface ShardState {
+  plan: ShardPlan;
+  file: string;
+  bytes: number;
+  data?: Buffer;
+  loaded: Signal;
+  ready: Signal;
+}
+
+export async function execute(input: ExecuteInput): Promise<RunResult> {
+  const { plan, store, model, cost, clock, batch } = input;
+  const cfg = store.config;
+  const events: TraceEvent[] = [];
+  const overruns: Overrun[] = [];
+  const memory = new MemoryTracker();
+  const shards: ShardState[] = plan.shards.map((p) => {
+    const file = store.entry(p.layer, p.slice, p.bits).file;
+    return { plan: p, file, bytes: store.manifest.files[file].bytes, loaded: clock.signal(), ready: clock.signal() };
+  });
+  const byLayer = Array.from({ length: plan.layers }, (_, l) => shards.filter((s) => s.plan.layer === l));
+
+  // The preload buffer: resident, verified shards held before the request starts.
+  for (const s of shards.filter((x) => x.plan.preload)) {
+    s.data = store.read(s.file);
+    memory.persistent += s.bytes;
+    s.loaded.fire();
+  }
+
+  const buffers: (LayerWeights | undefined)[] = [];
+  const layerBytes = () => fp32LayerBytes(store, plan.slices);
+  const { hidden, maskBias } = await model.embedBatch(batch);
+  const activationBytes = 2 * batch.size * batch.length * cfg.hidden * 4;
+  memory.add(0, activationBytes);
+
+  /** Runs real work, then holds the lane until the modeled duration has passed. */
+  async function task(stage: TraceEvent['stage'], layer: number, slice: number, modeledUs: number, work: () => unknown): Promise<{ start: number; end: number }> {
+    const start = clock.now();
+    await work();
+    const actualUs = clock.now() - start;
+    if (clock.mode === 'real' && actualUs > modeledUs * 1.02 + 500) overruns.push({ stage, layer, slice, modeledUs, actualUs });
+    await clock.until(start + modeledUs);
+    return { start, end: clock.now() };
+  }
+
+  async function waitFor(signal: Signal, layer: number, lane: 'compute' | 'decompress'): Promise<void> {
+    if (signal.fired) return;
+    const start = clock.now();
+    await clock.wait(signal);
+    // Waiting for data on the compute lane is a stall (on the CPU lane it includes decompression's waits).
+    if (lane === 'compute' && clock.now() > start) events.push({ stage: 'stall', layer, slice: -1, bits: 0, bytes: 0, start, end: clock.now() });
+  }
+
+  async function ioStage(): Promise<void> {
+    for (const s of shards) {
+      if (s.plan.preload) continue;
+      const { start, end } = await task('io', s.plan.layer, s.plan.slice, cost.ioMs(s.bytes) * US, async () => {
+        s.data = await store.readAsync(s.file);
+      });
+      events.push({ stage: 'io', layer: s.plan.layer, slice: s.plan.slice, bits: s.plan.bits, bytes: s.bytes, start, end });
+      memory.add(end, s.bytes);
+      s.loaded.fire();
+    }
+  }
+
+  async function decompress(s: ShardState, lane: 'compute' | 'decompress'): Promise<void> {
+    await waitFor(s.loaded, s.plan.layer, lane);
+    const l = s.plan.layer;
+    const { start, end } = await task('decompress', l, s.plan.slice, cost.decompressMs(s.plan.bits, s.bytes) * US, () => {
+      if (!buffers[l]) {
+        buffers[l] = emptyLayer(cfg);
+        store.sharedInto(l, buffers[l]!);
+        memory.add(clock.now(), layerBytes());
+      }
+      store.decodeInto(l, s.plan.slice, s.plan.bits, s.data!, buffers[l]!);
+    });
+    events.push({ stage: 'decompress', layer: l, slice: s.plan.slice, bits: s.plan.bits, bytes: s.bytes, start, end });
+    if (!s.plan.preload) {
+      memory.add(end, -s.bytes);
+      s.data = undefined;
+    }
+    s.ready.fire();
+  }
+
+  let x: ort.Tensor = hidden;
+  const computed = Array.from({ length: plan.layers }, () => clock.signal());
+  async function compute(l: number, lane: 'compute'): Promise<void> {
+    const deps = plan.loadAllFirst ? shards : byLayer[l];
+    for (const s of deps) await waitFor(s.ready, l, lane);
+    const c = cost.computeLayer(layerShape(store), plan.slices, batch.length);
+    const { start, end } = await task('compute', l, -1, c.totalMs * US, async () => {
+      x = await model.runLayer(x, maskBias, sliceLayer(cfg, buffers[l]!, plan.slices));
+    });
+    events.push({ stage: 'compute', layer: l, slice: -1, bits: 0, bytes: layerBytes(), start, end });
+    buffers[l] = undefined;
+    memory.add(end, -layerBytes());
+    computed[l].fire();
+  }
+
+  /** The CPU lane: decompression in plan order, and compute too when the CPU computes. */
+  async function cpuLane(withCompute: boolean): Promise<void> {
+    const order = withCompute ? cpuOrder(plan) : shards.map((s) => ({ kind: 'decompress' as const, shard: s.plan }));
+    const find = (p: ShardPlan) => shards.find((s) => s.plan === p)!;
+    for (const step of order) {
+      if (step.kind === 'decompress') await decompress(find(step.shard), withCompute ? 'compute' : 'decompress');
+      else await compute(step.layer, 'compute');
+    }
+  }
+
+  async function gpuLane(): Promise<void> {
+    for (let l = 0; l < plan.layers; l++) await compute(l, 'compute');
+  }
+
+  const lanes = cost.settings.computeUnit === 'cpu' ? [ioStage, () => cpuLane(true)] : [ioStage, () => cpuLane(false), gpuLane];
+  for (let i = 0; i < lanes.length; i++) clock.join();
+  await Promise.all(
+    lanes.map(async (lane) => {
+      try {
+        await lane();
+      } finally {
+        clock.leave();
+      }
+    }),
+  );
+  const logits = await model.runHead(x);
+  const makespanUs = Math.max(0, ...events.map((e) => e.end));
+  const busy = (stage: TraceEvent['stage']) => events.filter((e) => e.stage === stage).reduce((a, e) => a + e.end - e.start, 0);
+  const mem = memory.summary();
+  return {
+    logits,
+    events: events.sort((a, b) => a.start - b.start || a.end - b.end),
+    memory: mem.samples,
+    makespanUs,
+    stallUs: busy('stall'),
+    ioBusyUs: busy('io'),
+    decompressBusyUs: busy('decompress'),
+    computeBusyUs: busy('compute'),
+    persistentBytes: memory.persistent,
+    peakTransientBytes: mem.peakTransient,
+    peakBytes: memory.persistent + mem.peakTransient,
+    ioBytes: shards.filter((s) => !s.plan.preload).reduce((a, s) => a + s.bytes, 0),
+    overruns,
+  };
+}
+
+/**
+ * The CPU lane's order when it also computes: a layer's shards are decompressed, then it computes, then
+ * the next layer's shards. With load-then-execute, every shard is decompressed first.
+ */
+function cpuOrder(plan: Plan): ({ kind: 'decompress'; shard: ShardPlan } | { kind: 'compute'; layer: number })[] {
+  const out: ({ kind: 'decompress'; shard: ShardPlan } | { kind: 'compute'; layer: number })[] = [];
+  const dec = (l: number) => plan.shards.filter((s) => s.layer === l).map((shard) => ({ kind: 'decompress' as const, shard }));
+  if (plan.loadAllFirst) {
+    for (let l = 0; l < plan.layers; l++) out.push(...dec(l));
+    for (let l = 0; l < plan.layers; l++) out.push({ kind: 'compute', layer: l });
+    return out;
+  }
+  for (let l = 0; l < plan.layers; l++) out.push(...dec(l), { kind: 'compute', layer: l });
+  return out;
+}
+
+export function layerShape(store: ShardStore) {
+  const c = store.config;
+  return { hidden: c.hidden, heads: c.heads, headDim: c.headDim, ffnPerSlice: c.ffnPerSlice };
+}
+
+/** fp32 bytes of a layer's buffers when `slices` slices are in use (plus its shared parts). */
+export function fp32LayerBytes(store: ShardStore, slices: number): number {
+  const c = store.config;
+  const perSlice = 4 * (4 * c.headDim * c.hidden + 3 * c.headDim + 2 * c.ffnPerSlice * c.hidden + c.ffnPerSlice);
+  return slices * perSlice + 6 * 4 * c.hidden;
+}

@@ -1,0 +1,55 @@
+/**
+ * Trace events of a run, and their export as Chrome Trace Event JSON (opens in Perfetto's UI and
+ * chrome://tracing): one thread per stage with complete ("X") events that never overlap on a thread,
+ * and counter ("C") tracks for the preload buffer and total memory.
+ */
+export interface TraceEvent {
+  stage: 'io' | 'decompress' | 'compute' | 'stall';
+  layer: number;
+  /** -1 for layer-level events (compute, stall). */
+  slice: number;
+  bits: number;
+  bytes: number;
+  /** Microseconds since the request started. */
+  start: number;
+  end: number;
+}
+
+const THREADS: Record<TraceEvent['stage'], number> = { io: 1, decompress: 2, compute: 3, stall: 4 };
+
+export interface ChromeTrace {
+  traceEvents: Record<string, unknown>[];
+  displayTimeUnit: 'ms';
+  otherData: Record<string, unknown>;
+}
+
+export function chromeTrace(
+  events: TraceEvent[],
+  memory: { t: number; persistent: number; transient: number }[],
+  meta: Record<string, unknown>,
+): ChromeTrace {
+  const pid = 1;
+  const traceEvents: Record<string, unknown>[] = [{ name: 'process_name', ph: 'M', pid, tid: 0, args: { name: `shardlab ${meta.planner ?? ''}`.trim() } }];
+  for (const [stage, tid] of Object.entries(THREADS)) {
+    traceEvents.push({ name: 'thread_name', ph: 'M', pid, tid, args: { name: stage } });
+    traceEvents.push({ name: 'thread_sort_index', ph: 'M', pid, tid, args: { sort_index: tid } });
+  }
+  for (const e of events) {
+    const name = e.stage === 'compute' || e.stage === 'stall' ? `${e.stage} L${e.layer}` : `${e.stage} L${e.layer} S${e.slice} ${e.bits}b`;
+    traceEvents.push({
+      name,
+      cat: e.stage,
+      ph: 'X',
+      pid,
+      tid: THREADS[e.stage],
+      ts: e.start,
+      dur: Math.max(0, e.end - e.start),
+      args: { layer: e.layer, slice: e.slice, bits: e.bits, bytes: e.bytes },
+    });
+  }
+  for (const m of memory) {
+    traceEvents.push({ name: 'preload buffer', ph: 'C', pid, tid: 0, ts: m.t, args: { bytes: m.persistent } });
+    traceEvents.push({ name: 'memory', ph: 'C', pid, tid: 0, ts: m.t, args: { transient: m.transient, total: m.persistent + m.transient } });
+  }
+  return { traceEvents, displayTimeUnit: 'ms', otherData: meta };
+}

@@ -1,0 +1,64 @@
+/**
+ * A Plan is what every planner produces and the executor runs: the submodel, every shard's bitwidth,
+ * which shards sit in the preload buffer, and how IO relates to compute.
+ */
+import type { Configuration } from '../shard/configuration.js';
+
+export interface ShardPlan {
+  layer: number;
+  slice: number;
+  bits: number;
+  /** Resident in the preload buffer before the request starts (persistent memory). */
+  preload: boolean;
+}
+
+export interface Plan {
+  planner: string;
+  layers: number;
+  slices: number;
+  /** Layer-major, slice order within a layer: the order the IO stage streams non-preloaded shards. */
+  shards: ShardPlan[];
+  /** Load-then-execute: no layer computes before every shard is ready. */
+  loadAllFirst: boolean;
+}
+
+export const PARADIGMS = ['load-exec', 'layerwise', 'hold'] as const;
+export type Paradigm = (typeof PARADIGMS)[number];
+
+export function planFromConfiguration(planner: string, c: Configuration, opts: { preloadAll?: boolean; loadAllFirst?: boolean } = {}): Plan {
+  const shards: ShardPlan[] = [];
+  for (let l = 0; l < c.layers; l++) for (let s = 0; s < c.slices; s++) shards.push({ layer: l, slice: s, bits: c.bits[l][s], preload: !!opts.preloadAll });
+  return { planner, layers: c.layers, slices: c.slices, shards, loadAllFirst: !!opts.loadAllFirst };
+}
+
+/** STI's three execution paradigms over a configuration (§9): load-then-execute, layerwise pipelining, hold in memory. */
+export function paradigmPlan(p: Paradigm, c: Configuration): Plan {
+  const bits = c.bits[0]?.[0] ?? 32;
+  const name = `${p}-${c.bits.flat().every((b) => b === bits) ? bits : 'mixed'}`;
+  if (p === 'load-exec') return planFromConfiguration(name, c, { loadAllFirst: true });
+  if (p === 'hold') return planFromConfiguration(name, c, { preloadAll: true });
+  return planFromConfiguration(name, c);
+}
+
+/** Fills a preload buffer of `capacity` bytes in layer order (layer 0 first), keeping shards that fit. */
+export function fillPreload(plan: Plan, bytesOf: (s: ShardPlan) => number, capacity: number): Plan {
+  let used = 0;
+  const shards = plan.shards.map((s) => {
+    if (s.preload) used += bytesOf(s);
+    return { ...s };
+  });
+  for (const s of shards) {
+    if (s.preload) continue;
+    const b = bytesOf(s);
+    if (used + b > capacity) break;
+    s.preload = true;
+    used += b;
+  }
+  return { ...plan, shards };
+}
+
+export function configurationOf(plan: Plan): Configuration {
+  const bits = Array.from({ length: plan.layers }, () => Array<number>(plan.slices).fill(32));
+  for (const s of plan.shards) bits[s.layer][s.slice] = s.bits;
+  return { layers: plan.layers, slices: plan.slices, bits };
+}
