@@ -8,10 +8,12 @@
  */
 import { performance } from 'node:perf_hooks';
 
-/** A one-shot event a stage can wait for (a shard decompressed, a layer computed). */
+/** A one-shot event a stage can wait for (a shard decompressed, a layer computed), with the time it happened. */
 export interface Signal {
   readonly fired: boolean;
-  fire(): void;
+  /** The (modeled) time it fired, in µs. */
+  readonly at: number;
+  fire(at: number): void;
 }
 
 export interface Clock {
@@ -29,11 +31,13 @@ export interface Clock {
 
 class PromiseSignal implements Signal {
   fired = false;
+  at = 0;
   private waiters: (() => void)[] = [];
   constructor(private readonly onFire: (waiters: number) => void = () => {}) {}
-  fire(): void {
+  fire(at: number): void {
     if (this.fired) return;
     this.fired = true;
+    this.at = at;
     this.onFire(this.waiters.length);
     for (const w of this.waiters.splice(0)) w();
   }

@@ -58,6 +58,13 @@ export interface RunResult {
 
 const US = 1000; // microseconds per millisecond
 
+interface Lane {
+  /** Modeled time at which the lane is free, µs. */
+  cursor: number;
+  /** Whether this lane computes layers (its waits are stalls). */
+  computes: boolean;
+}
+
 interface ShardState {
   plan: ShardPlan;
   file: string;
@@ -83,7 +90,7 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
   for (const s of shards.filter((x) => x.plan.preload)) {
     s.data = store.read(s.file);
     memory.persistent += s.bytes;
-    s.loaded.fire();
+    s.loaded.fire(0);
   }
 
   const buffers: (LayerWeights | undefined)[] = [];
@@ -92,44 +99,60 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
   const activationBytes = 2 * batch.size * batch.length * cfg.hidden * 4;
   memory.add(0, activationBytes);
 
-  /** Runs real work, then holds the lane until the modeled duration has passed. */
-  async function task(stage: TraceEvent['stage'], layer: number, slice: number, modeledUs: number, work: () => unknown): Promise<{ start: number; end: number }> {
-    const start = clock.now();
+  /**
+   * Runs a task on a lane at its modeled start: real work, then hold the lane until the modeled end. Lanes
+   * keep their own cursor of modeled time, so late wake-ups of a real clock do not add up; real work that
+   * outlasts the modeled time pushes the lane late and is reported.
+   */
+  async function task(lane: Lane, stage: TraceEvent['stage'], layer: number, slice: number, modeledUs: number, work: () => unknown) {
+    const start = lane.cursor;
+    await clock.until(start);
+    const t0 = clock.now();
     await work();
-    const actualUs = clock.now() - start;
-    if (clock.mode === 'real' && actualUs > modeledUs * 1.02 + 500) overruns.push({ stage, layer, slice, modeledUs, actualUs });
-    await clock.until(start + modeledUs);
-    return { start, end: clock.now() };
+    const actualUs = clock.now() - t0;
+    let end = start + modeledUs;
+    if (clock.mode === 'real' && actualUs > modeledUs) {
+      overruns.push({ stage, layer, slice, modeledUs, actualUs });
+      end = Math.max(end, clock.now());
+    }
+    await clock.until(end);
+    lane.cursor = end;
+    return { start, end };
   }
 
-  async function waitFor(signal: Signal, layer: number, lane: 'compute' | 'decompress'): Promise<void> {
-    if (signal.fired) return;
-    const start = clock.now();
+  /** Waits for data; time the compute lane spends waiting is a stall. */
+  async function waitFor(signal: Signal, layer: number, lane: Lane): Promise<void> {
     await clock.wait(signal);
-    // Waiting for data on the compute lane is a stall (on the CPU lane it includes decompression's waits).
-    if (lane === 'compute' && clock.now() > start) events.push({ stage: 'stall', layer, slice: -1, bits: 0, bytes: 0, start, end: clock.now() });
+    if (signal.at > lane.cursor) {
+      if (lane.computes) events.push({ stage: 'stall', layer, slice: -1, bits: 0, bytes: 0, start: lane.cursor, end: signal.at });
+      lane.cursor = signal.at;
+    }
   }
+
+  const ioLane: Lane = { cursor: 0, computes: false };
+  const cpuLane: Lane = { cursor: 0, computes: cost.settings.computeUnit === 'cpu' };
+  const gpuLane: Lane = { cursor: 0, computes: true };
 
   async function ioStage(): Promise<void> {
     for (const s of shards) {
       if (s.plan.preload) continue;
-      const { start, end } = await task('io', s.plan.layer, s.plan.slice, cost.ioMs(s.bytes) * US, async () => {
+      const { start, end } = await task(ioLane, 'io', s.plan.layer, s.plan.slice, cost.ioMs(s.bytes) * US, async () => {
         s.data = await store.readAsync(s.file);
       });
       events.push({ stage: 'io', layer: s.plan.layer, slice: s.plan.slice, bits: s.plan.bits, bytes: s.bytes, start, end });
       memory.add(end, s.bytes);
-      s.loaded.fire();
+      s.loaded.fire(end);
     }
   }
 
-  async function decompress(s: ShardState, lane: 'compute' | 'decompress'): Promise<void> {
-    await waitFor(s.loaded, s.plan.layer, lane);
+  async function decompress(s: ShardState): Promise<void> {
+    await waitFor(s.loaded, s.plan.layer, cpuLane);
     const l = s.plan.layer;
-    const { start, end } = await task('decompress', l, s.plan.slice, cost.decompressMs(s.plan.bits, s.bytes) * US, () => {
+    const { start, end } = await task(cpuLane, 'decompress', l, s.plan.slice, cost.decompressMs(s.plan.bits, s.bytes) * US, () => {
       if (!buffers[l]) {
         buffers[l] = emptyLayer(cfg);
         store.sharedInto(l, buffers[l]!);
-        memory.add(clock.now(), layerBytes());
+        memory.add(cpuLane.cursor, layerBytes());
       }
       store.decodeInto(l, s.plan.slice, s.plan.bits, s.data!, buffers[l]!);
     });
@@ -138,39 +161,37 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
       memory.add(end, -s.bytes);
       s.data = undefined;
     }
-    s.ready.fire();
+    s.ready.fire(end);
   }
 
   let x: ort.Tensor = hidden;
-  const computed = Array.from({ length: plan.layers }, () => clock.signal());
-  async function compute(l: number, lane: 'compute'): Promise<void> {
+  async function compute(l: number, lane: Lane): Promise<void> {
     const deps = plan.loadAllFirst ? shards : byLayer[l];
     for (const s of deps) await waitFor(s.ready, l, lane);
     const c = cost.computeLayer(layerShape(store), plan.slices, batch.length);
-    const { start, end } = await task('compute', l, -1, c.totalMs * US, async () => {
+    const { start, end } = await task(lane, 'compute', l, -1, c.totalMs * US, async () => {
       x = await model.runLayer(x, maskBias, sliceLayer(cfg, buffers[l]!, plan.slices));
     });
     events.push({ stage: 'compute', layer: l, slice: -1, bits: 0, bytes: layerBytes(), start, end });
     buffers[l] = undefined;
     memory.add(end, -layerBytes());
-    computed[l].fire();
   }
 
   /** The CPU lane: decompression in plan order, and compute too when the CPU computes. */
-  async function cpuLane(withCompute: boolean): Promise<void> {
-    const order = withCompute ? cpuOrder(plan) : shards.map((s) => ({ kind: 'decompress' as const, shard: s.plan }));
+  async function cpuStage(): Promise<void> {
+    const order = cpuLane.computes ? cpuOrder(plan) : shards.map((s) => ({ kind: 'decompress' as const, shard: s.plan }));
     const find = (p: ShardPlan) => shards.find((s) => s.plan === p)!;
     for (const step of order) {
-      if (step.kind === 'decompress') await decompress(find(step.shard), withCompute ? 'compute' : 'decompress');
-      else await compute(step.layer, 'compute');
+      if (step.kind === 'decompress') await decompress(find(step.shard));
+      else await compute(step.layer, cpuLane);
     }
   }
 
-  async function gpuLane(): Promise<void> {
-    for (let l = 0; l < plan.layers; l++) await compute(l, 'compute');
+  async function gpuStage(): Promise<void> {
+    for (let l = 0; l < plan.layers; l++) await compute(l, gpuLane);
   }
 
-  const lanes = cost.settings.computeUnit === 'cpu' ? [ioStage, () => cpuLane(true)] : [ioStage, () => cpuLane(false), gpuLane];
+  const lanes = cpuLane.computes ? [ioStage, cpuStage] : [ioStage, cpuStage, gpuStage];
   for (let i = 0; i < lanes.length; i++) clock.join();
   await Promise.all(
     lanes.map(async (lane) => {
