@@ -78,7 +78,7 @@ function toFloat32(dtype: string, bytes: Buffer): Float32Array {
   const n = bytes.length / BYTES[dtype];
   const out = new Float32Array(n);
   if (dtype === 'F32') {
-    for (let i = 0; i < n; i++) out[i] = bytes.readFloatLE(i * 4);
+    new Uint8Array(out.buffer).set(bytes); // little-endian host, as every platform Node runs on
     return out;
   }
   const u16 = new Uint16Array(n);

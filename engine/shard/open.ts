@@ -1,4 +1,6 @@
 import { BertModel, checkModelDir, type SessionOptions } from '../model/bert/model.js';
+import { isShapePreset } from '../model/bert/presets.js';
+import { ensureShapeModel } from '../model/bert/shape-model.js';
 import { modelChecksum } from '../model/checksum.js';
 import { isShardStore, DEFAULT_BITS, ShardStore, writeStore } from './store.js';
 import { shardCacheDir } from '../store/paths.js';
@@ -10,7 +12,8 @@ export interface OpenedModel {
 
 /**
  * Opens `--model DIR`: a shard store as it is, or a checkpoint directory sharded on first use into the
- * cache (keyed by the checkpoint's checksum, so an edited checkpoint gets a new store).
+ * cache (keyed by the checkpoint's checksum, so an edited checkpoint gets a new store). A shape preset
+ * name (bert-base, bert-large, distilbert) is made into a shape-only checkpoint first.
  */
 export async function openSharded(
   dir: string,

@@ -35,12 +35,17 @@ interface RunFlags extends ThrottleFlags {
 
 const ms = (us: number) => us / 1000;
 
+/** A deterministic input for shape-only models: [CLS], ids, [SEP] (ids 2 and 3 in the fixtures' vocabulary). */
+function syntheticTokens(length: number, vocab: number): Int32Array {
+  return Int32Array.from({ length }, (_, i) => (i === 0 ? 2 : i === length - 1 ? 3 : 5 + ((i * 7919) % (vocab - 5))));
+}
+
 export function registerRun(program: Command): void {
   const cmd = program
     .command('run')
     .description('run a plan through the pipelined executor (real reads, dequantization and compute) under an SoC profile')
     .requiredOption('--soc <id>', 'SoC profile id (see shardlab socs)')
-    .requiredOption('--model <dir>', 'checkpoint directory or shard store')
+    .requiredOption('--model <dir>', 'checkpoint directory, shard store, or a shape preset: bert-base | bert-large | distilbert')
     .option('--config <file>', 'configuration JSON to run layerwise: {"layers", "slices", "bits"}')
     .option('--paradigm <name>', `${PARADIGMS.join(' | ')} over the full model`, (v: string) => {
       if (!(PARADIGMS as readonly string[]).includes(v)) throw new InvalidArgumentError(`--paradigm must be one of ${PARADIGMS.join(', ')}, got "${v}"`);
@@ -70,15 +75,17 @@ export function registerRun(program: Command): void {
       : paradigmPlan(f.paradigm!, uniformConfiguration(shape.layers, shape.slices, f.bits ?? 32));
     if (!store.bits.includes(f.bits ?? 32)) throw new UserError(`--bits ${f.bits}: the shard store holds ${store.bits.join(', ')}`);
     if (f.bufferKb) plan = fillPreload(plan, (s) => store.shardBytes(s.layer, s.slice, s.bits), f.bufferKb * 1024);
-    const task = taskOf(store.config, f.task, f.model);
-    const example = loadTask(task, 'dev').examples[0];
-    const batch = makeBatch([model.tokenizer.encode(example.text)]);
+    const shapeOnly = !!store.config.shapeOnly;
+    if (shapeOnly && f.eval) throw new UserError(`--eval: ${f.model} is a shape-only model with random weights; accuracy is not applicable`);
+    const task = shapeOnly ? undefined : taskOf(store.config, f.task, f.model);
+    const tokens = task ? model.tokenizer.encode(loadTask(task, 'dev').examples[0].text) : syntheticTokens(128, store.config.vocabSize);
+    const batch = makeBatch([tokens]);
     const clock = f.mode === 'real' ? new RealClock() : new VirtualClock();
     const r = await execute({ plan, store, model, cost, clock, batch });
     let accuracy: number | null = null;
     if (f.eval) {
       const db = ExperimentStore.open(f.db);
-      accuracy = (await new AccuracyOracle(model, store, db, task, 'dev', f.limit).accuracy(configurationOf(plan))).accuracy;
+      accuracy = (await new AccuracyOracle(model, store, db, task!, 'dev', f.limit).accuracy(configurationOf(plan))).accuracy;
       db.close();
     }
     await model.release();

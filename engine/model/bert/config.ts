@@ -16,7 +16,7 @@ const ConfigSchema = z.object({
   layer_norm_eps: z.number().positive().default(1e-12),
   hidden_act: z.literal('gelu', { message: 'only hidden_act "gelu" (erf form) is supported' }).default('gelu'),
   id2label: z.record(z.string(), z.string()),
-  shardlab: z.object({ task: z.string().optional() }).partial().optional(),
+  shardlab: z.object({ task: z.string().optional(), shapeOnly: z.boolean().optional() }).partial().optional(),
 });
 
 export interface BertConfig {
@@ -35,6 +35,8 @@ export interface BertConfig {
   ffnPerSlice: number;
   /** The fixture task this model was trained on, when known. */
   task?: string;
+  /** Random weights at a published architecture's shape: for timing only, accuracy is not applicable. */
+  shapeOnly?: boolean;
 }
 
 export function parseBertConfig(raw: unknown, file: string): BertConfig {
@@ -68,6 +70,7 @@ export function parseBertConfig(raw: unknown, file: string): BertConfig {
     slices: c.num_attention_heads,
     ffnPerSlice: c.intermediate_size / c.num_attention_heads,
     task: c.shardlab?.task,
+    shapeOnly: c.shardlab?.shapeOnly,
   };
 }
 

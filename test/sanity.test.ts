@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { BertModel } from '../engine/model/bert/model.js';
+import { makeBatch } from '../engine/model/batch.js';
+import { ensureShapeModel } from '../engine/model/bert/shape-model.js';
+import { VirtualClock } from '../engine/pipeline/clock.js';
+import { execute } from '../engine/pipeline/executor.js';
+import { paradigmPlan } from '../engine/plan/plan.js';
+import { uniformConfiguration } from '../engine/shard/configuration.js';
+import { writeStore } from '../engine/shard/store.js';
+import { CostModel, resolveSettings } from '../engine/soc/cost.js';
+import { getSocProfile } from '../engine/soc/load.js';
+import { TEST_HOME, tempDir } from './helpers.js';
+
+test('STI §12 sanity check: fp32 layerwise pipelining of shape-only bert-base on odroid-n2plus stalls about 220 ms per layer', async () => {
+  process.env.SHARDLAB_HOME = TEST_HOME;
+  const store = writeStore(ensureShapeModel('bert-base'), join(tempDir(), 'store'), [32]);
+  const model = await BertModel.create(store.dir, store.config, store.base(), { threads: 2 });
+  const profile = getSocProfile('odroid-n2plus');
+  const ids = Int32Array.from({ length: 128 }, (_, i) => (i === 0 ? 2 : i === 127 ? 3 : 5 + i));
+  const r = await execute({
+    plan: paradigmPlan('layerwise', uniformConfiguration(12, 12, 32)),
+    store,
+    model,
+    cost: new CostModel(profile, resolveSettings(profile)),
+    clock: new VirtualClock(),
+    batch: makeBatch([ids]),
+  });
+  await model.release();
+  const stalls = Array.from({ length: 12 }, (_, l) => r.events.filter((e) => e.stage === 'stall' && e.layer === l).reduce((a, e) => a + e.end - e.start, 0) / 1000);
+  const steady = stalls.slice(1).reduce((a, b) => a + b, 0) / 11;
+  assert.ok(Math.abs(steady - 220) / 220 < 0.05, `steady-state stall ${steady.toFixed(1)} ms per layer`);
+  assert.ok(stalls[0] > steady, 'layer 0 waits for its whole first layer: the start-up stall');
+});
