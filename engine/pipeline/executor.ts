@@ -53,6 +53,8 @@ export interface RunResult {
   peakBytes: number;
   /** Stored bytes streamed by the IO stage during the request. */
   ioBytes: number;
+  /** Clock readings taken as things happened (equal to the modeled times under a VirtualClock). */
+  measured: { ioStartUs: number; ioEndUs: number; endUs: number };
   overruns: Overrun[];
 }
 
@@ -93,7 +95,14 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
     s.loaded.fire(0);
   }
 
-  const buffers: (LayerWeights | undefined)[] = [];
+  // Layer buffers and their shared parts (biases, LayerNorms: a few KB) are set up before the request, as
+  // an engine reusing its buffers across requests would; their memory is counted from a layer's first shard.
+  const buffers: (LayerWeights | undefined)[] = Array.from({ length: plan.layers }, (_, l) => {
+    const w = emptyLayer(cfg);
+    store.sharedInto(l, w);
+    return w;
+  });
+  const allocated = new Set<number>();
   const layerBytes = () => fp32LayerBytes(store, plan.slices);
   const { hidden, maskBias } = await model.embedBatch(batch);
   const activationBytes = 2 * batch.size * batch.length * cfg.hidden * 4;
@@ -133,7 +142,9 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
   const cpuLane: Lane = { cursor: 0, computes: cost.settings.computeUnit === 'cpu' };
   const gpuLane: Lane = { cursor: 0, computes: true };
 
+  const measured = { ioStartUs: 0, ioEndUs: 0, endUs: 0 };
   async function ioStage(): Promise<void> {
+    measured.ioStartUs = clock.now();
     for (const s of shards) {
       if (s.plan.preload) continue;
       const { start, end } = await task(ioLane, 'io', s.plan.layer, s.plan.slice, cost.ioMs(s.bytes) * US, async () => {
@@ -143,15 +154,15 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
       memory.add(end, s.bytes);
       s.loaded.fire(end);
     }
+    measured.ioEndUs = clock.now();
   }
 
   async function decompress(s: ShardState): Promise<void> {
     await waitFor(s.loaded, s.plan.layer, cpuLane);
     const l = s.plan.layer;
     const { start, end } = await task(cpuLane, 'decompress', l, s.plan.slice, cost.decompressMs(s.plan.bits, s.bytes) * US, () => {
-      if (!buffers[l]) {
-        buffers[l] = emptyLayer(cfg);
-        store.sharedInto(l, buffers[l]!);
+      if (!allocated.has(l)) {
+        allocated.add(l);
         memory.add(cpuLane.cursor, layerBytes());
       }
       store.decodeInto(l, s.plan.slice, s.plan.bits, s.data!, buffers[l]!);
@@ -203,6 +214,7 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
     }),
   );
   const logits = await model.runHead(x);
+  measured.endUs = clock.now();
   const makespanUs = Math.max(0, ...events.map((e) => e.end));
   const busy = (stage: TraceEvent['stage']) => events.filter((e) => e.stage === stage).reduce((a, e) => a + e.end - e.start, 0);
   const mem = memory.summary();
@@ -219,6 +231,7 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
     peakTransientBytes: mem.peakTransient,
     peakBytes: memory.persistent + mem.peakTransient,
     ioBytes: shards.filter((s) => !s.plan.preload).reduce((a, s) => a + s.bytes, 0),
+    measured,
     overruns,
   };
 }
