@@ -30,7 +30,10 @@ console.log('model            soc               virtual ms   real ms   real/virt
 for (const dir of values.models!.split(',')) {
   const { model, store } = await openSharded(dir, { threads: 2 });
   const tokens = model.tokenizer.encode(loadTask(requireTask(store.config.task!), 'dev').examples[0].text);
-  const plan = paradigmPlan(values.paradigm as Paradigm, uniformConfiguration(store.config.layers, store.config.slices, Number(values.bits)));
+  const plan = paradigmPlan(
+    values.paradigm as Paradigm,
+    uniformConfiguration(store.config.layers, store.config.slices, Number(values.bits)),
+  );
   for (const soc of values.socs!.split(',')) {
     const profile = getSocProfile(soc);
     const cost = new CostModel(profile, resolveSettings(profile));

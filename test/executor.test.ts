@@ -44,7 +44,11 @@ describe('pipelined executor on the spam fixture', () => {
     assert.equal(of(r, 'decompress').length, 32);
     assert.equal(of(r, 'compute').length, 4);
     for (const c of of(r, 'compute')) {
-      const shardsDone = Math.max(...of(r, 'decompress').filter((d) => d.layer === c.layer).map((d) => d.end));
+      const shardsDone = Math.max(
+        ...of(r, 'decompress')
+          .filter((d) => d.layer === c.layer)
+          .map((d) => d.end),
+      );
       assert.ok(c.start >= shardsDone);
     }
     for (const d of of(r, 'decompress')) {
@@ -74,7 +78,10 @@ describe('pipelined executor on the spam fixture', () => {
     const hold = await run(paradigmPlan('hold', full(4)));
     assert.equal(of(hold, 'io').length, 0);
     assert.equal(hold.stallUs, 0);
-    assert.equal(hold.persistentBytes, store.manifest.shards.filter((s) => s.bits === 4).reduce((a, s) => a + store.manifest.files[s.file].bytes, 0));
+    assert.equal(
+      hold.persistentBytes,
+      store.manifest.shards.filter((s) => s.bits === 4).reduce((a, s) => a + store.manifest.files[s.file].bytes, 0),
+    );
     const le = await run(paradigmPlan('load-exec', full(32)));
     const lastIo = Math.max(...of(le, 'io').map((e) => e.end));
     assert.ok(Math.min(...of(le, 'compute').map((e) => e.start)) >= lastIo);
@@ -105,7 +112,9 @@ describe('pipelined executor on the spam fixture', () => {
     const t = JSON.parse(JSON.stringify(chromeTrace(r.events, r.memory, { planner: 'layerwise-32' })));
     assert.ok(Array.isArray(t.traceEvents));
     assert.equal(t.displayTimeUnit, 'ms');
-    const names = t.traceEvents.filter((e: { ph: string; name: string }) => e.ph === 'M' && e.name === 'thread_name').map((e: { args: { name: string } }) => e.args.name);
+    const names = t.traceEvents
+      .filter((e: { ph: string; name: string }) => e.ph === 'M' && e.name === 'thread_name')
+      .map((e: { args: { name: string } }) => e.args.name);
     assert.deepEqual(names.sort(), ['compute', 'decompress', 'io', 'stall']);
     const complete = t.traceEvents.filter((e: { ph: string }) => e.ph === 'X');
     assert.equal(complete.length, r.events.length);
@@ -117,10 +126,13 @@ describe('pipelined executor on the spam fixture', () => {
     for (const e of complete) byTid.set(e.tid, [...(byTid.get(e.tid) ?? []), e]);
     for (const evs of byTid.values()) {
       evs.sort((a, b) => a.ts - b.ts);
-      for (let i = 1; i < evs.length; i++) assert.ok(evs[i].ts >= evs[i - 1].ts + evs[i - 1].dur - 1e-6, 'X events on one thread must not overlap');
+      for (let i = 1; i < evs.length; i++)
+        assert.ok(evs[i].ts >= evs[i - 1].ts + evs[i - 1].dur - 1e-6, 'X events on one thread must not overlap');
     }
     const counters = t.traceEvents.filter((e: { ph: string }) => e.ph === 'C');
-    assert.ok(counters.some((e: { name: string }) => e.name === 'memory') && counters.some((e: { name: string }) => e.name === 'preload buffer'));
+    assert.ok(
+      counters.some((e: { name: string }) => e.name === 'memory') && counters.some((e: { name: string }) => e.name === 'preload buffer'),
+    );
     for (const c of counters) for (const v of Object.values(c.args)) assert.equal(typeof v, 'number');
   });
 });

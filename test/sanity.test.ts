@@ -28,7 +28,10 @@ test('STI §12 sanity check: fp32 layerwise pipelining of shape-only bert-base o
     batch: makeBatch([ids]),
   });
   await model.release();
-  const stalls = Array.from({ length: 12 }, (_, l) => r.events.filter((e) => e.stage === 'stall' && e.layer === l).reduce((a, e) => a + e.end - e.start, 0) / 1000);
+  const stalls = Array.from(
+    { length: 12 },
+    (_, l) => r.events.filter((e) => e.stage === 'stall' && e.layer === l).reduce((a, e) => a + e.end - e.start, 0) / 1000,
+  );
   const steady = stalls.slice(1).reduce((a, b) => a + b, 0) / 11;
   assert.ok(Math.abs(steady - 220) / 220 < 0.05, `steady-state stall ${steady.toFixed(1)} ms per layer`);
   assert.ok(stalls[0] > steady, 'layer 0 waits for its whole first layer: the start-up stall');

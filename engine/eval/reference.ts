@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { makeBatch } from '../model/batch.js';
 import type { BertModel } from '../model/bert/model.js';
+import type { LayerWeights } from '../model/bert/weights.js';
 import { loadTask, requireTask } from '../model/datasets.js';
 import { UserError } from '../model/errors.js';
 
@@ -19,7 +20,11 @@ export interface ReferenceComparison {
 }
 
 /** Runs the examples of reference-logits.json through the engine and compares with PyTorch's logits. */
-export async function compareWithReference(model: BertModel, task: string): Promise<ReferenceComparison> {
+export async function compareWithReference(
+  model: BertModel,
+  task: string,
+  weightsFor: (layers: number, slices: number) => LayerWeights[] = (n, m) => model.submodel(n, m),
+): Promise<ReferenceComparison> {
   const file = join(model.dir, 'reference-logits.json');
   let raw: unknown;
   try {
@@ -39,7 +44,7 @@ export async function compareWithReference(model: BertModel, task: string): Prom
   const labels = model.config.labels.length;
   const configs = [];
   for (const c of ref.configs) {
-    const logits = await model.logits(makeBatch(seqs), c.layers, c.slices);
+    const logits = await model.logitsWith(makeBatch(seqs), weightsFor(c.layers, c.slices));
     let max = 0;
     c.logits.forEach((row, b) => row.forEach((v, k) => (max = Math.max(max, Math.abs(logits[b * labels + k] - v)))));
     configs.push({ layers: c.layers, slices: c.slices, maxAbsDiff: max });

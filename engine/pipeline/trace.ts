@@ -29,7 +29,9 @@ export function chromeTrace(
   meta: Record<string, unknown>,
 ): ChromeTrace {
   const pid = 1;
-  const traceEvents: Record<string, unknown>[] = [{ name: 'process_name', ph: 'M', pid, tid: 0, args: { name: `shardlab ${meta.planner ?? ''}`.trim() } }];
+  const traceEvents: Record<string, unknown>[] = [
+    { name: 'process_name', ph: 'M', pid, tid: 0, args: { name: `shardlab ${meta.planner ?? ''}`.trim() } },
+  ];
   for (const [stage, tid] of Object.entries(THREADS)) {
     traceEvents.push({ name: 'thread_name', ph: 'M', pid, tid, args: { name: stage } });
     traceEvents.push({ name: 'thread_sort_index', ph: 'M', pid, tid, args: { sort_index: tid } });
@@ -49,7 +51,14 @@ export function chromeTrace(
   }
   for (const m of memory) {
     traceEvents.push({ name: 'preload buffer', ph: 'C', pid, tid: 0, ts: m.t, args: { bytes: m.persistent } });
-    traceEvents.push({ name: 'memory', ph: 'C', pid, tid: 0, ts: m.t, args: { transient: m.transient, total: m.persistent + m.transient } });
+    traceEvents.push({
+      name: 'memory',
+      ph: 'C',
+      pid,
+      tid: 0,
+      ts: m.t,
+      args: { transient: m.transient, total: m.persistent + m.transient },
+    });
   }
   return { traceEvents, displayTimeUnit: 'ms', otherData: meta };
 }

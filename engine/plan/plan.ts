@@ -25,9 +25,14 @@ export interface Plan {
 export const PARADIGMS = ['load-exec', 'layerwise', 'hold'] as const;
 export type Paradigm = (typeof PARADIGMS)[number];
 
-export function planFromConfiguration(planner: string, c: Configuration, opts: { preloadAll?: boolean; loadAllFirst?: boolean } = {}): Plan {
+export function planFromConfiguration(
+  planner: string,
+  c: Configuration,
+  opts: { preloadAll?: boolean; loadAllFirst?: boolean } = {},
+): Plan {
   const shards: ShardPlan[] = [];
-  for (let l = 0; l < c.layers; l++) for (let s = 0; s < c.slices; s++) shards.push({ layer: l, slice: s, bits: c.bits[l][s], preload: !!opts.preloadAll });
+  for (let l = 0; l < c.layers; l++)
+    for (let s = 0; s < c.slices; s++) shards.push({ layer: l, slice: s, bits: c.bits[l][s], preload: !!opts.preloadAll });
   return { planner, layers: c.layers, slices: c.slices, shards, loadAllFirst: !!opts.loadAllFirst };
 }
 

@@ -2,6 +2,9 @@ import { BertModel, checkModelDir, type SessionOptions } from '../model/bert/mod
 import { isShapePreset } from '../model/bert/presets.js';
 import { ensureShapeModel } from '../model/bert/shape-model.js';
 import { modelChecksum } from '../model/checksum.js';
+import type { LayerWeights } from '../model/bert/weights.js';
+import { configurationWeights } from '../eval/oracle.js';
+import { uniformConfiguration } from './configuration.js';
 import { isShardStore, DEFAULT_BITS, ShardStore, writeStore } from './store.js';
 import { shardCacheDir } from '../store/paths.js';
 
@@ -29,4 +32,31 @@ export async function openSharded(
   }
   const model = await BertModel.create(store.dir, store.config, store.base(), opts);
   return { model, store };
+}
+
+/** A model to evaluate at full fidelity: a checkpoint's own weights, or a store's highest-fidelity shards. */
+export interface EvalModel {
+  model: BertModel;
+  /** Weights of the first n layers with the first m slices of each. */
+  submodel(layers: number, slices: number): LayerWeights[];
+  /** Bitwidth the weights come from (32 for a checkpoint). */
+  bits: number;
+}
+
+export async function openForEval(dir: string, opts: SessionOptions = {}): Promise<EvalModel> {
+  if (!isShardStore(dir)) {
+    const model = await BertModel.load(dir, opts);
+    return { model, bits: 32, submodel: (n, m) => model.submodel(n, m) };
+  }
+  const store = ShardStore.open(dir);
+  const model = await BertModel.create(store.dir, store.config, store.base(), opts);
+  const bits = Math.max(...store.bits);
+  return {
+    model,
+    bits,
+    submodel: (n, m) => {
+      model.checkShape(n, m);
+      return configurationWeights(store, uniformConfiguration(n, m, bits));
+    },
+  };
 }

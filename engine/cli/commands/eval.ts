@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { evaluate } from '../../eval/accuracy.js';
 import { compareWithReference } from '../../eval/reference.js';
-import { BertModel } from '../../model/bert/model.js';
+import { openForEval } from '../../shard/open.js';
 import { loadTask, type Split } from '../../model/datasets.js';
 import { parseSplit, positiveInt, taskOf } from '../options.js';
 import { progressBar } from '../progress.js';
@@ -20,7 +20,7 @@ export function registerEval(program: Command): void {
   program
     .command('eval')
     .description('accuracy of the first N layers x first M slices of a model on a task split, run on onnxruntime-node')
-    .requiredOption('--model <dir>', 'model directory (config.json, model.safetensors, tokenizer.json)')
+    .requiredOption('--model <dir>', 'checkpoint directory (config.json, model.safetensors, tokenizer.json) or shard store')
     .option('--task <name>', 'task (default: the one in the model config)')
     .option('--split <split>', 'train | dev | test', parseSplit, 'dev')
     .option('--layers <n>', 'run the first N layers (default: all)', positiveInt('--layers'))
@@ -28,14 +28,19 @@ export function registerEval(program: Command): void {
     .option('--limit <k>', 'evaluate only the first K examples', positiveInt('--limit'))
     .option('--json', 'print one JSON object')
     .action(async (flags: EvalFlags) => {
-      const model = await BertModel.load(flags.model);
+      const { model, submodel, bits } = await openForEval(flags.model);
       const task = taskOf(model.config, flags.task, flags.model);
       const layers = flags.layers ?? model.config.layers;
       const slices = flags.slices ?? model.config.slices;
       model.checkShape(layers, slices);
       const examples = loadTask(task, flags.split).examples.slice(0, flags.limit);
       const bar = progressBar(`eval ${task}/${flags.split}`, !flags.json);
-      const r = await evaluate(model, examples, { layers, slices, onProgress: (d, t) => bar.update(d, t) });
+      const r = await evaluate(model, examples, {
+        layers,
+        slices,
+        weights: submodel(layers, slices),
+        onProgress: (d, t) => bar.update(d, t),
+      });
       bar.stop();
       await model.release();
       const out = {
@@ -44,6 +49,7 @@ export function registerEval(program: Command): void {
         split: flags.split,
         layers,
         slices,
+        bits,
         examples: r.examples,
         correct: r.correct,
         accuracy: r.accuracy,
@@ -52,7 +58,9 @@ export function registerEval(program: Command): void {
       if (flags.json) return console.log(JSON.stringify(out));
       console.log(`model       ${flags.model} (${task}, ${model.config.labels.join(' / ')})`);
       console.log(`split       ${flags.split}, ${r.examples} examples`);
-      console.log(`submodel    ${layers}/${model.config.layers} layers x ${slices}/${model.config.slices} slices`);
+      console.log(
+        `submodel    ${layers}/${model.config.layers} layers x ${slices}/${model.config.slices} slices${bits === 32 ? '' : `, ${bits}-bit shards`}`,
+      );
       console.log(`accuracy    ${(100 * r.accuracy).toFixed(2)} % (${r.correct}/${r.examples})`);
       console.log(`speed       ${r.examplesPerSecond.toFixed(1)} examples/s`);
     });
@@ -62,13 +70,13 @@ export function registerLogits(program: Command): void {
   program
     .command('logits')
     .description("compare the engine's logits with the PyTorch reference logits stored with the model")
-    .requiredOption('--model <dir>', 'model directory with reference-logits.json')
+    .requiredOption('--model <dir>', 'checkpoint directory or shard store with reference-logits.json')
     .requiredOption('--reference', 'compare with reference-logits.json')
     .option('--task <name>', 'task (default: the one in the model config)')
     .option('--json', 'print one JSON object')
     .action(async (flags: { model: string; task?: string; json?: boolean }) => {
-      const model = await BertModel.load(flags.model);
-      const r = await compareWithReference(model, taskOf(model.config, flags.task, flags.model));
+      const { model, submodel } = await openForEval(flags.model);
+      const r = await compareWithReference(model, taskOf(model.config, flags.task, flags.model), submodel);
       await model.release();
       if (flags.json) return console.log(JSON.stringify({ model: flags.model, ...r }));
       console.log(`reference   ${r.examples} dev examples, PyTorch logits`);

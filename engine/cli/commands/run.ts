@@ -15,6 +15,7 @@ import { CostModel } from '../../soc/cost.js';
 import { getSocProfile } from '../../soc/load.js';
 import { ExperimentStore } from '../../store/db.js';
 import { positiveInt, taskOf } from '../options.js';
+import { progressBar } from '../progress.js';
 import { runSettings, throttleOptions, type ThrottleFlags } from '../throttles.js';
 
 interface RunFlags extends ThrottleFlags {
@@ -48,15 +49,21 @@ export function registerRun(program: Command): void {
     .requiredOption('--model <dir>', 'checkpoint directory, shard store, or a shape preset: bert-base | bert-large | distilbert')
     .option('--config <file>', 'configuration JSON to run layerwise: {"layers", "slices", "bits"}')
     .option('--paradigm <name>', `${PARADIGMS.join(' | ')} over the full model`, (v: string) => {
-      if (!(PARADIGMS as readonly string[]).includes(v)) throw new InvalidArgumentError(`--paradigm must be one of ${PARADIGMS.join(', ')}, got "${v}"`);
+      if (!(PARADIGMS as readonly string[]).includes(v))
+        throw new InvalidArgumentError(`--paradigm must be one of ${PARADIGMS.join(', ')}, got "${v}"`);
       return v as Paradigm;
     })
     .option('--bits <b>', 'uniform bitwidth for --paradigm (default 32)', positiveInt('--bits'))
     .option('--buffer-kb <k>', 'preload buffer capacity: fill it with shards in layer order', positiveInt('--buffer-kb'))
-    .option('--mode <mode>', 'virtual (modeled time, instant) | real (wall-clock, paced)', (v: string) => {
-      if (v !== 'virtual' && v !== 'real') throw new InvalidArgumentError(`--mode must be virtual or real, got "${v}"`);
-      return v;
-    }, 'virtual')
+    .option(
+      '--mode <mode>',
+      'virtual (modeled time, instant) | real (wall-clock, paced)',
+      (v: string) => {
+        if (v !== 'virtual' && v !== 'real') throw new InvalidArgumentError(`--mode must be virtual or real, got "${v}"`);
+        return v;
+      },
+      'virtual',
+    )
     .option('--eval', 'also report the dev accuracy of the configuration (cached)')
     .option('--limit <k>', 'with --eval: first K dev examples only', positiveInt('--limit'))
     .option('--task <name>', 'task (default: the one in the model config)')
@@ -68,7 +75,11 @@ export function registerRun(program: Command): void {
     const profile = getSocProfile(f.soc);
     const settings = runSettings(profile, f);
     const cost = new CostModel(profile, settings);
-    const { model, store } = await openSharded(f.model, { threads: Math.min(settings.cores, availableParallelism()) });
+    const bar = progressBar('sharding on first use', !f.json);
+    const { model, store } = await openSharded(f.model, { threads: Math.min(settings.cores, availableParallelism()) }, (d, t) =>
+      bar.update(d, t),
+    );
+    bar.stop();
     const shape = { layers: store.config.layers, slices: store.config.slices, bits: store.bits };
     let plan: Plan = f.config
       ? planFromConfiguration('config', readConfiguration(f.config, shape))
@@ -76,7 +87,8 @@ export function registerRun(program: Command): void {
     if (!store.bits.includes(f.bits ?? 32)) throw new UserError(`--bits ${f.bits}: the shard store holds ${store.bits.join(', ')}`);
     if (f.bufferKb) plan = fillPreload(plan, (s) => store.shardBytes(s.layer, s.slice, s.bits), f.bufferKb * 1024);
     const shapeOnly = !!store.config.shapeOnly;
-    if (shapeOnly && f.eval) throw new UserError(`--eval: ${f.model} is a shape-only model with random weights; accuracy is not applicable`);
+    if (shapeOnly && f.eval)
+      throw new UserError(`--eval: ${f.model} is a shape-only model with random weights; accuracy is not applicable`);
     const task = shapeOnly ? undefined : taskOf(store.config, f.task, f.model);
     const tokens = task ? model.tokenizer.encode(loadTask(task, 'dev').examples[0].text) : syntheticTokens(128, store.config.vocabSize);
     const batch = makeBatch([tokens]);
@@ -117,10 +129,14 @@ export function registerRun(program: Command): void {
     }
     if (f.json) return console.log(JSON.stringify(out));
     const mb = (b: number) => `${(b / 2 ** 20).toFixed(2)} MB`;
-    console.log(`${plan.planner} on ${profile.id} (${settings.computeUnit}, ${settings.cores} x ${cost.cluster.id}), ${f.mode} time, ${plan.layers} layers x ${plan.slices} slices, ${batch.length} tokens`);
+    console.log(
+      `${plan.planner} on ${profile.id} (${settings.computeUnit}, ${settings.cores} x ${cost.cluster.id}), ${f.mode} time, ${plan.layers} layers x ${plan.slices} slices, ${batch.length} tokens`,
+    );
     console.log(`makespan    ${out.makespanMs.toFixed(1)} ms`);
     console.log(`stall       ${out.stallMs.toFixed(1)} ms`);
-    console.log(`busy        io ${out.ioBusyMs.toFixed(1)} ms, decompress ${out.decompressBusyMs.toFixed(1)} ms, compute ${out.computeBusyMs.toFixed(1)} ms`);
+    console.log(
+      `busy        io ${out.ioBusyMs.toFixed(1)} ms, decompress ${out.decompressBusyMs.toFixed(1)} ms, compute ${out.computeBusyMs.toFixed(1)} ms`,
+    );
     console.log(`memory      persistent ${mb(out.persistentBytes)}, peak ${mb(out.peakBytes)}; streamed ${mb(out.ioBytes)}`);
     if (accuracy !== null) console.log(`accuracy    ${(100 * accuracy).toFixed(2)} % (dev)`);
     if (f.trace) console.log(`trace       ${f.trace}`);

@@ -44,7 +44,15 @@ export function ensureShapeModel(preset: ShapePreset): string {
   const H = c.hidden;
   let seed = 1;
   const tensors: Record<string, Tensor> = {};
-  const rand = (name: string, shape: number[]) => (tensors[name] = { shape, data: normal(shape.reduce((a, b) => a * b, 1), 0.02, seed++) });
+  const rand = (name: string, shape: number[]) =>
+    (tensors[name] = {
+      shape,
+      data: normal(
+        shape.reduce((a, b) => a * b, 1),
+        0.02,
+        seed++,
+      ),
+    });
   const fill = (name: string, n: number, v: number) => (tensors[name] = { shape: [n], data: new Float32Array(n).fill(v) });
   rand('bert.embeddings.word_embeddings.weight', [c.vocabSize, H]);
   rand('bert.embeddings.position_embeddings.weight', [c.maxPositions, H]);
