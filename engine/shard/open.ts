@@ -24,6 +24,7 @@ export async function openSharded(
   onShardProgress?: (done: number, total: number) => void,
 ): Promise<OpenedModel> {
   let store: ShardStore;
+  if (isShapePreset(dir)) dir = ensureShapeModel(dir);
   if (isShardStore(dir)) store = ShardStore.open(dir);
   else {
     checkModelDir(dir);
