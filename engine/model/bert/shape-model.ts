@@ -61,7 +61,10 @@ export function ensureShapeModel(preset: ShapePreset): string {
   fill('bert.embeddings.LayerNorm.bias', H, 0);
   for (let l = 0; l < c.layers; l++) {
     const p = `bert.encoder.layer.${l}.`;
-    for (const n of ['query', 'key', 'value']) (rand(`${p}attention.self.${n}.weight`, [H, H]), fill(`${p}attention.self.${n}.bias`, H, 0));
+    for (const n of ['query', 'key', 'value']) {
+      rand(`${p}attention.self.${n}.weight`, [H, H]);
+      fill(`${p}attention.self.${n}.bias`, H, 0);
+    }
     rand(`${p}attention.output.dense.weight`, [H, H]);
     fill(`${p}attention.output.dense.bias`, H, 0);
     fill(`${p}attention.output.LayerNorm.weight`, H, 1);
