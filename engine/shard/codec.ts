@@ -41,7 +41,8 @@ export function quantize(values: Float32Array, bits: number, z = OUTLIER_Z): Qua
   const centroids = fitCentroids(Float64Array.from(inliers).sort(), 2 ** bits);
   const bounds = boundaries(centroids);
   const indices = new Uint8Array(n);
-  for (let i = 0; i < n; i++) indices[i] = bucket(bounds, values[i]);
+  // The nearest centroid's index is the number of boundaries below the value.
+  for (let i = 0; i < n; i++) indices[i] = lowerBound(bounds, values[i]);
   return {
     bits,
     count: n,
@@ -95,6 +96,7 @@ function fitCentroids(sorted: Float64Array, k: number): Float32Array {
   return Float32Array.from(c);
 }
 
+/** The number of entries of a sorted array below x. */
 function lowerBound(sorted: Float64Array, x: number): number {
   let lo = 0;
   let hi = sorted.length;
@@ -110,18 +112,6 @@ function boundaries(centroids: Float32Array): Float64Array {
   const b = new Float64Array(centroids.length - 1);
   for (let j = 0; j < b.length; j++) b[j] = (centroids[j] + centroids[j + 1]) / 2;
   return b;
-}
-
-/** Index of the nearest centroid: the number of boundaries below x. */
-function bucket(bounds: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = bounds.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (bounds[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Writes the dequantized weights into `out` (length q.count): a dictionary lookup, then the outliers. */
