@@ -5,7 +5,8 @@ import { makeBatch } from '../engine/model/batch.js';
 import { BertModel } from '../engine/model/bert/model.js';
 import { loadTask } from '../engine/model/datasets.js';
 import { RealClock, VirtualClock, type Clock } from '../engine/pipeline/clock.js';
-import { execute, type RunResult } from '../engine/pipeline/executor.js';
+import { execute, layerShape, type RunResult } from '../engine/pipeline/executor.js';
+import { predictTimeline } from '../engine/plan/timeline.js';
 import { chromeTrace, type TraceEvent } from '../engine/pipeline/trace.js';
 import { fillPreload, paradigmPlan, type Plan } from '../engine/plan/plan.js';
 import { uniformConfiguration } from '../engine/shard/configuration.js';
@@ -105,6 +106,26 @@ describe('pipelined executor on the spam fixture', () => {
     const r = await run(paradigmPlan('layerwise', full(4)), new VirtualClock(), 'jetson-nano-gpu');
     const overlaps = of(r, 'decompress').some((d) => of(r, 'compute').some((c) => d.start < c.end && c.start < d.end));
     assert.ok(overlaps);
+  });
+
+  test('the planners’ predicted timeline equals the executor’s virtual-time events exactly', async () => {
+    const bytes = (s: { layer: number; slice: number; bits: number }) => store.shardBytes(s.layer, s.slice, s.bits);
+    const cases: [Plan, string][] = [
+      [paradigmPlan('layerwise', full(32)), 'odroid-n2plus'],
+      [paradigmPlan('load-exec', full(4)), 'rpi4-sd'],
+      [paradigmPlan('hold', full(4)), 'odroid-n2plus'],
+      [fillPreload(paradigmPlan('layerwise', uniformConfiguration(3, 5, 4)), bytes, 200_000), 'odroid-n2plus'],
+      [paradigmPlan('layerwise', full(4)), 'jetson-nano-gpu'],
+    ];
+    for (const [plan, soc] of cases) {
+      const profile = getSocProfile(soc);
+      const cost = new CostModel(profile, resolveSettings(profile));
+      const r = await run(plan, new VirtualClock(), soc);
+      const p = predictTimeline({ plan, cost, shape: layerShape(store), seq: batch().length, bytesOf: bytes });
+      const key = (e: TraceEvent) => `${e.stage}/${e.layer}/${e.slice}/${e.start.toFixed(3)}/${e.end.toFixed(3)}`;
+      assert.deepEqual(p.events.map(key).sort(), r.events.map(key).sort(), `${plan.planner} on ${soc}`);
+      assert.ok(Math.abs(p.makespanUs - r.makespanUs) < 1e-6);
+    }
   });
 
   test('the Chrome trace has the fields Perfetto reads', async () => {

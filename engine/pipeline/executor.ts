@@ -15,9 +15,10 @@ import type { Batch } from '../model/batch.js';
 import type { BertModel } from '../model/bert/model.js';
 import { sliceLayer, type LayerWeights } from '../model/bert/weights.js';
 import type { Plan, ShardPlan } from '../plan/plan.js';
+import { cpuOrder } from '../plan/schedule.js';
 import { emptyLayer } from '../shard/layout.js';
 import type { ShardStore } from '../shard/store.js';
-import type { CostModel } from '../soc/cost.js';
+import { fp32LayerBytes, type CostModel } from '../soc/cost.js';
 import type { Clock, Signal } from './clock.js';
 import { MemoryTracker } from './memory.js';
 import type { TraceEvent } from './trace.js';
@@ -103,7 +104,7 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
     return w;
   });
   const allocated = new Set<number>();
-  const layerBytes = () => fp32LayerBytes(store, plan.slices);
+  const layerBytes = () => fp32LayerBytes(layerShape(store), plan.slices);
   const { hidden, maskBias } = await model.embedBatch(batch);
   const activationBytes = 2 * batch.size * batch.length * cfg.hidden * 4;
   memory.add(0, activationBytes);
@@ -236,30 +237,7 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
   };
 }
 
-/**
- * The CPU lane's order when it also computes: a layer's shards are decompressed, then it computes, then
- * the next layer's shards. With load-then-execute, every shard is decompressed first.
- */
-function cpuOrder(plan: Plan): ({ kind: 'decompress'; shard: ShardPlan } | { kind: 'compute'; layer: number })[] {
-  const out: ({ kind: 'decompress'; shard: ShardPlan } | { kind: 'compute'; layer: number })[] = [];
-  const dec = (l: number) => plan.shards.filter((s) => s.layer === l).map((shard) => ({ kind: 'decompress' as const, shard }));
-  if (plan.loadAllFirst) {
-    for (let l = 0; l < plan.layers; l++) out.push(...dec(l));
-    for (let l = 0; l < plan.layers; l++) out.push({ kind: 'compute', layer: l });
-    return out;
-  }
-  for (let l = 0; l < plan.layers; l++) out.push(...dec(l), { kind: 'compute', layer: l });
-  return out;
-}
-
 export function layerShape(store: ShardStore) {
   const c = store.config;
   return { hidden: c.hidden, heads: c.heads, headDim: c.headDim, ffnPerSlice: c.ffnPerSlice };
-}
-
-/** fp32 bytes of a layer's buffers when `slices` slices are in use (plus its shared parts). */
-export function fp32LayerBytes(store: ShardStore, slices: number): number {
-  const c = store.config;
-  const perSlice = 4 * (4 * c.headDim * c.hidden + 3 * c.headDim + 2 * c.ffnPerSlice * c.hidden + c.ffnPerSlice);
-  return slices * perSlice + 6 * 4 * c.hidden;
 }

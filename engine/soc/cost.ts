@@ -80,6 +80,11 @@ export function sliceWeightBytes(s: LayerShape): number {
   return FP32 * (4 * s.headDim * s.hidden + 3 * s.headDim + 2 * s.ffnPerSlice * s.hidden + s.ffnPerSlice);
 }
 
+/** fp32 bytes of a layer's weights with m slices, shared parts included (its buffers during compute). */
+export function fp32LayerBytes(s: LayerShape, m: number): number {
+  return m * sliceWeightBytes(s) + FP32 * 6 * s.hidden;
+}
+
 export class CostModel {
   readonly cluster: Cluster;
 
