@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { UserError } from '../model/errors.js';
 import { registerCost } from './commands/cost.js';
 import { registerRun } from './commands/run.js';
+import { registerPlan } from './commands/plan.js';
 import { registerEval, registerLogits } from './commands/eval.js';
 import { registerAccuracy, registerProfile, registerShard } from './commands/shard.js';
 import { registerSocs } from './commands/socs.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerSocs(program);
   registerCost(program);
   registerRun(program);
+  registerPlan(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -20,4 +20,3 @@ export function cpuOrder(plan: Plan): CpuStep[] {
   for (let l = 0; l < plan.layers; l++) out.push(...dec(l), { kind: 'compute', layer: l });
   return out;
 }
-

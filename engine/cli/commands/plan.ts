@@ -1,0 +1,131 @@
+import { performance } from 'node:perf_hooks';
+import type { Command } from 'commander';
+import { UserError } from '../../model/errors.js';
+import { layerShape } from '../../pipeline/executor.js';
+import { plannerNames, runPlanner } from '../../plan/planners.js';
+import type { PlannerInput } from '../../plan/sti.js';
+import { openSharded } from '../../shard/open.js';
+import { CostModel } from '../../soc/cost.js';
+import { getSocProfile } from '../../soc/load.js';
+import { ExperimentStore } from '../../store/db.js';
+import { positiveInt, taskOf } from '../options.js';
+import { runSettings, throttleOptions, type ThrottleFlags } from '../throttles.js';
+
+interface PlanFlags extends ThrottleFlags {
+  soc: string;
+  model: string;
+  targetMs: number;
+  bufferKb: number;
+  planner: string;
+  importance: string;
+  seq: number;
+  db?: string;
+  json?: boolean;
+}
+
+/** The stored importance profile of a model as a [layer][slice] grid, or undefined. */
+function storedImportance(
+  db: ExperimentStore,
+  model: string,
+  task: string,
+  method: string,
+  layers: number,
+  slices: number,
+): number[][] | undefined {
+  const rows = db.importance({ model, task, split: 'dev', method });
+  if (rows.length < layers * slices) return undefined;
+  const grid = Array.from({ length: layers }, () => Array<number>(slices).fill(0));
+  for (const r of rows) grid[r.layer][r.slice] = r.score;
+  return grid;
+}
+
+export function registerPlan(program: Command): void {
+  const cmd = program
+    .command('plan')
+    .description(
+      'plan a request for a target latency and preload buffer with STI or a baseline; prints the plan and its predicted timeline',
+    )
+    .requiredOption('--soc <id>', 'SoC profile id')
+    .requiredOption('--model <dir>', 'checkpoint directory, shard store, or shape preset')
+    .requiredOption('--target-ms <t>', 'target latency, ms', positiveInt('--target-ms'))
+    .option('--buffer-kb <k>', 'preload buffer capacity, KB', (v: string) => Number(v), 0)
+    .option('--planner <name>', 'sti | sti-nobuffer | sti-uniform | submodel | load-exec-B | stdpl-B | hold-B', 'sti')
+    .option('--importance <method>', 'stored importance profile to rank shards by: sti:32/2 (shardlab profile) or drop:32/2', 'sti:32/2')
+    .option('--seq <tokens>', 'sequence length', positiveInt('--seq'), 128)
+    .option('--db <path>', 'experiment database (default: in the user data directory)')
+    .option('--json', 'print one JSON object');
+  throttleOptions(cmd).action(async (f: PlanFlags) => {
+    if (!(f.bufferKb >= 0)) throw new UserError(`--buffer-kb must be a number of KB >= 0, got ${f.bufferKb}`);
+    const profile = getSocProfile(f.soc);
+    const cost = new CostModel(profile, runSettings(profile, f));
+    const { model, store } = await openSharded(f.model);
+    await model.release();
+    let importance: number[][] | undefined;
+    if (f.planner === 'sti' || f.planner === 'sti-nobuffer') {
+      const db = ExperimentStore.open(f.db);
+      importance = store.config.shapeOnly
+        ? undefined
+        : storedImportance(
+            db,
+            store.checksum,
+            taskOf(store.config, undefined, f.model),
+            f.importance,
+            store.config.layers,
+            store.config.slices,
+          );
+      db.close();
+      if (!importance && !store.config.shapeOnly)
+        throw new UserError(
+          `no ${f.importance} importance profile for ${f.model}; run \`shardlab profile --model ${f.model}\` first, or use --planner sti-uniform`,
+        );
+    }
+    const input: PlannerInput = {
+      cost,
+      shape: layerShape(store),
+      layers: store.config.layers,
+      slices: store.config.slices,
+      seq: f.seq,
+      bits: store.bits,
+      bytesOf: (l, s, b) => store.shardBytes(l, s, b),
+      targetMs: f.targetMs,
+      bufferBytes: f.bufferKb * 1024,
+      importance,
+    };
+    if (!plannerNames(store.bits).includes(f.planner)) runPlanner(f.planner, input); // throws the one-line error
+    const t0 = performance.now();
+    const o = runPlanner(f.planner, input);
+    const planMs = performance.now() - t0;
+    const persistentBytes = o.plan.shards.filter((s) => s.preload).reduce((a, s) => a + store.shardBytes(s.layer, s.slice, s.bits), 0);
+    const out = {
+      planner: o.plan.planner,
+      soc: profile.id,
+      targetMs: f.targetMs,
+      bufferKb: f.bufferKb,
+      layers: o.plan.layers,
+      slices: o.plan.slices,
+      predictedMakespanMs: o.predicted.makespanUs / 1000,
+      predictedStallMs: o.predicted.stallUs / 1000,
+      overshootMs: o.overshootMs,
+      persistentBytes,
+      planMs,
+      shards: o.plan.shards,
+    };
+    if (f.json) return console.log(JSON.stringify(out));
+    console.log(
+      `${out.planner} on ${profile.id}, target ${f.targetMs} ms, buffer ${f.bufferKb} KB: ${out.layers} layers x ${out.slices} slices`,
+    );
+    console.log(
+      `predicted   ${out.predictedMakespanMs.toFixed(1)} ms (stall ${out.predictedStallMs.toFixed(1)} ms)${out.overshootMs > 0 ? `, misses the target by ${out.overshootMs.toFixed(1)} ms` : ''}`,
+    );
+    console.log(`preloaded   ${(persistentBytes / 1024).toFixed(1)} KB; planned in ${planMs.toFixed(3)} ms`);
+    console.log('bits per shard (layer rows, slice columns; * = preloaded):');
+    for (let l = 0; l < out.layers; l++)
+      console.log(
+        `  L${String(l).padEnd(3)}` +
+          o.plan.shards
+            .filter((s) => s.layer === l)
+            .map((s) => `${s.bits}${s.preload ? '*' : ''}`.padStart(4))
+            .join(''),
+      );
+  });
+}

@@ -1,0 +1,38 @@
+/**
+ * Every planner behind one name, each producing a Plan for the same executor: STI and its ablations,
+ * and the baselines of STI §9 (load-then-execute, standard layerwise pipelining, hold in memory, and the
+ * elastic submodel alone).
+ */
+import { UserError } from '../model/errors.js';
+import { uniformConfiguration } from '../shard/configuration.js';
+import { paradigmPlan, type Plan } from './plan.js';
+import { outcome, planSti, submodelCandidates, type PlannerInput, type PlanOutcome } from './sti.js';
+
+const UNIFORM = /^(load-exec|stdpl|hold)-(\d+)$/;
+
+export function plannerNames(bits: number[]): string[] {
+  const uniform = ['load-exec', 'stdpl', 'hold'].flatMap((p) => bits.map((b) => `${p}-${b}`));
+  return ['sti', 'sti-nobuffer', 'sti-uniform', 'submodel', ...uniform];
+}
+
+export function runPlanner(name: string, input: PlannerInput): PlanOutcome {
+  const named = (p: Plan): Plan => ({ ...p, planner: name });
+  if (name === 'sti') return withName(planSti(input), name);
+  if (name === 'sti-nobuffer') return withName(planSti({ ...input, bufferBytes: 0 }), name);
+  if (name === 'sti-uniform') return withName(planSti(input, { upgrade: false }), name);
+  if (name === 'submodel') {
+    const fp32 = { ...input, bits: [32] };
+    const c = submodelCandidates(fp32)[0];
+    return outcome(input, named(paradigmPlan('layerwise', uniformConfiguration(c.layers, c.slices, 32))));
+  }
+  const m = UNIFORM.exec(name);
+  if (m && input.bits.includes(Number(m[2]))) {
+    const paradigm = m[1] === 'stdpl' ? 'layerwise' : (m[1] as 'load-exec' | 'hold');
+    return outcome(input, named(paradigmPlan(paradigm, uniformConfiguration(input.layers, input.slices, Number(m[2])))));
+  }
+  throw new UserError(`unknown planner "${name}": use one of ${plannerNames(input.bits).join(', ')}`);
+}
+
+function withName(o: PlanOutcome, name: string): PlanOutcome {
+  return { ...o, plan: { ...o.plan, planner: name } };
+}

@@ -1,0 +1,191 @@
+/**
+ * STI's elastic pipeline planner (§5), and its ablations.
+ *   Stage 1: the (layers, slices) submodel with the most compute whose per-layer time fits the target.
+ *   Stage 2: fill the preload buffer (all of layer 0 first, at the highest bitwidth that fits; spare room
+ *   to the earliest layers, most important shards first); give every streamed shard the highest uniform
+ *   bitwidth that keeps the accumulated IO budget (AIB) non-negative; then upgrade shards in importance
+ *   order, each to the highest rung every budget still allows.
+ *   AIB(k) = k · T_layer − Σ_{j≤k} IO(streamed shards of layer j) must stay ≥ 0 for every layer k, so layer k's
+ *   shards are in memory when the compute lane reaches it (with the target's spare time added, see budget).
+ * When even 2-bit streaming stalls, the submodel shrinks (slices, then layers); if the smallest still
+ * stalls, the plan says by how much.
+ */
+import type { CostModel, LayerShape } from '../soc/cost.js';
+import type { Plan, ShardPlan } from './plan.js';
+import { predictTimeline, type Timeline } from './timeline.js';
+
+export interface PlannerInput {
+  cost: CostModel;
+  shape: LayerShape;
+  layers: number;
+  slices: number;
+  seq: number;
+  /** Bitwidths the store holds. */
+  bits: number[];
+  bytesOf: (layer: number, slice: number, bits: number) => number;
+  targetMs: number;
+  bufferBytes: number;
+  /** importance[layer][slice], higher = more important (sti profile). */
+  importance?: number[][];
+  /** Smallest submodel considered (STI: a quarter of the layers and of the slices). */
+  minLayers?: number;
+  minSlices?: number;
+}
+
+export interface PlanOutcome {
+  plan: Plan;
+  predicted: Timeline;
+  /** How far the predicted makespan overshoots the target, ms (0 when it fits). */
+  overshootMs: number;
+}
+
+/** The compute lane's time per layer with m slices: compute, plus decompression when the CPU computes. */
+export function layerTimeMs(input: PlannerInput, m: number): number {
+  const { cost, shape, seq } = input;
+  const compute = cost.computeLayer(shape, m, seq).totalMs;
+  if (cost.settings.computeUnit !== 'cpu') return compute;
+  const worst = Math.max(...input.bits.map((b) => cost.decompressMs(b, input.bytesOf(0, 0, b))));
+  return compute + m * worst;
+}
+
+/** Stage 1: candidate submodels, most compute first (ties: more layers), that fit the target; then the rest. */
+export function submodelCandidates(input: PlannerInput): { layers: number; slices: number; fits: boolean }[] {
+  const minN = input.minLayers ?? Math.max(1, Math.round(input.layers / 4));
+  const minM = input.minSlices ?? Math.max(1, Math.round(input.slices / 4));
+  const out: { layers: number; slices: number; work: number; fits: boolean }[] = [];
+  for (let n = minN; n <= input.layers; n++)
+    for (let m = minM; m <= input.slices; m++) {
+      const t = layerTimeMs(input, m);
+      out.push({ layers: n, slices: m, work: n * input.cost.computeLayer(input.shape, m, input.seq).flops, fits: n * t <= input.targetMs });
+    }
+  return out.sort((a, b) => Number(b.fits) - Number(a.fits) || b.work - a.work || b.layers - a.layers);
+}
+
+interface Budget {
+  slack: number[];
+}
+
+function ioMs(input: PlannerInput, s: ShardPlan): number {
+  return input.cost.ioMs(input.bytesOf(s.layer, s.slice, s.bits));
+}
+
+/**
+ * AIB slack per layer for the streamed shards of a plan. Layer k must start by T − (n − k)·T_layer to
+ * finish in time; its shards, streamed after all earlier ones, must be in by then. When n·T_layer = T
+ * this is STI's AIB(k) = k·T_layer − Σ_{j≤k} IO_j; a shorter submodel leaves the difference as slack.
+ */
+function budget(input: PlannerInput, shards: ShardPlan[], layers: number, tLayer: number): Budget {
+  const io = new Array<number>(layers).fill(0);
+  for (const s of shards) if (!s.preload) io[s.layer] += ioMs(input, s);
+  const slack: number[] = [];
+  let sum = 0;
+  for (let k = 0; k < layers; k++) {
+    sum += io[k];
+    slack.push(input.targetMs - (layers - k) * tLayer - sum);
+  }
+  return { slack };
+}
+
+const feasible = (b: Budget) => b.slack.every((x) => x >= -1e-9);
+
+export interface StiOptions {
+  /** Upgrade streamed shards in importance order (pass 2). Off for the sti-uniform ablation. */
+  upgrade: boolean;
+}
+
+/** Plans one submodel; returns undefined when 2-bit streaming already breaks the budget. */
+function planSubmodel(input: PlannerInput, n: number, m: number, o: StiOptions): Plan | undefined {
+  const tLayer = layerTimeMs(input, m);
+  const quantized = input.bits.filter((b) => b !== 32).sort((a, b) => a - b);
+  const lowest = quantized[0] ?? 32;
+  const shards: ShardPlan[] = [];
+  for (let l = 0; l < n; l++) for (let s = 0; s < m; s++) shards.push({ layer: l, slice: s, bits: lowest, preload: false });
+  const score = (s: ShardPlan) => input.importance?.[s.layer]?.[s.slice] ?? 0;
+  const byImportance = (a: ShardPlan, b: ShardPlan) => score(b) - score(a) || a.layer - b.layer || a.slice - b.slice;
+
+  // Preload: layer 0 whole at the highest bitwidth that fits, then spare room to the earliest layers.
+  let room = input.bufferBytes;
+  const layer0 = shards.filter((s) => s.layer === 0);
+  const b0 = [...input.bits].sort((a, b) => b - a).find((b) => layer0.reduce((a, s) => a + input.bytesOf(0, s.slice, b), 0) <= room);
+  for (const s of layer0) {
+    const b = b0 ?? lowest;
+    if (input.bytesOf(0, s.slice, b) > room) break;
+    s.bits = b;
+    s.preload = true;
+    room -= input.bytesOf(0, s.slice, b);
+  }
+  for (let l = 1; l < n && room > 0; l++)
+    for (const s of shards.filter((x) => x.layer === l).sort(byImportance)) {
+      const bytes = input.bytesOf(l, s.slice, s.bits);
+      if (bytes <= room) {
+        s.preload = true;
+        room -= bytes;
+      }
+    }
+
+  // Pass 1: the highest uniform base bitwidth for streamed shards that keeps every AIB >= 0.
+  const streamed = shards.filter((s) => !s.preload);
+  if (!feasible(budget(input, shards, n, tLayer))) return undefined;
+  for (const b of quantized.slice().reverse()) {
+    const trial = shards.map((s) => (s.preload ? s : { ...s, bits: b }));
+    if (feasible(budget(input, trial, n, tLayer))) {
+      for (const s of streamed) s.bits = b;
+      break;
+    }
+  }
+  // Pass 2: most important first, jump each shard to the highest rung every budget allows.
+  if (o.upgrade) {
+    const slack = budget(input, shards, n, tLayer).slack;
+    const rungs = [...input.bits].sort((a, b) => b - a);
+    for (const s of streamed.sort(byImportance)) {
+      const headroom = Math.min(...slack.slice(s.layer));
+      const current = ioMs(input, s);
+      const rung = rungs.find((b) => b > s.bits && input.cost.ioMs(input.bytesOf(s.layer, s.slice, b)) - current <= headroom + 1e-9);
+      if (rung === undefined) continue;
+      const delta = input.cost.ioMs(input.bytesOf(s.layer, s.slice, rung)) - current;
+      s.bits = rung;
+      for (let k = s.layer; k < n; k++) slack[k] -= delta;
+    }
+  }
+  return { planner: 'sti', layers: n, slices: m, shards, loadAllFirst: false };
+}
+
+export function planSti(input: PlannerInput, o: StiOptions = { upgrade: true }): PlanOutcome {
+  const candidates = submodelCandidates(input);
+  let plan: Plan | undefined;
+  for (const c of candidates.filter((x) => x.fits)) {
+    plan = planSubmodel(input, c.layers, c.slices, o);
+    if (plan) break;
+  }
+  if (!plan) {
+    // Nothing fits without stalling: the smallest submodel at the lowest bitwidth, and say by how much.
+    const smallest = candidates.reduce((a, b) => (a.layers * a.slices <= b.layers * b.slices ? a : b));
+    plan = planSubmodel(input, smallest.layers, smallest.slices, o) ?? lowestPlan(input, smallest.layers, smallest.slices);
+  }
+  return outcome(input, plan);
+}
+
+function lowestPlan(input: PlannerInput, n: number, m: number): Plan {
+  const lowest = Math.min(...input.bits);
+  const shards: ShardPlan[] = [];
+  for (let l = 0; l < n; l++) for (let s = 0; s < m; s++) shards.push({ layer: l, slice: s, bits: lowest, preload: false });
+  let room = input.bufferBytes;
+  for (const s of shards.filter((x) => x.layer === 0)) {
+    const b = input.bytesOf(0, s.slice, lowest);
+    if (b > room) break;
+    s.preload = true;
+    room -= b;
+  }
+  return { planner: 'sti', layers: n, slices: m, shards, loadAllFirst: false };
+}
+
+export function outcome(input: PlannerInput, plan: Plan): PlanOutcome {
+  const predicted = predictTimeline({
+    plan,
+    cost: input.cost,
+    shape: input.shape,
+    seq: input.seq,
+    bytesOf: (s) => input.bytesOf(s.layer, s.slice, s.bits),
+  });
+  return { plan, predicted, overshootMs: Math.max(0, predicted.makespanUs / 1000 - input.targetMs) };
+}
