@@ -1,6 +1,7 @@
 /**
- * Throughput of the engine (embeddings -> one layer graph per layer with weights fed as inputs -> head)
- * against onnxruntime running the same model as one monolithic graph with its weights as initializers.
+ * Throughput of the engine (one graph whose layer weights are fed as inputs, so any width, depth and
+ * fidelity runs in the same session) against onnxruntime running the same model as one monolithic graph
+ * with its weights as initializers (constant-folded and prepacked).
  * Same inputs, same session options, interleaved rounds in one run; prints the ratio engine / monolithic.
  *
  *   npm run bench -- [--model DIR] [--examples N] [--rounds R] [--batch B] [--threads T]

@@ -42,6 +42,21 @@ for (const [dir, task] of [
       assert.ok(maxDiff(batched, single) < 1e-5);
     });
 
+    test('one stacked run and a run layer by layer (as the executor does) compute the same logits', async () => {
+      const batch = makeBatch(
+        loadTask(task, 'dev')
+          .examples.slice(0, 5)
+          .map((e) => model.tokenizer.encode(e.text)),
+      );
+      for (const [n, m] of [
+        [model.config.layers, model.config.slices],
+        [3, 2],
+      ]) {
+        const w = model.submodel(n, m);
+        assert.ok(maxDiff(await model.logitsWith(batch, w), await model.logitsLayerByLayer(batch, w)) < 1e-5);
+      }
+    });
+
     test('the monolithic graph computes the same logits', async () => {
       const seqs = loadTask(task, 'dev')
         .examples.slice(0, 6)

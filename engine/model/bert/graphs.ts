@@ -113,6 +113,29 @@ export function layerGraph(cfg: BertConfig): Uint8Array {
   return g.toBytes();
 }
 
+/** Input name of a layer part in the stacked graph. */
+export function stackedInput(layer: number, part: LayerPart): string {
+  return `l${layer}_${part}`;
+}
+
+/**
+ * The whole request in one graph: embeddings and head as initializers, n layers whose weights are inputs
+ * (any slices, any source). One session run per batch, for evaluation; the executor runs layer by layer.
+ */
+export function stackedGraph(cfg: BertConfig, w: BaseWeights, n: number): Uint8Array {
+  const g = new GraphBuilder(`bert_stacked_${n}`);
+  const emb = addEmbeddings(g, cfg, w, g.input('input_ids', ['batch', 'seq'], INT64), g.input('attention_mask', ['batch', 'seq']));
+  let x = emb.x;
+  for (let l = 0; l < n; l++) {
+    const names = {} as LayerNames;
+    for (const { part } of LAYER_PARTS) names[part] = g.input(stackedInput(l, part), partDims(cfg, part, 'm'));
+    x = addLayer(g, cfg, x, emb.bias, names, `l${l}`);
+  }
+  addHead(g, cfg, w, x);
+  g.output('logits', ['batch', cfg.labels.length]);
+  return g.toBytes();
+}
+
 export function headGraph(cfg: BertConfig, w: BaseWeights): Uint8Array {
   const g = new GraphBuilder('bert_head');
   addHead(g, cfg, w, g.input('hidden', ['batch', 'seq', cfg.hidden]));

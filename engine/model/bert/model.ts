@@ -6,12 +6,25 @@ import type { Batch } from '../batch.js';
 import { UserError } from '../errors.js';
 import { TextEncoder } from '../tokenizer.js';
 import { readBertConfig, type BertConfig } from './config.js';
-import { embeddingGraph, headGraph, layerGraph } from './graphs.js';
-import { LAYER_PARTS, loadBertWeights, sliceLayer, type BaseWeights, type BertWeights, type LayerWeights } from './weights.js';
+import { embeddingGraph, headGraph, layerGraph, stackedGraph, stackedInput } from './graphs.js';
+import {
+  LAYER_PARTS,
+  loadBertWeights,
+  sliceLayer,
+  type BaseWeights,
+  type BertWeights,
+  type LayerPart,
+  type LayerWeights,
+} from './weights.js';
 
 export interface SessionOptions {
   /** onnxruntime intra-op threads; defaults to the host's cores. */
   threads?: number;
+  /**
+   * Let idle intra-op threads spin for more work (onnxruntime's default). Off for sessions that run once
+   * per batch between runs of another session, so their spinning threads do not steal its cores.
+   */
+  spin?: boolean;
 }
 
 export function sessionOptions(opts: SessionOptions = {}): ort.InferenceSession.SessionOptions {
@@ -20,6 +33,7 @@ export function sessionOptions(opts: SessionOptions = {}): ort.InferenceSession.
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
+    extra: { session: { intra_op: { allow_spinning: opts.spin === false ? '0' : '1' } } },
   };
 }
 
@@ -38,12 +52,17 @@ export function checkModelDir(dir: string): void {
  * request. Weights for a layer can come from the checkpoint or from elsewhere (the shard store).
  */
 export class BertModel {
+  /** Whole-request sessions by number of layers, built on first use (see stackedGraph). */
+  private readonly stacks = new Map<number, Promise<ort.InferenceSession>>();
+
   private constructor(
     readonly dir: string,
     readonly config: BertConfig,
     /** The checkpoint's weights; absent when layers come only from a shard store. */
     readonly weights: BertWeights | undefined,
     readonly tokenizer: TextEncoder,
+    private readonly base: BaseWeights,
+    private readonly options: SessionOptions,
     private readonly embed: ort.InferenceSession,
     private readonly layer: ort.InferenceSession,
     private readonly head: ort.InferenceSession,
@@ -59,14 +78,14 @@ export class BertModel {
   /** Builds the sessions around base weights; layer weights are supplied per request (or by `weights`). */
   static async create(dir: string, config: BertConfig, base: BaseWeights | BertWeights, opts: SessionOptions = {}): Promise<BertModel> {
     const tokenizer = TextEncoder.fromDir(dir, config.maxPositions);
-    const so = sessionOptions(opts);
+    const quiet = sessionOptions({ ...opts, spin: false });
     const [embed, layer, head] = await Promise.all([
-      ort.InferenceSession.create(embeddingGraph(config, base), so),
-      ort.InferenceSession.create(layerGraph(config), so),
-      ort.InferenceSession.create(headGraph(config, base), so),
+      ort.InferenceSession.create(embeddingGraph(config, base), quiet),
+      ort.InferenceSession.create(layerGraph(config), sessionOptions(opts)),
+      ort.InferenceSession.create(headGraph(config, base), quiet),
     ]);
     const weights = 'layers' in base ? base : undefined;
-    return new BertModel(dir, config, weights, tokenizer, embed, layer, head);
+    return new BertModel(dir, config, weights, tokenizer, base, opts, embed, layer, head);
   }
 
   /** Checks a submodel request against the model's shape. */
@@ -94,14 +113,23 @@ export class BertModel {
     return { hidden: out.hidden, maskBias: out.mask_bias };
   }
 
-  /** Runs one encoder layer with the given (already sliced) weights. */
-  async runLayer(hidden: ort.Tensor, maskBias: ort.Tensor, w: LayerWeights): Promise<ort.Tensor> {
-    const feeds: Record<string, ort.Tensor> = { hidden, mask_bias: maskBias };
+  /** Adds one layer's (already sliced) weights to a feed, named by `name(part)`. */
+  private feedLayer(feeds: Record<string, ort.Tensor>, w: LayerWeights, name: (part: LayerPart) => string): void {
     const H = this.config.hidden;
     for (const { part, unit, rowLength } of LAYER_PARTS) {
       const data = w[part];
-      feeds[part] = new ort.Tensor('float32', data, unit !== 'shared' && rowLength === 'hidden' ? [data.length / H, H] : [data.length]);
+      feeds[name(part)] = new ort.Tensor(
+        'float32',
+        data,
+        unit !== 'shared' && rowLength === 'hidden' ? [data.length / H, H] : [data.length],
+      );
     }
+  }
+
+  /** Runs one encoder layer with the given (already sliced) weights. */
+  async runLayer(hidden: ort.Tensor, maskBias: ort.Tensor, w: LayerWeights): Promise<ort.Tensor> {
+    const feeds: Record<string, ort.Tensor> = { hidden, mask_bias: maskBias };
+    this.feedLayer(feeds, w, (part) => part);
     return (await this.layer.run(feeds)).out;
   }
 
@@ -114,8 +142,23 @@ export class BertModel {
     return this.logitsWith(batch, this.submodel(layers, slices));
   }
 
-  /** Logits [batch × labels] running the given layers (each already cut to its slices) in order. */
+  /** Logits [batch × labels] running the given layers (each already cut to its slices) in order, in one session run. */
   async logitsWith(batch: Batch, layers: LayerWeights[]): Promise<Float32Array> {
+    const n = layers.length;
+    if (!this.stacks.has(n))
+      this.stacks.set(n, ort.InferenceSession.create(stackedGraph(this.config, this.base, n), sessionOptions(this.options)));
+    const session = await this.stacks.get(n)!;
+    const dims = [batch.size, batch.length];
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', batch.ids, dims),
+      attention_mask: new ort.Tensor('float32', batch.mask, dims),
+    };
+    layers.forEach((w, l) => this.feedLayer(feeds, w, (part) => stackedInput(l, part)));
+    return (await session.run(feeds)).logits.data as Float32Array;
+  }
+
+  /** Logits computed layer by layer through the per-layer session, as the executor runs them. */
+  async logitsLayerByLayer(batch: Batch, layers: LayerWeights[]): Promise<Float32Array> {
     const { hidden, maskBias } = await this.embedBatch(batch);
     let x = hidden;
     for (const w of layers) x = await this.runLayer(x, maskBias, w);
@@ -123,6 +166,7 @@ export class BertModel {
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.embed.release(), this.layer.release(), this.head.release()]);
+    const stacks = await Promise.all(this.stacks.values());
+    await Promise.all([this.embed.release(), this.layer.release(), this.head.release(), ...stacks.map((s) => s.release())]);
   }
 }
