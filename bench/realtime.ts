@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { makeBatch } from '../engine/model/batch.js';
 import { loadTask, requireTask } from '../engine/model/datasets.js';
 import { RealClock, VirtualClock, type Clock } from '../engine/pipeline/clock.js';
-import { execute } from '../engine/pipeline/executor.js';
+import { execute, executorThreads } from '../engine/pipeline/executor.js';
 import { paradigmPlan, type Paradigm } from '../engine/plan/plan.js';
 import { uniformConfiguration } from '../engine/shard/configuration.js';
 import { openSharded } from '../engine/shard/open.js';
@@ -28,7 +28,7 @@ const { values } = parseArgs({
 });
 console.log('model            soc               virtual ms   real ms   real/virtual   IO MB    IO MB/s real / profile   overruns');
 for (const dir of values.models!.split(',')) {
-  const { model, store } = await openSharded(dir, { threads: 2 });
+  const { model, store } = await openSharded(dir, { threads: executorThreads(4) });
   const tokens = model.tokenizer.encode(loadTask(requireTask(store.config.task!), 'dev').examples[0].text);
   const plan = paradigmPlan(
     values.paradigm as Paradigm,

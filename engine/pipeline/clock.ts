@@ -27,6 +27,8 @@ export interface Clock {
   join(): void;
   /** A stage is done for good. */
   leave(): void;
+  /** Time zero is now: the request starts (after the preload buffer and the set-up that is not modeled). */
+  start(): void;
 }
 
 class PromiseSignal implements Signal {
@@ -48,7 +50,10 @@ class PromiseSignal implements Signal {
 
 export class RealClock implements Clock {
   readonly mode = 'real';
-  private readonly t0 = performance.now();
+  private t0 = performance.now();
+  start(): void {
+    this.t0 = performance.now();
+  }
   now(): number {
     return (performance.now() - this.t0) * 1000;
   }
@@ -75,6 +80,10 @@ export class VirtualClock implements Clock {
 
   now(): number {
     return this.t;
+  }
+
+  start(): void {
+    // Virtual time is zero until the first until(); nothing to do.
   }
 
   join(): void {

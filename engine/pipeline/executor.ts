@@ -10,6 +10,7 @@
  * A stall is time the compute lane waits for data. Each task takes its modeled time on the clock; under
  * a RealClock a task whose real work took longer than modeled is reported as an overrun.
  */
+import { availableParallelism } from 'node:os';
 import type ort from 'onnxruntime-node';
 import type { Batch } from '../model/batch.js';
 import type { BertModel } from '../model/bert/model.js';
@@ -22,6 +23,15 @@ import { fp32LayerBytes, type CostModel } from '../soc/cost.js';
 import type { Clock, Signal } from './clock.js';
 import { MemoryTracker } from './memory.js';
 import type { TraceEvent } from './trace.js';
+
+/**
+ * onnxruntime intra-op threads for a run: the cores the run computes on, up to the host's, keeping one host
+ * core for the IO and decompression stages (they run on the JavaScript thread) when the host has more than one.
+ */
+export function executorThreads(cores: number): number {
+  const host = availableParallelism();
+  return Math.max(1, Math.min(cores, host > 1 ? host - 1 : 1));
+}
 
 export interface ExecuteInput {
   plan: Plan;
@@ -204,6 +214,7 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
   }
 
   const lanes = cpuLane.computes ? [ioStage, cpuStage] : [ioStage, cpuStage, gpuStage];
+  clock.start();
   for (let i = 0; i < lanes.length; i++) clock.join();
   await Promise.all(
     lanes.map(async (lane) => {

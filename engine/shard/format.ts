@@ -60,8 +60,9 @@ export function encodeShard(c: ShardContent): Buffer {
 export class ShardFormatError extends Error {}
 
 function f32(buf: Buffer, offset: number, n: number): Float32Array {
-  // Copy: a Buffer from readFileSync may sit at an offset that is not 4-byte aligned in its pool.
-  return new Float32Array(buf.buffer.slice(buf.byteOffset + offset, buf.byteOffset + offset + 4 * n));
+  const at = buf.byteOffset + offset;
+  // A view when aligned; a Buffer from a small pool may sit at an offset that is not, and is copied.
+  return at % 4 === 0 ? new Float32Array(buf.buffer, at, n) : new Float32Array(buf.buffer.slice(at, at + 4 * n));
 }
 
 /**

@@ -165,6 +165,8 @@ function norms(w: Float32Array, restored: Float32Array): { errorNorm: number; we
 /** A shard store opened for reading; all reads are verified against the manifest. */
 export class ShardStore {
   private readonly byKey = new Map<string, ShardEntry>();
+  /** One slice's values, reused by every decode (decoding is synchronous, one shard at a time). */
+  private readonly scratch: { weights: Float32Array; biases: Float32Array };
 
   private constructor(
     readonly dir: string,
@@ -172,6 +174,8 @@ export class ShardStore {
     readonly config: BertConfig,
   ) {
     for (const s of manifest.shards) this.byKey.set(`${s.layer}/${s.slice}/${s.bits}`, s);
+    const counts = sliceCounts(config);
+    this.scratch = { weights: new Float32Array(counts.weights), biases: new Float32Array(counts.biases) };
   }
 
   static open(dir: string): ShardStore {
@@ -256,9 +260,7 @@ export class ShardStore {
   /** Decodes one verified shard into a layer's buffers at its slice position. */
   decodeInto(layer: number, slice: number, bits: number, data: Buffer, into: LayerWeights): void {
     const e = this.entry(layer, slice, bits);
-    const counts = sliceCounts(this.config);
-    const weights = new Float32Array(counts.weights);
-    const biases = new Float32Array(counts.biases);
+    const { weights, biases } = this.scratch;
     try {
       decodeShardInto(data, { layer, slice, bits }, weights, biases);
     } catch (err) {

@@ -1,12 +1,11 @@
 import { writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { AccuracyOracle } from '../../eval/oracle.js';
 import { makeBatch } from '../../model/batch.js';
 import { loadTask } from '../../model/datasets.js';
 import { UserError } from '../../model/errors.js';
 import { RealClock, VirtualClock } from '../../pipeline/clock.js';
-import { execute } from '../../pipeline/executor.js';
+import { execute, executorThreads } from '../../pipeline/executor.js';
 import { chromeTrace } from '../../pipeline/trace.js';
 import { configurationOf, fillPreload, paradigmPlan, PARADIGMS, planFromConfiguration, type Paradigm, type Plan } from '../../plan/plan.js';
 import { readConfiguration, uniformConfiguration } from '../../shard/configuration.js';
@@ -76,7 +75,7 @@ export function registerRun(program: Command): void {
     const settings = runSettings(profile, f);
     const cost = new CostModel(profile, settings);
     const bar = progressBar('sharding on first use', !f.json);
-    const { model, store } = await openSharded(f.model, { threads: Math.min(settings.cores, availableParallelism()) }, (d, t) =>
+    const { model, store } = await openSharded(f.model, { threads: executorThreads(settings.cores) }, (d, t) =>
       bar.update(d, t),
     );
     bar.stop();
