@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { UserError } from '../../model/errors.js';
 import { layerShape } from '../../pipeline/executor.js';
-import { plannerNames, runPlanner } from '../../plan/planners.js';
+import { runPlanner } from '../../plan/planners.js';
 import type { PlannerInput } from '../../plan/sti.js';
 import { openSharded } from '../../shard/open.js';
 import { CostModel } from '../../soc/cost.js';
@@ -91,7 +91,6 @@ export function registerPlan(program: Command): void {
       bufferBytes: f.bufferKb * 1024,
       importance,
     };
-    if (!plannerNames(store.bits).includes(f.planner)) runPlanner(f.planner, input); // throws the one-line error
     const t0 = performance.now();
     const o = runPlanner(f.planner, input);
     const planMs = performance.now() - t0;
