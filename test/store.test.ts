@@ -7,7 +7,6 @@ import { BertModel } from '../engine/model/bert/model.js';
 import { sha256 } from '../engine/model/checksum.js';
 import { loadTask } from '../engine/model/datasets.js';
 import { UserError } from '../engine/model/errors.js';
-import { configurationWeights } from '../engine/eval/oracle.js';
 import { uniformConfiguration } from '../engine/shard/configuration.js';
 import { ShardStore, writeStore } from '../engine/shard/store.js';
 import { SPAM_MODEL, tempDir } from './helpers.js';
@@ -49,10 +48,10 @@ describe('shard store of the spam fixture', () => {
       [4, 8],
       [2, 3],
     ]) {
-      const fromStore = await sharded.logitsWith(batch, configurationWeights(store, uniformConfiguration(n, m, 32)));
+      const fromStore = await sharded.logitsWith(batch, store.configurationWeights(uniformConfiguration(n, m, 32)));
       assert.ok(maxDiff(fromStore, await checkpoint.logits(batch, n, m)) <= 1e-5);
     }
-    const sixBit = await sharded.logitsWith(batch, configurationWeights(store, uniformConfiguration(4, 8, 6)));
+    const sixBit = await sharded.logitsWith(batch, store.configurationWeights(uniformConfiguration(4, 8, 6)));
     const full = await checkpoint.logits(batch);
     assert.ok(maxDiff(sixBit, full) > 0, '6-bit weights differ from fp32');
     await checkpoint.release();

@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import type { BertModel } from '../model/bert/model.js';
-import type { LayerWeights } from '../model/bert/weights.js';
 import { loadTask, type Example, type Split, type TaskName } from '../model/datasets.js';
 import { configurationHash, type Configuration } from '../shard/configuration.js';
 import type { ShardStore } from '../shard/store.js';
@@ -16,11 +15,6 @@ export interface OracleAnswer {
   cached: boolean;
   /** Time to answer, in milliseconds. */
   ms: number;
-}
-
-/** Dequantizes a configuration's shards from the store into layer weights ready to run. */
-export function configurationWeights(store: ShardStore, c: Configuration): LayerWeights[] {
-  return c.bits.slice(0, c.layers).map((row, l) => store.loadLayer(l, row));
 }
 
 /**
@@ -60,7 +54,7 @@ export class AccuracyOracle {
     const r = await evaluate(this.model, this.examples, {
       layers: c.layers,
       slices: c.slices,
-      weights: configurationWeights(this.store, c),
+      weights: this.store.configurationWeights(c),
       onProgress,
     });
     const seconds = (performance.now() - start) / 1000;

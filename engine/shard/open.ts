@@ -3,7 +3,6 @@ import { isShapePreset } from '../model/bert/presets.js';
 import { ensureShapeModel } from '../model/bert/shape-model.js';
 import { modelChecksum } from '../model/checksum.js';
 import type { LayerWeights } from '../model/bert/weights.js';
-import { configurationWeights } from '../eval/oracle.js';
 import { uniformConfiguration } from './configuration.js';
 import { isShardStore, DEFAULT_BITS, ShardStore, writeStore } from './store.js';
 import { shardCacheDir } from '../store/paths.js';
@@ -57,7 +56,7 @@ export async function openForEval(dir: string, opts: SessionOptions = {}): Promi
     bits,
     submodel: (n, m) => {
       model.checkShape(n, m);
-      return configurationWeights(store, uniformConfiguration(n, m, bits));
+      return store.configurationWeights(uniformConfiguration(n, m, bits));
     },
   };
 }

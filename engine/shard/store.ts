@@ -22,6 +22,7 @@ import { modelChecksum, sha256 } from '../model/checksum.js';
 import { UserError } from '../model/errors.js';
 import { encodeSafetensors, parseSafetensors } from '../model/safetensors.js';
 import { dequantizeInto, quantize } from './codec.js';
+import type { Configuration } from './configuration.js';
 import { codecOf, decodeShardInto, encodeShard, ShardFormatError, type Codec } from './format.js';
 import { emptyLayer, gatherSlice, scatterSlice, SHARED_PARTS, sliceCounts } from './layout.js';
 
@@ -280,6 +281,11 @@ export class ShardStore {
         throw new UserError(`${join(this.dir, rel)}: tensor "${p}" missing or of the wrong size; re-shard`);
       into[p].set(t.data);
     }
+  }
+
+  /** Dequantizes a configuration's shards into layer weights ready to run. */
+  configurationWeights(c: Configuration): LayerWeights[] {
+    return c.bits.slice(0, c.layers).map((row, l) => this.loadLayer(l, row));
   }
 
   /** Reads, verifies and dequantizes the shards of one layer: its first `bits.length` slices. */
