@@ -19,7 +19,7 @@ import type { Plan, ShardPlan } from '../plan/plan.js';
 import { cpuOrder } from '../plan/schedule.js';
 import { emptyLayer } from '../shard/layout.js';
 import type { ShardStore } from '../shard/store.js';
-import { fp32LayerBytes, type CostModel } from '../soc/cost.js';
+import { fp32LayerBytes, type CostModel, type LayerShape } from '../soc/cost.js';
 import type { Clock, Signal } from './clock.js';
 import { MemoryTracker } from './memory.js';
 import type { TraceEvent } from './trace.js';
@@ -202,9 +202,9 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
   /** The CPU lane: decompression in plan order, and compute too when the CPU computes. */
   async function cpuStage(): Promise<void> {
     const order = cpuLane.computes ? cpuOrder(plan) : shards.map((s) => ({ kind: 'decompress' as const, shard: s.plan }));
-    const find = (p: ShardPlan) => shards.find((s) => s.plan === p)!;
+    const stateOf = new Map(shards.map((s) => [s.plan, s]));
     for (const step of order) {
-      if (step.kind === 'decompress') await decompress(find(step.shard));
+      if (step.kind === 'decompress') await decompress(stateOf.get(step.shard)!);
       else await compute(step.layer, cpuLane);
     }
   }
@@ -248,7 +248,7 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
   };
 }
 
-export function layerShape(store: ShardStore) {
-  const c = store.config;
-  return { hidden: c.hidden, heads: c.heads, headDim: c.headDim, ffnPerSlice: c.ffnPerSlice };
+/** A store's layer shape for the cost model (a BertConfig carries every field a LayerShape needs). */
+export function layerShape(store: ShardStore): LayerShape {
+  return store.config;
 }

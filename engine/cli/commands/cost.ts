@@ -23,7 +23,7 @@ export function registerCost(program: Command): void {
     const settings = runSettings(profile, f);
     const cost = new CostModel(profile, settings);
     const { name, config } = shapeOf(f.shape);
-    const shape: LayerShape = { hidden: config.hidden, heads: config.heads, headDim: config.headDim, ffnPerSlice: config.ffnPerSlice };
+    const shape: LayerShape = config;
     const perSlice = sliceWeightBytes(shape);
     const widths = Array.from({ length: config.slices }, (_, i) => {
       const m = i + 1;
