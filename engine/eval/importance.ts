@@ -6,7 +6,7 @@
  * Higher score = more important, for both.
  */
 import { uniformConfiguration, type Configuration } from '../shard/configuration.js';
-import type { ExperimentStore, ImportanceRow } from '../store/db.js';
+import type { ExperimentStore, ImportanceKey, ImportanceRow } from '../store/db.js';
 import type { AccuracyOracle } from './oracle.js';
 
 export const IMPORTANCE_METHODS = ['sti', 'drop'] as const;
@@ -57,4 +57,18 @@ export async function profileImportance(oracle: AccuracyOracle, db: ExperimentSt
       o.onProgress?.(done.size, total);
     }
   return { method: o.method, reference, scores: db.importance(key), evaluated };
+}
+
+/** A stored importance profile as an importance[layer][slice] grid, or undefined when it is missing or partial. */
+export function storedImportance(
+  db: ExperimentStore,
+  key: ImportanceKey,
+  layers: number,
+  slices: number,
+): number[][] | undefined {
+  const rows = db.importance(key);
+  if (rows.length < layers * slices) return undefined;
+  const grid = Array.from({ length: layers }, () => Array<number>(slices).fill(0));
+  for (const r of rows) grid[r.layer][r.slice] = r.score;
+  return grid;
 }

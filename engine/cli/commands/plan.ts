@@ -1,9 +1,7 @@
-import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { UserError } from '../../model/errors.js';
-import { layerShape } from '../../pipeline/executor.js';
-import { runPlanner } from '../../plan/planners.js';
-import type { PlannerInput } from '../../plan/sti.js';
+import { storedImportance } from '../../eval/importance.js';
+import { planRequest, RANKING_PLANNERS } from '../../plan/request.js';
 import { openSharded } from '../../shard/open.js';
 import { CostModel } from '../../soc/cost.js';
 import { getSocProfile } from '../../soc/load.js';
@@ -21,22 +19,6 @@ interface PlanFlags extends ThrottleFlags {
   seq: number;
   db?: string;
   json?: boolean;
-}
-
-/** The stored importance profile of a model as a [layer][slice] grid, or undefined. */
-function storedImportance(
-  db: ExperimentStore,
-  model: string,
-  task: string,
-  method: string,
-  layers: number,
-  slices: number,
-): number[][] | undefined {
-  const rows = db.importance({ model, task, split: 'dev', method });
-  if (rows.length < layers * slices) return undefined;
-  const grid = Array.from({ length: layers }, () => Array<number>(slices).fill(0));
-  for (const r of rows) grid[r.layer][r.slice] = r.score;
-  return grid;
 }
 
 export function registerPlan(program: Command): void {
@@ -60,41 +42,24 @@ export function registerPlan(program: Command): void {
     const cost = new CostModel(profile, runSettings(profile, f));
     const { model, store } = await openSharded(f.model);
     await model.release();
+    const task = store.config.shapeOnly ? undefined : taskOf(store.config, undefined, f.model);
     let importance: number[][] | undefined;
-    if (f.planner === 'sti' || f.planner === 'sti-nobuffer') {
+    if (task && RANKING_PLANNERS.includes(f.planner)) {
       const db = ExperimentStore.open(f.db);
-      importance = store.config.shapeOnly
-        ? undefined
-        : storedImportance(
-            db,
-            store.checksum,
-            taskOf(store.config, undefined, f.model),
-            f.importance,
-            store.config.layers,
-            store.config.slices,
-          );
+      importance = storedImportance(
+        db,
+        { model: store.checksum, task, split: 'dev', method: f.importance },
+        store.config.layers,
+        store.config.slices,
+      );
       db.close();
-      if (!importance && !store.config.shapeOnly)
+      if (!importance)
         throw new UserError(
           `no ${f.importance} importance profile for ${f.model}; run \`shardlab profile --model ${f.model}\` first, or use --planner sti-uniform`,
         );
     }
-    const input: PlannerInput = {
-      cost,
-      shape: layerShape(store),
-      layers: store.config.layers,
-      slices: store.config.slices,
-      seq: f.seq,
-      bits: store.bits,
-      bytesOf: (l, s, b) => store.shardBytes(l, s, b),
-      targetMs: f.targetMs,
-      bufferBytes: f.bufferKb * 1024,
-      importance,
-    };
-    const t0 = performance.now();
-    const o = runPlanner(f.planner, input);
-    const planMs = performance.now() - t0;
-    const persistentBytes = o.plan.shards.filter((s) => s.preload).reduce((a, s) => a + store.shardBytes(s.layer, s.slice, s.bits), 0);
+    const o = planRequest({ store, cost, seq: f.seq, importance }, f.planner, f.targetMs, f.bufferKb * 1024);
+    const { persistentBytes, planMs } = o;
     const out = {
       planner: o.plan.planner,
       soc: profile.id,

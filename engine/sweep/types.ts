@@ -1,0 +1,57 @@
+/**
+ * A sweep: every combination of SoC × target latency × preload buffer × planner over one model, each
+ * planned, executed in virtual time by the real executor, and scored by the accuracy oracle.
+ */
+import type { ShardPlan } from '../plan/plan.js';
+
+export interface SweepSpec {
+  /** Checkpoint directory or shard store, as given. */
+  model: string;
+  socs: string[];
+  targetsMs: number[];
+  buffersKb: number[];
+  planners: string[];
+  /** Split the accuracy is measured on (importance is always profiled on dev). */
+  split: 'dev' | 'test';
+  /** First K examples of the split only (small sweeps for tests). */
+  limit?: number;
+  /** Importance profile the ranking planners use, e.g. sti:32/2. */
+  importance: string;
+  seq: number;
+}
+
+export interface SweepRow {
+  soc: string;
+  planner: string;
+  targetMs: number;
+  bufferKb: number;
+  layers: number;
+  slices: number;
+  /** Oracle accuracy of the plan's configuration on the sweep's split, 0..1. */
+  accuracy: number;
+  /** From the executor in virtual time. */
+  makespanMs: number;
+  stallMs: number;
+  /** Preload-buffer (persistent) bytes; for hold-X the whole resident model. */
+  persistentBytes: number;
+  peakBytes: number;
+  deadlineMet: boolean;
+  /** Persistent bytes fit the sweep's preload buffer: the row competes under the same memory budget. */
+  withinBudget: boolean;
+  configHash: string;
+  /** The plan's shards (layer, slice, bits, preload), so a report can redraw its timeline. */
+  shards: ShardPlan[];
+}
+
+export interface SweepSummary {
+  id: number;
+  createdAt: string;
+  spec: SweepSpec;
+  modelChecksum: string;
+  task: string;
+  rowCount: number;
+}
+
+export interface Sweep extends SweepSummary {
+  rows: SweepRow[];
+}
