@@ -7,6 +7,7 @@ import { registerPlan } from './commands/plan.js';
 import { registerEval, registerLogits } from './commands/eval.js';
 import { registerAccuracy, registerProfile, registerShard } from './commands/shard.js';
 import { registerSocs } from './commands/socs.js';
+import { registerSweep } from './commands/sweep.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerCost(program);
   registerRun(program);
   registerPlan(program);
+  registerSweep(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

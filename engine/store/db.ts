@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../model/errors.js';
+import type { Sweep, SweepRow, SweepSpec, SweepSummary } from '../sweep/types.js';
 import { defaultDbPath } from './paths.js';
 
 const MIGRATIONS: string[] = [
@@ -19,6 +20,14 @@ const MIGRATIONS: string[] = [
      layer INTEGER NOT NULL, slice INTEGER NOT NULL, score REAL NOT NULL, accuracy REAL NOT NULL,
      created_at TEXT NOT NULL,
      PRIMARY KEY (model, task, split, method, layer, slice));`,
+  `CREATE TABLE sweeps (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, spec TEXT NOT NULL,
+     model TEXT NOT NULL, task TEXT NOT NULL);
+   CREATE TABLE sweep_rows (
+     sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE, idx INTEGER NOT NULL,
+     soc TEXT NOT NULL, planner TEXT NOT NULL, target_ms REAL NOT NULL, buffer_kb REAL NOT NULL,
+     row TEXT NOT NULL,
+     PRIMARY KEY (sweep_id, idx));`,
 ];
 
 export interface AccuracyKey {
@@ -118,9 +127,57 @@ export class ExperimentStore {
     )();
   }
 
+  /** Stores a finished sweep and its rows in one transaction; returns it with its new id. */
+  putSweep(head: { spec: SweepSpec; modelChecksum: string; task: string }, rows: SweepRow[]): Sweep {
+    const createdAt = new Date().toISOString();
+    const id = this.db.transaction(() => {
+      const r = this.db
+        .prepare('INSERT INTO sweeps (created_at, spec, model, task) VALUES (?, ?, ?, ?)')
+        .run(createdAt, JSON.stringify(head.spec), head.modelChecksum, head.task);
+      const insert = this.db.prepare('INSERT INTO sweep_rows VALUES (?, ?, ?, ?, ?, ?, ?)');
+      rows.forEach((x, i) => insert.run(r.lastInsertRowid, i, x.soc, x.planner, x.targetMs, x.bufferKb, JSON.stringify(x)));
+      return Number(r.lastInsertRowid);
+    })();
+    return { id, createdAt, ...head, rowCount: rows.length, rows };
+  }
+
+  listSweeps(): SweepSummary[] {
+    const rows = this.db
+      .prepare(
+        'SELECT s.*, (SELECT COUNT(*) FROM sweep_rows r WHERE r.sweep_id = s.id) AS n FROM sweeps s ORDER BY s.id DESC',
+      )
+      .all() as Record<string, unknown>[];
+    return rows.map(summaryOf);
+  }
+
+  getSweep(id: number): Sweep | undefined {
+    const head = this.db
+      .prepare('SELECT s.*, (SELECT COUNT(*) FROM sweep_rows r WHERE r.sweep_id = s.id) AS n FROM sweeps s WHERE s.id = ?')
+      .get(id) as Record<string, unknown> | undefined;
+    if (!head) return undefined;
+    const rows = this.db.prepare('SELECT row FROM sweep_rows WHERE sweep_id = ? ORDER BY idx').all(id) as { row: string }[];
+    return { ...summaryOf(head), rows: rows.map((r) => JSON.parse(r.row) as SweepRow) };
+  }
+
+  /** Deletes a sweep and its rows; false when there is no such sweep. */
+  deleteSweep(id: number): boolean {
+    return this.db.transaction(() => this.db.prepare('DELETE FROM sweeps WHERE id = ?').run(id).changes > 0)();
+  }
+
   close(): void {
     this.db.close();
   }
+}
+
+function summaryOf(r: Record<string, unknown>): SweepSummary {
+  return {
+    id: r.id as number,
+    createdAt: r.created_at as string,
+    spec: JSON.parse(r.spec as string) as SweepSpec,
+    modelChecksum: r.model as string,
+    task: r.task as string,
+    rowCount: r.n as number,
+  };
 }
 
 function migrate(db: Database.Database): void {

@@ -2,6 +2,7 @@
  * A sweep: every combination of SoC × target latency × preload buffer × planner over one model, each
  * planned, executed in virtual time by the real executor, and scored by the accuracy oracle.
  */
+import type { TraceEvent } from '../pipeline/trace.js';
 import type { ShardPlan } from '../plan/plan.js';
 
 export interface SweepSpec {
@@ -41,6 +42,8 @@ export interface SweepRow {
   configHash: string;
   /** The plan's shards (layer, slice, bits, preload), so a report can redraw its timeline. */
   shards: ShardPlan[];
+  /** The executor's events in virtual time: the timeline a report or the workbench draws. */
+  events: TraceEvent[];
 }
 
 export interface SweepSummary {
