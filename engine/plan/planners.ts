@@ -6,18 +6,20 @@
 import { UserError } from '../model/errors.js';
 import { uniformConfiguration } from '../shard/configuration.js';
 import { paradigmPlan, type Plan } from './plan.js';
+import { planOptimal } from './optimal.js';
 import { outcome, planSti, submodelCandidates, type PlannerInput, type PlanOutcome } from './sti.js';
 
 const UNIFORM = /^(load-exec|stdpl|hold)-(\d+)$/;
 
 export function plannerNames(bits: number[]): string[] {
   const uniform = ['load-exec', 'stdpl', 'hold'].flatMap((p) => bits.map((b) => `${p}-${b}`));
-  return ['sti', 'sti-nobuffer', 'sti-uniform', 'submodel', ...uniform];
+  return ['sti', 'optimal', 'sti-nobuffer', 'sti-uniform', 'submodel', ...uniform];
 }
 
 export function runPlanner(name: string, input: PlannerInput): PlanOutcome {
   const named = (p: Plan): Plan => ({ ...p, planner: name });
   if (name === 'sti') return withName(planSti(input), name);
+  if (name === 'optimal') return planOptimal(input);
   if (name === 'sti-nobuffer') return withName(planSti({ ...input, bufferBytes: 0 }), name);
   if (name === 'sti-uniform') return withName(planSti(input, { upgrade: false }), name);
   if (name === 'submodel') {

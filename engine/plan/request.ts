@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ShardStore } from '../shard/store.js';
 import type { CostModel } from '../soc/cost.js';
+import { surrogateValue } from './optimal.js';
 import { runPlanner } from './planners.js';
 import type { PlannerInput, PlanOutcome } from './sti.js';
 
@@ -23,6 +24,8 @@ export interface PlanResult extends PlanOutcome {
   persistentBytes: number;
   /** Wall-clock time the planner took, ms. */
   planMs: number;
+  /** The optimal planner's surrogate objective for this plan (importance-weighted fidelity). */
+  surrogate: number;
 }
 
 /** Planners that rank shards by a stored importance profile. */
@@ -38,6 +41,7 @@ export function plannerInput(setup: PlanningSetup, targetMs: number, bufferBytes
     seq: setup.seq,
     bits: store.bits,
     bytesOf: (l, s, b) => store.shardBytes(l, s, b),
+    relativeError: (l, s, b) => store.relativeError(l, s, b),
     targetMs,
     bufferBytes,
     importance: setup.importance,
@@ -50,5 +54,5 @@ export function planRequest(setup: PlanningSetup, planner: string, targetMs: num
   const o = runPlanner(planner, input);
   const planMs = performance.now() - t0;
   const persistentBytes = o.plan.shards.filter((s) => s.preload).reduce((a, s) => a + input.bytesOf(s.layer, s.slice, s.bits), 0);
-  return { ...o, persistentBytes, planMs };
+  return { ...o, persistentBytes, planMs, surrogate: surrogateValue(input, o.plan) };
 }

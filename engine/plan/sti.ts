@@ -25,6 +25,8 @@ export interface PlannerInput {
   bytesOf: (layer: number, slice: number, bits: number) => number;
   targetMs: number;
   bufferBytes: number;
+  /** Relative reconstruction error of a shard at b bits (0 for fp32); the optimal planner's surrogate uses it. */
+  relativeError?: (layer: number, slice: number, bits: number) => number;
   /** importance[layer][slice], higher = more important (sti profile). */
   importance?: number[][];
   /** Smallest submodel considered (STI: a quarter of the layers and of the slices). */

@@ -253,6 +253,12 @@ export class ShardStore {
     return this.manifest.files[this.entry(layer, slice, bits).file].bytes;
   }
 
+  /** ||w − ŵ|| / ||w|| of a shard's matrices at its stored fidelity (0 for fp32). */
+  relativeError(layer: number, slice: number, bits: number): number {
+    const e = this.entry(layer, slice, bits);
+    return e.weightNorm > 0 ? e.errorNorm / e.weightNorm : 0;
+  }
+
   base(): BaseWeights {
     const rel = this.manifest.base;
     return baseWeightsFrom(parseSafetensors(this.read(rel), join(this.dir, rel)), this.config, join(this.dir, rel));

@@ -13,6 +13,7 @@ import { UserError } from '../model/errors.js';
 import { VirtualClock } from '../pipeline/clock.js';
 import { execute, type RunResult } from '../pipeline/executor.js';
 import { configurationOf, type Plan } from '../plan/plan.js';
+import { loadOptimalSolver } from '../plan/optimal.js';
 import { plannerNames } from '../plan/planners.js';
 import { planRequest, RANKING_PLANNERS, type PlanningSetup, type PlanResult } from '../plan/request.js';
 import { configurationHash } from '../shard/configuration.js';
@@ -36,7 +37,7 @@ const IMPORTANCE = /^(sti|drop):(\d+)\/(\d+)$/;
 export function checkSpec(spec: SweepSpec, store: ShardStore): void {
   const profiles = loadSocProfiles();
   for (const id of spec.socs) getSocProfile(id, profiles);
-  const known = [...plannerNames(store.bits), 'optimal'];
+  const known = plannerNames(store.bits);
   for (const p of spec.planners) if (!known.includes(p)) throw new UserError(`unknown planner "${p}": use some of ${known.join(', ')}`);
   for (const t of spec.targetsMs) if (!(t > 0)) throw new UserError(`target latency ${t}: must be a positive number of ms`);
   for (const b of spec.buffersKb) if (!(b >= 0)) throw new UserError(`buffer ${b}: must be a number of KB >= 0`);
@@ -94,6 +95,7 @@ export async function runSweep(spec: SweepSpec, db: ExperimentStore, o: SweepOpt
     const oracleDev = spec.split === 'dev' ? oracle : new AccuracyOracle(model, store, db, task, 'dev', spec.limit);
     const importance = await ensureImportance(spec, store, oracleDev, db, o);
     const batch = requestBatch(model, task, spec.split, spec.seq);
+    if (spec.planners.includes('optimal')) await loadOptimalSolver();
     const plan = o.plan ?? planRequest;
     const total = spec.socs.length * spec.targetsMs.length * spec.buffersKb.length * spec.planners.length;
     const rows: SweepRow[] = [];
@@ -115,7 +117,7 @@ export async function runSweep(spec: SweepSpec, db: ExperimentStore, o: SweepOpt
             }
             const c = configurationOf(p.plan);
             const { accuracy } = await oracle.accuracy(c);
-            rows.push(row(soc, planner, targetMs, bufferKb, p.plan, r, accuracy, configurationHash(c)));
+            rows.push(row(soc, planner, targetMs, bufferKb, p, r, accuracy, configurationHash(c)));
             o.onProgress?.(rows.length, total, 'sweep');
           }
     }
@@ -134,12 +136,13 @@ function row(
   planner: string,
   targetMs: number,
   bufferKb: number,
-  plan: Plan,
+  p: PlanResult,
   r: RunResult,
   accuracy: number,
   configHash: string,
 ): SweepRow {
   const makespanMs = r.makespanUs / 1000;
+  const plan = p.plan;
   return {
     soc,
     planner,
@@ -155,6 +158,7 @@ function row(
     deadlineMet: makespanMs <= targetMs + 1e-6,
     withinBudget: r.persistentBytes <= bufferKb * 1024,
     configHash,
+    surrogate: p.surrogate,
     shards: plan.shards,
     events: r.events,
   };

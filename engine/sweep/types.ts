@@ -40,6 +40,8 @@ export interface SweepRow {
   /** Persistent bytes fit the sweep's preload buffer: the row competes under the same memory budget. */
   withinBudget: boolean;
   configHash: string;
+  /** The optimal planner's surrogate objective (importance-weighted fidelity) of the plan. */
+  surrogate: number;
   /** The plan's shards (layer, slice, bits, preload), so a report can redraw its timeline. */
   shards: ShardPlan[];
   /** The executor's events in virtual time: the timeline a report or the workbench draws. */

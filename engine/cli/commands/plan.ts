@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../model/errors.js';
 import { storedImportance } from '../../eval/importance.js';
+import { loadOptimalSolver } from '../../plan/optimal.js';
 import { planRequest, RANKING_PLANNERS } from '../../plan/request.js';
 import { openSharded } from '../../shard/open.js';
 import { CostModel } from '../../soc/cost.js';
@@ -31,7 +32,7 @@ export function registerPlan(program: Command): void {
     .requiredOption('--model <dir>', 'checkpoint directory, shard store, or shape preset')
     .requiredOption('--target-ms <t>', 'target latency, ms', positiveInt('--target-ms'))
     .option('--buffer-kb <k>', 'preload buffer capacity, KB', (v: string) => Number(v), 0)
-    .option('--planner <name>', 'sti | sti-nobuffer | sti-uniform | submodel | load-exec-B | stdpl-B | hold-B', 'sti')
+    .option('--planner <name>', 'sti | optimal | sti-nobuffer | sti-uniform | submodel | load-exec-B | stdpl-B | hold-B', 'sti')
     .option('--importance <method>', 'stored importance profile to rank shards by: sti:32/2 (shardlab profile) or drop:32/2', 'sti:32/2')
     .option('--seq <tokens>', 'sequence length', positiveInt('--seq'), 128)
     .option('--db <path>', 'experiment database (default: in the user data directory)')
@@ -58,6 +59,7 @@ export function registerPlan(program: Command): void {
           `no ${f.importance} importance profile for ${f.model}; run \`shardlab profile --model ${f.model}\` first, or use --planner sti-uniform`,
         );
     }
+    if (f.planner === 'optimal') await loadOptimalSolver();
     const o = planRequest({ store, cost, seq: f.seq, importance }, f.planner, f.targetMs, f.bufferKb * 1024);
     const { persistentBytes, planMs } = o;
     const out = {

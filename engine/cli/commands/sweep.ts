@@ -27,10 +27,14 @@ export function numberList(flag: string) {
   };
 }
 
-const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 /** Every planner the CLI knows, for `--planners all`. */
-export const ALL_PLANNERS = ['sti', 'optimal', ...plannerNames(DEFAULT_BITS).filter((p) => p !== 'sti')];
+export const ALL_PLANNERS = plannerNames(DEFAULT_BITS);
 
 interface SweepFlags {
   socs: string[];
@@ -58,10 +62,15 @@ export function registerSweep(program: Command): void {
     .requiredOption('--targets-ms <list>', 'target latencies, ms: 100,200 or 50:500:50', numberList('--targets-ms'))
     .option('--buffers-kb <list>', 'preload buffer capacities, KB', numberList('--buffers-kb'), [400])
     .option('--planners <names>', `planners, comma-separated, or all (${ALL_PLANNERS.join(', ')})`, list, ['all'])
-    .option('--split <split>', 'split the accuracy is measured on: dev | test (importance is profiled on dev)', (v: string) => {
-      if (v !== 'dev' && v !== 'test') throw new InvalidArgumentError(`--split must be dev or test, got "${v}"`);
-      return v;
-    }, 'dev')
+    .option(
+      '--split <split>',
+      'split the accuracy is measured on: dev | test (importance is profiled on dev)',
+      (v: string) => {
+        if (v !== 'dev' && v !== 'test') throw new InvalidArgumentError(`--split must be dev or test, got "${v}"`);
+        return v;
+      },
+      'dev',
+    )
     .option('--limit <k>', 'first K examples of the split (and of dev for importance) only', positiveInt('--limit'))
     .option('--importance <method>', 'importance profile for sti, sti-nobuffer and optimal; profiled first when missing', 'sti:32/2')
     .option('--seq <tokens>', 'request length, tokens', positiveInt('--seq'), 128)

@@ -1,0 +1,131 @@
+/**
+ * The `optimal` planner: for the same submodel STI's stage 1 picks, the exact best assignment of bitwidth
+ * and preload to every shard, solved as a 0/1 integer program by HiGHS (a maintained MILP solver, here
+ * as WebAssembly), under exactly STI's constraints: the preload buffer's capacity and every layer's
+ * accumulated IO budget (see budget() in sti.ts).
+ *
+ * Its objective is a stated surrogate for accuracy, since the real oracle cannot be searched over 6^32
+ * configurations: Σ w(l,s) · (1 − e(l,s,b)), where w is the shard's profiled importance (shifted to be
+ * positive; 1 for every shard without a profile) and e the shard's measured relative reconstruction error
+ * ||w − ŵ|| / ||w|| at b bits (0 for fp32). The sweep then scores both plans with the real oracle, which
+ * is how far STI's greedy is from the best plan is measured.
+ */
+import highsModule from 'highs';
+import type { Plan, ShardPlan } from './plan.js';
+import { layerTimeMs, outcome, planSti, submodelCandidates, type PlannerInput, type PlanOutcome } from './sti.js';
+
+// highs' types describe a CommonJS default export; Node loads its ES module build, whose default is the loader.
+const highsLoader = highsModule as unknown as typeof highsModule.default;
+type Solver = Awaited<ReturnType<typeof highsLoader>>;
+let solver: Solver | undefined;
+
+/** Loads HiGHS (about 0.1 s); the optimal planner needs it loaded first. */
+export async function loadOptimalSolver(): Promise<void> {
+  solver ??= await highsLoader();
+}
+
+/** Importance weights shifted so the least important shard still counts a little. */
+function weights(input: PlannerInput): (l: number, s: number) => number {
+  const imp = input.importance;
+  if (!imp) return () => 1;
+  const all = imp.flat();
+  const min = Math.min(...all);
+  const eps = Math.max((Math.max(...all) - min) * 0.01, 1e-6);
+  return (l, s) => imp[l][s] - min + eps;
+}
+
+/** The surrogate objective of a plan: higher is better. */
+export function surrogateValue(input: PlannerInput, plan: Plan): number {
+  const w = weights(input);
+  const err = input.relativeError ?? (() => 0);
+  return plan.shards.reduce((a, s) => a + w(s.layer, s.slice) * (1 - err(s.layer, s.slice, s.bits)), 0);
+}
+
+interface Choice {
+  name: string;
+  layer: number;
+  slice: number;
+  bits: number;
+  preload: boolean;
+}
+
+/** Solves one submodel; undefined when no assignment keeps every budget. */
+function solveSubmodel(input: PlannerInput, n: number, m: number): Plan | undefined {
+  if (!solver) throw new Error('the optimal planner needs loadOptimalSolver() first');
+  const w = weights(input);
+  const err = input.relativeError ?? (() => 0);
+  const tLayer = layerTimeMs(input, m);
+  const preloadable = input.bufferBytes > 0;
+  const choices: Choice[] = [];
+  for (let l = 0; l < n; l++)
+    for (let s = 0; s < m; s++)
+      for (const b of input.bits)
+        for (const preload of preloadable ? [false, true] : [false])
+          choices.push({ name: `x_${l}_${s}_${b}_${preload ? 'p' : 's'}`, layer: l, slice: s, bits: b, preload });
+  const term = (coef: number, c: Choice) => `${coef >= 0 ? '+' : '-'} ${Math.abs(coef).toPrecision(12)} ${c.name}`;
+  const lines = [
+    'Maximize',
+    ' obj: ' + choices.map((c) => term(w(c.layer, c.slice) * (1 - err(c.layer, c.slice, c.bits)), c)).join(' '),
+    'Subject To',
+  ];
+  for (let l = 0; l < n; l++)
+    for (let s = 0; s < m; s++)
+      lines.push(
+        ` one_${l}_${s}: ` +
+          choices
+            .filter((c) => c.layer === l && c.slice === s)
+            .map((c) => `+ ${c.name}`)
+            .join(' ') +
+          ' = 1',
+      );
+  if (preloadable)
+    lines.push(
+      ' buffer: ' +
+        choices
+          .filter((c) => c.preload)
+          .map((c) => term(input.bytesOf(c.layer, c.slice, c.bits), c))
+          .join(' ') +
+        ` <= ${input.bufferBytes}`,
+    );
+  // AIB, in microseconds: streamed IO of layers <= k fits before layer k must start.
+  for (let k = 0; k < n; k++) {
+    const cap = (input.targetMs - (n - k) * tLayer) * 1000;
+    if (cap < 0) return undefined;
+    const streamed = choices.filter((c) => !c.preload && c.layer <= k);
+    lines.push(
+      ` aib_${k}: ` +
+        streamed.map((c) => term(input.cost.ioMs(input.bytesOf(c.layer, c.slice, c.bits)) * 1000, c)).join(' ') +
+        ` <= ${cap.toPrecision(12)}`,
+    );
+  }
+  lines.push('Binary', ...choices.map((c) => ` ${c.name}`), 'End');
+  const r = solver.solve(lines.join('\n'), { mip_rel_gap: 0, time_limit: 60, output_flag: false });
+  if (r.Status !== 'Optimal') return undefined;
+  const shards: ShardPlan[] = choices
+    .filter((c) => (r.Columns[c.name] as { Primal: number }).Primal > 0.5)
+    .map((c) => ({ layer: c.layer, slice: c.slice, bits: c.bits, preload: c.preload }))
+    .sort((a, b) => a.layer - b.layer || a.slice - b.slice);
+  return { planner: 'optimal', layers: n, slices: m, shards, loadAllFirst: false };
+}
+
+/**
+ * The submodel STI's stage 1 settles on (the first candidate, most compute first, that has a plan keeping
+ * every budget), solved exactly; STI's greedy plan is kept when the solver's is not better (they can tie).
+ * When nothing fits, STI's fallback.
+ */
+export function planOptimal(input: PlannerInput): PlanOutcome {
+  const greedy = planSti(input);
+  for (const c of submodelCandidates(input).filter((x) => x.fits)) {
+    const plan = solveSubmodel(input, c.layers, c.slices);
+    if (!plan) continue;
+    const best =
+      greedy.overshootMs === 0 &&
+      greedy.plan.layers === plan.layers &&
+      greedy.plan.slices === plan.slices &&
+      surrogateValue(input, greedy.plan) >= surrogateValue(input, plan)
+        ? greedy.plan
+        : plan;
+    return outcome(input, { ...best, planner: 'optimal' });
+  }
+  return { ...greedy, plan: { ...greedy.plan, planner: 'optimal' } };
+}

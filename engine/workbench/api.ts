@@ -1,0 +1,228 @@
+/**
+ * The WorkbenchApi: the one interface between the UI and the engine. The Electron preload implements it
+ * over IPC, the browser-mode bridge over HTTP and a WebSocket; both hosts validate every payload with
+ * the zod schemas below (METHODS), so a bad payload is refused in one place with one line.
+ *
+ * The renderer imports types only from this file (`import type`); the schemas are for the hosts.
+ */
+import { z } from 'zod';
+import type { SocProfile } from '../soc/profile.js';
+import type { ShardPlan } from '../plan/plan.js';
+import type { TraceEvent } from '../pipeline/trace.js';
+import type { SweepRow, SweepSpec, SweepSummary } from '../sweep/types.js';
+
+export type { SocProfile, ShardPlan, TraceEvent, SweepRow, SweepSpec, SweepSummary };
+
+// ---- request payloads ---------------------------------------------------------------------------
+
+const id = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be a kebab-case id like "odroid-n2plus"');
+/** A bundled model's id: the name of its directory under fixtures/models/. */
+const modelId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a model id like "bert-spam"');
+const planner = z.string().regex(/^[a-z0-9-]+$/, 'must be a planner name like "sti" or "stdpl-32"');
+
+export const SettingsSchema = z
+  .object({
+    computeUnit: z.enum(['cpu', 'gpu']).optional(),
+    cores: z.number().int().positive().max(64).optional(),
+    clockGhz: z.number().positive().max(6).optional(),
+    ioMBps: z.number().positive().max(100_000).optional(),
+  })
+  .strict();
+
+export const PlanQuerySchema = z
+  .object({
+    soc: id,
+    model: modelId,
+    planner,
+    targetMs: z.number().positive().max(600_000),
+    bufferKb: z.number().nonnegative().max(4_194_304),
+    seq: z.number().int().min(2).max(512).optional(),
+    /** Accuracy on the first N dev examples only (quick answers); absent = the whole dev split. */
+    evalLimit: z.number().int().positive().max(100_000).optional(),
+    settings: SettingsSchema.optional(),
+  })
+  .strict();
+export type PlanQuery = z.infer<typeof PlanQuerySchema>;
+
+export const ModelQuerySchema = z.object({ model: modelId, evalLimit: z.number().int().positive().max(100_000).optional() }).strict();
+export type ModelQuery = z.infer<typeof ModelQuerySchema>;
+
+/** A new profile: the whole profile, validated by the engine's SocProfileSchema when saved. */
+export const SaveSocSchema = z.object({ profile: z.record(z.string(), z.unknown()) }).strict();
+export type SaveSocRequest = { profile: SocProfile };
+
+export const SweepStartSchema = z
+  .object({
+    model: modelId,
+    socs: z.array(id).min(1).max(20),
+    targetsMs: z.array(z.number().positive().max(600_000)).min(1).max(50),
+    buffersKb: z.array(z.number().nonnegative().max(4_194_304)).min(1).max(20),
+    planners: z.array(planner).min(1).max(20),
+    limit: z.number().int().positive().max(100_000).optional(),
+    seq: z.number().int().min(2).max(512).optional(),
+  })
+  .strict();
+export type SweepStart = z.infer<typeof SweepStartSchema>;
+
+export const JobSpecSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('accuracy'), query: PlanQuerySchema }).strict(),
+  z.object({ kind: z.literal('importance'), model: modelId, evalLimit: z.number().int().positive().max(100_000).optional() }).strict(),
+  z.object({ kind: z.literal('sweep'), sweep: SweepStartSchema }).strict(),
+  z
+    .object({
+      kind: z.literal('live'),
+      query: PlanQuerySchema,
+      /** Slow motion: 1 = real time; 10 = every modeled microsecond takes ten on the wall clock. */
+      slowdown: z.number().min(1).max(1000).optional(),
+    })
+    .strict(),
+]);
+export type JobSpec = z.infer<typeof JobSpecSchema>;
+
+export const JobIdSchema = z.object({ jobId: z.string().regex(/^job-\d+$/, 'must be a job id like "job-3"') }).strict();
+export const SweepIdSchema = z.object({ id: z.number().int().positive() }).strict();
+export const ExportSchema = z
+  .object({
+    id: z.number().int().positive(),
+    format: z.enum(['html', 'json', 'csv', 'trace']),
+    /** For the Chrome trace: which row of the sweep (default 0). */
+    row: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+export const PlanTraceSchema = z.object({ query: PlanQuerySchema }).strict();
+export const EmptySchema = z.object({}).strict();
+
+// ---- what the UI sees ---------------------------------------------------------------------------
+
+export interface AppInfo {
+  version: string;
+  host: 'electron' | 'browser' | 'test';
+  defaults: { soc: string; model: string; planner: string; comparePlanner: string; targetMs: number; bufferKb: number };
+  dataDir: string;
+}
+
+export interface SocEntry {
+  profile: SocProfile;
+  bundled: boolean;
+  file: string;
+}
+
+export interface ModelEntry {
+  id: string;
+  task: string;
+  labels: string[];
+  layers: number;
+  slices: number;
+  hidden: number;
+  bits: number[];
+  /** Dev examples of the task (the whole split an accuracy is measured on). */
+  devExamples: number;
+}
+
+export interface AccuracyView {
+  accuracy: number;
+  examples: number;
+  split: string;
+  cached: boolean;
+}
+
+export interface PlanView {
+  query: PlanQuery;
+  /** The planner that made the plan: the one asked for, or sti-uniform when its importance profile is missing. */
+  planner: string;
+  importance: 'stored' | 'missing' | 'unused';
+  layers: number;
+  slices: number;
+  shards: (ShardPlan & { bytes: number })[];
+  /** The predicted timeline (virtual time). */
+  events: TraceEvent[];
+  makespanMs: number;
+  stallMs: number;
+  overshootMs: number;
+  persistentBytes: number;
+  bufferBytes: number;
+  streamedBytes: number;
+  /** Wall-clock time the planner took, ms. */
+  planMs: number;
+  configHash: string;
+  accuracy: AccuracyView | null;
+  importanceGrid: number[][] | null;
+}
+
+export type JobKind = JobSpec['kind'];
+
+export type JobEvent =
+  | { jobId: string; kind: JobKind; type: 'started' }
+  | { jobId: string; kind: JobKind; type: 'progress'; done: number; total: number; stage?: string }
+  | { jobId: string; kind: JobKind; type: 'trace'; events: TraceEvent[] }
+  | { jobId: string; kind: JobKind; type: 'done'; result: unknown }
+  | { jobId: string; kind: JobKind; type: 'error'; message: string }
+  | { jobId: string; kind: JobKind; type: 'cancelled' };
+
+export interface LiveResult {
+  planner: string;
+  makespanMs: number;
+  stallMs: number;
+  predictedMakespanMs: number;
+  overruns: number;
+  persistentBytes: number;
+  peakBytes: number;
+  slowdown: number;
+}
+
+export interface ExportFile {
+  filename: string;
+  mimeType: string;
+  content: string;
+}
+
+export interface SweepView extends SweepSummary {
+  rows: SweepRow[];
+}
+
+/** Every call the UI can make. Each takes one payload object (validated by the host) and resolves to its answer. */
+export interface WorkbenchApi {
+  info(req: Record<string, never>): Promise<AppInfo>;
+  listSocs(req: Record<string, never>): Promise<SocEntry[]>;
+  saveSoc(req: SaveSocRequest): Promise<SocEntry>;
+  listModels(req: Record<string, never>): Promise<ModelEntry[]>;
+  planners(req: ModelQuery): Promise<string[]>;
+  plan(req: PlanQuery): Promise<PlanView>;
+  planTrace(req: { query: PlanQuery }): Promise<ExportFile>;
+  importance(req: ModelQuery): Promise<number[][] | null>;
+  startJob(req: JobSpec): Promise<{ jobId: string }>;
+  cancelJob(req: { jobId: string }): Promise<{ cancelled: boolean }>;
+  listSweeps(req: Record<string, never>): Promise<SweepSummary[]>;
+  getSweep(req: { id: number }): Promise<SweepView>;
+  deleteSweep(req: { id: number }): Promise<{ deleted: boolean }>;
+  exportSweep(req: { id: number; format: 'html' | 'json' | 'csv' | 'trace'; row?: number }): Promise<ExportFile>;
+}
+
+export type MethodName = keyof WorkbenchApi;
+
+/** The schema of each method's payload: what the hosts validate before anything runs. */
+export const METHODS: Record<MethodName, z.ZodType> = {
+  info: EmptySchema,
+  listSocs: EmptySchema,
+  saveSoc: SaveSocSchema,
+  listModels: EmptySchema,
+  planners: ModelQuerySchema,
+  plan: PlanQuerySchema,
+  planTrace: PlanTraceSchema,
+  importance: ModelQuerySchema,
+  startJob: JobSpecSchema,
+  cancelJob: JobIdSchema,
+  listSweeps: EmptySchema,
+  getSweep: SweepIdSchema,
+  deleteSweep: SweepIdSchema,
+  exportSweep: ExportSchema,
+};
+
+/** The renderer's side of a host: the API plus job events pushed by the engine. */
+export interface WorkbenchClient {
+  call<M extends MethodName>(method: M, req: Parameters<WorkbenchApi[M]>[0]): Promise<Awaited<ReturnType<WorkbenchApi[M]>>>;
+  onEvent(listener: (e: JobEvent) => void): () => void;
+  /** Menu commands from the Electron application menu (browser mode: none). */
+  onMenu?(listener: (command: string) => void): () => void;
+  host: 'electron' | 'browser';
+}
