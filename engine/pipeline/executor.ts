@@ -40,6 +40,8 @@ export interface ExecuteInput {
   cost: CostModel;
   clock: Clock;
   batch: Batch;
+  /** Called with each trace event as it happens (the workbench's Live view streams them). */
+  onEvent?: (e: TraceEvent) => void;
 }
 
 export interface Overrun {
@@ -91,6 +93,10 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
   const { plan, store, model, cost, clock, batch } = input;
   const cfg = store.config;
   const events: TraceEvent[] = [];
+  const emit = (e: TraceEvent) => {
+    events.push(e);
+    input.onEvent?.(e);
+  };
   const overruns: Overrun[] = [];
   const memory = new MemoryTracker();
   const shards: ShardState[] = plan.shards.map((p) => {
@@ -144,7 +150,7 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
   async function waitFor(signal: Signal, layer: number, lane: Lane): Promise<void> {
     await clock.wait(signal);
     if (signal.at > lane.cursor) {
-      if (lane.computes) events.push({ stage: 'stall', layer, slice: -1, bits: 0, bytes: 0, start: lane.cursor, end: signal.at });
+      if (lane.computes) emit({ stage: 'stall', layer, slice: -1, bits: 0, bytes: 0, start: lane.cursor, end: signal.at });
       lane.cursor = signal.at;
     }
   }
@@ -161,7 +167,7 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
       const { start, end } = await task(ioLane, 'io', s.plan.layer, s.plan.slice, cost.ioMs(s.bytes) * US, async () => {
         s.data = await store.readAsync(s.file);
       });
-      events.push({ stage: 'io', layer: s.plan.layer, slice: s.plan.slice, bits: s.plan.bits, bytes: s.bytes, start, end });
+      emit({ stage: 'io', layer: s.plan.layer, slice: s.plan.slice, bits: s.plan.bits, bytes: s.bytes, start, end });
       memory.add(end, s.bytes);
       s.loaded.fire(end);
     }
@@ -178,7 +184,7 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
       }
       store.decodeInto(l, s.plan.slice, s.plan.bits, s.data!, buffers[l]!);
     });
-    events.push({ stage: 'decompress', layer: l, slice: s.plan.slice, bits: s.plan.bits, bytes: s.bytes, start, end });
+    emit({ stage: 'decompress', layer: l, slice: s.plan.slice, bits: s.plan.bits, bytes: s.bytes, start, end });
     if (!s.plan.preload) {
       memory.add(end, -s.bytes);
       s.data = undefined;
@@ -194,7 +200,7 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
     const { start, end } = await task(lane, 'compute', l, -1, c.totalMs * US, async () => {
       x = await model.runLayer(x, maskBias, sliceLayer(cfg, buffers[l]!, plan.slices));
     });
-    events.push({ stage: 'compute', layer: l, slice: -1, bits: 0, bytes: layerBytes(), start, end });
+    emit({ stage: 'compute', layer: l, slice: -1, bits: 0, bytes: layerBytes(), start, end });
     buffers[l] = undefined;
     memory.add(end, -layerBytes());
   }
