@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../model/errors.js';
 import { registerCost } from './commands/cost.js';
@@ -7,9 +6,8 @@ import { registerPlan } from './commands/plan.js';
 import { registerEval, registerLogits } from './commands/eval.js';
 import { registerAccuracy, registerProfile, registerShard } from './commands/shard.js';
 import { registerSocs } from './commands/socs.js';
-import { registerSweep } from './commands/sweep.js';
-
-const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+import { registerRegress, registerReport, registerSweep, registerSweeps } from './commands/sweep.js';
+import { VERSION } from './version.js';
 
 /** Exit code for bad input from the user (flags, files, model directories). */
 export const EXIT_USAGE = 2;
@@ -17,7 +15,7 @@ export const EXIT_USAGE = 2;
 export function buildProgram(): Command {
   const program = new Command('shardlab')
     .description('Plan and run sharded, pipelined NLP inference on simulated edge SoCs (STI).')
-    .version(pkg.version)
+    .version(VERSION)
     .exitOverride();
   registerEval(program);
   registerLogits(program);
@@ -29,6 +27,9 @@ export function buildProgram(): Command {
   registerRun(program);
   registerPlan(program);
   registerSweep(program);
+  registerSweeps(program);
+  registerRegress(program);
+  registerReport(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -75,9 +75,7 @@ export function registerRun(program: Command): void {
     const settings = runSettings(profile, f);
     const cost = new CostModel(profile, settings);
     const bar = progressBar('sharding on first use', !f.json);
-    const { model, store } = await openSharded(f.model, { threads: executorThreads(settings.cores) }, (d, t) =>
-      bar.update(d, t),
-    );
+    const { model, store } = await openSharded(f.model, { threads: executorThreads(settings.cores) }, (d, t) => bar.update(d, t));
     bar.stop();
     const shape = { layers: store.config.layers, slices: store.config.slices, bits: store.bits };
     let plan: Plan = f.config

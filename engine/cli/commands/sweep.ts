@@ -1,4 +1,11 @@
+import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
+import { UserError } from '../../model/errors.js';
+import { renderReport, REPORT_FORMATS, type ReportFormat } from '../../report/report.js';
+import { loadSocProfiles } from '../../soc/load.js';
+import { readBaseline } from '../../sweep/baseline.js';
+import { DEFAULT_TOLERANCE, diffTable, regress, type Baseline, type Tolerance } from '../../sweep/regress.js';
+import { VERSION } from '../version.js';
 import { plannerNames } from '../../plan/planners.js';
 import { DEFAULT_BITS } from '../../shard/store.js';
 import { ExperimentStore } from '../../store/db.js';
@@ -107,4 +114,136 @@ export function registerSweep(program: Command): void {
         db.close();
       }
     });
+}
+
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description('write a stored sweep as a self-contained HTML report (charts inline, opens offline), or its raw rows as JSON or CSV')
+    .argument('<sweep-id>', 'sweep id (shardlab sweeps lists them)', positiveInt('sweep id'))
+    .option(
+      '--format <f>',
+      'html | json | csv',
+      (v: string) => {
+        if (!(REPORT_FORMATS as readonly string[]).includes(v))
+          throw new InvalidArgumentError(`--format must be html, json or csv, got "${v}"`);
+        return v as ReportFormat;
+      },
+      'html',
+    )
+    .requiredOption('--out <file>', 'file to write')
+    .option('--timeline-ms <t>', 'target whose timelines the HTML draws (default: the middle target)', Number)
+    .option('--db <path>', 'experiment database (default: in the user data directory)')
+    .action((id: number, f: { format: ReportFormat; out: string; timelineMs?: number; db?: string }) => {
+      const sweep = withDb(f.db, (db) => db.getSweep(id));
+      if (!sweep) throw new UserError(`no sweep ${id} in the experiment database; \`shardlab sweeps\` lists the stored ones`);
+      if (f.timelineMs !== undefined && !sweep.spec.targetsMs.includes(f.timelineMs))
+        throw new UserError(`--timeline-ms ${f.timelineMs}: the sweep's targets are ${sweep.spec.targetsMs.join(', ')}`);
+      const profiles = loadSocProfiles().filter((p) => sweep.spec.socs.includes(p.id));
+      writeOut(f.out, renderReport(sweep, f.format, { profiles, version: VERSION, timelineTargetMs: f.timelineMs }));
+      console.log(`wrote ${f.out} (${f.format}, sweep ${id}, ${sweep.rowCount} rows)`);
+    });
+}
+
+export function registerSweeps(program: Command): void {
+  program
+    .command('sweeps')
+    .description('list the sweeps in the experiment store')
+    .option('--db <path>', 'experiment database (default: in the user data directory)')
+    .option('--json', 'print a JSON array')
+    .action((f: { db?: string; json?: boolean }) => {
+      const list = withDb(f.db, (db) => db.listSweeps());
+      if (f.json) return console.log(JSON.stringify(list));
+      if (list.length === 0) return console.log('no sweeps yet; run `shardlab sweep`');
+      for (const s of list)
+        console.log(
+          `${String(s.id).padStart(4)}  ${s.createdAt}  ${s.task.padEnd(9)} ${s.spec.socs.join(',')}  ${s.rowCount} rows  ${s.spec.model}`,
+        );
+    });
+}
+
+interface RegressFlags {
+  baseline: string;
+  tolerance: Tolerance;
+  model?: string;
+  db?: string;
+  json?: boolean;
+}
+
+export function parseTolerance(v: string): Tolerance {
+  const t = { ...DEFAULT_TOLERANCE };
+  for (const part of v.split(',')) {
+    const [k, x] = part.split('=');
+    if (!(k in t) || !(Number(x) >= 0))
+      throw new InvalidArgumentError(`--tolerance takes accuracy=A,makespan=R,memory=R (A in accuracy fraction, R relative), got "${v}"`);
+    t[k as keyof Tolerance] = Number(x);
+  }
+  return t;
+}
+
+export function registerRegress(program: Command): void {
+  program
+    .command('regress')
+    .description('re-run a baseline sweep and fail (exit 1) with a diff table where accuracy, makespan, memory, a deadline or a plan moved')
+    .requiredOption('--baseline <file|id>', "a report's JSON export, or a stored sweep id")
+    .option(
+      '--tolerance <t>',
+      'accuracy=0.005,makespan=0.01,memory=0.01 (absolute accuracy fraction; relative makespan and memory)',
+      parseTolerance,
+      DEFAULT_TOLERANCE,
+    )
+    .option('--model <dir>', "the model to re-run (default: the baseline's)")
+    .option('--db <path>', 'experiment database (default: in the user data directory)')
+    .option('--json', 'print one JSON object')
+    .action(async (f: RegressFlags) => {
+      const db = ExperimentStore.open(f.db);
+      try {
+        let baseline: Baseline | undefined;
+        if (/^\d+$/.test(f.baseline)) baseline = db.getSweep(Number(f.baseline));
+        else baseline = readBaseline(f.baseline);
+        if (!baseline) throw new UserError(`--baseline ${f.baseline}: no such sweep in the experiment database`);
+        const bar = progressBar('regress', !f.json);
+        const r = await regress(baseline, db, f.tolerance, { model: f.model, onProgress: (d, t) => bar.update(d, t) });
+        bar.stop();
+        const modelChanged = r.current.modelChecksum !== baseline.modelChecksum;
+        const out = {
+          passed: r.diffs.length === 0,
+          sweepId: r.current.id,
+          rows: r.current.rowCount,
+          modelChanged,
+          tolerance: f.tolerance,
+          diffs: r.diffs,
+        };
+        if (f.json) console.log(JSON.stringify(out));
+        else {
+          if (modelChanged) console.log(`note: the model's checksum differs from the baseline's (${baseline.modelChecksum})`);
+          if (out.passed)
+            console.log(`regress: ${r.current.rowCount} rows match the baseline within tolerance (re-run stored as sweep ${r.current.id})`);
+          else
+            console.log(
+              `regress: ${r.diffs.length} difference(s) beyond tolerance (re-run stored as sweep ${r.current.id})\n${diffTable(r.diffs)}`,
+            );
+        }
+        if (!out.passed) process.exitCode = 1;
+      } finally {
+        db.close();
+      }
+    });
+}
+
+function withDb<T>(path: string | undefined, f: (db: ExperimentStore) => T): T {
+  const db = ExperimentStore.open(path);
+  try {
+    return f(db);
+  } finally {
+    db.close();
+  }
+}
+
+function writeOut(file: string, text: string): void {
+  try {
+    writeFileSync(file, text);
+  } catch (e) {
+    throw new UserError(`--out ${file}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pick a writable path`);
+  }
 }

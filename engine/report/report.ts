@@ -1,0 +1,229 @@
+/**
+ * Reports of a stored sweep: a self-contained HTML page (inline CSS and SVG, no scripts, opens with no
+ * network), or the raw rows as JSON or CSV. The JSON is also a regression baseline (spec + rows).
+ */
+import type { SocProfile } from '../soc/profile.js';
+import { sweepCsv } from '../sweep/table.js';
+import type { Sweep, SweepRow } from '../sweep/types.js';
+import { chart, esc, timeline, type Series } from './svg.js';
+import { verdicts, type Verdict } from './verdict.js';
+
+export const REPORT_FORMATS = ['html', 'json', 'csv'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export interface ReportSetup {
+  /** Profiles of the sweep's SoCs, for the setup section. */
+  profiles: SocProfile[];
+  version: string;
+  /** Target whose timelines are drawn (default: the middle target of the sweep). */
+  timelineTargetMs?: number;
+}
+
+export function renderReport(sweep: Sweep, format: ReportFormat, setup: ReportSetup): string {
+  if (format === 'csv') return sweepCsv(sweep.rows);
+  if (format === 'json') return JSON.stringify({ ...sweep, rows: sweep.rows.map(({ events: _e, ...r }) => r) }, null, 1) + '\n';
+  return html(sweep, setup);
+}
+
+const pct = (x: number) => (100 * x).toFixed(2);
+const kb = (b: number) => (b / 1024).toFixed(1);
+const groups = <T, K>(xs: T[], key: (x: T) => K): Map<K, T[]> => {
+  const m = new Map<K, T[]>();
+  for (const x of xs) m.set(key(x), [...(m.get(key(x)) ?? []), x]);
+  return m;
+};
+
+function setupSection(sweep: Sweep, profiles: SocProfile[]): string {
+  const s = sweep.spec;
+  const socs = profiles.map((p) => {
+    const cl = p.cpu.clusters.find((c) => c.id === p.defaults.cluster)!;
+    type Cell = { value: number; kind: string; source: string; note?: string } | string;
+    const rows: (readonly [string, Cell, string])[] = [
+      ['storage', p.storage.kind, ''],
+      ['read bandwidth', p.storage.readMBps, 'MB/s'],
+      ['request latency', p.storage.requestLatencyMs, 'ms'],
+      ['compute unit', `${p.defaults.computeUnit}${p.defaults.computeUnit === 'gpu' ? ` (${p.gpu?.name})` : ''}`, ''],
+      ['cores × clock', `${p.defaults.cores} × ${cl.core} @ ${cl.ghz.value} GHz`, ''],
+      ['peak GFLOP/s per core', cl.peakGflopsPerCore, ''],
+      ['CPU efficiency', p.computeEfficiency, ''],
+      ['layer overhead', p.layerOverheadMs, 'ms'],
+      ...(p.gpu
+        ? ([
+            ['GPU peak GFLOP/s', p.gpu.peakGflops, ''],
+            ['GPU efficiency', p.gpu.computeEfficiency, ''],
+          ] as const)
+        : []),
+      ['dequantization per core', p.dequantMBpsPerCore, 'MB/s'],
+      ['RAM', p.memory.ramMB, 'MB'],
+    ];
+    const body = rows
+      .map(([k, v, unit]) =>
+        typeof v === 'string'
+          ? `<tr><td>${esc(k)}</td><td>${esc(v)}</td><td></td><td></td></tr>`
+          : `<tr><td>${esc(k)}</td><td>${v.value} ${unit}</td><td>${esc(v.kind)}</td><td>${esc(v.source)}${v.note ? ` — ${esc(v.note)}` : ''}</td></tr>`,
+      )
+      .join('');
+    const cites = p.sources.map((c) => `<li><b>${esc(c.id)}</b>: ${esc(c.citation)}</li>`).join('');
+    return `<h3>${esc(p.name)} (<code>${esc(p.id)}</code>)</h3><table><tr><th>quantity</th><th>value</th><th>kind</th><th>source</th></tr>${body}</table><details><summary>sources</summary><ul>${cites}</ul></details>`;
+  });
+  return `<section><h2>Setup</h2><table>
+<tr><td>model</td><td><code>${esc(s.model)}</code> (checksum <code>${esc(sweep.modelChecksum)}</code>)</td></tr>
+<tr><td>task</td><td>${esc(sweep.task)}; accuracy on the ${s.split} split${s.limit ? ` (first ${s.limit} examples)` : ''}; importance ${esc(s.importance)} profiled on dev</td></tr>
+<tr><td>request</td><td>${s.seq} tokens; makespan and memory from the executor in virtual time (real reads, dequantization and compute, modeled SoC time)</td></tr>
+<tr><td>targets</td><td>${s.targetsMs.join(', ')} ms</td></tr><tr><td>preload buffers</td><td>${s.buffersKb.join(', ')} KB</td></tr>
+<tr><td>planners</td><td>${s.planners.map(esc).join(', ')}</td></tr>
+<tr><td>sweep</td><td>#${sweep.id}, ${esc(sweep.createdAt)}, ${sweep.rowCount} rows</td></tr></table>
+${socs.join('\n')}</section>`;
+}
+
+function verdictSection(v: Verdict[]): string {
+  if (v.length === 0) return '<section><h2>STI against the baselines</h2><p class="empty">The sweep has no sti rows.</p></section>';
+  const accOk = v.every((x) => x.accuracyOk);
+  const memOk = v.every((x) => x.memoryOk);
+  const ratios = v.filter((x) => x.memoryRatio !== undefined).map((x) => x.memoryRatio!);
+  const rows = v
+    .map(
+      (x) => `<tr class="${x.accuracyOk && x.memoryOk ? '' : 'bad'}"><td>${esc(x.soc)}</td><td>${x.bufferKb}</td><td>${x.targetMs}</td>
+<td>${pct(x.sti.accuracy)}${x.sti.deadlineMet ? '' : ' (missed)'}</td><td>${x.bestBaseline ? `${esc(x.bestBaseline.planner)} ${pct(x.bestBaseline.accuracy)}` : '—'}</td><td>${x.accuracyOk ? 'yes' : 'NO'}</td>
+<td>${x.optimal ? pct(x.optimal.accuracy) : '—'}</td><td>${x.hold32 ? pct(x.hold32.accuracy) : '—'}</td><td>${kb(x.sti.persistentBytes)}</td><td>${x.memoryRatio !== undefined ? `${x.memoryRatio.toFixed(1)}×` : 'n/a'}</td><td>${x.memoryOk ? 'yes' : 'NO'}</td></tr>`,
+    )
+    .join('');
+  return `<section><h2>STI against the baselines</h2>
+<p>Accuracy check (STI ≥ every baseline that meets the deadline within the same preload-buffer budget): <b class="${accOk ? 'ok' : 'bad'}">${accOk ? 'holds at every point' : 'fails somewhere (rows marked)'}</b>.
+Memory check (≥ 10× below hold-32 wherever STI is within 1 point of it): <b class="${memOk ? 'ok' : 'bad'}">${memOk ? 'holds' : 'fails somewhere'}</b>${ratios.length ? `; ratios ${Math.min(...ratios).toFixed(1)}× to ${Math.max(...ratios).toFixed(1)}×` : ''}.</p>
+<table><tr><th>SoC</th><th>buffer KB</th><th>target ms</th><th>STI %</th><th>best baseline meeting it, %</th><th>STI ≥</th><th>optimal %</th><th>hold-32 %</th><th>STI persistent KB</th><th>hold-32 / STI memory</th><th>≥ 10×</th></tr>${rows}</table></section>`;
+}
+
+function curves(rows: SweepRow[]): string {
+  const out: string[] = [];
+  for (const [key, g] of groups(rows, (r) => `${r.soc}|${r.bufferKb}`)) {
+    const [soc, buf] = key.split('|');
+    const series: Series[] = [...groups(g, (r) => r.planner)].map(([planner, rs]) => ({
+      name: planner,
+      dashed: planner === 'optimal',
+      points: rs.map((r) => ({
+        x: r.targetMs,
+        y: 100 * r.accuracy,
+        hollow: !r.deadlineMet,
+        title: `${planner} @ ${r.targetMs} ms: ${pct(r.accuracy)} %, makespan ${r.makespanMs.toFixed(1)} ms${r.deadlineMet ? '' : ' (missed)'}, ${kb(r.persistentBytes)} KB resident`,
+      })),
+    }));
+    out.push(
+      chart({
+        title: `Accuracy vs target latency — ${soc}, buffer ${buf} KB (hollow: deadline missed)`,
+        xLabel: 'target latency (ms)',
+        yLabel: 'accuracy (%)',
+        series,
+      }),
+    );
+    const mem: Series[] = [
+      ...groups(
+        g.filter((r) => r.deadlineMet),
+        (r) => r.planner,
+      ),
+    ].map(([planner, rs]) => ({
+      name: planner,
+      line: false,
+      points: rs.map((r) => ({
+        x: Math.max(r.persistentBytes / 1024, 1),
+        y: 100 * r.accuracy,
+        title: `${planner} @ ${r.targetMs} ms: ${kb(r.persistentBytes)} KB, ${pct(r.accuracy)} %`,
+      })),
+    }));
+    out.push(
+      chart({
+        title: `Persistent memory vs accuracy — ${soc}, buffer ${buf} KB (deadline met)`,
+        xLabel: 'persistent memory (KB, log)',
+        yLabel: 'accuracy (%)',
+        series: mem,
+        logX: true,
+      }),
+    );
+  }
+  return `<section><h2>Accuracy and memory</h2>${out.join('\n')}</section>`;
+}
+
+function greedyVsOptimal(rows: SweepRow[]): string {
+  const pairs = rows
+    .filter((r) => r.planner === 'sti')
+    .map((s) => ({
+      s,
+      o: rows.find((r) => r.planner === 'optimal' && r.soc === s.soc && r.bufferKb === s.bufferKb && r.targetMs === s.targetMs),
+    }))
+    .filter((p): p is { s: SweepRow; o: SweepRow } => !!p.o);
+  if (pairs.length === 0)
+    return '<section><h2>STI greedy vs optimal</h2><p class="empty">The sweep did not include both sti and optimal.</p></section>';
+  const gap = pairs.map((p) => p.o.accuracy - p.s.accuracy);
+  const body = pairs
+    .map(
+      ({ s, o }) =>
+        `<tr><td>${esc(s.soc)}</td><td>${s.bufferKb}</td><td>${s.targetMs}</td><td>${s.layers}×${s.slices}</td><td>${pct(s.accuracy)}</td><td>${pct(o.accuracy)}</td><td>${(100 * (o.accuracy - s.accuracy)).toFixed(2)}</td><td>${s.surrogate.toFixed(3)}</td><td>${o.surrogate.toFixed(3)}</td><td>${s.configHash === o.configHash ? 'same plan' : ''}</td></tr>`,
+    )
+    .join('');
+  const series: Series[] = [
+    { name: 'sti (greedy)', points: pairs.map(({ s }) => ({ x: s.targetMs, y: 100 * s.accuracy })) },
+    { name: 'optimal', dashed: true, points: pairs.map(({ o }) => ({ x: o.targetMs, y: 100 * o.accuracy })) },
+  ];
+  return `<section><h2>STI greedy vs optimal</h2>
+<p><code>optimal</code> solves STI's constraints exactly (HiGHS, 0/1 program) for the same submodel, maximizing the surrogate Σ importance × (1 − reconstruction error); both plans are then scored by the real oracle. Optimal − greedy accuracy: mean ${(100 * (gap.reduce((a, b) => a + b, 0) / gap.length)).toFixed(2)} points, range ${(100 * Math.min(...gap)).toFixed(2)} to ${(100 * Math.max(...gap)).toFixed(2)}.</p>
+${chart({ title: 'Accuracy of STI greedy and optimal, point by point', xLabel: 'target latency (ms)', yLabel: 'accuracy (%)', series })}
+<table><tr><th>SoC</th><th>buffer KB</th><th>target ms</th><th>n×m</th><th>greedy %</th><th>optimal %</th><th>optimal − greedy (points)</th><th>greedy surrogate</th><th>optimal surrogate</th><th></th></tr>${body}</table></section>`;
+}
+
+function timelines(sweep: Sweep, setup: ReportSetup): string {
+  const targets = [...new Set(sweep.rows.map((r) => r.targetMs))].sort((a, b) => a - b);
+  const target = setup.timelineTargetMs ?? targets[Math.floor(targets.length / 2)];
+  const out: string[] = [];
+  for (const [key, g] of groups(
+    sweep.rows.filter((r) => r.targetMs === target),
+    (r) => `${r.soc}|${r.bufferKb}`,
+  )) {
+    const [soc, buf] = key.split('|');
+    const span = Math.max(target, ...g.map((r) => r.makespanMs)) * 1.02;
+    out.push(`<h3>${esc(soc)}, buffer ${buf} KB, target ${target} ms</h3>`);
+    for (const r of g)
+      out.push(
+        timeline({
+          title: `${r.planner}: ${r.layers}×${r.slices}, makespan ${r.makespanMs.toFixed(1)} ms, stall ${r.stallMs.toFixed(1)} ms, ${pct(r.accuracy)} %`,
+          events: r.events ?? [],
+          targetMs: target,
+          spanMs: span,
+        }),
+      );
+  }
+  return `<section><h2>Pipeline timelines at ${target} ms</h2><p>Lanes: IO (blue), decompression (orange), compute (green), stalls (red); hover a block for layer, slice, bits and bytes.</p>${out.join('\n')}</section>`;
+}
+
+function rawTable(rows: SweepRow[]): string {
+  const body = rows
+    .map(
+      (r) =>
+        `<tr><td>${esc(r.soc)}</td><td>${esc(r.planner)}</td><td>${r.targetMs}</td><td>${r.bufferKb}</td><td>${r.layers}×${r.slices}</td><td>${pct(r.accuracy)}</td><td>${r.makespanMs.toFixed(2)}</td><td>${r.stallMs.toFixed(2)}</td><td>${r.persistentBytes}</td><td>${r.peakBytes}</td><td>${r.deadlineMet}</td><td>${r.withinBudget}</td></tr>`,
+    )
+    .join('');
+  return `<section><h2>Raw rows</h2><table><tr><th>soc</th><th>planner</th><th>targetMs</th><th>bufferKb</th><th>n×m</th><th>accuracy %</th><th>makespanMs</th><th>stallMs</th><th>persistentBytes</th><th>peakBytes</th><th>deadlineMet</th><th>withinBudget</th></tr>${body}</table></section>`;
+}
+
+const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 16px}
+h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}h3{font-size:15px}
+table{border-collapse:collapse;margin:8px 0;font-size:12.5px}td,th{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}
+th{background:#f4f4f4}tr.bad td{background:#fde8e8}.ok{color:#1a7f37}.bad{color:#c62828}.empty{color:#777}
+svg{display:block;margin:10px 0;max-width:100%;height:auto}svg .grid{stroke:#eee}svg .tick{font-size:10.5px;fill:#555}svg .axis{font-size:11.5px;fill:#333}svg .ct{font-size:12.5px;font-weight:600;fill:#222}code{font-size:12px}`;
+
+function html(sweep: Sweep, setup: ReportSetup): string {
+  const v = verdicts(sweep.rows);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>shardlab sweep ${sweep.id}: ${esc(sweep.task)}</title>
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<style>${CSS}</style></head><body>
+<h1>shardlab sweep ${sweep.id}: ${esc(sweep.task)} on ${sweep.spec.socs.map(esc).join(', ')}</h1>
+<p>Generated by shardlab ${esc(setup.version)} from the experiment store. Every accuracy is a real evaluation of the plan's configuration; every makespan, stall and memory figure comes from the pipelined executor in virtual time under the SoC profile below.</p>
+${verdictSection(v)}
+${curves(sweep.rows)}
+${greedyVsOptimal(sweep.rows)}
+${timelines(sweep, setup)}
+${setupSection(sweep, setup.profiles)}
+${rawTable(sweep.rows)}
+</body></html>
+`;
+}

@@ -1,0 +1,50 @@
+/**
+ * The issue's acceptance checks over a sweep, per (SoC, buffer, target):
+ *   accuracy — STI's accuracy is at least that of every baseline that meets the deadline within the same
+ *     persistent-memory budget (the preload buffer). hold-X keeps the whole model resident, so it never
+ *     competes under a buffer-sized budget; it is the reference for the memory check instead.
+ *   memory — wherever STI is within 1 point of hold-32, its persistent memory is at least 10x smaller.
+ */
+import type { SweepRow } from '../sweep/types.js';
+
+export interface Verdict {
+  soc: string;
+  bufferKb: number;
+  targetMs: number;
+  sti: SweepRow;
+  /** The most accurate baseline that meets the deadline within the budget, if any. */
+  bestBaseline?: SweepRow;
+  accuracyOk: boolean;
+  hold32?: SweepRow;
+  /** hold-32's persistent bytes over STI's, when STI is within 1 point of hold-32. */
+  memoryRatio?: number;
+  memoryOk: boolean;
+  optimal?: SweepRow;
+}
+
+const NOT_BASELINES = new Set(['sti', 'optimal']);
+
+export function verdicts(rows: SweepRow[], stiName = 'sti'): Verdict[] {
+  const out: Verdict[] = [];
+  for (const sti of rows.filter((r) => r.planner === stiName)) {
+    const same = rows.filter((r) => r.soc === sti.soc && r.bufferKb === sti.bufferKb && r.targetMs === sti.targetMs);
+    const competing = same.filter((r) => !NOT_BASELINES.has(r.planner) && r.planner !== stiName && r.deadlineMet && r.withinBudget);
+    const bestBaseline = competing.reduce<SweepRow | undefined>((a, r) => (!a || r.accuracy > a.accuracy ? r : a), undefined);
+    const hold32 = same.find((r) => r.planner === 'hold-32');
+    const close = hold32 && Math.abs(hold32.accuracy - sti.accuracy) <= 0.01;
+    const memoryRatio = close ? hold32.persistentBytes / Math.max(sti.persistentBytes, 1) : undefined;
+    out.push({
+      soc: sti.soc,
+      bufferKb: sti.bufferKb,
+      targetMs: sti.targetMs,
+      sti,
+      bestBaseline,
+      accuracyOk: !bestBaseline || (sti.deadlineMet && sti.accuracy >= bestBaseline.accuracy - 1e-12),
+      hold32,
+      memoryRatio,
+      memoryOk: memoryRatio === undefined || memoryRatio >= 10,
+      optimal: same.find((r) => r.planner === 'optimal'),
+    });
+  }
+  return out;
+}
