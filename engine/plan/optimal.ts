@@ -12,7 +12,7 @@
  */
 import highsModule from 'highs';
 import type { Plan, ShardPlan } from './plan.js';
-import { layerTimeMs, outcome, planSti, submodelCandidates, type PlannerInput, type PlanOutcome } from './sti.js';
+import { budgetMs, layerTimeMs, outcome, planSti, submodelCandidates, type PlannerInput, type PlanOutcome } from './sti.js';
 
 // highs' types describe a CommonJS default export; Node loads its ES module build, whose default is the loader.
 const highsLoader = highsModule as unknown as typeof highsModule.default;
@@ -87,16 +87,13 @@ function solveSubmodel(input: PlannerInput, n: number, m: number): Plan | undefi
           .join(' ') +
         ` <= ${input.bufferBytes}`,
     );
-  // AIB, in microseconds: streamed IO of layers <= k fits before layer k must start.
+  // AIB, in microseconds: what layers <= k charge (budgetMs) fits before layer k must start.
   for (let k = 0; k < n; k++) {
     const cap = (input.targetMs - (n - k) * tLayer) * 1000;
     if (cap < 0) return undefined;
-    const streamed = choices.filter((c) => !c.preload && c.layer <= k);
-    lines.push(
-      ` aib_${k}: ` +
-        streamed.map((c) => term(input.cost.ioMs(input.bytesOf(c.layer, c.slice, c.bits)) * 1000, c)).join(' ') +
-        ` <= ${cap.toPrecision(12)}`,
-    );
+    const charged = choices.filter((c) => c.layer <= k && budgetMs(input, c) > 0);
+    if (charged.length > 0)
+      lines.push(` aib_${k}: ` + charged.map((c) => term(budgetMs(input, c) * 1000, c)).join(' ') + ` <= ${cap.toPrecision(12)}`);
   }
   lines.push('Binary', ...choices.map((c) => ` ${c.name}`), 'End');
   const r = solver.solve(lines.join('\n'), { mip_rel_gap: 0, time_limit: 60, output_flag: false });

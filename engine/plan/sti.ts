@@ -67,18 +67,27 @@ interface Budget {
   slack: number[];
 }
 
-function ioMs(input: PlannerInput, s: ShardPlan): number {
-  return input.cost.ioMs(input.bytesOf(s.layer, s.slice, s.bits));
+/**
+ * What a shard costs against the accumulated IO budget, ms: its IO when streamed, plus its decompression
+ * when decompression is a stage of its own (a GPU computes while the CPU decompresses; preloaded shards are
+ * stored compressed and decompress too). Adding the two stages' times bounds when a shard is ready from
+ * above (ready_i = max(loaded_i, ready_i-1) + dec_i <= Σ io + Σ dec), so the budget stays additive and safe.
+ * When the CPU computes, decompression is already in the layer time (layerTimeMs).
+ */
+export function budgetMs(input: PlannerInput, s: Pick<ShardPlan, 'layer' | 'slice' | 'bits' | 'preload'>): number {
+  const bytes = input.bytesOf(s.layer, s.slice, s.bits);
+  const io = s.preload ? 0 : input.cost.ioMs(bytes);
+  return input.cost.settings.computeUnit === 'cpu' ? io : io + input.cost.decompressMs(s.bits, bytes);
 }
 
 /**
- * AIB slack per layer for the streamed shards of a plan. Layer k must start by T − (n − k)·T_layer to
+ * AIB slack per layer for the shards of a plan (see budgetMs). Layer k must start by T − (n − k)·T_layer to
  * finish in time; its shards, streamed after all earlier ones, must be in by then. When n·T_layer = T
  * this is STI's AIB(k) = k·T_layer − Σ_{j≤k} IO_j; a shorter submodel leaves the difference as slack.
  */
 function budget(input: PlannerInput, shards: ShardPlan[], layers: number, tLayer: number): Budget {
   const io = new Array<number>(layers).fill(0);
-  for (const s of shards) if (!s.preload) io[s.layer] += ioMs(input, s);
+  for (const s of shards) io[s.layer] += budgetMs(input, s);
   const slack: number[] = [];
   let sum = 0;
   for (let k = 0; k < layers; k++) {
@@ -141,10 +150,10 @@ function planSubmodel(input: PlannerInput, n: number, m: number, o: StiOptions):
     const rungs = [...input.bits].sort((a, b) => b - a);
     for (const s of streamed.sort(byImportance)) {
       const headroom = Math.min(...slack.slice(s.layer));
-      const current = ioMs(input, s);
-      const rung = rungs.find((b) => b > s.bits && input.cost.ioMs(input.bytesOf(s.layer, s.slice, b)) - current <= headroom + 1e-9);
+      const current = budgetMs(input, s);
+      const rung = rungs.find((b) => b > s.bits && budgetMs(input, { ...s, bits: b }) - current <= headroom + 1e-9);
       if (rung === undefined) continue;
-      const delta = input.cost.ioMs(input.bytesOf(s.layer, s.slice, rung)) - current;
+      const delta = budgetMs(input, { ...s, bits: rung }) - current;
       s.bits = rung;
       for (let k = s.layer; k < n; k++) slack[k] -= delta;
     }
