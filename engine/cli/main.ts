@@ -7,10 +7,14 @@ import { registerEval, registerLogits } from './commands/eval.js';
 import { registerAccuracy, registerProfile, registerShard } from './commands/shard.js';
 import { registerSocs } from './commands/socs.js';
 import { registerRegress, registerReport, registerSweep, registerSweeps } from './commands/sweep.js';
+import { CheckFailed } from './check.js';
 import { VERSION } from './version.js';
 
 /** Exit code for bad input from the user (flags, files, model directories). */
 export const EXIT_USAGE = 2;
+/** Exit code of a check that ran and found a difference (shardlab regress). */
+export const EXIT_CHECK_FAILED = 1;
+
 
 export function buildProgram(): Command {
   const program = new Command('shardlab')
@@ -39,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     await buildProgram().parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
+    if (e instanceof CheckFailed) return EXIT_CHECK_FAILED;
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
     if (e instanceof UserError) {
       console.error(`shardlab: ${e.message}`);

@@ -5,6 +5,7 @@ import { renderReport, REPORT_FORMATS, type ReportFormat } from '../../report/re
 import { loadSocProfiles } from '../../soc/load.js';
 import { readBaseline } from '../../sweep/baseline.js';
 import { DEFAULT_TOLERANCE, diffTable, regress, type Baseline, type Tolerance } from '../../sweep/regress.js';
+import { CheckFailed } from '../check.js';
 import { VERSION } from '../version.js';
 import { plannerNames } from '../../plan/planners.js';
 import { DEFAULT_BITS } from '../../shard/store.js';
@@ -224,7 +225,7 @@ export function registerRegress(program: Command): void {
               `regress: ${r.diffs.length} difference(s) beyond tolerance (re-run stored as sweep ${r.current.id})\n${diffTable(r.diffs)}`,
             );
         }
-        if (!out.passed) process.exitCode = 1;
+        if (!out.passed) throw new CheckFailed('regression');
       } finally {
         db.close();
       }

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { planRequest, type PlanResult } from '../engine/plan/request.js';
+import { renderReport } from '../engine/report/report.js';
+import { loadSocProfiles } from '../engine/soc/load.js';
+import { ExperimentStore } from '../engine/store/db.js';
+import { compareRows, DEFAULT_TOLERANCE, regress } from '../engine/sweep/regress.js';
+import { runSweep } from '../engine/sweep/sweep.js';
+import type { Sweep, SweepSpec } from '../engine/sweep/types.js';
+import { ROOT, shardlab, SPAM_MODEL, TEST_HOME, tempDir } from './helpers.js';
+import { assertRefused } from './refused.js';
+
+process.env.SHARDLAB_HOME = TEST_HOME;
+
+const spec: SweepSpec = {
+  model: SPAM_MODEL,
+  socs: ['odroid-n2plus'],
+  targetsMs: [40, 120],
+  buffersKb: [400],
+  planners: ['sti', 'optimal', 'sti-uniform', 'stdpl-32', 'hold-32'],
+  split: 'dev',
+  limit: 32,
+  importance: 'sti:32/2',
+  seq: 128,
+};
+
+let db: ExperimentStore;
+let sweep: Sweep;
+
+before(async () => {
+  db = ExperimentStore.open(join(tempDir(), 'sweep.db'));
+  sweep = await runSweep(spec, db);
+});
+after(() => db.close());
+
+test('a sweep runs every combination, stores it, and its rows tell STI from the stalling baseline', () => {
+  assert.equal(sweep.rows.length, 2 * 5);
+  assert.equal(db.getSweep(sweep.id)?.rows.length, 10);
+  assert.deepEqual(
+    db.listSweeps().map((s) => s.id),
+    [sweep.id],
+  );
+  const at = (planner: string, t: number) => sweep.rows.find((r) => r.planner === planner && r.targetMs === t)!;
+  assert.ok(at('stdpl-32', 40).stallMs > 0);
+  assert.equal(at('stdpl-32', 40).deadlineMet, false);
+  for (const t of spec.targetsMs) {
+    assert.ok(at('sti', t).deadlineMet, `sti at ${t} ms`);
+    assert.ok(at('sti', t).persistentBytes <= 400 * 1024);
+    assert.ok(at('hold-32', t).persistentBytes > 10 * at('sti', t).persistentBytes);
+    assert.equal(at('hold-32', t).withinBudget, false);
+    assert.ok(at('optimal', t).surrogate >= at('sti', t).surrogate - 1e-9);
+  }
+  // The executor's events are kept, and the makespan is the last compute's end.
+  const r = at('sti', 120);
+  assert.equal(Math.max(...r.events.filter((e) => e.stage === 'compute').map((e) => e.end)) / 1000, r.makespanMs);
+});
+
+test('regress passes on a re-run and catches a perturbed planner', async () => {
+  const same = await regress(sweep, db);
+  assert.deepEqual(same.diffs, []);
+  // Perturb STI's output: stream the first preloaded shard instead of holding it.
+  const perturbed = (setup: Parameters<typeof planRequest>[0], planner: string, t: number, b: number): PlanResult => {
+    const p = planRequest(setup, planner, t, b);
+    if (planner !== 'sti') return p;
+    const shards = p.plan.shards.map((s) => ({ ...s }));
+    const first = shards.find((s) => s.preload);
+    if (first) first.preload = false;
+    const bits = shards.find((s) => s.bits !== 2);
+    if (bits) bits.bits = 2;
+    return { ...p, plan: { ...p.plan, shards } };
+  };
+  const moved = await regress(sweep, db, DEFAULT_TOLERANCE, { plan: perturbed });
+  assert.ok(moved.diffs.length > 0);
+  assert.ok(moved.diffs.every((d) => d.planner === 'sti'));
+  assert.ok(moved.diffs.some((d) => d.field === 'configuration'));
+  assert.ok(moved.diffs.some((d) => d.field === 'persistentBytes'));
+});
+
+test('compareRows applies the tolerances', () => {
+  const base = sweep.rows;
+  const nudged = base.map((r) => ({ ...r, accuracy: r.accuracy + 0.004, makespanMs: r.makespanMs * 1.005 }));
+  assert.deepEqual(compareRows(base, nudged, DEFAULT_TOLERANCE), []);
+  const beyond = base.map((r, i) => (i === 0 ? { ...r, accuracy: r.accuracy - 0.02 } : r));
+  assert.deepEqual(
+    compareRows(base, beyond, DEFAULT_TOLERANCE).map((d) => d.field),
+    ['accuracy'],
+  );
+  assert.deepEqual(
+    compareRows(base, base.slice(1), DEFAULT_TOLERANCE).map((d) => d.field),
+    ['row'],
+  );
+});
+
+test('the HTML report is self-contained and has every section; JSON and CSV carry the rows', () => {
+  const profiles = loadSocProfiles().filter((p) => spec.socs.includes(p.id));
+  const html = renderReport(sweep, 'html', { profiles, version: 'test' });
+  assert.doesNotMatch(html, /<script|\bsrc=|href="http|@import|url\(/i);
+  for (const h of ['STI against the baselines', 'Accuracy and memory', 'STI greedy vs optimal', 'Pipeline timelines', 'Setup', 'Raw rows'])
+    assert.ok(html.includes(`<h2>${h}`), h);
+  assert.ok((html.match(/<svg /g) ?? []).length >= 3 + 5);
+  assert.ok(html.includes('83.6 MB/s'), 'the SoC numbers are in the setup');
+  const json = JSON.parse(renderReport(sweep, 'json', { profiles, version: 'test' }));
+  assert.equal(json.rows.length, 10);
+  assert.deepEqual(json.spec, spec);
+  const csv = renderReport(sweep, 'csv', { profiles, version: 'test' }).trim().split('\n');
+  assert.equal(csv.length, 11);
+  assert.ok(csv[0].startsWith('soc,planner,targetMs,bufferKb'));
+});
+
+const BASELINES = ['bert-spam', 'bert-sotu-era'].map((m) => ({
+  model: join(ROOT, 'fixtures/models', m),
+  file: join(ROOT, 'test/baselines', `${m}.json`),
+}));
+
+test('the committed fixture baselines hold (shardlab regress exits 0)', () => {
+  for (const b of BASELINES) {
+    const r = shardlab('regress', '--baseline', b.file, '--model', b.model, '--json');
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.passed, true);
+    assert.equal(out.modelChanged, false);
+  }
+});
+
+test('shardlab regress exits 1 with a diff table when a baseline row moved', () => {
+  const base = JSON.parse(readFileSync(BASELINES[0].file, 'utf8'));
+  const row = base.rows.find((r: { planner: string }) => r.planner === 'sti');
+  row.makespanMs *= 1.5;
+  const file = join(tempDir(), 'moved.json');
+  writeFileSync(file, JSON.stringify(base));
+  const r = shardlab('regress', '--baseline', file, '--model', BASELINES[0].model);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stdout, /1 difference\(s\) beyond tolerance/);
+  assert.match(r.stdout, /sti\s+\d+\s+\d+\s+makespanMs/);
+});
+
+test('bad sweep, report and regress input is refused with one line and exit 2', () => {
+  const sweepArgs = ['sweep', '--socs', 'odroid-n2plus', '--model', SPAM_MODEL];
+  assertRefused([...sweepArgs, '--targets-ms', '50,abc'], /--targets-ms takes numbers/);
+  assertRefused(['sweep', '--socs', 'nope', '--model', SPAM_MODEL, '--targets-ms', '50'], /nope/);
+  assertRefused([...sweepArgs, '--targets-ms', '50', '--planners', 'sti,fast'], /unknown planner "fast"/);
+  assertRefused(['report', '999', '--out', join(tempDir(), 'r.html')], /no sweep 999/);
+  const notBaseline = join(tempDir(), 'x.json');
+  writeFileSync(notBaseline, '{"rows": []}');
+  assertRefused(['regress', '--baseline', notBaseline], /not a sweep baseline/);
+  assertRefused(['regress', '--baseline', join(tempDir(), 'missing.json')], /no such baseline file/);
+});
