@@ -13,13 +13,14 @@ const UNIFORM = /^(load-exec|stdpl|hold)-(\d+)$/;
 
 export function plannerNames(bits: number[]): string[] {
   const uniform = ['load-exec', 'stdpl', 'hold'].flatMap((p) => bits.map((b) => `${p}-${b}`));
-  return ['sti', 'optimal', 'sti-nobuffer', 'sti-uniform', 'submodel', ...uniform];
+  return ['sti', 'sti-plus', 'optimal', 'sti-nobuffer', 'sti-uniform', 'submodel', ...uniform];
 }
 
 export function runPlanner(name: string, input: PlannerInput): PlanOutcome {
   const named = (p: Plan): Plan => ({ ...p, planner: name });
   if (name === 'sti') return withName(planSti(input), name);
   if (name === 'optimal') return planOptimal(input);
+  if (name === 'sti-plus') return withName(planSti(input, { upgrade: true, revisitPreload: true }), name);
   if (name === 'sti-nobuffer') return withName(planSti({ ...input, bufferBytes: 0 }), name);
   if (name === 'sti-uniform') return withName(planSti(input, { upgrade: false }), name);
   if (name === 'submodel') {

@@ -29,7 +29,7 @@ export interface PlanResult extends PlanOutcome {
 }
 
 /** Planners that rank shards by a stored importance profile. */
-export const RANKING_PLANNERS = ['sti', 'sti-nobuffer', 'optimal'];
+export const RANKING_PLANNERS = ['sti', 'sti-plus', 'sti-nobuffer', 'optimal'];
 
 export function plannerInput(setup: PlanningSetup, targetMs: number, bufferBytes: number): PlannerInput {
   const { store } = setup;

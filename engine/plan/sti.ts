@@ -102,6 +102,65 @@ const feasible = (b: Budget) => b.slack.every((x) => x >= -1e-9);
 export interface StiOptions {
   /** Upgrade streamed shards in importance order (pass 2). Off for the sti-uniform ablation. */
   upgrade: boolean;
+  /**
+   * sti-plus: after pass 2, preloaded shards may move up too (re-preloaded at a higher rung, or streamed at
+   * a higher rung where the budget has slack), and the buffer room that frees goes to streamed shards of
+   * the earliest layers, whose saved IO funds another pass 2.
+   */
+  revisitPreload?: boolean;
+}
+
+type Order = (a: ShardPlan, b: ShardPlan) => number;
+
+/** Pass 2: in importance order, each streamed shard jumps to the highest rung every budget allows. */
+function upgradeStreamed(input: PlannerInput, shards: ShardPlan[], n: number, tLayer: number, order: Order): void {
+  const slack = budget(input, shards, n, tLayer).slack;
+  const rungs = [...input.bits].sort((a, b) => b - a);
+  for (const s of shards.filter((x) => !x.preload).sort(order)) {
+    const headroom = Math.min(...slack.slice(s.layer));
+    const current = budgetMs(input, s);
+    const rung = rungs.find((b) => b > s.bits && budgetMs(input, { ...s, bits: b }) - current <= headroom + 1e-9);
+    if (rung === undefined) continue;
+    const delta = budgetMs(input, { ...s, bits: rung }) - current;
+    s.bits = rung;
+    for (let k = s.layer; k < n; k++) slack[k] -= delta;
+  }
+}
+
+/** sti-plus (see StiOptions.revisitPreload); two rounds settle every case measured. */
+function revisitPreload(input: PlannerInput, shards: ShardPlan[], n: number, tLayer: number, order: Order, room: number): void {
+  const bytes = (s: ShardPlan, bits = s.bits) => input.bytesOf(s.layer, s.slice, bits);
+  const rungs = [...input.bits].sort((a, b) => b - a);
+  for (let round = 0; round < 2; round++) {
+    const slack = budget(input, shards, n, tLayer).slack;
+    for (const s of shards.filter((x) => x.preload).sort(order)) {
+      const headroom = Math.min(...slack.slice(s.layer));
+      const current = budgetMs(input, s);
+      for (const b of rungs.filter((r) => r > s.bits)) {
+        if (bytes(s, b) - bytes(s) <= room) {
+          room -= bytes(s, b) - bytes(s);
+          const delta = budgetMs(input, { ...s, bits: b }) - current;
+          for (let k = s.layer; k < n; k++) slack[k] -= delta;
+          s.bits = b;
+          break;
+        }
+        const delta = budgetMs(input, { ...s, bits: b, preload: false }) - current;
+        if (delta <= headroom + 1e-9) {
+          room += bytes(s);
+          for (let k = s.layer; k < n; k++) slack[k] -= delta;
+          s.bits = b;
+          s.preload = false;
+          break;
+        }
+      }
+    }
+    for (const s of shards.filter((x) => !x.preload).sort((a, b) => a.layer - b.layer || order(a, b)))
+      if (bytes(s) <= room) {
+        room -= bytes(s);
+        s.preload = true;
+      }
+    upgradeStreamed(input, shards, n, tLayer, order);
+  }
 }
 
 /** Plans one submodel; returns undefined when 2-bit streaming already breaks the budget. */
@@ -145,19 +204,8 @@ function planSubmodel(input: PlannerInput, n: number, m: number, o: StiOptions):
     }
   }
   // Pass 2: most important first, jump each shard to the highest rung every budget allows.
-  if (o.upgrade) {
-    const slack = budget(input, shards, n, tLayer).slack;
-    const rungs = [...input.bits].sort((a, b) => b - a);
-    for (const s of streamed.sort(byImportance)) {
-      const headroom = Math.min(...slack.slice(s.layer));
-      const current = budgetMs(input, s);
-      const rung = rungs.find((b) => b > s.bits && budgetMs(input, { ...s, bits: b }) - current <= headroom + 1e-9);
-      if (rung === undefined) continue;
-      const delta = budgetMs(input, { ...s, bits: rung }) - current;
-      s.bits = rung;
-      for (let k = s.layer; k < n; k++) slack[k] -= delta;
-    }
-  }
+  if (o.upgrade) upgradeStreamed(input, shards, n, tLayer, byImportance);
+  if (o.revisitPreload) revisitPreload(input, shards, n, tLayer, byImportance, room);
   return { planner: 'sti', layers: n, slices: m, shards, loadAllFirst: false };
 }
 
