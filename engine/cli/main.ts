@@ -15,7 +15,6 @@ export const EXIT_USAGE = 2;
 /** Exit code of a check that ran and found a difference (shardlab regress). */
 export const EXIT_CHECK_FAILED = 1;
 
-
 export function buildProgram(): Command {
   const program = new Command('shardlab')
     .description('Plan and run sharded, pipelined NLP inference on simulated edge SoCs (STI).')

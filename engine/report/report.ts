@@ -3,7 +3,7 @@
  * network), or the raw rows as JSON or CSV. The JSON is also a regression baseline (spec + rows).
  */
 import type { SocProfile } from '../soc/profile.js';
-import { sweepCsv } from '../sweep/table.js';
+import { rowsWithoutEvents, sweepCsv } from '../sweep/table.js';
 import type { Sweep, SweepRow } from '../sweep/types.js';
 import { chart, esc, timeline, type Series } from './svg.js';
 import { verdicts, type Verdict } from './verdict.js';
@@ -21,7 +21,7 @@ export interface ReportSetup {
 
 export function renderReport(sweep: Sweep, format: ReportFormat, setup: ReportSetup): string {
   if (format === 'csv') return sweepCsv(sweep.rows);
-  if (format === 'json') return JSON.stringify({ ...sweep, rows: sweep.rows.map(({ events: _e, ...r }) => r) }, null, 1) + '\n';
+  if (format === 'json') return JSON.stringify({ ...sweep, rows: rowsWithoutEvents(sweep.rows) }, null, 1) + '\n';
   return html(sweep, setup);
 }
 

@@ -18,6 +18,15 @@ export const CSV_COLUMNS = [
   'configHash',
 ] as const;
 
+/** A sweep's rows without their timelines: what JSON exports and baselines carry. */
+export function rowsWithoutEvents(rows: SweepRow[]): Omit<SweepRow, 'events'>[] {
+  return rows.map((r) => {
+    const copy: Partial<SweepRow> = { ...r };
+    delete copy.events;
+    return copy as Omit<SweepRow, 'events'>;
+  });
+}
+
 export function sweepCsv(rows: SweepRow[]): string {
   const cell = (v: unknown) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
   return [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => cell(r[c])).join(','))].join('\n') + '\n';

@@ -11,7 +11,7 @@ import { plannerNames } from '../../plan/planners.js';
 import { DEFAULT_BITS } from '../../shard/store.js';
 import { ExperimentStore } from '../../store/db.js';
 import { runSweep } from '../../sweep/sweep.js';
-import { sweepCsv, sweepTable } from '../../sweep/table.js';
+import { rowsWithoutEvents, sweepCsv, sweepTable } from '../../sweep/table.js';
 import type { SweepSpec } from '../../sweep/types.js';
 import { positiveInt } from '../options.js';
 import { progressBar } from '../progress.js';
@@ -107,7 +107,7 @@ export function registerSweep(program: Command): void {
           },
         });
         bars.sweep.stop();
-        if (f.json) return console.log(JSON.stringify({ ...sweep, rows: sweep.rows.map(({ events: _e, ...r }) => r) }));
+        if (f.json) return console.log(JSON.stringify({ ...sweep, rows: rowsWithoutEvents(sweep.rows) }));
         if (f.csv) return void process.stdout.write(sweepCsv(sweep.rows));
         console.log(sweepTable(sweep.rows));
         console.log(`stored as sweep ${sweep.id} in ${db.path}; \`shardlab report ${sweep.id} --format html --out report.html\``);
