@@ -1,0 +1,29 @@
+/**
+ * The preload of the sandboxed renderer: exposes the WorkbenchApi as window.shardlab through
+ * contextBridge, over three IPC channels. It exposes functions only (never ipcRenderer itself); every
+ * payload is validated again in the main process, which also checks that the sender is the app's frame.
+ * CommonJS, as sandboxed preloads must be; types only from the engine.
+ */
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import type { JobEvent } from '../engine/workbench/api.js';
+
+type Reply = { ok: true; value: unknown } | { ok: false; error: string };
+
+contextBridge.exposeInMainWorld('shardlab', {
+  host: 'electron',
+  async call(method: string, payload: unknown): Promise<unknown> {
+    const r = (await ipcRenderer.invoke('shardlab:call', method, payload)) as Reply;
+    if (!r.ok) throw new Error(r.error);
+    return r.value;
+  },
+  onEvent(listener: (e: JobEvent) => void): () => void {
+    const f = (_: IpcRendererEvent, e: JobEvent) => listener(e);
+    ipcRenderer.on('shardlab:event', f);
+    return () => ipcRenderer.removeListener('shardlab:event', f);
+  },
+  onMenu(listener: (command: string) => void): () => void {
+    const f = (_: IpcRendererEvent, c: string) => listener(c);
+    ipcRenderer.on('shardlab:menu', f);
+    return () => ipcRenderer.removeListener('shardlab:menu', f);
+  },
+});

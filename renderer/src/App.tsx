@@ -1,0 +1,438 @@
+/**
+ * The workbench shell: header, navigation, the shared request (SoC, model, planner, target, buffer),
+ * the current plan (fetched latest-wins while sliders drag), background accuracy, jobs and their events,
+ * theme and keyboard shortcuts.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { AppInfo, JobSpec, ModelEntry, PlanView, SocEntry, WorkbenchClient } from '../../engine/workbench/api.js';
+import { fmtPct } from './format.js';
+import { applyEvent, newJob, loadQuery, saveQuery, VIEWS, type JobState, type Query, type ViewId } from './state.js';
+import { SetupView } from './views/Setup.js';
+import { WhatIfView } from './views/WhatIf.js';
+import { PipelineView } from './views/Pipeline.js';
+import { BufferView } from './views/Buffer.js';
+import { TradeoffsView } from './views/Tradeoffs.js';
+import { ExperimentsView } from './views/Experiments.js';
+import { LiveView } from './views/Live.js';
+
+export interface Ctx {
+  api: WorkbenchClient;
+  info: AppInfo;
+  socs: SocEntry[];
+  models: ModelEntry[];
+  planners: string[];
+  query: Query;
+  setQuery(p: Partial<Query>, inputAt?: number): void;
+  plan: PlanView | null;
+  planError: string | null;
+  planLoading: boolean;
+  /** Set when the plan on screen answers a slider move: ms from the input event to the committed render. */
+  lastUpdateMs: number | null;
+  jobs: Record<string, JobState>;
+  startJob(spec: JobSpec, label: string): Promise<string | null>;
+  cancelJob(jobId: string): void;
+  reloadSocs(): Promise<void>;
+  refreshPlan(): void;
+  notify(text: string, kind?: 'ok' | 'error'): void;
+  go(view: ViewId): void;
+  registerRun(f: (() => void) | null): void;
+}
+
+export function planQuery(q: Query) {
+  return {
+    soc: q.soc,
+    model: q.model,
+    planner: q.planner,
+    targetMs: q.targetMs,
+    bufferKb: q.bufferKb,
+    ...(q.evalLimit > 0 ? { evalLimit: q.evalLimit } : {}),
+  };
+}
+
+function initialTheme(): 'light' | 'dark' {
+  const saved = localStorage.getItem('shardlab-theme');
+  if (saved === 'light' || saved === 'dark') return saved;
+  return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+}
+
+export function App({ api }: { api: WorkbenchClient }) {
+  const [boot, setBoot] = useState<{ info: AppInfo; socs: SocEntry[]; models: ModelEntry[] } | null>(null);
+  const [bootError, setBootError] = useState<string | null>(null);
+  const [query, setQueryState] = useState<Query | null>(null);
+  const [planners, setPlanners] = useState<string[]>([]);
+  const [plan, setPlan] = useState<PlanView | null>(null);
+  const [planError, setPlanError] = useState<string | null>(null);
+  const [planLoading, setPlanLoading] = useState(false);
+  const [lastUpdateMs, setLastUpdateMs] = useState<number | null>(null);
+  const [jobs, setJobs] = useState<Record<string, JobState>>({});
+  const [view, setView] = useState<ViewId>(() => (location.hash.match(/view=(\w+)/)?.[1] as ViewId) ?? 'whatif');
+  const [theme, setTheme] = useState(initialTheme);
+  const [toast, setToast] = useState<{ text: string; kind: 'ok' | 'error' } | null>(null);
+  const [help, setHelp] = useState(false);
+  const runRef = useRef<(() => void) | null>(null);
+  const inputAt = useRef<number | null>(null);
+  const measureAt = useRef<number | null>(null);
+  const inflight = useRef(false);
+  const queued = useRef<{ q: Query; at: number | null } | null>(null);
+  const planCounter = useRef(0);
+
+  // ---- boot -------------------------------------------------------------------------------------
+  useEffect(() => {
+    (async () => {
+      try {
+        const [info, socs, models] = await Promise.all([api.call('info', {}), api.call('listSocs', {}), api.call('listModels', {})]);
+        setBoot({ info, socs, models });
+        const d = info.defaults;
+        const q = loadQuery({
+          soc: d.soc,
+          model: d.model,
+          planner: d.planner,
+          comparePlanner: d.comparePlanner,
+          targetMs: d.targetMs,
+          bufferKb: d.bufferKb,
+          evalLimit: 0,
+          autoAccuracy: true,
+        });
+        if (!socs.some((s) => s.profile.id === q.soc)) q.soc = d.soc;
+        if (!models.some((m) => m.id === q.model)) q.model = d.model;
+        setQueryState(q);
+      } catch (e) {
+        setBootError((e as Error).message);
+      }
+    })();
+  }, [api]);
+
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    localStorage.setItem('shardlab-theme', theme);
+  }, [theme]);
+
+  useEffect(() => {
+    history.replaceState(null, '', `${location.pathname}${location.search}#view=${view}`);
+  }, [view]);
+
+  const notify = useCallback((text: string, kind: 'ok' | 'error' = 'ok') => {
+    setToast({ text, kind });
+    setTimeout(() => setToast((t) => (t?.text === text ? null : t)), kind === 'error' ? 8000 : 4000);
+  }, []);
+
+  // ---- planning, latest wins --------------------------------------------------------------------
+  const fetchPlan = useCallback(
+    async (q: Query, at: number | null) => {
+      if (inflight.current) {
+        queued.current = { q, at };
+        return;
+      }
+      inflight.current = true;
+      setPlanLoading(true);
+      const n = ++planCounter.current;
+      try {
+        const p = await api.call('plan', planQuery(q));
+        if (n === planCounter.current) {
+          measureAt.current = at;
+          setPlan(p);
+          setPlanError(null);
+        }
+      } catch (e) {
+        setPlanError((e as Error).message);
+      } finally {
+        inflight.current = false;
+        const next = queued.current;
+        queued.current = null;
+        if (next) void fetchPlan(next.q, next.at);
+        else setPlanLoading(false);
+      }
+    },
+    [api],
+  );
+
+  // After the plan answering a slider move has been committed to the DOM: record how long it took.
+  useEffect(() => {
+    const at = measureAt.current;
+    if (at === null || !plan) return;
+    measureAt.current = null;
+    const end = performance.now();
+    performance.measure('whatif-update', { start: at, end });
+    setLastUpdateMs(end - at);
+  }, [plan]);
+
+  useEffect(() => {
+    if (!query) return;
+    saveQuery(query);
+    const at = inputAt.current;
+    inputAt.current = null;
+    void fetchPlan(query, at);
+  }, [query, fetchPlan]);
+
+  const setQuery = useCallback((p: Partial<Query>, at?: number) => {
+    if (at !== undefined) inputAt.current = at;
+    setQueryState((q) => (q ? { ...q, ...p } : q));
+  }, []);
+
+  useEffect(() => {
+    if (!query) return;
+    api
+      .call('planners', { model: query.model })
+      .then(setPlanners)
+      .catch((e: Error) => notify(e.message, 'error'));
+  }, [api, query?.model, notify]);
+
+  // ---- jobs -------------------------------------------------------------------------------------
+  useEffect(
+    () =>
+      api.onEvent((e) => {
+        setJobs((j) => applyEvent(j, e));
+        if (e.type === 'done' && (e.kind === 'accuracy' || e.kind === 'importance')) refreshRef.current();
+        if (e.type === 'error') notify(e.message, 'error');
+      }),
+    [api, notify],
+  );
+  const refreshRef = useRef(() => {});
+  refreshRef.current = () => query && void fetchPlan(query, null);
+
+  const startJob = useCallback(
+    async (spec: JobSpec, label: string) => {
+      try {
+        const { jobId } = await api.call('startJob', spec);
+        setJobs((j) => ({
+          ...j,
+          // Events may have arrived before this answer: keep them.
+          [jobId]: { ...(j[jobId] ?? newJob(jobId, spec.kind, label)), label },
+        }));
+        return jobId;
+      } catch (e) {
+        notify((e as Error).message, 'error');
+        return null;
+      }
+    },
+    [api, notify],
+  );
+  const cancelJob = useCallback(
+    (jobId: string) => void api.call('cancelJob', { jobId }).catch((e: Error) => notify(e.message, 'error')),
+    [api, notify],
+  );
+
+  // Background accuracy: a plan without a cached accuracy gets one computed once the sliders rest.
+  const accuracyJob = useRef<{ hash: string; jobId: string | null } | null>(null);
+  useEffect(() => {
+    if (!plan || !query?.autoAccuracy || plan.accuracy) return;
+    const hash = `${plan.query.model}/${plan.configHash}/${plan.query.evalLimit ?? 0}`;
+    if (accuracyJob.current?.hash === hash) return;
+    const t = setTimeout(async () => {
+      const prev = accuracyJob.current;
+      if (prev?.jobId && jobs[prev.jobId]?.status === 'running') cancelJob(prev.jobId);
+      accuracyJob.current = { hash, jobId: null };
+      const id = await startJob({ kind: 'accuracy', query: plan.query }, `accuracy of ${plan.planner} ${plan.layers}×${plan.slices}`);
+      if (accuracyJob.current?.hash === hash) accuracyJob.current.jobId = id;
+    }, 400);
+    return () => clearTimeout(t);
+  }, [plan, query?.autoAccuracy]);
+
+  const reloadSocs = useCallback(async () => {
+    const socs = await api.call('listSocs', {});
+    setBoot((b) => (b ? { ...b, socs } : b));
+  }, [api]);
+
+  // ---- shortcuts --------------------------------------------------------------------------------
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement;
+      const typing = ['INPUT', 'SELECT', 'TEXTAREA'].includes(t.tagName) && (t as HTMLInputElement).type !== 'range';
+      if (e.key === 'Escape') setHelp(false);
+      if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
+      const n = Number(e.key);
+      if (n >= 1 && n <= VIEWS.length) setView(VIEWS[n - 1].id);
+      else if (e.key === 't') setTheme((x) => (x === 'dark' ? 'light' : 'dark'));
+      else if (e.key === '?') setHelp((h) => !h);
+      else if (e.key === 'r') {
+        setView('live');
+        setTimeout(() => runRef.current?.(), 0);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  useEffect(
+    () =>
+      api.onMenu?.((c) => {
+        if (c.startsWith('view:')) setView(c.slice(5) as ViewId);
+        else if (c === 'toggle-theme') setTheme((x) => (x === 'dark' ? 'light' : 'dark'));
+        else if (c === 'help') setHelp(true);
+        else if (c === 'run') {
+          setView('live');
+          setTimeout(() => runRef.current?.(), 0);
+        }
+      }),
+    [api],
+  );
+
+  const running = Object.values(jobs).filter((j) => j.status === 'running');
+  const ctx: Ctx | null = useMemo(
+    () =>
+      boot && query
+        ? {
+            api,
+            info: boot.info,
+            socs: boot.socs,
+            models: boot.models,
+            planners,
+            query,
+            setQuery,
+            plan,
+            planError,
+            planLoading,
+            lastUpdateMs,
+            jobs,
+            startJob,
+            cancelJob,
+            reloadSocs,
+            refreshPlan: () => void fetchPlan(query, null),
+            notify,
+            go: setView,
+            registerRun: (f) => (runRef.current = f),
+          }
+        : null,
+    [
+      boot,
+      query,
+      planners,
+      plan,
+      planError,
+      planLoading,
+      lastUpdateMs,
+      jobs,
+      api,
+      setQuery,
+      startJob,
+      cancelJob,
+      reloadSocs,
+      notify,
+      fetchPlan,
+    ],
+  );
+
+  if (bootError)
+    return (
+      <div className="boot error-state" role="alert">
+        <h1>shardlab cannot reach its engine</h1>
+        <p>{bootError}</p>
+        <p>Restart the workbench with `npm start` and open the address it prints.</p>
+      </div>
+    );
+  if (!ctx)
+    return (
+      <div className="boot" aria-busy="true">
+        <h1>shardlab</h1>
+        <p>Opening the engine: loading SoC profiles and sharding the bundled models on first use…</p>
+      </div>
+    );
+
+  const model = ctx.models.find((m) => m.id === query!.model);
+  return (
+    <div className="app">
+      <header className="top">
+        <span className="brand">shardlab</span>
+        <span className="chip" title="SoC profile">
+          {query!.soc}
+        </span>
+        <span className="chip" title="Model and task">
+          {query!.model} · {model?.task}
+        </span>
+        <span className="chip" title="Planner">
+          {plan?.planner ?? query!.planner}
+        </span>
+        <span className="chip" title="Target latency and preload buffer">
+          {query!.targetMs} ms · {query!.bufferKb} KB
+        </span>
+        {plan?.accuracy && <span className="chip">{fmtPct(plan.accuracy.accuracy)}</span>}
+        <span className="spacer" />
+        {running.length > 0 && (
+          <span className="chip busy" data-testid="jobs-running" title={running.map((j) => j.label).join('\n')}>
+            {running.length} job{running.length > 1 ? 's' : ''} running
+          </span>
+        )}
+        <button className="ghost" onClick={() => setHelp(true)} title="Keyboard shortcuts (?)">
+          ?
+        </button>
+        <button
+          className="ghost"
+          data-testid="theme-toggle"
+          onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}
+          title="Theme (t)"
+        >
+          {theme === 'dark' ? 'Light' : 'Dark'}
+        </button>
+      </header>
+      <nav className="side" aria-label="Views">
+        {VIEWS.map((v, i) => (
+          <button key={v.id} className={v.id === view ? 'nav active' : 'nav'} onClick={() => setView(v.id)} data-view={v.id}>
+            <span>{v.label}</span>
+            <kbd>{i + 1}</kbd>
+          </button>
+        ))}
+        <div className="side-foot">
+          {ctx.info.host} mode · v{ctx.info.version}
+        </div>
+      </nav>
+      <main className="content" data-testid={`view-${view}`}>
+        {view === 'setup' && <SetupView ctx={ctx} />}
+        {view === 'whatif' && <WhatIfView ctx={ctx} />}
+        {view === 'pipeline' && <PipelineView ctx={ctx} />}
+        {view === 'buffer' && <BufferView ctx={ctx} />}
+        {view === 'tradeoffs' && <TradeoffsView ctx={ctx} />}
+        {view === 'experiments' && <ExperimentsView ctx={ctx} />}
+        {view === 'live' && <LiveView ctx={ctx} />}
+      </main>
+      {toast && (
+        <div className={`toast ${toast.kind}`} role={toast.kind === 'error' ? 'alert' : 'status'} data-testid="toast">
+          {toast.text}
+        </div>
+      )}
+      {help && (
+        <div className="modal-bg" onClick={() => setHelp(false)}>
+          <div className="modal" role="dialog" aria-label="Keyboard shortcuts" onClick={(e) => e.stopPropagation()}>
+            <h2>Keyboard shortcuts</h2>
+            <table>
+              <tbody>
+                {VIEWS.map((v, i) => (
+                  <tr key={v.id}>
+                    <td>
+                      <kbd>{i + 1}</kbd>
+                    </td>
+                    <td>{v.label} view</td>
+                  </tr>
+                ))}
+                <tr>
+                  <td>
+                    <kbd>r</kbd>
+                  </td>
+                  <td>Run the plan live</td>
+                </tr>
+                <tr>
+                  <td>
+                    <kbd>t</kbd>
+                  </td>
+                  <td>Toggle light / dark theme</td>
+                </tr>
+                <tr>
+                  <td>
+                    <kbd>←</kbd> <kbd>→</kbd>
+                  </td>
+                  <td>Move a focused slider</td>
+                </tr>
+                <tr>
+                  <td>
+                    <kbd>?</kbd>
+                  </td>
+                  <td>This help; Esc closes it</td>
+                </tr>
+              </tbody>
+            </table>
+            <button onClick={() => setHelp(false)}>Close</button>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}

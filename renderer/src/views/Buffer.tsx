@@ -1,0 +1,81 @@
+import type { Ctx } from '../App.js';
+import { fmtBytes } from '../format.js';
+import { BitsGrid, Empty, ImportanceMissing, Legend } from './common.js';
+
+function heat(v: number, lo: number, hi: number): string {
+  const t = hi > lo ? (v - lo) / (hi - lo) : 0.5;
+  return `hsl(${210 - 190 * t} 75% ${72 - 30 * t}%)`;
+}
+
+export function BufferView({ ctx }: { ctx: Ctx }) {
+  const { plan } = ctx;
+  if (!plan) return <Empty title="Planning…" />;
+  const used = plan.persistentBytes;
+  const cap = plan.bufferBytes;
+  const pct = cap > 0 ? Math.min(100, (100 * used) / cap) : 0;
+  const grid = plan.importanceGrid;
+  const flat = grid?.flat() ?? [];
+  const lo = Math.min(...flat);
+  const hi = Math.max(...flat);
+  return (
+    <div className="view buffer">
+      <h1>Buffer</h1>
+      <p className="lede">
+        Every shard of the {plan.planner} plan: its bitwidth, and whether it sits in the preload buffer (•) or is streamed during the
+        request.
+      </p>
+      <section className="panel">
+        <h2>Preload buffer</h2>
+        <div className="capacity" data-testid="capacity">
+          <div className="progress" role="meter" aria-valuemin={0} aria-valuemax={cap} aria-valuenow={used} aria-label="preload buffer use">
+            <div className="progress-fill" style={{ width: `${pct}%` }} />
+          </div>
+          <span>
+            {fmtBytes(used)} used of {fmtBytes(cap)} ({plan.shards.filter((s) => s.preload).length} shards preloaded,{' '}
+            {plan.shards.filter((s) => !s.preload).length} streamed: {fmtBytes(plan.streamedBytes)})
+          </span>
+        </div>
+        {cap === 0 && <p className="muted">The buffer is 0 KB: every shard is streamed. Raise it in What-if.</p>}
+      </section>
+      <div className="two">
+        <section className="panel">
+          <h2>Bits and preload per shard</h2>
+          <BitsGrid plan={plan} />
+          <Legend />
+        </section>
+        <section className="panel">
+          <h2>Importance</h2>
+          {grid ? (
+            <>
+              <table className="grid" data-testid="importance-grid">
+                <tbody>
+                  {grid.map((row, l) => (
+                    <tr key={l}>
+                      <th>L{l}</th>
+                      {row.map((v, s) => (
+                        <td
+                          key={s}
+                          className="cell"
+                          style={{ background: heat(v, lo, hi) }}
+                          title={`layer ${l} shard ${s}: ${v.toFixed(4)}`}
+                        >
+                          {(100 * v).toFixed(0)}
+                        </td>
+                      ))}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <p className="muted">
+                sti:32/2 score: accuracy with that shard at fp32 and all others at 2 bits (%). Range {(100 * lo).toFixed(1)}–
+                {(100 * hi).toFixed(1)}.
+              </p>
+            </>
+          ) : (
+            <ImportanceMissing ctx={ctx} />
+          )}
+        </section>
+      </div>
+    </div>
+  );
+}

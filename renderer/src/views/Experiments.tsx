@@ -1,0 +1,177 @@
+import { useState } from 'react';
+import type { Ctx } from '../App.js';
+import type { SweepView } from '../../../engine/workbench/api.js';
+import { fmtMs, fmtPct, fmtBytes } from '../format.js';
+import { Empty, ErrorBox } from './common.js';
+import { download } from './Pipeline.js';
+import { AccuracyChart, describeSweep, useSweeps } from './Tradeoffs.js';
+
+export function ExperimentsView({ ctx }: { ctx: Ctx }) {
+  const { list, error, reload } = useSweeps(ctx);
+  const [checked, setChecked] = useState<number[]>([]);
+  const [open, setOpen] = useState<SweepView[]>([]);
+  const [row, setRow] = useState(0);
+  const [confirm, setConfirm] = useState<number | null>(null);
+
+  const fetchSweeps = async (ids: number[]) => {
+    try {
+      setOpen(await Promise.all(ids.map((id) => ctx.api.call('getSweep', { id }))));
+      setRow(0);
+    } catch (e) {
+      ctx.notify((e as Error).message, 'error');
+    }
+  };
+  const doExport = async (id: number, format: 'html' | 'json' | 'csv' | 'trace') => {
+    try {
+      download(await ctx.api.call('exportSweep', { id, format, ...(format === 'trace' ? { row } : {}) }));
+    } catch (e) {
+      ctx.notify((e as Error).message, 'error');
+    }
+  };
+  const doDelete = async (id: number) => {
+    try {
+      await ctx.api.call('deleteSweep', { id });
+      ctx.notify(`Deleted sweep #${id}`);
+      setChecked((c) => c.filter((x) => x !== id));
+      setOpen((o) => o.filter((s) => s.id !== id));
+      setConfirm(null);
+      await reload();
+    } catch (e) {
+      ctx.notify((e as Error).message, 'error');
+    }
+  };
+
+  const one = open.length === 1 ? open[0] : null;
+  return (
+    <div className="view experiments">
+      <h1>Experiments</h1>
+      {error && <ErrorBox text={error} />}
+      {!list && !error && <Empty title="Loading the experiment store…" />}
+      {list && list.length === 0 && (
+        <Empty title="No experiments yet">
+          Sweeps you run appear here. <button onClick={() => ctx.go('tradeoffs')}>Start a sweep in Tradeoffs</button>
+        </Empty>
+      )}
+      {list && list.length > 0 && (
+        <section className="panel">
+          <table className="list" data-testid="sweep-list">
+            <thead>
+              <tr>
+                <th />
+                <th>sweep</th>
+                <th>when</th>
+                <th>task</th>
+                <th>targets</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((s) => (
+                <tr key={s.id} data-sweep={s.id}>
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={`select sweep ${s.id}`}
+                      checked={checked.includes(s.id)}
+                      onChange={(e) => setChecked(e.target.checked ? [...checked, s.id].slice(-2) : checked.filter((x) => x !== s.id))}
+                    />
+                  </td>
+                  <td>{describeSweep(s)}</td>
+                  <td>{new Date(s.createdAt).toLocaleString()}</td>
+                  <td>{s.task}</td>
+                  <td>{s.spec.targetsMs.join(', ')} ms</td>
+                  <td className="actions">
+                    <button className="small" onClick={() => fetchSweeps([s.id])}>
+                      Open
+                    </button>
+                    {confirm === s.id ? (
+                      <>
+                        <button className="small danger" onClick={() => doDelete(s.id)} data-testid="confirm-delete">
+                          Delete #{s.id} for good
+                        </button>
+                        <button className="small ghost" onClick={() => setConfirm(null)}>
+                          Keep
+                        </button>
+                      </>
+                    ) : (
+                      <button className="small ghost" onClick={() => setConfirm(s.id)}>
+                        Delete
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <div className="row">
+            <button disabled={checked.length !== 2} onClick={() => fetchSweeps(checked)} data-testid="compare">
+              Compare the two selected
+            </button>
+            <span className="muted">Tick two sweeps to overlay their curves.</span>
+          </div>
+        </section>
+      )}
+      {open.length === 2 && (
+        <section className="panel" data-testid="compare-panel">
+          <h2>
+            Sweep #{open[0].id} against #{open[1].id}
+          </h2>
+          <AccuracyChart sweeps={open} />
+        </section>
+      )}
+      {one && (
+        <section className="panel" data-testid="sweep-detail">
+          <h2>{describeSweep(one)}</h2>
+          <div className="row">
+            <button onClick={() => doExport(one.id, 'html')} data-testid="export-html">
+              Export HTML report
+            </button>
+            <button onClick={() => doExport(one.id, 'json')} data-testid="export-json">
+              JSON
+            </button>
+            <button onClick={() => doExport(one.id, 'csv')} data-testid="export-csv">
+              CSV
+            </button>
+            <button onClick={() => doExport(one.id, 'trace')} data-testid="export-trace">
+              Chrome trace of row {row}
+            </button>
+          </div>
+          <table className="list rows">
+            <thead>
+              <tr>
+                <th>row</th>
+                <th>soc</th>
+                <th>planner</th>
+                <th>target</th>
+                <th>buffer</th>
+                <th>submodel</th>
+                <th>makespan</th>
+                <th>stall</th>
+                <th>accuracy</th>
+                <th>preload</th>
+              </tr>
+            </thead>
+            <tbody>
+              {one.rows.map((r, i) => (
+                <tr key={i} className={i === row ? 'selected' : ''} onClick={() => setRow(i)}>
+                  <td>{i}</td>
+                  <td>{r.soc}</td>
+                  <td>{r.planner}</td>
+                  <td>{r.targetMs} ms</td>
+                  <td>{r.bufferKb} KB</td>
+                  <td>
+                    {r.layers}×{r.slices}
+                  </td>
+                  <td className={r.deadlineMet ? '' : 'bad-text'}>{fmtMs(r.makespanMs)}</td>
+                  <td>{fmtMs(r.stallMs)}</td>
+                  <td>{fmtPct(r.accuracy)}</td>
+                  <td>{fmtBytes(r.persistentBytes)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,108 @@
+import { useEffect, useState } from 'react';
+import type { Ctx } from '../App.js';
+import { planQuery } from '../App.js';
+import type { PlanView } from '../../../engine/workbench/api.js';
+import { Timeline, type Window } from '../components/Timeline.js';
+import { fmtMs } from '../format.js';
+import { Empty, ErrorBox, ImportanceMissing } from './common.js';
+import { PlannerSelect } from './WhatIf.js';
+
+export function download(file: { filename: string; mimeType: string; content: string }) {
+  const url = URL.createObjectURL(new Blob([file.content], { type: file.mimeType }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = file.filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function PipelineView({ ctx }: { ctx: Ctx }) {
+  const { query: q, plan } = ctx;
+  const [other, setOther] = useState<PlanView | null>(null);
+  const [otherError, setOtherError] = useState<string | null>(null);
+  const [win, setWin] = useState<Window | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    ctx.api
+      .call('plan', { ...planQuery(q), planner: q.comparePlanner })
+      .then((p) => live && (setOther(p), setOtherError(null)))
+      .catch((e: Error) => live && setOtherError(e.message));
+    return () => {
+      live = false;
+    };
+  }, [ctx.api, q.soc, q.model, q.comparePlanner, q.targetMs, q.bufferKb, q.evalLimit]);
+
+  const end = Math.max(plan?.makespanMs ?? 0, other?.makespanMs ?? 0, q.targetMs) * 1000 * 1.02;
+  const w = win ?? { start: 0, end };
+  useEffect(() => setWin(null), [end]);
+
+  const exportTrace = async (query: ReturnType<typeof planQuery>) => {
+    try {
+      download(await ctx.api.call('planTrace', { query }));
+    } catch (e) {
+      ctx.notify((e as Error).message, 'error');
+    }
+  };
+
+  return (
+    <div className="view pipeline">
+      <h1>Pipeline</h1>
+      <p className="lede">
+        Predicted IO → decompress → compute timelines on {q.soc}, one above the other. Hatched red is compute waiting for data. Wheel to
+        zoom, drag to pan, hover a bar for its shard.
+      </p>
+      <section className="panel controls">
+        <label htmlFor="pa">Top</label>
+        <PlannerSelect ctx={ctx} id="pa" value={q.planner} onChange={(v) => ctx.setQuery({ planner: v })} />
+        <label htmlFor="pb">Bottom</label>
+        <PlannerSelect ctx={ctx} id="pb" value={q.comparePlanner} onChange={(v) => ctx.setQuery({ comparePlanner: v })} />
+        <span className="muted">
+          target {q.targetMs} ms · buffer {q.bufferKb} KB
+        </span>
+        <span className="spacer" />
+        <button onClick={() => exportTrace(planQuery(q))}>Export Chrome trace (top)</button>
+      </section>
+      {plan?.importance === 'missing' && <ImportanceMissing ctx={ctx} />}
+      {ctx.planError && <ErrorBox text={ctx.planError} />}
+      {otherError && <ErrorBox text={otherError} />}
+      {!plan && !ctx.planError && <Empty title="Planning…" />}
+      {plan && (
+        <Timeline
+          id="a"
+          title={`${plan.planner}: ${plan.layers}×${plan.slices}, ${fmtMs(plan.makespanMs)}`}
+          events={plan.events}
+          window={w}
+          onWindow={setWin}
+          fullEndUs={end}
+          targetMs={q.targetMs}
+        />
+      )}
+      {other && (
+        <Timeline
+          id="b"
+          title={`${other.planner}: ${other.layers}×${other.slices}, ${fmtMs(other.makespanMs)}`}
+          events={other.events}
+          window={w}
+          onWindow={setWin}
+          fullEndUs={end}
+          targetMs={q.targetMs}
+        />
+      )}
+      <div className="legend">
+        <span>
+          <i style={{ background: 'var(--b2)' }} /> 2-bit … <i style={{ background: 'var(--b6)' }} /> 6-bit{' '}
+          <i style={{ background: 'var(--b32)' }} /> fp32 shards
+        </span>
+        <span>
+          <i style={{ background: 'var(--compute)' }} /> layer compute
+        </span>
+        <span>
+          <i className="hatch" /> stall
+        </span>
+      </div>
+    </div>
+  );
+}

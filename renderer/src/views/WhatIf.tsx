@@ -1,0 +1,126 @@
+import type { Ctx } from '../App.js';
+import { fmtBytes, fmtMs, fmtPct } from '../format.js';
+import { BitsGrid, Empty, ErrorBox, ImportanceMissing, Legend, Progress } from './common.js';
+
+export function PlannerSelect({ ctx, value, onChange, id }: { ctx: Ctx; value: string; onChange(v: string): void; id: string }) {
+  return (
+    <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+      {ctx.planners.map((p) => (
+        <option key={p} value={p}>
+          {p}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+export function WhatIfView({ ctx }: { ctx: Ctx }) {
+  const { query: q, plan } = ctx;
+  const accJob = Object.values(ctx.jobs)
+    .filter((j) => j.kind === 'accuracy' && j.status === 'running')
+    .at(-1);
+  const metTarget = plan && plan.overshootMs <= 0;
+  return (
+    <div className="view whatif">
+      <h1>What-if</h1>
+      <p className="lede">
+        Drag the target latency and the preload buffer: the plan and its predicted timeline are recomputed in virtual time.
+      </p>
+      <section className="panel controls">
+        <label htmlFor="planner">Planner</label>
+        <PlannerSelect ctx={ctx} id="planner" value={q.planner} onChange={(v) => ctx.setQuery({ planner: v })} />
+        <label htmlFor="target">Target latency</label>
+        <input
+          id="target"
+          data-testid="target-slider"
+          type="range"
+          min={10}
+          max={600}
+          step={1}
+          value={q.targetMs}
+          onInput={(e) => ctx.setQuery({ targetMs: Number((e.target as HTMLInputElement).value) }, performance.now())}
+          onChange={() => {}}
+        />
+        <output data-testid="target-value">{q.targetMs} ms</output>
+        <label htmlFor="buffer">Preload buffer</label>
+        <input
+          id="buffer"
+          data-testid="buffer-slider"
+          type="range"
+          min={0}
+          max={2048}
+          step={8}
+          value={q.bufferKb}
+          onInput={(e) => ctx.setQuery({ bufferKb: Number((e.target as HTMLInputElement).value) }, performance.now())}
+          onChange={() => {}}
+        />
+        <output data-testid="buffer-value">{q.bufferKb} KB</output>
+      </section>
+      {ctx.planError && <ErrorBox text={ctx.planError} next="Pick another SoC, model or planner in Setup, or change the numbers." />}
+      {plan?.importance === 'missing' && <ImportanceMissing ctx={ctx} />}
+      {!plan && !ctx.planError && <Empty title="Planning…">The first plan appears in a moment.</Empty>}
+      {plan && (
+        <>
+          <section className="metrics" aria-live="polite" data-testid="metrics" data-target={plan.query.targetMs}>
+            <div className={`metric ${metTarget ? 'good' : 'bad'}`}>
+              <span>Predicted latency</span>
+              <b data-testid="predicted-ms">{fmtMs(plan.makespanMs)}</b>
+              <small>{metTarget ? `meets ${q.targetMs} ms` : `misses ${q.targetMs} ms by ${fmtMs(plan.overshootMs)}`}</small>
+            </div>
+            <div className={`metric ${plan.stallMs > 0 ? 'bad' : 'good'}`}>
+              <span>Stall</span>
+              <b data-testid="stall-ms">{fmtMs(plan.stallMs)}</b>
+              <small>compute waiting for IO</small>
+            </div>
+            <div className="metric">
+              <span>Submodel</span>
+              <b data-testid="submodel">
+                {plan.layers} × {plan.slices}
+              </b>
+              <small>layers × shards per layer</small>
+            </div>
+            <div className="metric">
+              <span>Accuracy</span>
+              <b data-testid="accuracy">{plan.accuracy ? fmtPct(plan.accuracy.accuracy) : '—'}</b>
+              <small>
+                {plan.accuracy
+                  ? `${plan.accuracy.split}, ${plan.accuracy.examples} examples (stored)`
+                  : accJob
+                    ? 'evaluating in the background…'
+                    : q.autoAccuracy
+                      ? 'not evaluated yet'
+                      : 'background accuracy is off (Setup)'}
+              </small>
+              {accJob && !plan.accuracy && <Progress job={accJob} />}
+            </div>
+            <div className="metric">
+              <span>Preload memory</span>
+              <b data-testid="memory">{fmtBytes(plan.persistentBytes)}</b>
+              <small>of {fmtBytes(plan.bufferBytes)} buffer</small>
+            </div>
+            <div className="metric">
+              <span>Streamed per request</span>
+              <b>{fmtBytes(plan.streamedBytes)}</b>
+              <small>
+                planned in {plan.planMs.toFixed(2)} ms
+                {ctx.lastUpdateMs !== null && (
+                  <>
+                    {' '}
+                    · updated in <span data-testid="update-ms">{ctx.lastUpdateMs.toFixed(1)}</span> ms
+                  </>
+                )}
+              </small>
+            </div>
+          </section>
+          <section className="panel">
+            <h2>
+              Plan: <span data-testid="plan-planner">{plan.planner}</span>
+            </h2>
+            <BitsGrid plan={plan} compact />
+            <Legend />
+          </section>
+        </>
+      )}
+    </div>
+  );
+}
