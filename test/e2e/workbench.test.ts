@@ -214,9 +214,10 @@ function suite(host: Host, skip: string | false) {
       await slider.focus();
       await page.evaluate(() => performance.clearMeasures('whatif-update'));
       for (let i = 0; i < 30; i++) {
-        const shown = await page.getByTestId('target-value').innerText();
+        const next = num(await page.getByTestId('target-value').innerText()) + 1;
         await page.keyboard.press('ArrowRight');
-        await page.waitForFunction((prev) => document.querySelector('[data-testid="target-value"]')!.textContent !== prev, shown);
+        // The plan for the new target is on screen before the next key.
+        await page.waitForFunction((t) => document.querySelector('[data-testid="metrics"]')?.getAttribute('data-target') === String(t), next);
       }
       await page.waitForFunction(() => performance.getEntriesByName('whatif-update').length >= 30, null, { timeout: 10_000 });
       const ms = await page.evaluate(() => performance.getEntriesByName('whatif-update').map((e) => e.duration));
@@ -320,9 +321,13 @@ function suite(host: Host, skip: string | false) {
         assert.equal(JSON.parse(json.text).rows.length, 4);
         const csv = await grab('export-csv');
         assert.equal(csv.text.trim().split('\n').length, 5, 'header and 4 rows');
+        // The Chrome trace of the stdpl-32 row at 60 ms: its shards streamed, and its stalls.
+        await page.locator('[data-testid="sweep-detail"] tbody tr', { hasText: 'stdpl-32' }).first().click();
         const trace = await grab('export-trace');
+        assert.match(trace.name, /-row\d+-stdpl-32\.trace\.json$/);
         const events = JSON.parse(trace.text).traceEvents as { ph: string; cat?: string }[];
         assert.ok(events.some((e) => e.ph === 'X' && e.cat === 'io'));
+        assert.ok(events.some((e) => e.ph === 'X' && e.cat === 'stall'));
       } else {
         const r = await s.raw('exportSweep', { id: 1, format: 'csv' });
         assert.equal(r.status, 200);
