@@ -217,7 +217,10 @@ function suite(host: Host, skip: string | false) {
         const next = num(await page.getByTestId('target-value').innerText()) + 1;
         await page.keyboard.press('ArrowRight');
         // The plan for the new target is on screen before the next key.
-        await page.waitForFunction((t) => document.querySelector('[data-testid="metrics"]')?.getAttribute('data-target') === String(t), next);
+        await page.waitForFunction(
+          (t) => document.querySelector('[data-testid="metrics"]')?.getAttribute('data-target') === String(t),
+          next,
+        );
       }
       await page.waitForFunction(() => performance.getEntriesByName('whatif-update').length >= 30, null, { timeout: 10_000 });
       const ms = await page.evaluate(() => performance.getEntriesByName('whatif-update').map((e) => e.duration));
