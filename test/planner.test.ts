@@ -58,6 +58,16 @@ test('on a GPU, where decompression is a stage of its own, STI and optimal plans
   }
 });
 
+test('spare buffer room holds later shards at the base bitwidth, never pinned below what streaming gets', () => {
+  for (const t of [600, 1000, 1500]) {
+    const o = planSti(input('odroid-n2plus', t, 12 * 1024));
+    const spare = o.plan.shards.filter((s) => s.preload && s.layer > 0);
+    const streamed = o.plan.shards.filter((s) => !s.preload);
+    assert.ok(spare.length > 0, `T=${t}: room beyond layer 0 is used`);
+    assert.ok(Math.min(...spare.map((s) => s.bits)) >= Math.min(...streamed.map((s) => s.bits)), `T=${t}`);
+  }
+});
+
 test('STI upgrades the most important shards first', () => {
   const importance = Array.from({ length: 12 }, () => Array.from({ length: 12 }, (_, s) => (s === 0 ? 1 : 0)));
   const o = planSti(input('jetson-nano-gpu', 400, 1024, importance));

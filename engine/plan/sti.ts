@@ -1,10 +1,10 @@
 /**
  * STI's elastic pipeline planner (§5), and its ablations.
  *   Stage 1: the (layers, slices) submodel with the most compute whose per-layer time fits the target.
- *   Stage 2: fill the preload buffer (all of layer 0 first, at the highest bitwidth that fits; spare room
- *   to the earliest layers, most important shards first); give every streamed shard the highest uniform
- *   bitwidth that keeps the accumulated IO budget (AIB) non-negative; then upgrade shards in importance
- *   order, each to the highest rung every budget still allows.
+ *   Stage 2: preload all of layer 0 at the highest bitwidth that fits the buffer; give the other shards the
+ *   highest uniform bitwidth that keeps the accumulated IO budget (AIB) non-negative, the spare buffer room
+ *   holding the earliest layers' shards at it (most important first); then upgrade streamed shards in
+ *   importance order, each to the highest rung every budget still allows.
  *   AIB(k) = k · T_layer − Σ_{j≤k} IO(streamed shards of layer j) must stay ≥ 0 for every layer k, so layer k's
  *   shards are in memory when the compute lane reaches it (with the target's spare time added, see budget).
  * When even 2-bit streaming stalls, the submodel shrinks (slices, then layers); if the smallest still
@@ -184,25 +184,30 @@ function planSubmodel(input: PlannerInput, n: number, m: number, o: StiOptions):
     s.preload = true;
     room -= input.bytesOf(0, s.slice, b);
   }
-  for (let l = 1; l < n && room > 0; l++)
-    for (const s of shards.filter((x) => x.layer === l).sort(byImportance)) {
-      const bytes = input.bytesOf(l, s.slice, s.bits);
-      if (bytes <= room) {
-        s.preload = true;
-        room -= bytes;
+  // Pass 1: the highest uniform base bitwidth for the other shards that keeps every AIB >= 0, with the spare
+  // buffer room holding the earliest layers' shards at that bitwidth, most important first. (Filling the room
+  // before the base is known would pin those shards at 2 bits: preloaded shards keep their bitwidth.)
+  const withBase = (bits: number) => {
+    let left = room;
+    const trial = shards.map((s) => (s.preload ? s : { ...s, bits }));
+    for (let l = 1; l < n && left > 0; l++)
+      for (const s of trial.filter((x) => x.layer === l).sort(byImportance)) {
+        const bytes = input.bytesOf(l, s.slice, bits);
+        if (bytes <= left) {
+          s.preload = true;
+          left -= bytes;
+        }
       }
-    }
-
-  // Pass 1: the highest uniform base bitwidth for streamed shards that keeps every AIB >= 0.
-  const streamed = shards.filter((s) => !s.preload);
-  if (!feasible(budget(input, shards, n, tLayer))) return undefined;
-  for (const b of quantized.slice().reverse()) {
-    const trial = shards.map((s) => (s.preload ? s : { ...s, bits: b }));
-    if (feasible(budget(input, trial, n, tLayer))) {
-      for (const s of streamed) s.bits = b;
-      break;
-    }
-  }
+    return { trial, left };
+  };
+  const base = quantized
+    .slice()
+    .reverse()
+    .map(withBase)
+    .find((t) => feasible(budget(input, t.trial, n, tLayer)));
+  if (!base) return undefined;
+  shards.splice(0, shards.length, ...base.trial);
+  room = base.left;
   // Pass 2: most important first, jump each shard to the highest rung every budget allows.
   if (o.upgrade) upgradeStreamed(input, shards, n, tLayer, byImportance);
   if (o.revisitPreload) revisitPreload(input, shards, n, tLayer, byImportance, room);
