@@ -20,7 +20,7 @@ const { handleCall } = await import('../electron/ipc.js');
 const { startBridge } = await import('../electron/bridge.js');
 const { getSocProfile } = await import('../engine/soc/load.js');
 
-const Q = { soc: 'odroid-n2plus', model: 'bert-spam', targetMs: 120, bufferKb: 800 };
+const Q = { soc: 'odroid-n2plus', model: 'bert-spam', targetMs: 120, bufferKb: 1536 };
 
 /** One bad payload per method, and the start of the line it must be refused with. */
 const BAD: Record<string, [unknown, RegExp]> = {
@@ -63,7 +63,7 @@ describe('WorkbenchService over the engine', () => {
   const s = new WorkbenchService('test');
   after(() => s.close());
 
-  test('odroid-n2plus: stdpl-32 stalls, sti-uniform at 800 KB does not; sti without importance falls back', async () => {
+  test('odroid-n2plus: stdpl-32 stalls, sti-uniform at 1536 KB does not; sti without importance falls back', async () => {
     const fp32 = await s.plan({ ...Q, planner: 'stdpl-32' });
     assert.ok(fp32.stallMs > 10, `stdpl-32 stall ${fp32.stallMs}`);
     assert.ok(fp32.events.some((e) => e.stage === 'stall'));
@@ -71,7 +71,7 @@ describe('WorkbenchService over the engine', () => {
     const uni = await s.plan({ ...Q, planner: 'sti-uniform' });
     assert.equal(uni.stallMs, 0);
     assert.ok(uni.makespanMs <= 120);
-    assert.ok(uni.persistentBytes > 0 && uni.persistentBytes <= 800 * 1024);
+    assert.ok(uni.persistentBytes > 0 && uni.persistentBytes <= 1536 * 1024);
     const sti = await s.plan({ ...Q, planner: 'sti' });
     assert.equal(sti.importance, 'missing');
     assert.equal(sti.planner, 'sti-uniform');

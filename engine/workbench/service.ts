@@ -56,7 +56,7 @@ export const DEFAULTS: AppInfo['defaults'] = {
   planner: 'sti',
   comparePlanner: 'stdpl-32',
   targetMs: 120,
-  bufferKb: 800,
+  bufferKb: 1536,
 };
 
 /** The importance profile the ranking planners use (STI: one shard at 32 bits, the rest at 2). */

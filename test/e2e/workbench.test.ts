@@ -178,7 +178,14 @@ function suite(host: Host, skip: string | false) {
       await page.reload();
       await page.locator('header .chip').first().waitFor({ timeout: 60_000 });
     };
-    const DEFAULTS = { soc: 'odroid-n2plus', model: 'bert-spam', targetMs: 120, bufferKb: 800, planner: 'sti', comparePlanner: 'stdpl-32' };
+    const DEFAULTS = {
+      soc: 'odroid-n2plus',
+      model: 'bert-spam',
+      targetMs: 120,
+      bufferKb: 1536,
+      planner: 'sti',
+      comparePlanner: 'stdpl-32',
+    };
 
     test('What-if: dragging the latency slider changes the plan; updates measured', { timeout: 60_000 }, async () => {
       await view('2', 'whatif');
@@ -244,8 +251,8 @@ function suite(host: Host, skip: string | false) {
       await page.getByTestId('importance-grid').waitFor({ timeout: 170_000 });
       const cells = await page.locator('[data-testid="bits-grid"] td.cell').count();
       assert.equal(cells, 4 * 8);
-      assert.ok((await page.locator('[data-testid="bits-grid"] td[data-preload="1"]').count()) > 0, 'some shards preloaded at 800 KB');
-      assert.match(await page.getByTestId('capacity').innerText(), /used of 800\.0 KB/);
+      assert.ok((await page.locator('[data-testid="bits-grid"] td[data-preload="1"]').count()) > 0, 'some shards preloaded at 1536 KB');
+      assert.match(await page.getByTestId('capacity').innerText(), /used of 1\.50 MB/);
       await shot(page, host, 'buffer');
     });
 
@@ -276,7 +283,7 @@ function suite(host: Host, skip: string | false) {
     test('Tradeoffs: a small sweep runs with a progress bar and draws its curves', { timeout: 240_000 }, async () => {
       await view('5', 'tradeoffs');
       await page.locator('#sw-targets').fill('60, 120');
-      await page.locator('#sw-buffers').fill('800');
+      await page.locator('#sw-buffers').fill('1536');
       const checks = page.getByRole('group', { name: 'planners' });
       for (const p of await checks.locator('label').allInnerTexts()) {
         const want = ['sti-uniform', 'stdpl-32'].includes(p.trim());
@@ -348,7 +355,7 @@ function suite(host: Host, skip: string | false) {
     test('Live: runs the plan in real time and the timeline fills in', { timeout: 120_000 }, async () => {
       await resetQuery(DEFAULTS);
       await view('7', 'live');
-      await page.locator('#slowdown').selectOption('10');
+      await page.locator('#slowdown').selectOption('50');
       await page.getByTestId('run-live').click();
       // While it runs, some but not all events are on screen.
       await page.waitForFunction(

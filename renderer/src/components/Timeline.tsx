@@ -129,10 +129,10 @@ export function Timeline(props: {
             </text>
           </g>
         ))}
-        {ticks.map((t) => (
+        {ticks.map((t, i) => (
           <g key={t}>
             <line x1={x(t)} x2={x(t)} y1={TOP - 4} y2={TOP + LANES.length * LANE_H} className="tick" />
-            <text x={x(t)} y={height - 6} className="tick-label" textAnchor="middle">
+            <text x={x(t)} y={height - 6} className="tick-label" textAnchor={i === 0 ? 'start' : i === ticks.length - 1 ? 'end' : 'middle'}>
               {fmtMs(t / 1000)}
             </text>
           </g>
