@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { presetConfig } from '../engine/model/bert/presets.js';
-import { loadOptimalSolver, planOptimal, surrogateValue } from '../engine/plan/optimal.js';
+import { loadOptimalSolver, planOptimal } from '../engine/plan/optimal.js';
+import { surrogateValue } from '../engine/plan/surrogate.js';
 import type { Plan, ShardPlan } from '../engine/plan/plan.js';
 import { plannerNames, runPlanner } from '../engine/plan/planners.js';
 import { layerTimeMs, planSti, type PlannerInput } from '../engine/plan/sti.js';

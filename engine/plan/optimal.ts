@@ -12,6 +12,7 @@
  */
 import highsModule from 'highs';
 import type { Plan, ShardPlan } from './plan.js';
+import { surrogateValue, weights } from './surrogate.js';
 import { budgetMs, layerTimeMs, outcome, planSti, submodelCandidates, type PlannerInput, type PlanOutcome } from './sti.js';
 
 // highs' types describe a CommonJS default export; Node loads its ES module build, whose default is the loader.
@@ -22,23 +23,6 @@ let solver: Solver | undefined;
 /** Loads HiGHS (about 0.1 s); the optimal planner needs it loaded first. */
 export async function loadOptimalSolver(): Promise<void> {
   solver ??= await highsLoader();
-}
-
-/** Importance weights shifted so the least important shard still counts a little. */
-function weights(input: PlannerInput): (l: number, s: number) => number {
-  const imp = input.importance;
-  if (!imp) return () => 1;
-  const all = imp.flat();
-  const min = Math.min(...all);
-  const eps = Math.max((Math.max(...all) - min) * 0.01, 1e-6);
-  return (l, s) => imp[l][s] - min + eps;
-}
-
-/** The surrogate objective of a plan: higher is better. */
-export function surrogateValue(input: PlannerInput, plan: Plan): number {
-  const w = weights(input);
-  const err = input.relativeError ?? (() => 0);
-  return plan.shards.reduce((a, s) => a + w(s.layer, s.slice) * (1 - err(s.layer, s.slice, s.bits)), 0);
 }
 
 interface Choice {

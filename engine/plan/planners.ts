@@ -7,6 +7,7 @@ import { UserError } from '../model/errors.js';
 import { uniformConfiguration } from '../shard/configuration.js';
 import { paradigmPlan, type Plan } from './plan.js';
 import { planOptimal } from './optimal.js';
+import { surrogateValue } from './surrogate.js';
 import { outcome, planSti, submodelCandidates, type PlannerInput, type PlanOutcome } from './sti.js';
 
 const UNIFORM = /^(load-exec|stdpl|hold)-(\d+)$/;
@@ -20,7 +21,7 @@ export function runPlanner(name: string, input: PlannerInput): PlanOutcome {
   const named = (p: Plan): Plan => ({ ...p, planner: name });
   if (name === 'sti') return withName(planSti(input), name);
   if (name === 'optimal') return planOptimal(input);
-  if (name === 'sti-plus') return withName(planSti(input, { upgrade: true, revisitPreload: true }), name);
+  if (name === 'sti-plus') return withName(planStiPlus(input), name);
   if (name === 'sti-nobuffer') return withName(planSti({ ...input, bufferBytes: 0 }), name);
   if (name === 'sti-uniform') return withName(planSti(input, { upgrade: false }), name);
   if (name === 'submodel') {
@@ -34,6 +35,18 @@ export function runPlanner(name: string, input: PlannerInput): PlanOutcome {
     return outcome(input, named(paradigmPlan(paradigm, uniformConfiguration(input.layers, input.slices, Number(m[2])))));
   }
   throw new UserError(`unknown planner "${name}": use one of ${plannerNames(input.bits).join(', ')}`);
+}
+
+/**
+ * sti-plus: STI's greedy with preloaded shards revisited (StiOptions.revisitPreload), from two preload
+ * policies (layer 0 first, as STI; or layer 0 like any other layer, which wins when the target has slack
+ * to stream it at a higher bitwidth than the buffer holds); the plan that meets the target with the higher
+ * surrogate (surrogate.ts) is kept.
+ */
+function planStiPlus(input: PlannerInput): PlanOutcome {
+  const [a, b] = [true, false].map((layer0First) => planSti(input, { upgrade: true, revisitPreload: true, layer0First }));
+  if (a.overshootMs !== b.overshootMs) return a.overshootMs < b.overshootMs ? a : b;
+  return surrogateValue(input, b.plan) > surrogateValue(input, a.plan) ? b : a;
 }
 
 function withName(o: PlanOutcome, name: string): PlanOutcome {

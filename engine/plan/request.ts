@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ShardStore } from '../shard/store.js';
 import type { CostModel } from '../soc/cost.js';
-import { surrogateValue } from './optimal.js';
+import { surrogateValue } from './surrogate.js';
 import { runPlanner } from './planners.js';
 import type { PlannerInput, PlanOutcome } from './sti.js';
 

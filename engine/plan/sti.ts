@@ -108,6 +108,11 @@ export interface StiOptions {
    * the earliest layers, whose saved IO funds another pass 2.
    */
   revisitPreload?: boolean;
+  /**
+   * Preload all of layer 0 first (STI's rule: with no slack, layer 0 has no IO budget). When false, layer 0
+   * is treated like the other layers: spare-room preloading at the base bitwidth, earliest layers first.
+   */
+  layer0First?: boolean;
 }
 
 type Order = (a: ShardPlan, b: ShardPlan) => number;
@@ -175,7 +180,7 @@ function planSubmodel(input: PlannerInput, n: number, m: number, o: StiOptions):
 
   // Preload: layer 0 whole at the highest bitwidth that fits, then spare room to the earliest layers.
   let room = input.bufferBytes;
-  const layer0 = shards.filter((s) => s.layer === 0);
+  const layer0 = o.layer0First === false ? [] : shards.filter((s) => s.layer === 0);
   const b0 = [...input.bits].sort((a, b) => b - a).find((b) => layer0.reduce((a, s) => a + input.bytesOf(0, s.slice, b), 0) <= room);
   for (const s of layer0) {
     const b = b0 ?? lowest;
@@ -190,8 +195,8 @@ function planSubmodel(input: PlannerInput, n: number, m: number, o: StiOptions):
   const withBase = (bits: number) => {
     let left = room;
     const trial = shards.map((s) => (s.preload ? s : { ...s, bits }));
-    for (let l = 1; l < n && left > 0; l++)
-      for (const s of trial.filter((x) => x.layer === l).sort(byImportance)) {
+    for (let l = 0; l < n && left > 0; l++)
+      for (const s of trial.filter((x) => x.layer === l && !x.preload).sort(byImportance)) {
         const bytes = input.bytesOf(l, s.slice, bits);
         if (bytes <= left) {
           s.preload = true;
