@@ -15,7 +15,10 @@ export function electronBinary(): { path?: string; why?: string } {
   try {
     path = require('electron') as string;
   } catch (e) {
-    return { why: `the electron package is not usable here (${(e as Error).message.split('\n')[0]})` };
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'MODULE_NOT_FOUND') return { why: 'Electron is not installed' };
+    if (/failed to install correctly/.test(err.message)) return { why: "Electron's binary is not installed (its download was skipped)" };
+    return { why: `Electron cannot start here (${err.message.split('\n')[0]})` };
   }
   return typeof path === 'string' && existsSync(path) ? { path } : { why: 'the electron package has no binary (its download was skipped)' };
 }
