@@ -160,10 +160,10 @@ function greedyVsOptimal(rows: SweepRow[]): string {
         `<tr><td>${esc(s.soc)}</td><td>${s.bufferKb}</td><td>${s.targetMs}</td><td>${s.layers}×${s.slices}</td><td>${pct(s.accuracy)}</td><td>${pct(o.accuracy)}</td><td>${(100 * (o.accuracy - s.accuracy)).toFixed(2)}</td><td>${s.surrogate.toFixed(3)}</td><td>${o.surrogate.toFixed(3)}</td><td>${s.configHash === o.configHash ? 'same plan' : ''}</td></tr>`,
     )
     .join('');
-  const series: Series[] = [
-    { name: 'sti (greedy)', points: pairs.map(({ s }) => ({ x: s.targetMs, y: 100 * s.accuracy })) },
-    { name: 'optimal', dashed: true, points: pairs.map(({ o }) => ({ x: o.targetMs, y: 100 * o.accuracy })) },
-  ];
+  const series: Series[] = [...groups(pairs, (p) => `${p.s.soc}, ${p.s.bufferKb} KB`)].flatMap(([key, ps]) => [
+    { name: `sti, ${key}`, points: ps.map(({ s }) => ({ x: s.targetMs, y: 100 * s.accuracy })) },
+    { name: `optimal, ${key}`, dashed: true, points: ps.map(({ o }) => ({ x: o.targetMs, y: 100 * o.accuracy })) },
+  ]);
   return `<section><h2>STI greedy vs optimal</h2>
 <p><code>optimal</code> solves STI's constraints exactly (HiGHS, 0/1 program) for the same submodel, maximizing the surrogate Σ importance × (1 − reconstruction error); both plans are then scored by the real oracle. Optimal − greedy accuracy: mean ${(100 * (gap.reduce((a, b) => a + b, 0) / gap.length)).toFixed(2)} points, range ${(100 * Math.min(...gap)).toFixed(2)} to ${(100 * Math.max(...gap)).toFixed(2)}.</p>
 ${chart({ title: 'Accuracy of STI greedy and optimal, point by point', xLabel: 'target latency (ms)', yLabel: 'accuracy (%)', series })}

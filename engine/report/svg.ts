@@ -46,9 +46,9 @@ export function chart(o: {
   width?: number;
   height?: number;
 }): string {
-  const W = o.width ?? 760;
+  const W = o.width ?? 820;
   const H = o.height ?? 320;
-  const m = { l: 60, r: 170, t: 28, b: 44 };
+  const m = { l: 60, r: 220, t: 28, b: 44 };
   const pts = o.series.flatMap((s) => s.points);
   if (pts.length === 0) return `<p class="empty">${esc(o.title)}: no points.</p>`;
   const fx = (x: number) => (o.logX ? Math.log10(Math.max(x, 1)) : x);
