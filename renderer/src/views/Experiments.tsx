@@ -9,14 +9,19 @@ import { AccuracyChart, describeSweep, useSweeps } from './Tradeoffs.js';
 export function ExperimentsView({ ctx }: { ctx: Ctx }) {
   const { list, error, reload } = useSweeps(ctx);
   const [checked, setChecked] = useState<number[]>([]);
-  const [open, setOpen] = useState<SweepView[]>([]);
+  const [compare, setCompare] = useState<SweepView[]>([]);
+  const [detail, setDetail] = useState<SweepView | null>(null);
   const [row, setRow] = useState(0);
   const [confirm, setConfirm] = useState<number | null>(null);
 
   const fetchSweeps = async (ids: number[]) => {
     try {
-      setOpen(await Promise.all(ids.map((id) => ctx.api.call('getSweep', { id }))));
-      setRow(0);
+      const got = await Promise.all(ids.map((id) => ctx.api.call('getSweep', { id })));
+      if (got.length === 2) setCompare(got);
+      else {
+        setDetail(got[0]);
+        setRow(0);
+      }
     } catch (e) {
       ctx.notify((e as Error).message, 'error');
     }
@@ -33,7 +38,8 @@ export function ExperimentsView({ ctx }: { ctx: Ctx }) {
       await ctx.api.call('deleteSweep', { id });
       ctx.notify(`Deleted sweep #${id}`);
       setChecked((c) => c.filter((x) => x !== id));
-      setOpen((o) => o.filter((s) => s.id !== id));
+      setCompare((o) => (o.some((s) => s.id === id) ? [] : o));
+      setDetail((d) => (d?.id === id ? null : d));
       setConfirm(null);
       await reload();
     } catch (e) {
@@ -41,7 +47,7 @@ export function ExperimentsView({ ctx }: { ctx: Ctx }) {
     }
   };
 
-  const one = open.length === 1 ? open[0] : null;
+  const one = detail;
   return (
     <div className="view experiments">
       <h1>Experiments</h1>
@@ -111,12 +117,12 @@ export function ExperimentsView({ ctx }: { ctx: Ctx }) {
           </div>
         </section>
       )}
-      {open.length === 2 && (
+      {compare.length === 2 && (
         <section className="panel" data-testid="compare-panel">
           <h2>
-            Sweep #{open[0].id} against #{open[1].id}
+            Sweep #{compare[0].id} against #{compare[1].id}
           </h2>
-          <AccuracyChart sweeps={open} />
+          <AccuracyChart sweeps={compare} />
         </section>
       )}
       {one && (
