@@ -200,7 +200,7 @@ function suite(host: Host, skip: string | false) {
       for (const ms of [110, 100, 90, 80, 70, 65]) await page.mouse.move(xOf(ms), box.y + box.height / 2, { steps: 2 });
       await page.mouse.up();
       const target = num(await page.getByTestId('target-value').innerText());
-      assert.ok(target < 60, `slider moved to ${target} ms`);
+      assert.ok(target < 100, `slider moved to ${target} ms`);
       await page.waitForFunction(
         (t) => document.querySelector('[data-testid="metrics"]')?.getAttribute('data-target') === String(t),
         target,
