@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { profileImportance } from '../engine/eval/importance.js';
@@ -21,9 +22,19 @@ describe('accuracy oracle and importance profiling', () => {
   test('the experiment store migrates to the current schema in WAL mode', () => {
     const path = join(tempDir(), 'x.db');
     const db = ExperimentStore.open(path);
-    assert.equal(db.schemaVersion, 1);
+    assert.equal(db.schemaVersion, 2);
+    const key = { model: 'm', task: 'spam', split: 'dev', configHash: 'h' };
+    db.putAccuracy({ ...key, config: '{}', examples: 10, correct: 9, accuracy: 0.9, seconds: 1 });
     db.close();
-    assert.equal(ExperimentStore.open(path).schemaVersion, 1);
+    // Roll back to schema 1 (before sweeps), as an older shardlab left it; opening migrates and keeps the data.
+    const raw = new Database(path);
+    raw.exec('DROP TABLE sweep_rows; DROP TABLE sweeps; PRAGMA user_version = 1;');
+    raw.close();
+    const again = ExperimentStore.open(path);
+    assert.equal(again.schemaVersion, 2);
+    assert.equal(again.getAccuracy(key)?.accuracy, 0.9);
+    assert.deepEqual(again.listSweeps(), []);
+    again.close();
   });
 
   test('answers are cached by configuration and say so', async () => {
