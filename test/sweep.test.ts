@@ -30,7 +30,8 @@ let db: ExperimentStore;
 let sweep: Sweep;
 
 before(async () => {
-  db = ExperimentStore.open(join(tempDir(), 'sweep.db'));
+  // The CLI's database in TEST_HOME: the spam baseline's regress below reuses this importance profile.
+  db = ExperimentStore.open();
   sweep = await runSweep(spec, db);
 });
 after(() => db.close());
@@ -38,10 +39,7 @@ after(() => db.close());
 test('a sweep runs every combination, stores it, and its rows tell STI from the stalling baseline', () => {
   assert.equal(sweep.rows.length, 2 * 5);
   assert.equal(db.getSweep(sweep.id)?.rows.length, 10);
-  assert.deepEqual(
-    db.listSweeps().map((s) => s.id),
-    [sweep.id],
-  );
+  assert.ok(db.listSweeps().some((s) => s.id === sweep.id && s.rowCount === 10));
   const at = (planner: string, t: number) => sweep.rows.find((r) => r.planner === planner && r.targetMs === t)!;
   assert.ok(at('stdpl-32', 40).stallMs > 0);
   assert.equal(at('stdpl-32', 40).deadlineMet, false);
