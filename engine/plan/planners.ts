@@ -38,13 +38,16 @@ export function runPlanner(name: string, input: PlannerInput): PlanOutcome {
 }
 
 /**
- * sti-plus: STI's greedy with preloaded shards revisited (StiOptions.revisitPreload), from two preload
- * policies (layer 0 first, as STI; or layer 0 like any other layer, which wins when the target has slack
- * to stream it at a higher bitwidth than the buffer holds); the plan that meets the target with the higher
- * surrogate (surrogate.ts) is kept.
+ * sti-plus: STI's greedy with preloaded shards revisited (StiOptions.revisitPreload), planned for STI's
+ * submodel under two preload policies (layer 0 first, as STI; or layer 0 like any other layer, which wins
+ * when the target has slack to stream it at a higher bitwidth than the buffer holds); the plan that meets
+ * the target with the higher surrogate (surrogate.ts, comparable only over the same shards) is kept.
  */
 function planStiPlus(input: PlannerInput): PlanOutcome {
-  const [a, b] = [true, false].map((layer0First) => planSti(input, { upgrade: true, revisitPreload: true, layer0First }));
+  const options = { upgrade: true, revisitPreload: true };
+  const a = planSti(input, { ...options, layer0First: true });
+  const { layers, slices } = a.plan;
+  const b = planSti({ ...input, layers, slices, minLayers: layers, minSlices: slices }, { ...options, layer0First: false });
   if (a.overshootMs !== b.overshootMs) return a.overshootMs < b.overshootMs ? a : b;
   return surrogateValue(input, b.plan) > surrogateValue(input, a.plan) ? b : a;
 }
