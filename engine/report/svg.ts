@@ -47,7 +47,7 @@ export function chart(o: {
   height?: number;
 }): string {
   const W = o.width ?? 820;
-  const H = o.height ?? 320;
+  const H = o.height ?? Math.max(320, 48 + 15 * o.series.length);
   const m = { l: 60, r: 220, t: 28, b: 44 };
   const pts = o.series.flatMap((s) => s.points);
   if (pts.length === 0) return `<p class="empty">${esc(o.title)}: no points.</p>`;
@@ -84,7 +84,7 @@ export function chart(o: {
       parts.push(
         `<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="3.5" fill="${p.hollow ? 'white' : c}" stroke="${c}" stroke-width="1.5"><title>${esc(p.title ?? `${s.name}: ${fmt(p.x)}, ${fmt(p.y)}`)}</title></circle>`,
       );
-    const ly = m.t + 4 + i * 16;
+    const ly = m.t + 4 + i * 15;
     parts.push(
       `<rect x="${W - m.r + 12}" y="${ly}" width="12" height="3" fill="${c}"/><text x="${W - m.r + 30}" y="${ly + 5}" class="tick">${esc(s.name)}</text>`,
     );
