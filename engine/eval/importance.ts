@@ -60,12 +60,7 @@ export async function profileImportance(oracle: AccuracyOracle, db: ExperimentSt
 }
 
 /** A stored importance profile as an importance[layer][slice] grid, or undefined when it is missing or partial. */
-export function storedImportance(
-  db: ExperimentStore,
-  key: ImportanceKey,
-  layers: number,
-  slices: number,
-): number[][] | undefined {
+export function storedImportance(db: ExperimentStore, key: ImportanceKey, layers: number, slices: number): number[][] | undefined {
   const rows = db.importance(key);
   if (rows.length < layers * slices) return undefined;
   const grid = Array.from({ length: layers }, () => Array<number>(slices).fill(0));

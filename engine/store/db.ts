@@ -143,9 +143,7 @@ export class ExperimentStore {
 
   listSweeps(): SweepSummary[] {
     const rows = this.db
-      .prepare(
-        'SELECT s.*, (SELECT COUNT(*) FROM sweep_rows r WHERE r.sweep_id = s.id) AS n FROM sweeps s ORDER BY s.id DESC',
-      )
+      .prepare('SELECT s.*, (SELECT COUNT(*) FROM sweep_rows r WHERE r.sweep_id = s.id) AS n FROM sweeps s ORDER BY s.id DESC')
       .all() as Record<string, unknown>[];
     return rows.map(summaryOf);
   }
