@@ -4,11 +4,9 @@
  * as WebAssembly), under exactly STI's constraints: the preload buffer's capacity and every layer's
  * accumulated IO budget (see budget() in sti.ts).
  *
- * Its objective is a stated surrogate for accuracy, since the real oracle cannot be searched over 6^32
- * configurations: Σ w(l,s) · (1 − e(l,s,b)), where w is the shard's profiled importance (shifted to be
- * positive; 1 for every shard without a profile) and e the shard's measured relative reconstruction error
- * ||w − ŵ|| / ||w|| at b bits (0 for fp32). The sweep then scores both plans with the real oracle, which
- * is how far STI's greedy is from the best plan is measured.
+ * Its objective is the stated surrogate of surrogate.ts, since the real oracle cannot be searched over 6^32
+ * configurations. The sweep then scores both plans with the real oracle, which is how far STI's greedy is
+ * from the best plan is measured.
  */
 import highsModule from 'highs';
 import type { Plan, ShardPlan } from './plan.js';

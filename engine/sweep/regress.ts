@@ -5,6 +5,7 @@
  */
 import type { ExperimentStore } from '../store/db.js';
 import { runSweep, type SweepOptions } from './sweep.js';
+import { textTable } from './table.js';
 import type { Sweep, SweepRow, SweepSpec } from './types.js';
 
 export interface Tolerance {
@@ -81,6 +82,5 @@ export async function regress(
 export function diffTable(diffs: Diff[]): string {
   const head = ['soc', 'planner', 'target ms', 'buffer KB', 'field', 'baseline', 'now'];
   const body = diffs.map((d) => [d.soc, d.planner, String(d.targetMs), String(d.bufferKb), d.field, d.baseline, d.current]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  return [head, ...body].map((cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n');
+  return textTable(head, body);
 }

@@ -21,6 +21,7 @@ import { openSharded } from '../shard/open.js';
 import type { ShardStore } from '../shard/store.js';
 import { CostModel, resolveSettings } from '../soc/cost.js';
 import { getSocProfile, loadSocProfiles } from '../soc/load.js';
+import type { SocProfile } from '../soc/profile.js';
 import type { ExperimentStore } from '../store/db.js';
 import type { Sweep, SweepRow, SweepSpec } from './types.js';
 
@@ -33,10 +34,10 @@ export interface SweepOptions {
 
 const IMPORTANCE = /^(sti|drop):(\d+)\/(\d+)$/;
 
-/** Checks a spec against the model and the SoC profiles before any work starts; one line per problem. */
-export function checkSpec(spec: SweepSpec, store: ShardStore): void {
-  const profiles = loadSocProfiles();
-  for (const id of spec.socs) getSocProfile(id, profiles);
+/** Checks a spec against the model and the SoC profiles before any work starts (one line per problem); returns the profiles. */
+export function checkSpec(spec: SweepSpec, store: ShardStore): SocProfile[] {
+  const all = loadSocProfiles();
+  const profiles = spec.socs.map((id) => getSocProfile(id, all));
   const known = plannerNames(store.bits);
   for (const p of spec.planners) if (!known.includes(p)) throw new UserError(`unknown planner "${p}": use some of ${known.join(', ')}`);
   for (const t of spec.targetsMs) if (!(t > 0)) throw new UserError(`target latency ${t}: must be a positive number of ms`);
@@ -44,6 +45,7 @@ export function checkSpec(spec: SweepSpec, store: ShardStore): void {
   if (spec.socs.length * spec.targetsMs.length * spec.buffersKb.length * spec.planners.length === 0)
     throw new UserError('the sweep is empty: give at least one SoC, target, buffer and planner');
   if (!IMPORTANCE.test(spec.importance)) throw new UserError(`importance "${spec.importance}": use METHOD:HIGH/LOW, e.g. sti:32/2`);
+  return profiles;
 }
 
 /** The request every run executes: the first example of the split with at least `seq` tokens, cut to `seq`. */
@@ -88,7 +90,7 @@ async function ensureImportance(
 export async function runSweep(spec: SweepSpec, db: ExperimentStore, o: SweepOptions = {}): Promise<Sweep> {
   const { model, store } = await openSharded(spec.model);
   try {
-    checkSpec(spec, store);
+    const profiles = checkSpec(spec, store);
     if (store.config.shapeOnly) throw new UserError(`${spec.model} is a shape-only model with random weights; a sweep needs accuracy`);
     const task = requireTask(store.config.task ?? '');
     const oracle = new AccuracyOracle(model, store, db, task, spec.split, spec.limit);
@@ -99,8 +101,8 @@ export async function runSweep(spec: SweepSpec, db: ExperimentStore, o: SweepOpt
     const plan = o.plan ?? planRequest;
     const total = spec.socs.length * spec.targetsMs.length * spec.buffersKb.length * spec.planners.length;
     const rows: SweepRow[] = [];
-    for (const soc of spec.socs) {
-      const profile = getSocProfile(soc);
+    for (const profile of profiles) {
+      const soc = profile.id;
       const cost = new CostModel(profile, resolveSettings(profile));
       const setup: PlanningSetup = { store, cost, seq: batch.length, importance };
       const runs = new Map<string, RunResult>();

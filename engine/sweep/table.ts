@@ -46,7 +46,12 @@ export function sweepTable(rows: SweepRow[]): string {
     (r.persistentBytes / 1024).toFixed(1),
     r.deadlineMet ? 'met' : 'missed',
   ]);
+  return textTable(head, body, 2);
+}
+
+/** Columns padded to their widest cell, two spaces apart; columns from `rightFrom` on are right-aligned. */
+export function textTable(head: string[], body: string[][], rightFrom = Infinity): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) => cells.map((c, i) => (i < rightFrom ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(head), ...body.map(line)].join('\n');
 }

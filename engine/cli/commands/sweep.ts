@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { UserError } from '../../model/errors.js';
 import { renderReport, REPORT_FORMATS, type ReportFormat } from '../../report/report.js';
 import { loadSocProfiles } from '../../soc/load.js';
@@ -70,14 +70,10 @@ export function registerSweep(program: Command): void {
     .requiredOption('--targets-ms <list>', 'target latencies, ms: 100,200 or 50:500:50', numberList('--targets-ms'))
     .option('--buffers-kb <list>', 'preload buffer capacities, KB', numberList('--buffers-kb'), [400])
     .option('--planners <names>', `planners, comma-separated, or all (${ALL_PLANNERS.join(', ')})`, list, ['all'])
-    .option(
-      '--split <split>',
-      'split the accuracy is measured on: dev | test (importance is profiled on dev)',
-      (v: string) => {
-        if (v !== 'dev' && v !== 'test') throw new InvalidArgumentError(`--split must be dev or test, got "${v}"`);
-        return v;
-      },
-      'dev',
+    .addOption(
+      new Option('--split <split>', 'split the accuracy is measured on (importance is profiled on dev)')
+        .choices(['dev', 'test'])
+        .default('dev'),
     )
     .option('--limit <k>', 'first K examples of the split (and of dev for importance) only', positiveInt('--limit'))
     .option('--importance <method>', 'importance profile for sti, sti-nobuffer and optimal; profiled first when missing', 'sti:32/2')
@@ -122,16 +118,7 @@ export function registerReport(program: Command): void {
     .command('report')
     .description('write a stored sweep as a self-contained HTML report (charts inline, opens offline), or its raw rows as JSON or CSV')
     .argument('<sweep-id>', 'sweep id (shardlab sweeps lists them)', positiveInt('sweep id'))
-    .option(
-      '--format <f>',
-      'html | json | csv',
-      (v: string) => {
-        if (!(REPORT_FORMATS as readonly string[]).includes(v))
-          throw new InvalidArgumentError(`--format must be html, json or csv, got "${v}"`);
-        return v as ReportFormat;
-      },
-      'html',
-    )
+    .addOption(new Option('--format <f>', 'report format').choices(REPORT_FORMATS).default('html'))
     .requiredOption('--out <file>', 'file to write')
     .option('--timeline-ms <t>', 'target whose timelines the HTML draws (default: the middle target)', Number)
     .option('--db <path>', 'experiment database (default: in the user data directory)')
