@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { decodeShardInto } from '../engine/shard/format.js';
-import { sliceCounts } from '../engine/shard/layout.js';
-import { DEFAULT_BITS, writeStore } from '../engine/shard/store.js';
+import { sliceCounts } from '../engine/families/bert/layout.js';
+import { DEFAULT_BITS, writeStore } from '../engine/families/bert/shard-store.js';
 
 const { values } = parseArgs({
   options: { model: { type: 'string', default: 'fixtures/models/bert-spam' }, rounds: { type: 'string', default: '7' } },

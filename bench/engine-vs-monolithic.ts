@@ -9,10 +9,10 @@
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
-import { lengthBuckets, makeBatch, type Batch } from '../engine/model/batch.js';
-import { monolithicGraph } from '../engine/model/bert/graphs.js';
-import { BertModel, sessionOptions } from '../engine/model/bert/model.js';
-import { loadTask, requireTask } from '../engine/model/datasets.js';
+import { lengthBuckets, makeBatch, type Batch } from '../engine/families/bert/batch.js';
+import { monolithicGraph } from '../engine/families/bert/graphs.js';
+import { BertModel, sessionOptions } from '../engine/families/bert/model.js';
+import { loadTask, requireTask } from '../engine/families/bert/datasets.js';
 
 const { values } = parseArgs({
   options: {

@@ -10,10 +10,10 @@
  */
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { presetConfig } from '../engine/model/bert/presets.js';
-import { loadOptimalSolver } from '../engine/plan/optimal.js';
-import { runPlanner } from '../engine/plan/planners.js';
-import type { PlannerInput } from '../engine/plan/sti.js';
+import { presetConfig } from '../engine/families/bert/presets.js';
+import { loadOptimalSolver } from '../engine/families/bert/plan/optimal.js';
+import { runPlanner } from '../engine/families/bert/plan/planners.js';
+import type { PlannerInput } from '../engine/families/bert/plan/sti.js';
 import { CostModel, resolveSettings, sliceWeightBytes } from '../engine/soc/cost.js';
 import { getSocProfile } from '../engine/soc/load.js';
 

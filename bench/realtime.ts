@@ -7,13 +7,13 @@
  *   npm run bench:realtime -- [--socs a,b] [--models dir,dir] [--paradigm layerwise] [--bits 32] [--repeats 3]
  */
 import { parseArgs } from 'node:util';
-import { makeBatch } from '../engine/model/batch.js';
-import { loadTask, requireTask } from '../engine/model/datasets.js';
+import { makeBatch } from '../engine/families/bert/batch.js';
+import { loadTask, requireTask } from '../engine/families/bert/datasets.js';
 import { RealClock, VirtualClock, type Clock } from '../engine/pipeline/clock.js';
 import { execute, executorThreads } from '../engine/pipeline/executor.js';
-import { paradigmPlan, type Paradigm } from '../engine/plan/plan.js';
-import { uniformConfiguration } from '../engine/shard/configuration.js';
-import { openSharded } from '../engine/shard/open.js';
+import { paradigmPlan, type Paradigm } from '../engine/families/bert/plan/plan.js';
+import { uniformConfiguration } from '../engine/families/bert/configuration.js';
+import { openSharded } from '../engine/families/bert/open.js';
 import { CostModel, resolveSettings } from '../engine/soc/cost.js';
 import { getSocProfile } from '../engine/soc/load.js';
 

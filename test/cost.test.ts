@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { presetConfig } from '../engine/model/bert/presets.js';
-import { UserError } from '../engine/model/errors.js';
+import { presetConfig } from '../engine/families/bert/presets.js';
+import { UserError } from '../engine/core/errors.js';
 import { CostModel, resolveSettings, sliceWeightBytes, type LayerShape } from '../engine/soc/cost.js';
 import { getSocProfile } from '../engine/soc/load.js';
 import { shardlab } from './helpers.js';

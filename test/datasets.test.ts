@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { emailText, eraOf, loadTask, passages, splitOf, SOTU_ERAS } from '../engine/model/datasets.js';
+import { emailText, eraOf, loadTask, passages, splitOf, SOTU_ERAS } from '../engine/families/bert/datasets.js';
 
 test('splits are a deterministic function of the id, about 80/10/10', () => {
   assert.equal(splitOf('spam-1/00001'), splitOf('spam-1/00001'));

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import ort from 'onnxruntime-node';
-import { evaluate } from '../engine/eval/accuracy.js';
-import { compareWithReference } from '../engine/eval/reference.js';
-import { makeBatch } from '../engine/model/batch.js';
-import { monolithicGraph } from '../engine/model/bert/graphs.js';
-import { BertModel, sessionOptions } from '../engine/model/bert/model.js';
-import { loadTask } from '../engine/model/datasets.js';
-import { UserError } from '../engine/model/errors.js';
+import { evaluate } from '../engine/families/bert/accuracy.js';
+import { compareWithReference } from '../engine/families/bert/reference.js';
+import { makeBatch } from '../engine/families/bert/batch.js';
+import { monolithicGraph } from '../engine/families/bert/graphs.js';
+import { BertModel, sessionOptions } from '../engine/families/bert/model.js';
+import { loadTask } from '../engine/families/bert/datasets.js';
+import { UserError } from '../engine/core/errors.js';
 import { SOTU_MODEL, SPAM_MODEL } from './helpers.js';
 
 function maxDiff(a: Float32Array, b: Float32Array): number {

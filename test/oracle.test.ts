@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { profileImportance } from '../engine/eval/importance.js';
+import { profileImportance } from '../engine/families/bert/importance.js';
 import { AccuracyOracle } from '../engine/eval/oracle.js';
-import { BertModel } from '../engine/model/bert/model.js';
-import { uniformConfiguration } from '../engine/shard/configuration.js';
-import { ShardStore, writeStore } from '../engine/shard/store.js';
+import { BertModel } from '../engine/families/bert/model.js';
+import { uniformConfiguration } from '../engine/families/bert/configuration.js';
+import { ShardStore, writeStore } from '../engine/families/bert/shard-store.js';
 import { ExperimentStore } from '../engine/store/db.js';
 import { SPAM_MODEL, tempDir } from './helpers.js';
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { presetConfig } from '../engine/model/bert/presets.js';
-import { loadOptimalSolver, planOptimal } from '../engine/plan/optimal.js';
-import { surrogateValue } from '../engine/plan/surrogate.js';
-import type { Plan, ShardPlan } from '../engine/plan/plan.js';
-import { plannerNames, runPlanner } from '../engine/plan/planners.js';
-import { layerTimeMs, planSti, type PlannerInput } from '../engine/plan/sti.js';
+import { presetConfig } from '../engine/families/bert/presets.js';
+import { loadOptimalSolver, planOptimal } from '../engine/families/bert/plan/optimal.js';
+import { surrogateValue } from '../engine/families/bert/plan/surrogate.js';
+import type { Plan, ShardPlan } from '../engine/families/bert/plan/plan.js';
+import { plannerNames, runPlanner } from '../engine/families/bert/plan/planners.js';
+import { layerTimeMs, planSti, type PlannerInput } from '../engine/families/bert/plan/sti.js';
 import { CostModel, resolveSettings, sliceWeightBytes } from '../engine/soc/cost.js';
 import { getSocProfile } from '../engine/soc/load.js';
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { UserError } from '../engine/model/errors.js';
-import { halfToFloat, readSafetensors } from '../engine/model/safetensors.js';
+import { UserError } from '../engine/core/errors.js';
+import { halfToFloat, readSafetensors } from '../engine/core/safetensors.js';
 import { tempDir } from './helpers.js';
 
 function safetensors(header: object, data: Buffer): Buffer {

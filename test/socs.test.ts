@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
-import { UserError } from '../engine/model/errors.js';
+import { UserError } from '../engine/core/errors.js';
 import { BUNDLED_SOCS_DIR, getSocProfile, loadSocProfiles, parseSocProfile } from '../engine/soc/load.js';
 import { SocProfileSchema } from '../engine/soc/profile.js';
 import { ROOT, shardlab, tempDir } from './helpers.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { planRequest, type PlanResult } from '../engine/plan/request.js';
+import { planRequest, type PlanResult } from '../engine/families/bert/plan/request.js';
 import { renderReport } from '../engine/report/report.js';
 import { loadSocProfiles } from '../engine/soc/load.js';
 import { ExperimentStore } from '../engine/store/db.js';

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { UserError } from '../model/errors.js';
+import { UserError } from '../core/errors.js';
 import { registerCost } from './commands/cost.js';
 import { registerRun } from './commands/run.js';
 import { registerPlan } from './commands/plan.js';

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
-import { isSplit, requireTask, SPLITS, type Split, type TaskName } from '../model/datasets.js';
-import { UserError } from '../model/errors.js';
-import type { BertConfig } from '../model/bert/config.js';
+import { isSplit, requireTask, SPLITS, type Split, type TaskName } from '../families/bert/datasets.js';
+import { UserError } from '../core/errors.js';
+import type { BertConfig } from '../families/bert/config.js';
 
 export function positiveInt(flag: string) {
   return (value: string): number => {

@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import type { BertModel } from '../model/bert/model.js';
-import { loadTask, type Example, type Split, type TaskName } from '../model/datasets.js';
-import { configurationHash, type Configuration } from '../shard/configuration.js';
-import type { ShardStore } from '../shard/store.js';
+import type { BertModel } from '../families/bert/model.js';
+import { loadTask, type Example, type Split, type TaskName } from '../families/bert/datasets.js';
+import { configurationHash, type Configuration } from '../families/bert/configuration.js';
+import type { ShardStore } from '../families/bert/shard-store.js';
 import type { ExperimentStore } from '../store/db.js';
-import { evaluate } from './accuracy.js';
+import { evaluate } from '../families/bert/accuracy.js';
 
 export interface OracleAnswer {
   accuracy: number;

@@ -12,13 +12,13 @@
  */
 import { availableParallelism } from 'node:os';
 import type ort from 'onnxruntime-node';
-import type { Batch } from '../model/batch.js';
-import type { BertModel } from '../model/bert/model.js';
-import { sliceLayer, type LayerWeights } from '../model/bert/weights.js';
-import type { Plan, ShardPlan } from '../plan/plan.js';
-import { cpuOrder } from '../plan/schedule.js';
-import { emptyLayer } from '../shard/layout.js';
-import type { ShardStore } from '../shard/store.js';
+import type { Batch } from '../families/bert/batch.js';
+import type { BertModel } from '../families/bert/model.js';
+import { sliceLayer, type LayerWeights } from '../families/bert/weights.js';
+import type { Plan, ShardPlan } from '../families/bert/plan/plan.js';
+import { cpuOrder } from './schedule.js';
+import { emptyLayer } from '../families/bert/layout.js';
+import type { ShardStore } from '../families/bert/shard-store.js';
 import { fp32LayerBytes, type CostModel, type LayerShape } from '../soc/cost.js';
 import type { Clock, Signal } from './clock.js';
 import { MemoryTracker } from './memory.js';

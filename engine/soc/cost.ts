@@ -8,7 +8,7 @@
  * Calibrated in socs/odroid-n2plus.json so a BERT-base layer (hidden 768, 12 heads, FFN 3072, 128
  * tokens) computes in about 95 ms and its 28 MB of fp32 weights load in about 339 ms (STI §5.3).
  */
-import { UserError } from '../model/errors.js';
+import { UserError } from '../core/errors.js';
 import type { Cluster, SocProfile } from './profile.js';
 
 /** The dimensions of an encoder layer that cost depends on. */

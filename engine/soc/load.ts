@@ -7,8 +7,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
-import { UserError } from '../model/errors.js';
-import { dataDir } from '../store/paths.js';
+import { UserError } from '../core/errors.js';
+import { dataDir } from '../core/paths.js';
 import { SocProfileSchema, type SocProfile } from './profile.js';
 
 /** socs/ at the repository root, found from the compiled file (dist/engine/soc/load.js). */

@@ -5,9 +5,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { UserError } from '../model/errors.js';
+import { UserError } from '../core/errors.js';
 import type { Sweep, SweepRow, SweepSpec, SweepSummary } from '../sweep/types.js';
-import { defaultDbPath } from './paths.js';
+import { defaultDbPath } from '../core/paths.js';
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE accuracy_cache (

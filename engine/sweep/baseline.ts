@@ -1,7 +1,7 @@
 /** Reads a regression baseline: a report's JSON export (spec + rows), checked before anything runs. */
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { UserError } from '../model/errors.js';
+import { UserError } from '../core/errors.js';
 import type { Baseline } from './regress.js';
 
 const Spec = z.object({

@@ -5,20 +5,20 @@
  * configurations evaluate once (the oracle caches them in the experiment store).
  */
 import { AccuracyOracle } from '../eval/oracle.js';
-import { profileImportance, storedImportance } from '../eval/importance.js';
-import { makeBatch, type Batch } from '../model/batch.js';
-import type { BertModel } from '../model/bert/model.js';
-import { loadTask, requireTask, type TaskName } from '../model/datasets.js';
-import { UserError } from '../model/errors.js';
+import { profileImportance, storedImportance } from '../families/bert/importance.js';
+import { makeBatch, type Batch } from '../families/bert/batch.js';
+import type { BertModel } from '../families/bert/model.js';
+import { loadTask, requireTask, type TaskName } from '../families/bert/datasets.js';
+import { UserError } from '../core/errors.js';
 import { VirtualClock } from '../pipeline/clock.js';
 import { execute, type RunResult } from '../pipeline/executor.js';
-import { configurationOf, type Plan } from '../plan/plan.js';
-import { loadOptimalSolver } from '../plan/optimal.js';
-import { plannerNames } from '../plan/planners.js';
-import { planRequest, RANKING_PLANNERS, type PlanningSetup, type PlanResult } from '../plan/request.js';
-import { configurationHash } from '../shard/configuration.js';
-import { openSharded } from '../shard/open.js';
-import type { ShardStore } from '../shard/store.js';
+import { configurationOf, type Plan } from '../families/bert/plan/plan.js';
+import { loadOptimalSolver } from '../families/bert/plan/optimal.js';
+import { plannerNames } from '../families/bert/plan/planners.js';
+import { planRequest, RANKING_PLANNERS, type PlanningSetup, type PlanResult } from '../families/bert/plan/request.js';
+import { configurationHash } from '../families/bert/configuration.js';
+import { openSharded } from '../families/bert/open.js';
+import type { ShardStore } from '../families/bert/shard-store.js';
 import { CostModel, resolveSettings } from '../soc/cost.js';
 import { getSocProfile, loadSocProfiles } from '../soc/load.js';
 import type { SocProfile } from '../soc/profile.js';

@@ -3,7 +3,7 @@
  * planned, executed in virtual time by the real executor, and scored by the accuracy oracle.
  */
 import type { TraceEvent } from '../pipeline/trace.js';
-import type { ShardPlan } from '../plan/plan.js';
+import type { ShardPlan } from '../families/bert/plan/plan.js';
 
 export interface SweepSpec {
   /** Checkpoint directory or shard store, as given. */

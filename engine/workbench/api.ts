@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import type { SocProfile } from '../soc/profile.js';
-import type { ShardPlan } from '../plan/plan.js';
+import type { ShardPlan } from '../families/bert/plan/plan.js';
 import type { TraceEvent } from '../pipeline/trace.js';
 import type { SweepRow, SweepSpec, SweepSummary } from '../sweep/types.js';
 

@@ -6,7 +6,7 @@
  * Payloads arrive validated by the host (validate.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { UserError } from '../model/errors.js';
+import { UserError } from '../core/errors.js';
 import type { AppInfo, JobEvent, JobSpec, MethodName } from './api.js';
 import { JobCancelled, WorkbenchService } from './service.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { readBertConfig, type BertConfig } from '../../model/bert/config.js';
-import { isShapePreset, presetConfig, SHAPE_PRESETS } from '../../model/bert/presets.js';
+import { readBertConfig, type BertConfig } from '../../families/bert/config.js';
+import { isShapePreset, presetConfig, SHAPE_PRESETS } from '../../families/bert/presets.js';
 import { CostModel, sliceWeightBytes, type LayerShape } from '../../soc/cost.js';
 import { getSocProfile } from '../../soc/load.js';
 import { positiveInt } from '../options.js';

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { evaluate } from '../../eval/accuracy.js';
-import { compareWithReference } from '../../eval/reference.js';
-import { openForEval } from '../../shard/open.js';
-import { loadTask, type Split } from '../../model/datasets.js';
+import { evaluate } from '../../families/bert/accuracy.js';
+import { compareWithReference } from '../../families/bert/reference.js';
+import { openForEval } from '../../families/bert/open.js';
+import { loadTask, type Split } from '../../families/bert/datasets.js';
 import { parseSplit, positiveInt, taskOf } from '../options.js';
 import { progressBar } from '../progress.js';
 

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { UserError } from '../../model/errors.js';
-import { storedImportance } from '../../eval/importance.js';
-import { loadOptimalSolver } from '../../plan/optimal.js';
-import { planRequest, RANKING_PLANNERS } from '../../plan/request.js';
-import { openSharded } from '../../shard/open.js';
+import { UserError } from '../../core/errors.js';
+import { storedImportance } from '../../families/bert/importance.js';
+import { loadOptimalSolver } from '../../families/bert/plan/optimal.js';
+import { planRequest, RANKING_PLANNERS } from '../../families/bert/plan/request.js';
+import { openSharded } from '../../families/bert/open.js';
 import { CostModel } from '../../soc/cost.js';
 import { getSocProfile } from '../../soc/load.js';
 import { ExperimentStore } from '../../store/db.js';

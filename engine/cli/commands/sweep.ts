@@ -1,14 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { UserError } from '../../model/errors.js';
+import { UserError } from '../../core/errors.js';
 import { renderReport, REPORT_FORMATS, type ReportFormat } from '../../report/report.js';
 import { loadSocProfiles } from '../../soc/load.js';
 import { readBaseline } from '../../sweep/baseline.js';
 import { DEFAULT_TOLERANCE, diffTable, regress, type Baseline, type Tolerance } from '../../sweep/regress.js';
 import { CheckFailed } from '../check.js';
 import { VERSION } from '../version.js';
-import { plannerNames } from '../../plan/planners.js';
-import { DEFAULT_BITS } from '../../shard/store.js';
+import { plannerNames } from '../../families/bert/plan/planners.js';
+import { DEFAULT_BITS } from '../../families/bert/shard-store.js';
 import { ExperimentStore } from '../../store/db.js';
 import { runSweep } from '../../sweep/sweep.js';
 import { rowsWithoutEvents, sweepCsv, sweepTable } from '../../sweep/table.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { UserError } from './errors.js';
+import { UserError } from '../../core/errors.js';
 
 /** Token ids of one example, already truncated to the model's maximum length, [CLS] first. */
 export type TokenIds = Int32Array;

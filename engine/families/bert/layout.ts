@@ -1,5 +1,5 @@
-import type { BertConfig } from '../model/bert/config.js';
-import { LAYER_PARTS, partLength, type LayerPart, type LayerWeights } from '../model/bert/weights.js';
+import type { BertConfig } from './config.js';
+import { LAYER_PARTS, partLength, type LayerPart, type LayerWeights } from './weights.js';
 
 /** One part of a slice: which layer array it lives in and how many floats of it the slice owns. */
 export interface SlicePart {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { UserError } from './errors.js';
+import { UserError } from '../../core/errors.js';
 
 /** The fixture tasks. Both corpora ship on npm, so the engine rebuilds every split from them alone. */
 export const TASKS = ['spam', 'sotu-era'] as const;

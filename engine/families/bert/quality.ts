@@ -1,4 +1,4 @@
-import type { ShardStore } from './store.js';
+import type { ShardStore } from './shard-store.js';
 
 export interface BitsQuality {
   bits: number;

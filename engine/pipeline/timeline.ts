@@ -3,9 +3,9 @@
  * model's durations and no real work, so a planner can check a plan in microseconds. Under a
  * VirtualClock the executor produces exactly these events (a test holds them to it).
  */
-import type { TraceEvent } from '../pipeline/trace.js';
+import type { TraceEvent } from './trace.js';
 import { fp32LayerBytes, type CostModel, type LayerShape } from '../soc/cost.js';
-import type { Plan, ShardPlan } from './plan.js';
+import type { Plan, ShardPlan } from '../families/bert/plan/plan.js';
 import { cpuOrder } from './schedule.js';
 
 export interface Timeline {

@@ -3,8 +3,8 @@
  * and the baselines of STI §9 (load-then-execute, standard layerwise pipelining, hold in memory, and the
  * elastic submodel alone).
  */
-import { UserError } from '../model/errors.js';
-import { uniformConfiguration } from '../shard/configuration.js';
+import { UserError } from '../../../core/errors.js';
+import { uniformConfiguration } from '../configuration.js';
 import { paradigmPlan, type Plan } from './plan.js';
 import { planOptimal } from './optimal.js';
 import { surrogateValue } from './surrogate.js';

@@ -1,11 +1,11 @@
-import { BertModel, checkModelDir, type SessionOptions } from '../model/bert/model.js';
-import { isShapePreset } from '../model/bert/presets.js';
-import { ensureShapeModel } from '../model/bert/shape-model.js';
-import { modelChecksum } from '../model/checksum.js';
-import type { LayerWeights } from '../model/bert/weights.js';
+import { BertModel, checkModelDir, type SessionOptions } from './model.js';
+import { isShapePreset } from './presets.js';
+import { ensureShapeModel } from './shape-model.js';
+import { modelChecksum } from '../../core/checksum.js';
+import type { LayerWeights } from './weights.js';
 import { uniformConfiguration } from './configuration.js';
-import { isShardStore, DEFAULT_BITS, ShardStore, writeStore } from './store.js';
-import { shardCacheDir } from '../store/paths.js';
+import { isShardStore, DEFAULT_BITS, ShardStore, writeStore } from './shard-store.js';
+import { shardCacheDir } from '../../core/paths.js';
 
 export interface OpenedModel {
   model: BertModel;

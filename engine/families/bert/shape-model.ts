@@ -6,8 +6,8 @@
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeSafetensors, type Tensor } from '../safetensors.js';
-import { dataDir } from '../../store/paths.js';
+import { encodeSafetensors, type Tensor } from '../../core/safetensors.js';
+import { dataDir } from '../../core/paths.js';
 import { presetConfig, type ShapePreset } from './presets.js';
 
 /** A WordPiece tokenizer to satisfy the loader; shape-only runs feed synthetic token ids. */

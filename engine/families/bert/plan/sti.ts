@@ -10,9 +10,9 @@
  * When even 2-bit streaming stalls, the submodel shrinks (slices, then layers); if the smallest still
  * stalls, the plan says by how much.
  */
-import type { CostModel, LayerShape } from '../soc/cost.js';
+import type { CostModel, LayerShape } from '../../../soc/cost.js';
 import type { Plan, ShardPlan } from './plan.js';
-import { predictTimeline, type Timeline } from './timeline.js';
+import { predictTimeline, type Timeline } from '../../../pipeline/timeline.js';
 
 export interface PlannerInput {
   cost: CostModel;

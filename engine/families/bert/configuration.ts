@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { sha256 } from '../model/checksum.js';
-import { UserError } from '../model/errors.js';
+import { sha256 } from '../../core/checksum.js';
+import { UserError } from '../../core/errors.js';
 
 /** What to run: the first `layers` layers, the first `slices` slices of each, and each shard's bitwidth. */
 export interface Configuration {

@@ -3,7 +3,7 @@
  * embedding graph, one layer graph whose weights are inputs so it runs any layer at any width, one
  * head graph) and the monolithic whole-model graph the benchmark compares against.
  */
-import { GraphBuilder, INT64 } from '../onnx/graph.js';
+import { GraphBuilder, INT64 } from '../../core/onnx-graph.js';
 import type { BertConfig } from './config.js';
 import { LAYER_PARTS, sliceLayer, type BaseWeights, type BertWeights, type LayerPart, type LayerWeights } from './weights.js';
 

@@ -2,9 +2,9 @@ import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
-import type { Batch } from '../batch.js';
-import { UserError } from '../errors.js';
-import { TextEncoder } from '../tokenizer.js';
+import type { Batch } from './batch.js';
+import { UserError } from '../../core/errors.js';
+import { TextEncoder } from './tokenizer.js';
 import { readBertConfig, type BertConfig } from './config.js';
 import { embeddingGraph, headGraph, layerGraph, stackedGraph, stackedInput } from './graphs.js';
 import {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { UserError } from '../errors.js';
+import { UserError } from '../../core/errors.js';
 
 /** The subset of a Hugging Face BertConfig that shardlab runs, as read from config.json. */
 const ConfigSchema = z.object({

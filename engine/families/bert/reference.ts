@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { makeBatch } from '../model/batch.js';
-import type { BertModel } from '../model/bert/model.js';
-import type { LayerWeights } from '../model/bert/weights.js';
-import { loadTask, requireTask } from '../model/datasets.js';
-import { UserError } from '../model/errors.js';
+import { makeBatch } from './batch.js';
+import type { BertModel } from './model.js';
+import type { LayerWeights } from './weights.js';
+import { loadTask, requireTask } from './datasets.js';
+import { UserError } from '../../core/errors.js';
 
 const ReferenceSchema = z.object({
   split: z.enum(['train', 'dev', 'test']),

@@ -1,7 +1,7 @@
 /**
  * Scheduling rules shared by the executor and the planners' timeline prediction, so both agree exactly.
  */
-import type { Plan, ShardPlan } from './plan.js';
+import type { Plan, ShardPlan } from '../families/bert/plan/plan.js';
 
 export type CpuStep = { kind: 'decompress'; shard: ShardPlan } | { kind: 'compute'; layer: number };
 

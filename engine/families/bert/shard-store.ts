@@ -8,8 +8,8 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameS
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { readBertConfig, type BertConfig } from '../model/bert/config.js';
-import { checkModelDir } from '../model/bert/model.js';
+import { readBertConfig, type BertConfig } from './config.js';
+import { checkModelDir } from './model.js';
 import {
   baseTensorSpecs,
   baseWeightsFrom,
@@ -17,13 +17,13 @@ import {
   sliceLayer,
   type BaseWeights,
   type LayerWeights,
-} from '../model/bert/weights.js';
-import { modelChecksum, sha256 } from '../model/checksum.js';
-import { UserError } from '../model/errors.js';
-import { encodeSafetensors, parseSafetensors } from '../model/safetensors.js';
-import { dequantizeInto, quantize } from './codec.js';
+} from './weights.js';
+import { modelChecksum, sha256 } from '../../core/checksum.js';
+import { UserError } from '../../core/errors.js';
+import { encodeSafetensors, parseSafetensors } from '../../core/safetensors.js';
+import { dequantizeInto, quantize } from '../../shard/codec.js';
 import type { Configuration } from './configuration.js';
-import { codecOf, decodeShardInto, encodeShard, ShardFormatError, type Codec } from './format.js';
+import { codecOf, decodeShardInto, encodeShard, ShardFormatError, type Codec } from '../../shard/format.js';
 import { emptyLayer, gatherSlice, scatterSlice, SHARED_PARTS, sliceCounts } from './layout.js';
 
 export const STORE_FORMAT = 'shardlab-shard-store';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
-import { readSafetensors, type Tensor } from '../safetensors.js';
+import { UserError } from '../../core/errors.js';
+import { readSafetensors, type Tensor } from '../../core/safetensors.js';
 import type { BertConfig } from './config.js';
 
 /**

@@ -4,8 +4,8 @@
  * plan command, sweeps and the workbench all plan through here.
  */
 import { performance } from 'node:perf_hooks';
-import type { ShardStore } from '../shard/store.js';
-import type { CostModel } from '../soc/cost.js';
+import type { ShardStore } from '../shard-store.js';
+import type { CostModel } from '../../../soc/cost.js';
 import { surrogateValue } from './surrogate.js';
 import { runPlanner } from './planners.js';
 import type { PlannerInput, PlanOutcome } from './sti.js';

@@ -5,9 +5,9 @@
  *   drop: accuracy lost when that one shard alone goes to low fidelity, every other shard at high.
  * Higher score = more important, for both.
  */
-import { uniformConfiguration, type Configuration } from '../shard/configuration.js';
-import type { ExperimentStore, ImportanceKey, ImportanceRow } from '../store/db.js';
-import type { AccuracyOracle } from './oracle.js';
+import { uniformConfiguration, type Configuration } from './configuration.js';
+import type { ExperimentStore, ImportanceKey, ImportanceRow } from '../../store/db.js';
+import type { AccuracyOracle } from '../../eval/oracle.js';
 
 export const IMPORTANCE_METHODS = ['sti', 'drop'] as const;
 export type ImportanceMethod = (typeof IMPORTANCE_METHODS)[number];

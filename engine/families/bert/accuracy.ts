@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import { lengthBuckets, makeBatch } from '../model/batch.js';
-import type { BertModel } from '../model/bert/model.js';
-import type { LayerWeights } from '../model/bert/weights.js';
-import type { Example } from '../model/datasets.js';
+import { lengthBuckets, makeBatch } from './batch.js';
+import type { BertModel } from './model.js';
+import type { LayerWeights } from './weights.js';
+import type { Example } from './datasets.js';
 
 export interface EvalOptions {
   layers: number;

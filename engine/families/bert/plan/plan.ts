@@ -2,7 +2,7 @@
  * A Plan is what every planner produces and the executor runs: the submodel, every shard's bitwidth,
  * which shards sit in the preload buffer, and how IO relates to compute.
  */
-import type { Configuration } from '../shard/configuration.js';
+import type { Configuration } from '../configuration.js';
 
 export interface ShardPlan {
   layer: number;

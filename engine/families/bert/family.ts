@@ -1,0 +1,43 @@
+/** The BERT family: STI's sharded encoder classifiers (one attention head + its FFN slice per shard). */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ModelFamily, PlannerInfo } from '../family.js';
+import { isShapePreset } from './presets.js';
+
+/** Reads `model_type` from a checkpoint's config.json, or from the config a shard store keeps. */
+function modelType(dir: string): string | undefined {
+  for (const f of ['config.json', 'manifest.json']) {
+    const p = join(dir, f);
+    if (!existsSync(p)) continue;
+    try {
+      const j = JSON.parse(readFileSync(p, 'utf8')) as { model_type?: unknown; config?: { model_type?: unknown } };
+      const t = f === 'config.json' ? j.model_type : (j.config?.model_type ?? 'bert');
+      return typeof t === 'string' ? t : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+const PLANNERS: PlannerInfo[] = [
+  { name: 'sti', description: "STI's planner: largest submodel that fits, preload layer 0 first, AIB bitwidths, importance upgrades" },
+  { name: 'sti-plus', description: 'STI that may also move preloaded shards up, choosing between two preload policies' },
+  { name: 'optimal', description: 'the exact 0/1 program (HiGHS) on the importance-weighted fidelity surrogate' },
+  { name: 'sti-nobuffer', description: 'STI without a preload buffer (ablation)' },
+  { name: 'sti-uniform', description: 'STI without importance upgrades: one bitwidth for every shard (ablation)' },
+  { name: 'submodel', description: 'the elastic submodel alone at fp32, layerwise pipelined (baseline)' },
+  { name: 'load-exec-B', description: 'load every shard at B bits, then execute (baseline)' },
+  { name: 'stdpl-B', description: 'standard layerwise pipelining at B bits (baseline)' },
+  { name: 'hold-B', description: 'the whole model held in memory at B bits (baseline)' },
+];
+
+export const bertFamily: ModelFamily = {
+  id: 'bert',
+  title: 'BERT encoder classifiers',
+  system: 'STI (ASPLOS 2023)',
+  metric: { name: 'accuracy', higherIsBetter: true, format: 'percent' },
+  unit: 'one attention head with its slice of FFN neurons, per layer, at 2–6-bit dictionary quantization or fp32',
+  detect: (dir) => isShapePreset(dir) || modelType(dir) === 'bert',
+  planners: () => PLANNERS,
+};
