@@ -14,7 +14,8 @@ import { presetConfig } from '../engine/families/bert/presets.js';
 import { loadOptimalSolver } from '../engine/families/bert/plan/optimal.js';
 import { runPlanner } from '../engine/families/bert/plan/planners.js';
 import type { PlannerInput } from '../engine/families/bert/plan/sti.js';
-import { CostModel, resolveSettings, sliceWeightBytes } from '../engine/soc/cost.js';
+import { CostModel, resolveSettings } from '../engine/soc/cost.js';
+import { sliceWeightBytes } from '../engine/families/bert/cost.js';
 import { getSocProfile } from '../engine/soc/load.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '400' } } });

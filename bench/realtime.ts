@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 import { makeBatch } from '../engine/families/bert/batch.js';
 import { loadTask, requireTask } from '../engine/families/bert/datasets.js';
 import { RealClock, VirtualClock, type Clock } from '../engine/pipeline/clock.js';
-import { execute, executorThreads } from '../engine/pipeline/executor.js';
+import { executorThreads } from '../engine/pipeline/executor.js';
+import { executePlan } from '../engine/families/bert/program.js';
 import { paradigmPlan, type Paradigm } from '../engine/families/bert/plan/plan.js';
 import { uniformConfiguration } from '../engine/families/bert/configuration.js';
 import { openSharded } from '../engine/families/bert/open.js';
@@ -37,7 +38,7 @@ for (const dir of values.models!.split(',')) {
   for (const soc of values.socs!.split(',')) {
     const profile = getSocProfile(soc);
     const cost = new CostModel(profile, resolveSettings(profile));
-    const run = (clock: Clock) => execute({ plan, store, model, cost, clock, batch: makeBatch([tokens]) });
+    const run = (clock: Clock) => executePlan({ plan, store, model, cost, clock, batch: makeBatch([tokens]) });
     const predicted = await run(new VirtualClock());
     await run(new RealClock()); // warm-up: JIT, page cache
     const reals = [];

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { presetConfig } from '../engine/families/bert/presets.js';
 import { UserError } from '../engine/core/errors.js';
-import { CostModel, resolveSettings, sliceWeightBytes, type LayerShape } from '../engine/soc/cost.js';
+import { CostModel, resolveSettings } from '../engine/soc/cost.js';
+import { computeLayer, sliceWeightBytes, type LayerShape } from '../engine/families/bert/cost.js';
 import { getSocProfile } from '../engine/soc/load.js';
 import { shardlab } from './helpers.js';
 import { assertRefused } from './refused.js';
@@ -13,30 +14,30 @@ const odroid = getSocProfile('odroid-n2plus');
 
 test('calibration: a BERT-base layer computes in about 95 ms and its fp32 weights load in about 339 ms on odroid-n2plus', () => {
   const cost = new CostModel(odroid, resolveSettings(odroid));
-  assert.ok(Math.abs(cost.computeLayer(shape, 12, 128).totalMs - 95) < 1.5);
+  assert.ok(Math.abs(computeLayer(cost, shape, 12, 128).totalMs - 95) < 1.5);
   assert.ok(Math.abs(cost.ioMs(12 * sliceWeightBytes(shape)) - 339.3) < 3.5);
   // STI's prototype table: 3 slices compute in 35 ms.
-  assert.ok(Math.abs(cost.computeLayer(shape, 3, 128).totalMs - 35) < 1.5);
+  assert.ok(Math.abs(computeLayer(cost, shape, 3, 128).totalMs - 35) < 1.5);
 });
 
 test('compute scales with slices and with sequence length; attention grows faster than linearly in tokens', () => {
   const cost = new CostModel(odroid, resolveSettings(odroid));
-  const c6 = cost.computeLayer(shape, 6, 128);
-  const c12 = cost.computeLayer(shape, 12, 128);
+  const c6 = computeLayer(cost, shape, 6, 128);
+  const c12 = computeLayer(cost, shape, 12, 128);
   assert.ok(Math.abs((c12.ffnMs - 2 * c6.ffnMs) / c12.ffnMs) < 1e-9);
-  const long = cost.computeLayer(shape, 12, 512);
+  const long = computeLayer(cost, shape, 12, 512);
   assert.ok(long.attentionMs / c12.attentionMs > 4);
   assert.ok(Math.abs(long.ffnMs / c12.ffnMs - 4) < 1e-9);
 });
 
 test('throttles: fewer cores, a lower clock, the little cluster and an IO override all change the modeled times', () => {
-  const full = new CostModel(odroid, resolveSettings(odroid)).computeLayer(shape, 12, 128);
-  const two = new CostModel(odroid, resolveSettings(odroid, { cores: 2 })).computeLayer(shape, 12, 128);
+  const full = computeLayer(new CostModel(odroid, resolveSettings(odroid)), shape, 12, 128);
+  const two = computeLayer(new CostModel(odroid, resolveSettings(odroid, { cores: 2 })), shape, 12, 128);
   assert.ok(Math.abs(two.attentionMs + two.ffnMs - 2 * (full.attentionMs + full.ffnMs)) < 1e-6);
   const slow = new CostModel(odroid, resolveSettings(odroid, { clockGhz: 1.2 }));
-  assert.ok(slow.computeLayer(shape, 12, 128).totalMs > 1.9 * full.totalMs);
+  assert.ok(computeLayer(slow, shape, 12, 128).totalMs > 1.9 * full.totalMs);
   assert.ok(slow.dequantMs(1e6) > 1.9 * new CostModel(odroid, resolveSettings(odroid)).dequantMs(1e6));
-  const little = new CostModel(odroid, resolveSettings(odroid, { cluster: 'little', cores: 2 })).computeLayer(shape, 12, 128);
+  const little = computeLayer(new CostModel(odroid, resolveSettings(odroid, { cluster: 'little', cores: 2 })), shape, 12, 128);
   assert.ok(little.totalMs > two.totalMs);
   const io = new CostModel(odroid, resolveSettings(odroid, { ioMBps: 167.2 }));
   assert.ok(Math.abs(io.ioMs(28.3e6) - odroid.storage.requestLatencyMs.value - 169.26) < 0.1);
@@ -44,8 +45,8 @@ test('throttles: fewer cores, a lower clock, the little cluster and an IO overri
 
 test('a GPU profile computes on its GPU, faster than its CPU', () => {
   const gpu = getSocProfile('jetson-nano-gpu');
-  const onGpu = new CostModel(gpu, resolveSettings(gpu)).computeLayer(shape, 12, 128);
-  const onCpu = new CostModel(gpu, resolveSettings(gpu, { computeUnit: 'cpu' })).computeLayer(shape, 12, 128);
+  const onGpu = computeLayer(new CostModel(gpu, resolveSettings(gpu)), shape, 12, 128);
+  const onCpu = computeLayer(new CostModel(gpu, resolveSettings(gpu, { computeUnit: 'cpu' })), shape, 12, 128);
   assert.ok(onGpu.totalMs < onCpu.totalMs);
 });
 

@@ -5,8 +5,7 @@ import { makeBatch } from '../engine/families/bert/batch.js';
 import { BertModel } from '../engine/families/bert/model.js';
 import { loadTask } from '../engine/families/bert/datasets.js';
 import { RealClock, VirtualClock, type Clock } from '../engine/pipeline/clock.js';
-import { execute, layerShape, type RunResult } from '../engine/pipeline/executor.js';
-import { predictTimeline } from '../engine/pipeline/timeline.js';
+import { executePlan as execute, predictPlan as predictTimeline, type BertRunResult as RunResult } from '../engine/families/bert/program.js';
 import { chromeTrace, type TraceEvent } from '../engine/pipeline/trace.js';
 import { fillPreload, paradigmPlan, type Plan } from '../engine/families/bert/plan/plan.js';
 import { uniformConfiguration } from '../engine/families/bert/configuration.js';
@@ -94,7 +93,7 @@ describe('pipelined executor on the spam fixture', () => {
   test('a preload buffer holding layer 0 removes the start-up stall', async () => {
     const plan = paradigmPlan('layerwise', full(4));
     const bytes = (s: { layer: number; slice: number; bits: number }) => store.shardBytes(s.layer, s.slice, s.bits);
-    const layer0 = plan.shards.filter((s) => s.layer === 0).reduce((a, s) => a + bytes(s), 0);
+    const layer0 = plan.units.filter((s) => s.layer === 0).reduce((a, s) => a + bytes(s), 0);
     const buffered = await run(fillPreload(plan, bytes, layer0));
     assert.equal(buffered.persistentBytes, layer0);
     assert.equal(of(buffered, 'stall').filter((e) => e.layer === 0).length, 0);
@@ -121,7 +120,7 @@ describe('pipelined executor on the spam fixture', () => {
       const profile = getSocProfile(soc);
       const cost = new CostModel(profile, resolveSettings(profile));
       const r = await run(plan, new VirtualClock(), soc);
-      const p = predictTimeline({ plan, cost, shape: layerShape(store), seq: batch().length, bytesOf: bytes });
+      const p = predictTimeline({ plan, cost, shape: store.config, seq: batch().length, bytesOf: bytes });
       const key = (e: TraceEvent) => `${e.stage}/${e.layer}/${e.slice}/${e.start.toFixed(3)}/${e.end.toFixed(3)}`;
       assert.deepEqual(p.events.map(key).sort(), r.events.map(key).sort(), `${plan.planner} on ${soc}`);
       assert.ok(Math.abs(p.makespanUs - r.makespanUs) < 1e-6);

@@ -3,10 +3,11 @@ import { before, test } from 'node:test';
 import { presetConfig } from '../engine/families/bert/presets.js';
 import { loadOptimalSolver, planOptimal } from '../engine/families/bert/plan/optimal.js';
 import { surrogateValue } from '../engine/families/bert/plan/surrogate.js';
-import type { Plan, ShardPlan } from '../engine/families/bert/plan/plan.js';
+import { bertPlan, type Plan, type ShardPlan } from '../engine/families/bert/plan/plan.js';
 import { plannerNames, runPlanner } from '../engine/families/bert/plan/planners.js';
 import { layerTimeMs, planSti, type PlannerInput } from '../engine/families/bert/plan/sti.js';
-import { CostModel, resolveSettings, sliceWeightBytes } from '../engine/soc/cost.js';
+import { CostModel, resolveSettings } from '../engine/soc/cost.js';
+import { computeLayer, sliceWeightBytes } from '../engine/families/bert/cost.js';
 import { getSocProfile } from '../engine/soc/load.js';
 
 const c = presetConfig('bert-base');
@@ -43,7 +44,7 @@ test('STI meets every feasible target on bert-base without stalls, growing the s
     assert.ok(size >= previous, `T=${t}`);
     previous = size;
     assert.ok(
-      o.plan.shards.filter((s) => s.layer === 0).every((s) => s.preload),
+      o.plan.units.filter((s) => s.layer === 0).every((s) => s.preload),
       'layer 0 preloaded',
     );
   }
@@ -62,8 +63,8 @@ test('on a GPU, where decompression is a stage of its own, STI and optimal plans
 test('spare buffer room holds later shards at the base bitwidth, never pinned below what streaming gets', () => {
   for (const t of [600, 1000, 1500]) {
     const o = planSti(input('odroid-n2plus', t, 12 * 1024));
-    const spare = o.plan.shards.filter((s) => s.preload && s.layer > 0);
-    const streamed = o.plan.shards.filter((s) => !s.preload);
+    const spare = o.plan.units.filter((s) => s.preload && s.layer > 0);
+    const streamed = o.plan.units.filter((s) => !s.preload);
     assert.ok(spare.length > 0, `T=${t}: room beyond layer 0 is used`);
     assert.ok(Math.min(...spare.map((s) => s.bits)) >= Math.min(...streamed.map((s) => s.bits)), `T=${t}`);
   }
@@ -72,7 +73,7 @@ test('spare buffer room holds later shards at the base bitwidth, never pinned be
 test('STI upgrades the most important shards first', () => {
   const importance = Array.from({ length: 12 }, () => Array.from({ length: 12 }, (_, s) => (s === 0 ? 1 : 0)));
   const o = planSti(input('jetson-nano-gpu', 400, 1024, importance));
-  const streamed = o.plan.shards.filter((s) => !s.preload);
+  const streamed = o.plan.units.filter((s) => !s.preload);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const important = streamed.filter((s) => s.slice === 0).map((s) => s.bits);
   const rest = streamed.filter((s) => s.slice !== 0).map((s) => s.bits);
@@ -90,23 +91,23 @@ test('every named planner produces a plan for the same executor', () => {
   for (const name of plannerNames(BITS)) {
     const o = runPlanner(name, input('odroid-n2plus', 800, 512));
     assert.equal(o.plan.planner, name);
-    assert.ok(o.plan.shards.length === o.plan.layers * o.plan.slices);
+    assert.ok(o.plan.units.length === o.plan.layers * o.plan.slices);
   }
   const stdpl = runPlanner('stdpl-32', input('odroid-n2plus', 800, 0));
   assert.ok(stdpl.predicted.stallUs > 0);
   const hold = runPlanner('hold-32', input('odroid-n2plus', 800, 0));
   assert.equal(hold.predicted.stallUs, 0);
-  assert.ok(hold.plan.shards.every((s) => s.preload));
+  assert.ok(hold.plan.units.every((s) => s.preload));
 });
 
 /** STI's constraints, written out again: the buffer's capacity and every layer's accumulated IO budget. */
 function keepsBudgets(i: PlannerInput, p: Plan): boolean {
   const bytes = (s: ShardPlan) => i.bytesOf(s.layer, s.slice, s.bits);
-  if (p.shards.filter((s) => s.preload).reduce((a, s) => a + bytes(s), 0) > i.bufferBytes) return false;
+  if (p.units.filter((s) => s.preload).reduce((a, s) => a + bytes(s), 0) > i.bufferBytes) return false;
   const tLayer = layerTimeMs(i, p.slices);
   let io = 0;
   for (let k = 0; k < p.layers; k++) {
-    io += p.shards.filter((s) => s.layer === k && !s.preload).reduce((a, s) => a + i.cost.ioMs(bytes(s)), 0);
+    io += p.units.filter((s) => s.layer === k && !s.preload).reduce((a, s) => a + i.cost.ioMs(bytes(s)), 0);
     if (io > i.targetMs - (p.layers - k) * tLayer + 1e-6) return false;
   }
   return true;
@@ -140,7 +141,7 @@ test('optimal matches a brute-force search over every bits-and-preload assignmen
       slice: k & 1,
       ...options[Math.floor(code / options.length ** k) % options.length],
     }));
-    const plan: Plan = { planner: 'brute', layers: 2, slices: 2, shards, loadAllFirst: false };
+    const plan: Plan = bertPlan('brute', 2, 2, shards);
     if (keepsBudgets(i, plan)) best = Math.max(best, surrogateValue(i, plan));
   }
   const o = planOptimal(i);

@@ -5,7 +5,7 @@ import { BertModel } from '../engine/families/bert/model.js';
 import { makeBatch } from '../engine/families/bert/batch.js';
 import { ensureShapeModel } from '../engine/families/bert/shape-model.js';
 import { VirtualClock } from '../engine/pipeline/clock.js';
-import { execute } from '../engine/pipeline/executor.js';
+import { executePlan as execute } from '../engine/families/bert/program.js';
 import { paradigmPlan } from '../engine/families/bert/plan/plan.js';
 import { uniformConfiguration } from '../engine/families/bert/configuration.js';
 import { writeStore } from '../engine/families/bert/shard-store.js';

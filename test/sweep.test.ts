@@ -62,12 +62,12 @@ test('regress passes on a re-run and catches a perturbed planner', async () => {
   const perturbed = (setup: Parameters<typeof planRequest>[0], planner: string, t: number, b: number): PlanResult => {
     const p = planRequest(setup, planner, t, b);
     if (planner !== 'sti') return p;
-    const shards = p.plan.shards.map((s) => ({ ...s }));
+    const shards = p.plan.units.map((s) => ({ ...s }));
     const first = shards.find((s) => s.preload);
     if (first) first.preload = false;
     const bits = shards.find((s) => s.bits !== 2);
     if (bits) bits.bits = 2;
-    return { ...p, plan: { ...p.plan, shards } };
+    return { ...p, plan: { ...p.plan, units: shards } };
   };
   const moved = await regress(sweep, db, DEFAULT_TOLERANCE, { plan: perturbed });
   assert.ok(moved.diffs.length > 0);

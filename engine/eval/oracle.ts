@@ -1,15 +1,19 @@
+/**
+ * The quality oracle: a configuration's quality by a family's metric (accuracy, perplexity, …), measured
+ * for real by the family and cached in the experiment store by (model checksum, task, split,
+ * configuration hash, metric) together with the count it was measured on.
+ */
 import { performance } from 'node:perf_hooks';
-import type { BertModel } from '../families/bert/model.js';
-import { loadTask, type Example, type Split, type TaskName } from '../families/bert/datasets.js';
-import { configurationHash, type Configuration } from '../families/bert/configuration.js';
-import type { ShardStore } from '../families/bert/shard-store.js';
 import type { ExperimentStore } from '../store/db.js';
-import { evaluate } from '../families/bert/accuracy.js';
 
-export interface OracleAnswer {
-  accuracy: number;
-  examples: number;
-  correct: number;
+export interface Measurement {
+  value: number;
+  /** Examples (accuracy) or tokens (perplexity) the value was measured on. */
+  count: number;
+}
+
+export interface QualityAnswer extends Measurement {
+  metric: string;
   configHash: string;
   /** True when the answer came from the experiment store rather than a fresh evaluation. */
   cached: boolean;
@@ -17,55 +21,46 @@ export interface OracleAnswer {
   ms: number;
 }
 
-/**
- * Accuracy of a configuration on a task split, evaluated for real from the shard store and cached in
- * the experiment store by (model checksum, task, split, configuration hash).
- */
-export class AccuracyOracle {
-  private readonly examples: Example[];
-  readonly splitKey: string;
+/** What every answer of one oracle shares. */
+export interface QualityScope {
+  /** The model's checksum. */
+  model: string;
+  task: string;
+  /** The split as stored, e.g. dev, or dev[:64] for the first 64 examples. */
+  split: string;
+  metric: string;
+}
 
+export interface QualityMeasure<C> {
+  /** A stable id of a configuration, for caching. */
+  hash(c: C): string;
+  /** Measures a configuration for real. */
+  measure(c: C, onProgress?: (done: number, total: number) => void): Promise<Measurement>;
+}
+
+export class QualityOracle<C> {
   constructor(
-    private readonly model: BertModel,
-    private readonly store: ShardStore,
     private readonly db: ExperimentStore,
-    readonly task: TaskName,
-    split: Split = 'dev',
-    limit?: number,
-  ) {
-    const all = loadTask(task, split).examples;
-    this.examples = limit ? all.slice(0, limit) : all;
-    this.splitKey = this.examples.length < all.length ? `${split}[:${this.examples.length}]` : split;
+    readonly scope: QualityScope,
+    private readonly m: QualityMeasure<C>,
+  ) {}
+
+  /** The stored answer for a configuration, without measuring. */
+  cached(c: C): QualityAnswer | undefined {
+    const start = performance.now();
+    const configHash = this.m.hash(c);
+    const hit = this.db.getQuality({ ...this.scope, configHash });
+    return hit && { metric: hit.metric, value: hit.value, count: hit.count, configHash, cached: true, ms: performance.now() - start };
   }
 
-  async accuracy(c: Configuration, onProgress?: (done: number, total: number) => void): Promise<OracleAnswer> {
+  async quality(c: C, onProgress?: (done: number, total: number) => void): Promise<QualityAnswer> {
+    const hit = this.cached(c);
+    if (hit) return hit;
     const start = performance.now();
-    const key = { model: this.store.checksum, task: this.task, split: this.splitKey, configHash: configurationHash(c) };
-    const hit = this.db.getAccuracy(key);
-    if (hit)
-      return {
-        accuracy: hit.accuracy,
-        examples: hit.examples,
-        correct: hit.correct,
-        configHash: key.configHash,
-        cached: true,
-        ms: performance.now() - start,
-      };
-    const r = await evaluate(this.model, this.examples, {
-      layers: c.layers,
-      slices: c.slices,
-      weights: this.store.configurationWeights(c),
-      onProgress,
-    });
+    const configHash = this.m.hash(c);
+    const r = await this.m.measure(c, onProgress);
     const seconds = (performance.now() - start) / 1000;
-    this.db.putAccuracy({ ...key, config: JSON.stringify(c), examples: r.examples, correct: r.correct, accuracy: r.accuracy, seconds });
-    return {
-      accuracy: r.accuracy,
-      examples: r.examples,
-      correct: r.correct,
-      configHash: key.configHash,
-      cached: false,
-      ms: performance.now() - start,
-    };
+    this.db.putQuality({ ...this.scope, configHash, config: JSON.stringify(c), value: r.value, count: r.count, seconds });
+    return { metric: this.scope.metric, value: r.value, count: r.count, configHash, cached: false, ms: performance.now() - start };
   }
 }

@@ -1,27 +1,20 @@
 /**
- * The pipelined executor: IO, decompress and compute stages running concurrently over a Plan.
- *   IO         really reads each non-preloaded shard file (verified), paced at the profile's bandwidth
- *              plus per-request latency;
- *   decompress really dequantizes (or copies, for fp32) each shard into its layer's fp32 buffers, on the
- *              CPU cluster of the run;
- *   compute    really runs each layer on onnxruntime once all its shards are ready, taking the cost
+ * The pipelined executor: IO, decompress and compute stages running concurrently over a Program (see
+ * schedule.ts), doing a family's real work at each task:
+ *   IO         really reads each streamed unit's file (verified), paced at the profile's bandwidth plus
+ *              per-request latency;
+ *   decompress really dequantizes (or copies, for fp32) each unit into its step's buffers, on the CPU
+ *              cluster of the run;
+ *   compute    really runs each step (onnxruntime) once the units it needs are ready, taking the cost
  *              model's time for the SoC.
- * When the CPU computes, decompression and compute share it: they form one lane and never overlap.
- * A stall is time the compute lane waits for data. Each task takes its modeled time on the clock; under
- * a RealClock a task whose real work took longer than modeled is reported as an overrun.
+ * Tasks are placed by the same Schedule the planners' prediction uses, so under a VirtualClock a run's
+ * events are the predicted ones. Under a RealClock a task whose real work took longer than modeled is
+ * reported as an overrun and pushes its lane late.
  */
 import { availableParallelism } from 'node:os';
-import type ort from 'onnxruntime-node';
-import type { Batch } from '../families/bert/batch.js';
-import type { BertModel } from '../families/bert/model.js';
-import { sliceLayer, type LayerWeights } from '../families/bert/weights.js';
-import type { Plan, ShardPlan } from '../families/bert/plan/plan.js';
-import { cpuOrder } from './schedule.js';
-import { emptyLayer } from '../families/bert/layout.js';
-import type { ShardStore } from '../families/bert/shard-store.js';
-import { fp32LayerBytes, type CostModel, type LayerShape } from '../soc/cost.js';
 import type { Clock, Signal } from './clock.js';
-import { MemoryTracker } from './memory.js';
+import { MemoryTracker, type MemoryCategory, type MemorySample } from './memory.js';
+import { dependencies, laneOrders, Schedule, type Lane, type Program } from './schedule.js';
 import type { TraceEvent } from './trace.js';
 
 /**
@@ -33,13 +26,24 @@ export function executorThreads(cores: number): number {
   return Math.max(1, Math.min(cores, host > 1 ? host - 1 : 1));
 }
 
+/** A family's real work behind each task of its Program. */
+export interface ProgramWork {
+  /** A preloaded unit's bytes, read and verified before the request starts. */
+  readResident(unit: number): Buffer;
+  /** Reads a streamed unit's stored bytes from storage. */
+  read(unit: number): Promise<Buffer>;
+  /** Decodes a unit into the buffers of the step that needs it. */
+  decode(unit: number, data: Buffer): void;
+  /** Runs a step's compute. */
+  compute(step: number): Promise<void>;
+}
+
 export interface ExecuteInput {
-  plan: Plan;
-  store: ShardStore;
-  model: BertModel;
-  cost: CostModel;
+  program: Program;
+  work: ProgramWork;
   clock: Clock;
-  batch: Batch;
+  /** Bytes of activations held through the request (counted from its start). */
+  activationBytes?: number;
   /** Called with each trace event as it happens (the workbench's Live view streams them). */
   onEvent?: (e: TraceEvent) => void;
 }
@@ -53,9 +57,10 @@ export interface Overrun {
 }
 
 export interface RunResult {
-  logits: Float32Array;
   events: TraceEvent[];
-  memory: { t: number; persistent: number; transient: number }[];
+  memory: MemorySample[];
+  /** Persistent bytes and transient peak of each memory category. */
+  memoryByCategory: Partial<Record<MemoryCategory, { persistent: number; peak: number }>>;
   makespanUs: number;
   stallUs: number;
   ioBusyUs: number;
@@ -71,155 +76,106 @@ export interface RunResult {
   overruns: Overrun[];
 }
 
-const US = 1000; // microseconds per millisecond
-
-interface Lane {
-  /** Modeled time at which the lane is free, µs. */
-  cursor: number;
-  /** Whether this lane computes layers (its waits are stalls). */
-  computes: boolean;
-}
-
-interface ShardState {
-  plan: ShardPlan;
-  file: string;
-  bytes: number;
-  data?: Buffer;
-  loaded: Signal;
-  ready: Signal;
-}
-
 export async function execute(input: ExecuteInput): Promise<RunResult> {
-  const { plan, store, model, cost, clock, batch } = input;
-  const cfg = store.config;
-  const events: TraceEvent[] = [];
-  const emit = (e: TraceEvent) => {
-    events.push(e);
-    input.onEvent?.(e);
-  };
+  const { program, work, clock } = input;
+  const { units, steps } = program;
+  const schedule = new Schedule(program, input.onEvent);
+  const orders = laneOrders(program);
+  const deps = dependencies(program);
   const overruns: Overrun[] = [];
   const memory = new MemoryTracker();
-  const shards: ShardState[] = plan.shards.map((p) => {
-    const file = store.entry(p.layer, p.slice, p.bits).file;
-    return { plan: p, file, bytes: store.manifest.files[file].bytes, loaded: clock.signal(), ready: clock.signal() };
-  });
-  const byLayer = Array.from({ length: plan.layers }, (_, l) => shards.filter((s) => s.plan.layer === l));
+  const loaded: Signal[] = units.map(() => clock.signal());
+  const ready: Signal[] = units.map(() => clock.signal());
+  const data: (Buffer | undefined)[] = units.map(() => undefined);
+  // The step whose buffers a unit is decoded into: the first that needs it.
+  const owner = new Int32Array(units.length).fill(-1);
+  steps.forEach((s, i) => s.needs.forEach((u) => owner[u] === -1 && (owner[u] = i)));
+  const allocated = new Uint8Array(steps.length);
 
-  // The preload buffer: resident, verified shards held before the request starts.
-  for (const s of shards.filter((x) => x.plan.preload)) {
-    s.data = store.read(s.file);
-    memory.persistent += s.bytes;
-    s.loaded.fire(0);
-  }
-
-  // Layer buffers and their shared parts (biases, LayerNorms: a few KB) are set up before the request, as
-  // an engine reusing its buffers across requests would; their memory is counted from a layer's first shard.
-  const buffers: (LayerWeights | undefined)[] = Array.from({ length: plan.layers }, (_, l) => {
-    const w = emptyLayer(cfg);
-    store.sharedInto(l, w);
-    return w;
+  // The preload buffer: resident, verified units held before the request starts.
+  units.forEach((u, i) => {
+    if (!u.preload) return;
+    data[i] = work.readResident(i);
+    memory.hold(u.bytes, 'weights');
+    loaded[i].fire(0);
   });
-  const allocated = new Set<number>();
-  const layerBytes = () => fp32LayerBytes(layerShape(store), plan.slices);
-  const { hidden, maskBias } = await model.embedBatch(batch);
-  const activationBytes = 2 * batch.size * batch.length * cfg.hidden * 4;
-  memory.add(0, activationBytes);
+  memory.add(0, input.activationBytes ?? 0, 'activations');
 
   /**
    * Runs a task on a lane at its modeled start: real work, then hold the lane until the modeled end. Lanes
    * keep their own cursor of modeled time, so late wake-ups of a real clock do not add up; real work that
    * outlasts the modeled time pushes the lane late and is reported.
    */
-  async function task(lane: Lane, stage: TraceEvent['stage'], layer: number, slice: number, modeledUs: number, work: () => unknown) {
+  async function task(lane: Lane, e: Omit<TraceEvent, 'start' | 'end'>, modeledUs: number, real: () => unknown) {
     const start = lane.cursor;
     await clock.until(start);
     const t0 = clock.now();
-    await work();
+    await real();
     const actualUs = clock.now() - t0;
     let end = start + modeledUs;
     if (clock.mode === 'real' && actualUs > modeledUs) {
-      overruns.push({ stage, layer, slice, modeledUs, actualUs });
+      overruns.push({ stage: e.stage, layer: e.layer, slice: e.slice, modeledUs, actualUs });
       end = Math.max(end, clock.now());
     }
     await clock.until(end);
-    lane.cursor = end;
-    return { start, end };
+    return schedule.finish(lane, e, end);
   }
 
-  /** Waits for data; time the compute lane spends waiting is a stall. */
-  async function waitFor(signal: Signal, layer: number, lane: Lane): Promise<void> {
+  async function waitFor(signal: Signal, lane: Lane, step: { layer: number; token?: number }): Promise<void> {
     await clock.wait(signal);
-    if (signal.at > lane.cursor) {
-      if (lane.computes) emit({ stage: 'stall', layer, slice: -1, bits: 0, bytes: 0, start: lane.cursor, end: signal.at });
-      lane.cursor = signal.at;
-    }
+    schedule.waitUntil(lane, signal.at, step);
   }
-
-  const ioLane: Lane = { cursor: 0, computes: false };
-  const cpuLane: Lane = { cursor: 0, computes: cost.settings.computeUnit === 'cpu' };
-  const gpuLane: Lane = { cursor: 0, computes: true };
 
   const measured = { ioStartUs: 0, ioEndUs: 0, endUs: 0 };
   async function ioStage(): Promise<void> {
     measured.ioStartUs = clock.now();
-    for (const s of shards) {
-      if (s.plan.preload) continue;
-      const { start, end } = await task(ioLane, 'io', s.plan.layer, s.plan.slice, cost.ioMs(s.bytes) * US, async () => {
-        s.data = await store.readAsync(s.file);
+    for (const i of orders.io) {
+      const { end } = await task(schedule.io, schedule.unitEvent('io', i), units[i].ioUs, async () => {
+        data[i] = await work.read(i);
       });
-      emit({ stage: 'io', layer: s.plan.layer, slice: s.plan.slice, bits: s.plan.bits, bytes: s.bytes, start, end });
-      memory.add(end, s.bytes);
-      s.loaded.fire(end);
+      memory.add(end, units[i].bytes, 'in-flight');
+      loaded[i].fire(end);
     }
     measured.ioEndUs = clock.now();
   }
 
-  async function decompress(s: ShardState): Promise<void> {
-    await waitFor(s.loaded, s.plan.layer, cpuLane);
-    const l = s.plan.layer;
-    const { start, end } = await task(cpuLane, 'decompress', l, s.plan.slice, cost.decompressMs(s.plan.bits, s.bytes) * US, () => {
-      if (!allocated.has(l)) {
-        allocated.add(l);
-        memory.add(cpuLane.cursor, layerBytes());
+  async function decompress(i: number): Promise<void> {
+    const u = units[i];
+    await waitFor(loaded[i], schedule.cpu, u);
+    const { end } = await task(schedule.cpu, schedule.unitEvent('decompress', i), u.decompressUs, () => {
+      const s = owner[i];
+      if (s >= 0 && !allocated[s]) {
+        allocated[s] = 1;
+        memory.add(schedule.cpu.cursor, steps[s].bytes, 'step-buffers');
       }
-      store.decodeInto(l, s.plan.slice, s.plan.bits, s.data!, buffers[l]!);
+      work.decode(i, data[i]!);
     });
-    emit({ stage: 'decompress', layer: l, slice: s.plan.slice, bits: s.plan.bits, bytes: s.bytes, start, end });
-    if (!s.plan.preload) {
-      memory.add(end, -s.bytes);
-      s.data = undefined;
+    if (!u.preload) {
+      memory.add(end, -u.bytes, 'in-flight');
+      data[i] = undefined;
     }
-    s.ready.fire(end);
+    ready[i].fire(end);
   }
 
-  let x: ort.Tensor = hidden;
-  async function compute(l: number, lane: Lane): Promise<void> {
-    const deps = plan.loadAllFirst ? shards : byLayer[l];
-    for (const s of deps) await waitFor(s.ready, l, lane);
-    const c = cost.computeLayer(layerShape(store), plan.slices, batch.length);
-    const { start, end } = await task(lane, 'compute', l, -1, c.totalMs * US, async () => {
-      x = await model.runLayer(x, maskBias, sliceLayer(cfg, buffers[l]!, plan.slices));
-    });
-    emit({ stage: 'compute', layer: l, slice: -1, bits: 0, bytes: layerBytes(), start, end });
-    buffers[l] = undefined;
-    memory.add(end, -layerBytes());
+  async function compute(i: number, lane: Lane): Promise<void> {
+    const step = steps[i];
+    for (const d of deps[i]) await waitFor(ready[d], lane, step);
+    const { end } = await task(lane, schedule.stepEvent(i), step.computeUs, () => work.compute(i));
+    if (allocated[i]) memory.add(end, -step.bytes, 'step-buffers');
   }
 
-  /** The CPU lane: decompression in plan order, and compute too when the CPU computes. */
   async function cpuStage(): Promise<void> {
-    const order = cpuLane.computes ? cpuOrder(plan) : shards.map((s) => ({ kind: 'decompress' as const, shard: s.plan }));
-    const stateOf = new Map(shards.map((s) => [s.plan, s]));
-    for (const step of order) {
-      if (step.kind === 'decompress') await decompress(stateOf.get(step.shard)!);
-      else await compute(step.layer, cpuLane);
+    for (const t of orders.cpu) {
+      if (t.kind === 'decompress') await decompress(t.unit);
+      else await compute(t.step, schedule.cpu);
     }
   }
 
   async function gpuStage(): Promise<void> {
-    for (let l = 0; l < plan.layers; l++) await compute(l, gpuLane);
+    for (const i of orders.gpu) await compute(i, schedule.gpu);
   }
 
-  const lanes = cpuLane.computes ? [ioStage, cpuStage] : [ioStage, cpuStage, gpuStage];
+  const lanes = program.cpuComputes ? [ioStage, cpuStage] : [ioStage, cpuStage, gpuStage];
   clock.start();
   for (let i = 0; i < lanes.length; i++) clock.join();
   await Promise.all(
@@ -231,30 +187,24 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
       }
     }),
   );
-  const logits = await model.runHead(x);
   measured.endUs = clock.now();
-  const makespanUs = Math.max(0, ...events.map((e) => e.end));
+  const { events, makespanUs, stallUs } = schedule.timeline();
   const busy = (stage: TraceEvent['stage']) => events.filter((e) => e.stage === stage).reduce((a, e) => a + e.end - e.start, 0);
   const mem = memory.summary();
   return {
-    logits,
-    events: events.sort((a, b) => a.start - b.start || a.end - b.end),
+    events,
     memory: mem.samples,
+    memoryByCategory: mem.byCategory,
     makespanUs,
-    stallUs: busy('stall'),
+    stallUs,
     ioBusyUs: busy('io'),
     decompressBusyUs: busy('decompress'),
     computeBusyUs: busy('compute'),
     persistentBytes: memory.persistent,
     peakTransientBytes: mem.peakTransient,
     peakBytes: memory.persistent + mem.peakTransient,
-    ioBytes: shards.filter((s) => !s.plan.preload).reduce((a, s) => a + s.bytes, 0),
+    ioBytes: orders.io.reduce((a, i) => a + units[i].bytes, 0),
     measured,
     overruns,
   };
-}
-
-/** A store's layer shape for the cost model (a BertConfig carries every field a LayerShape needs). */
-export function layerShape(store: ShardStore): LayerShape {
-  return store.config;
 }

@@ -1,22 +1,183 @@
 /**
- * Scheduling rules shared by the executor and the planners' timeline prediction, so both agree exactly.
+ * The one lane schedule. A request is a Program: units (streamed or preloaded) and a sequence of compute
+ * steps (BERT: one per layer; RWKV: one per layer per token), each needing some units decoded. Three
+ * lanes run it: IO streams units in order; the CPU decompresses them (and computes too when the CPU is
+ * the compute unit: then decompression and compute share one lane and never overlap); a GPU computes
+ * steps while the CPU decompresses. A computing lane's wait for data is a stall.
+ *
+ * The planners' prediction (predict below) and the real executor (executor.ts) both place every task
+ * through a Schedule in the same lane orders, so a plan's predicted timeline and its virtual-time run
+ * are one computation, and makespan has one definition.
  */
-import type { Plan, ShardPlan } from '../families/bert/plan/plan.js';
+import type { TraceEvent } from './trace.js';
 
-export type CpuStep = { kind: 'decompress'; shard: ShardPlan } | { kind: 'compute'; layer: number };
+/** A unit as the schedule sees it: where it belongs, its stored bytes and modeled durations. */
+export interface ScheduledUnit {
+  layer: number;
+  slice: number;
+  bits: number;
+  /** Stored bytes of the unit's file. */
+  bytes: number;
+  preload: boolean;
+  /** Modeled IO time, µs. */
+  ioUs: number;
+  /** Modeled decompression time, µs. */
+  decompressUs: number;
+  token?: number;
+}
+
+/** A compute step. */
+export interface Step {
+  layer: number;
+  token?: number;
+  /** Units (indices into Program.units) decoded before the step computes. */
+  needs: number[];
+  /** Modeled compute time, µs. */
+  computeUs: number;
+  /** Bytes the step's compute works on (its decoded weights): the compute event's bytes. */
+  bytes: number;
+}
+
+export interface Program {
+  units: ScheduledUnit[];
+  steps: Step[];
+  /** The CPU computes (one lane for decompression and compute), or a GPU computes while the CPU decompresses. */
+  cpuComputes: boolean;
+  /** Load-then-execute: no step computes before every unit is decoded. */
+  loadAllFirst: boolean;
+}
+
+export type CpuTask = { kind: 'decompress'; unit: number } | { kind: 'compute'; step: number };
+
+export interface LaneOrders {
+  io: number[];
+  cpu: CpuTask[];
+  /** Steps the GPU lane computes (empty when the CPU computes). */
+  gpu: number[];
+}
+
+/** Units each step waits for: its own, or every unit under load-then-execute. */
+export function dependencies(p: Program): number[][] {
+  const all = p.units.map((_, i) => i);
+  return p.steps.map((s) => (p.loadAllFirst ? all : s.needs));
+}
 
 /**
- * The CPU lane's order when it also computes: a layer's shards are decompressed, then it computes, then
- * the next layer's shards. With load-then-execute, every shard is decompressed first.
+ * Each lane's task order. Units are decompressed once, in the order steps first need them; on a CPU that
+ * computes, a step's units are decompressed right before it computes (all of them first, with
+ * load-then-execute).
  */
-export function cpuOrder(plan: Plan): CpuStep[] {
-  const out: CpuStep[] = [];
-  const dec = (l: number) => plan.shards.filter((s) => s.layer === l).map((shard) => ({ kind: 'decompress' as const, shard }));
-  if (plan.loadAllFirst) {
-    for (let l = 0; l < plan.layers; l++) out.push(...dec(l));
-    for (let l = 0; l < plan.layers; l++) out.push({ kind: 'compute', layer: l });
-    return out;
+export function laneOrders(p: Program): LaneOrders {
+  const io = p.units.flatMap((u, i) => (u.preload ? [] : [i]));
+  const seen = new Uint8Array(p.units.length);
+  const decompressFor = (s: Step): CpuTask[] =>
+    s.needs.flatMap((i) => {
+      if (seen[i]) return [];
+      seen[i] = 1;
+      return [{ kind: 'decompress' as const, unit: i }];
+    });
+  const steps = p.steps.map((_, i) => i);
+  if (!p.cpuComputes) return { io, cpu: p.steps.flatMap(decompressFor), gpu: steps };
+  if (p.loadAllFirst) {
+    const dec = p.steps.flatMap(decompressFor);
+    return { io, cpu: [...dec, ...steps.map((step) => ({ kind: 'compute' as const, step }))], gpu: [] };
   }
-  for (let l = 0; l < plan.layers; l++) out.push(...dec(l), { kind: 'compute', layer: l });
-  return out;
+  return { io, cpu: p.steps.flatMap((s, step) => [...decompressFor(s), { kind: 'compute' as const, step }]), gpu: [] };
+}
+
+export interface Lane {
+  /** Modeled time at which the lane is free, µs. */
+  cursor: number;
+  /** Whether this lane computes (its waits are stalls). */
+  computes: boolean;
+}
+
+export interface Timeline {
+  events: TraceEvent[];
+  makespanUs: number;
+  stallUs: number;
+}
+
+/** Places tasks on lanes and records their events; predictor and executor share it. */
+export class Schedule {
+  readonly events: TraceEvent[] = [];
+  readonly io: Lane = { cursor: 0, computes: false };
+  readonly cpu: Lane;
+  readonly gpu: Lane = { cursor: 0, computes: true };
+
+  constructor(
+    readonly program: Program,
+    private readonly onEvent?: (e: TraceEvent) => void,
+  ) {
+    this.cpu = { cursor: 0, computes: program.cpuComputes };
+  }
+
+  private emit(e: TraceEvent): void {
+    this.events.push(e);
+    this.onEvent?.(e);
+  }
+
+  /** Data a lane needs arrives at `at`: the lane moves up to it, and a computing lane records the wait as a stall. */
+  waitUntil(lane: Lane, at: number, step: { layer: number; token?: number }): void {
+    if (at <= lane.cursor) return;
+    if (lane.computes) this.emit(withToken({ stage: 'stall', layer: step.layer, slice: -1, bits: 0, bytes: 0, start: lane.cursor, end: at }, step.token));
+    lane.cursor = at;
+  }
+
+  /** A task ran on the lane from its cursor to `end`. */
+  finish(lane: Lane, e: Omit<TraceEvent, 'start' | 'end'>, end: number): { start: number; end: number } {
+    const start = lane.cursor;
+    this.emit({ ...e, start, end });
+    lane.cursor = end;
+    return { start, end };
+  }
+
+  unitEvent(stage: 'io' | 'decompress', i: number): Omit<TraceEvent, 'start' | 'end'> {
+    const u = this.program.units[i];
+    return withToken({ stage, layer: u.layer, slice: u.slice, bits: u.bits, bytes: u.bytes }, u.token);
+  }
+
+  stepEvent(i: number): Omit<TraceEvent, 'start' | 'end'> {
+    const s = this.program.steps[i];
+    return withToken({ stage: 'compute', layer: s.layer, slice: -1, bits: 0, bytes: s.bytes }, s.token);
+  }
+
+  timeline(): Timeline {
+    const events = [...this.events].sort((a, b) => a.start - b.start || a.end - b.end);
+    let makespanUs = 0;
+    let stallUs = 0;
+    for (const e of events) {
+      makespanUs = Math.max(makespanUs, e.end);
+      if (e.stage === 'stall') stallUs += e.end - e.start;
+    }
+    return { events, makespanUs, stallUs };
+  }
+}
+
+function withToken<T extends object>(e: T, token: number | undefined): T & { token?: number } {
+  return token === undefined ? e : { ...e, token };
+}
+
+/** The predicted timeline: every task at its modeled duration, no real work (microseconds per plan). */
+export function predict(p: Program): Timeline {
+  const s = new Schedule(p);
+  const orders = laneOrders(p);
+  const deps = dependencies(p);
+  const loaded = new Float64Array(p.units.length);
+  const ready = new Float64Array(p.units.length);
+  for (const i of orders.io) loaded[i] = s.finish(s.io, s.unitEvent('io', i), s.io.cursor + p.units[i].ioUs).end;
+  const compute = (lane: Lane, step: number) => {
+    for (const d of deps[step]) s.waitUntil(lane, ready[d], p.steps[step]);
+    s.finish(lane, s.stepEvent(step), lane.cursor + p.steps[step].computeUs);
+  };
+  for (const t of orders.cpu) {
+    if (t.kind === 'compute') compute(s.cpu, t.step);
+    else {
+      const u = p.units[t.unit];
+      s.waitUntil(s.cpu, loaded[t.unit], u);
+      ready[t.unit] = s.finish(s.cpu, s.unitEvent('decompress', t.unit), s.cpu.cursor + u.decompressUs).end;
+    }
+  }
+  for (const step of orders.gpu) compute(s.gpu, step);
+  return s.timeline();
 }

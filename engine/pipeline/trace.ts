@@ -6,8 +6,10 @@
 export interface TraceEvent {
   stage: 'io' | 'decompress' | 'compute' | 'stall';
   layer: number;
-  /** -1 for layer-level events (compute, stall). */
+  /** The unit within its layer (BERT: the slice); -1 for step-level events (compute, stall). */
   slice: number;
+  /** Token index, for families that run one step per layer per token (RWKV); absent for one-shot requests. */
+  token?: number;
   bits: number;
   bytes: number;
   /** Microseconds since the request started. */
@@ -37,7 +39,8 @@ export function chromeTrace(
     traceEvents.push({ name: 'thread_sort_index', ph: 'M', pid, tid, args: { sort_index: tid } });
   }
   for (const e of events) {
-    const name = e.stage === 'compute' || e.stage === 'stall' ? `${e.stage} L${e.layer}` : `${e.stage} L${e.layer} S${e.slice} ${e.bits}b`;
+    const at = e.token === undefined ? '' : ` T${e.token}`;
+    const name = e.stage === 'compute' || e.stage === 'stall' ? `${e.stage} L${e.layer}${at}` : `${e.stage} L${e.layer} S${e.slice} ${e.bits}b${at}`;
     traceEvents.push({
       name,
       cat: e.stage,
@@ -46,7 +49,7 @@ export function chromeTrace(
       tid: THREADS[e.stage],
       ts: e.start,
       dur: Math.max(0, e.end - e.start),
-      args: { layer: e.layer, slice: e.slice, bits: e.bits, bytes: e.bytes },
+      args: { layer: e.layer, slice: e.slice, bits: e.bits, bytes: e.bytes, ...(e.token === undefined ? {} : { token: e.token }) },
     });
   }
   for (const m of memory) {

@@ -1,24 +1,14 @@
 /**
- * The cost model: how long IO, dequantization and compute take on a modeled SoC.
+ * The generic cost model: how long IO, dequantization and compute take on a modeled SoC.
  *   IO:      per-request latency + bytes / read bandwidth.
- *   Compute: per-layer overhead + for attention and FFN separately a roofline,
- *            max(FLOPs / sustained FLOP/s, bytes moved / memory bandwidth), so it scales with the number
- *            of slices and with sequence length.
+ *   Compute: a roofline, max(FLOPs / sustained FLOP/s, bytes moved / memory bandwidth), plus a per-layer
+ *            overhead; each family counts its own FLOPs and bytes (families/<id>/cost.ts).
  *   Dequant: compressed bytes / (per-core throughput x cores), scaled to the chosen cluster and clock.
  * Calibrated in socs/odroid-n2plus.json so a BERT-base layer (hidden 768, 12 heads, FFN 3072, 128
  * tokens) computes in about 95 ms and its 28 MB of fp32 weights load in about 339 ms (STI §5.3).
  */
 import { UserError } from '../core/errors.js';
 import type { Cluster, SocProfile } from './profile.js';
-
-/** The dimensions of an encoder layer that cost depends on. */
-export interface LayerShape {
-  hidden: number;
-  heads: number;
-  headDim: number;
-  /** FFN neurons per slice (intermediate / heads). */
-  ffnPerSlice: number;
-}
 
 /** Per-run throttles: which unit computes, on which cluster and how many cores, at what clock, with what IO. */
 export interface RunSettings {
@@ -54,37 +44,6 @@ export function resolveSettings(p: SocProfile, o: SettingsOverrides = {}): RunSe
   return { computeUnit, cluster: cluster.id, cores, clockGhz: o.clockGhz, ioMBps: o.ioMBps };
 }
 
-export interface LayerCost {
-  attentionMs: number;
-  ffnMs: number;
-  overheadMs: number;
-  totalMs: number;
-  flops: number;
-}
-
-const FP32 = 4;
-
-/** FLOPs and bytes moved by the attention and FFN parts of one layer with m slices over `seq` tokens. */
-export function layerWork(s: LayerShape, m: number, seq: number) {
-  const a = m * s.headDim; // attention width
-  const f = m * s.ffnPerSlice; // FFN width
-  const attentionFlops = 2 * seq * s.hidden * a * 3 + 2 * 2 * m * seq * seq * s.headDim + 2 * seq * a * s.hidden;
-  const ffnFlops = 2 * 2 * seq * s.hidden * f;
-  const attentionBytes = FP32 * (4 * a * s.hidden + 4 * seq * s.hidden + 3 * seq * a + 2 * m * seq * seq);
-  const ffnBytes = FP32 * (2 * f * s.hidden + 2 * seq * s.hidden + 2 * seq * f);
-  return { attentionFlops, ffnFlops, attentionBytes, ffnBytes };
-}
-
-/** fp32 bytes of one slice's weights (what a 32-bit shard holds, give or take its header). */
-export function sliceWeightBytes(s: LayerShape): number {
-  return FP32 * (4 * s.headDim * s.hidden + 3 * s.headDim + 2 * s.ffnPerSlice * s.hidden + s.ffnPerSlice);
-}
-
-/** fp32 bytes of a layer's weights with m slices, shared parts included (its buffers during compute). */
-export function fp32LayerBytes(s: LayerShape, m: number): number {
-  return m * sliceWeightBytes(s) + FP32 * 6 * s.hidden;
-}
-
 export class CostModel {
   readonly cluster: Cluster;
 
@@ -117,13 +76,9 @@ export class CostModel {
     return p.layerOverheadMs.value / this.clockScale;
   }
 
-  computeLayer(s: LayerShape, m: number, seq: number): LayerCost {
-    const w = layerWork(s, m, seq);
-    const roof = (flops: number, bytes: number) => 1000 * Math.max(flops / this.flopsPerSecond, bytes / this.memoryBytesPerSecond);
-    const attentionMs = roof(w.attentionFlops, w.attentionBytes);
-    const ffnMs = roof(w.ffnFlops, w.ffnBytes);
-    const overheadMs = this.layerOverheadMs;
-    return { attentionMs, ffnMs, overheadMs, totalMs: attentionMs + ffnMs + overheadMs, flops: w.attentionFlops + w.ffnFlops };
+  /** A roofline: the longer of compute at the sustained FLOP/s and memory traffic at the memory bandwidth, ms. */
+  rooflineMs(flops: number, bytes: number): number {
+    return 1000 * Math.max(flops / this.flopsPerSecond, bytes / this.memoryBytesPerSecond);
   }
 
   get readMBps(): number {

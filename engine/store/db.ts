@@ -6,7 +6,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../core/errors.js';
-import type { Sweep, SweepRow, SweepSpec, SweepSummary } from '../sweep/types.js';
 import { defaultDbPath } from '../core/paths.js';
 
 const MIGRATIONS: string[] = [
@@ -28,21 +27,53 @@ const MIGRATIONS: string[] = [
      soc TEXT NOT NULL, planner TEXT NOT NULL, target_ms REAL NOT NULL, buffer_kb REAL NOT NULL,
      row TEXT NOT NULL,
      PRIMARY KEY (sweep_id, idx));`,
+  // 3: a quality cache for any metric (accuracy, perplexity, …), with the count it was measured on.
+  `CREATE TABLE quality (
+     model TEXT NOT NULL, task TEXT NOT NULL, split TEXT NOT NULL, config_hash TEXT NOT NULL, metric TEXT NOT NULL,
+     config TEXT NOT NULL, value REAL NOT NULL, count INTEGER NOT NULL, seconds REAL NOT NULL, created_at TEXT NOT NULL,
+     PRIMARY KEY (model, task, split, config_hash, metric));
+   INSERT INTO quality
+     SELECT model, task, split, config_hash, 'accuracy', config, accuracy, examples, seconds, created_at FROM accuracy_cache;
+   DROP TABLE accuracy_cache;`,
 ];
 
-export interface AccuracyKey {
+/** A cached evaluation: a model (checksum) on a task's split, in one configuration, by one metric. */
+export interface QualityKey {
   model: string;
   task: string;
   split: string;
   configHash: string;
+  metric: string;
 }
 
-export interface AccuracyRow extends AccuracyKey {
+export interface QualityRow extends QualityKey {
+  /** The configuration as JSON, for the record. */
   config: string;
-  examples: number;
-  correct: number;
-  accuracy: number;
+  value: number;
+  /** What the value was measured on: examples for accuracy, tokens for perplexity. */
+  count: number;
   seconds: number;
+}
+
+/** The columns a stored sweep row is indexed by; the row itself is stored as JSON. */
+export interface SweepRowKey {
+  soc: string;
+  planner: string;
+  targetMs: number;
+  bufferKb: number;
+}
+
+export interface StoredSweepSummary<Spec = unknown> {
+  id: number;
+  createdAt: string;
+  spec: Spec;
+  modelChecksum: string;
+  task: string;
+  rowCount: number;
+}
+
+export interface StoredSweep<Spec = unknown, Row = unknown> extends StoredSweepSummary<Spec> {
+  rows: Row[];
 }
 
 export interface ImportanceRow {
@@ -84,30 +115,30 @@ export class ExperimentStore {
     return this.db.pragma('user_version', { simple: true }) as number;
   }
 
-  getAccuracy(k: AccuracyKey): AccuracyRow | undefined {
+  getQuality(k: QualityKey): QualityRow | undefined {
     const row = this.db
-      .prepare('SELECT * FROM accuracy_cache WHERE model = ? AND task = ? AND split = ? AND config_hash = ?')
-      .get(k.model, k.task, k.split, k.configHash) as Record<string, unknown> | undefined;
+      .prepare('SELECT * FROM quality WHERE model = ? AND task = ? AND split = ? AND config_hash = ? AND metric = ?')
+      .get(k.model, k.task, k.split, k.configHash, k.metric) as Record<string, unknown> | undefined;
     return (
       row && {
         model: row.model as string,
         task: row.task as string,
         split: row.split as string,
         configHash: row.config_hash as string,
+        metric: row.metric as string,
         config: row.config as string,
-        examples: row.examples as number,
-        correct: row.correct as number,
-        accuracy: row.accuracy as number,
+        value: row.value as number,
+        count: row.count as number,
         seconds: row.seconds as number,
       }
     );
   }
 
-  putAccuracy(r: AccuracyRow): void {
+  putQuality(r: QualityRow): void {
     this.db.transaction(() =>
       this.db
-        .prepare('INSERT OR REPLACE INTO accuracy_cache VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(r.model, r.task, r.split, r.configHash, r.config, r.examples, r.correct, r.accuracy, r.seconds, new Date().toISOString()),
+        .prepare('INSERT OR REPLACE INTO quality VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(r.model, r.task, r.split, r.configHash, r.metric, r.config, r.value, r.count, r.seconds, new Date().toISOString()),
     )();
   }
 
@@ -128,7 +159,7 @@ export class ExperimentStore {
   }
 
   /** Stores a finished sweep and its rows in one transaction; returns it with its new id. */
-  putSweep(head: { spec: SweepSpec; modelChecksum: string; task: string }, rows: SweepRow[]): Sweep {
+  putSweep<Spec, Row extends SweepRowKey>(head: { spec: Spec; modelChecksum: string; task: string }, rows: Row[]): StoredSweep<Spec, Row> {
     const createdAt = new Date().toISOString();
     const id = this.db.transaction(() => {
       const r = this.db
@@ -141,20 +172,20 @@ export class ExperimentStore {
     return { id, createdAt, ...head, rowCount: rows.length, rows };
   }
 
-  listSweeps(): SweepSummary[] {
+  listSweeps<Spec = unknown>(): StoredSweepSummary<Spec>[] {
     const rows = this.db
       .prepare('SELECT s.*, (SELECT COUNT(*) FROM sweep_rows r WHERE r.sweep_id = s.id) AS n FROM sweeps s ORDER BY s.id DESC')
       .all() as Record<string, unknown>[];
-    return rows.map(summaryOf);
+    return rows.map((r) => summaryOf<Spec>(r));
   }
 
-  getSweep(id: number): Sweep | undefined {
+  getSweep<Spec = unknown, Row = unknown>(id: number): StoredSweep<Spec, Row> | undefined {
     const head = this.db
       .prepare('SELECT s.*, (SELECT COUNT(*) FROM sweep_rows r WHERE r.sweep_id = s.id) AS n FROM sweeps s WHERE s.id = ?')
       .get(id) as Record<string, unknown> | undefined;
     if (!head) return undefined;
     const rows = this.db.prepare('SELECT row FROM sweep_rows WHERE sweep_id = ? ORDER BY idx').all(id) as { row: string }[];
-    return { ...summaryOf(head), rows: rows.map((r) => JSON.parse(r.row) as SweepRow) };
+    return { ...summaryOf<Spec>(head), rows: rows.map((r) => JSON.parse(r.row) as Row) };
   }
 
   /** Deletes a sweep and its rows; false when there is no such sweep. */
@@ -167,11 +198,11 @@ export class ExperimentStore {
   }
 }
 
-function summaryOf(r: Record<string, unknown>): SweepSummary {
+function summaryOf<Spec>(r: Record<string, unknown>): StoredSweepSummary<Spec> {
   return {
     id: r.id as number,
     createdAt: r.created_at as string,
-    spec: JSON.parse(r.spec as string) as SweepSpec,
+    spec: JSON.parse(r.spec as string) as Spec,
     modelChecksum: r.model as string,
     task: r.task as string,
     rowCount: r.n as number,

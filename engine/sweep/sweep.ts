@@ -4,14 +4,15 @@
  * plan's configuration with the accuracy oracle. Identical plans on one SoC execute once; identical
  * configurations evaluate once (the oracle caches them in the experiment store).
  */
-import { AccuracyOracle } from '../eval/oracle.js';
+import { AccuracyOracle } from '../families/bert/oracle.js';
 import { profileImportance, storedImportance } from '../families/bert/importance.js';
 import { makeBatch, type Batch } from '../families/bert/batch.js';
 import type { BertModel } from '../families/bert/model.js';
 import { loadTask, requireTask, type TaskName } from '../families/bert/datasets.js';
 import { UserError } from '../core/errors.js';
 import { VirtualClock } from '../pipeline/clock.js';
-import { execute, type RunResult } from '../pipeline/executor.js';
+import type { RunResult } from '../pipeline/executor.js';
+import { executePlan } from '../families/bert/program.js';
 import { configurationOf, type Plan } from '../families/bert/plan/plan.js';
 import { loadOptimalSolver } from '../families/bert/plan/optimal.js';
 import { plannerNames } from '../families/bert/plan/planners.js';
@@ -114,7 +115,7 @@ export async function runSweep(spec: SweepSpec, db: ExperimentStore, o: SweepOpt
             const key = planKey(p.plan);
             let r = runs.get(key);
             if (!r) {
-              r = await execute({ plan: p.plan, store, model, cost, clock: new VirtualClock(), batch });
+              r = await executePlan({ plan: p.plan, store, model, cost, clock: new VirtualClock(), batch });
               runs.set(key, r);
             }
             const c = configurationOf(p.plan);
@@ -130,7 +131,7 @@ export async function runSweep(spec: SweepSpec, db: ExperimentStore, o: SweepOpt
 }
 
 function planKey(p: Plan): string {
-  return JSON.stringify([p.layers, p.slices, p.loadAllFirst, p.shards.map((s) => [s.bits, s.preload ? 1 : 0])]);
+  return JSON.stringify([p.layers, p.slices, p.loadAllFirst, p.units.map((s) => [s.bits, s.preload ? 1 : 0])]);
 }
 
 function row(
@@ -161,7 +162,7 @@ function row(
     withinBudget: r.persistentBytes <= bufferKb * 1024,
     configHash,
     surrogate: p.surrogate,
-    shards: plan.shards,
+    shards: plan.units,
     events: r.events,
   };
 }

@@ -1,9 +1,9 @@
 /**
  * A sweep: every combination of SoC × target latency × preload buffer × planner over one model, each
- * planned, executed in virtual time by the real executor, and scored by the accuracy oracle.
+ * planned, executed in virtual time by the real executor, and scored by the family's quality oracle.
  */
 import type { TraceEvent } from '../pipeline/trace.js';
-import type { ShardPlan } from '../families/bert/plan/plan.js';
+import type { StoredSweep, StoredSweepSummary } from '../store/db.js';
 
 export interface SweepSpec {
   /** Checkpoint directory or shard store, as given. */
@@ -43,20 +43,10 @@ export interface SweepRow {
   /** The optimal planner's surrogate objective (importance-weighted fidelity) of the plan. */
   surrogate: number;
   /** The plan's shards (layer, slice, bits, preload), so a report can redraw its timeline. */
-  shards: ShardPlan[];
+  shards: { layer: number; slice: number; bits: number; preload: boolean }[];
   /** The executor's events in virtual time: the timeline a report or the workbench draws. */
   events: TraceEvent[];
 }
 
-export interface SweepSummary {
-  id: number;
-  createdAt: string;
-  spec: SweepSpec;
-  modelChecksum: string;
-  task: string;
-  rowCount: number;
-}
-
-export interface Sweep extends SweepSummary {
-  rows: SweepRow[];
-}
+export type SweepSummary = StoredSweepSummary<SweepSpec>;
+export type Sweep = StoredSweep<SweepSpec, SweepRow>;

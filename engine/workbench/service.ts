@@ -8,13 +8,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { profileImportance, storedImportance } from '../families/bert/importance.js';
-import { AccuracyOracle } from '../eval/oracle.js';
+import { AccuracyOracle } from '../families/bert/oracle.js';
 import type { BertModel } from '../families/bert/model.js';
 import { readBertConfig } from '../families/bert/config.js';
 import { loadTask, requireTask, type TaskName } from '../families/bert/datasets.js';
 import { UserError } from '../core/errors.js';
 import { RealClock } from '../pipeline/clock.js';
-import { execute, executorThreads } from '../pipeline/executor.js';
+import { executorThreads } from '../pipeline/executor.js';
+import { executePlan } from '../families/bert/program.js';
 import { chromeTrace, type TraceEvent } from '../pipeline/trace.js';
 import { configurationOf } from '../families/bert/plan/plan.js';
 import { plannerNames } from '../families/bert/plan/planners.js';
@@ -28,6 +29,7 @@ import { ExperimentStore } from '../store/db.js';
 import { dataDir } from '../core/paths.js';
 import { renderReport } from '../report/report.js';
 import { requestBatch, runSweep } from '../sweep/sweep.js';
+import type { SweepRow, SweepSpec } from '../sweep/types.js';
 import type {
   AccuracyView,
   AppInfo,
@@ -219,8 +221,9 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     const c = configurationOf(r.plan);
     const configHash = configurationHash(c);
     const split = this.splitKey(m, q.evalLimit);
-    const hit = this.db.getAccuracy({ model: m.store.checksum, task: m.task, split, configHash });
-    const shards = r.plan.shards.map((s) => ({ ...s, bytes: m.store.shardBytes(s.layer, s.slice, s.bits) }));
+    const cached = this.db.getQuality({ model: m.store.checksum, task: m.task, split, configHash, metric: 'accuracy' });
+    const hit = cached && { accuracy: cached.value, examples: cached.count };
+    const shards = r.plan.units.map((s) => ({ ...s, bytes: m.store.shardBytes(s.layer, s.slice, s.bits) }));
     return {
       query: q,
       planner,
@@ -263,11 +266,11 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
   // ---- sweeps ------------------------------------------------------------------------------------
 
   async listSweeps() {
-    return this.db.listSweeps();
+    return this.db.listSweeps<SweepSpec>();
   }
 
   private sweep(id: number): SweepView {
-    const s = this.db.getSweep(id);
+    const s = this.db.getSweep<SweepSpec, SweepRow>(id);
     if (!s) throw new UserError(`no sweep #${id} in the experiment store (it may have been deleted); pick one from the list`);
     return s;
   }
@@ -388,7 +391,7 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
       const timer = setInterval(flush, 40);
       try {
         const clock = slowdown === 1 ? new RealClock() : new ScaledRealClock(slowdown);
-        const run = await execute({
+        const run = await executePlan({
           plan: r.plan,
           store: m.store,
           model,

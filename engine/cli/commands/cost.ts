@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { readBertConfig, type BertConfig } from '../../families/bert/config.js';
 import { isShapePreset, presetConfig, SHAPE_PRESETS } from '../../families/bert/presets.js';
-import { CostModel, sliceWeightBytes, type LayerShape } from '../../soc/cost.js';
+import { CostModel } from '../../soc/cost.js';
+import { computeLayer, sliceWeightBytes, type LayerShape } from '../../families/bert/cost.js';
 import { getSocProfile } from '../../soc/load.js';
 import { positiveInt } from '../options.js';
 import { runSettings, throttleOptions, type ThrottleFlags } from '../throttles.js';
@@ -27,7 +28,7 @@ export function registerCost(program: Command): void {
     const perSlice = sliceWeightBytes(shape);
     const widths = Array.from({ length: config.slices }, (_, i) => {
       const m = i + 1;
-      const c = cost.computeLayer(shape, m, f.seq);
+      const c = computeLayer(cost, shape, m, f.seq);
       return { slices: m, ...c, fp32Bytes: m * perSlice, fp32IoMs: cost.ioMs(m * perSlice) };
     });
     const shardBits = [2, 3, 4, 5, 6, 32].map((bits) => {

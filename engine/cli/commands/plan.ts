@@ -74,7 +74,7 @@ export function registerPlan(program: Command): void {
       overshootMs: o.overshootMs,
       persistentBytes,
       planMs,
-      shards: o.plan.shards,
+      shards: o.plan.units,
     };
     if (f.json) return console.log(JSON.stringify(out));
     console.log(
@@ -88,7 +88,7 @@ export function registerPlan(program: Command): void {
     for (let l = 0; l < out.layers; l++)
       console.log(
         `  L${String(l).padEnd(3)}` +
-          o.plan.shards
+          o.plan.units
             .filter((s) => s.layer === l)
             .map((s) => `${s.bits}${s.preload ? '*' : ''}`.padStart(4))
             .join(''),

@@ -1,11 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { AccuracyOracle } from '../../eval/oracle.js';
+import { AccuracyOracle } from '../../families/bert/oracle.js';
 import { makeBatch } from '../../families/bert/batch.js';
 import { loadTask } from '../../families/bert/datasets.js';
 import { UserError } from '../../core/errors.js';
 import { RealClock, VirtualClock } from '../../pipeline/clock.js';
-import { execute, executorThreads } from '../../pipeline/executor.js';
+import { executorThreads } from '../../pipeline/executor.js';
+import { executePlan } from '../../families/bert/program.js';
 import { chromeTrace } from '../../pipeline/trace.js';
 import { configurationOf, fillPreload, paradigmPlan, PARADIGMS, planFromConfiguration, type Paradigm, type Plan } from '../../families/bert/plan/plan.js';
 import { readConfiguration, uniformConfiguration } from '../../families/bert/configuration.js';
@@ -90,7 +91,7 @@ export function registerRun(program: Command): void {
     const tokens = task ? model.tokenizer.encode(loadTask(task, 'dev').examples[0].text) : syntheticTokens(128, store.config.vocabSize);
     const batch = makeBatch([tokens]);
     const clock = f.mode === 'real' ? new RealClock() : new VirtualClock();
-    const r = await execute({ plan, store, model, cost, clock, batch });
+    const r = await executePlan({ plan, store, model, cost, clock, batch });
     let accuracy: number | null = null;
     if (f.eval) {
       const db = ExperimentStore.open(f.db);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { AccuracyOracle } from '../../eval/oracle.js';
+import { AccuracyOracle } from '../../families/bert/oracle.js';
 import { IMPORTANCE_METHODS, profileImportance, type ImportanceMethod } from '../../families/bert/importance.js';
 import { BertModel } from '../../families/bert/model.js';
 import { UserError } from '../../core/errors.js';

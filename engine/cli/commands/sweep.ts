@@ -12,7 +12,7 @@ import { DEFAULT_BITS } from '../../families/bert/shard-store.js';
 import { ExperimentStore } from '../../store/db.js';
 import { runSweep } from '../../sweep/sweep.js';
 import { rowsWithoutEvents, sweepCsv, sweepTable } from '../../sweep/table.js';
-import type { SweepSpec } from '../../sweep/types.js';
+import type { SweepRow, SweepSpec } from '../../sweep/types.js';
 import { positiveInt } from '../options.js';
 import { progressBar } from '../progress.js';
 
@@ -123,7 +123,7 @@ export function registerReport(program: Command): void {
     .option('--timeline-ms <t>', 'target whose timelines the HTML draws (default: the middle target)', Number)
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .action((id: number, f: { format: ReportFormat; out: string; timelineMs?: number; db?: string }) => {
-      const sweep = withDb(f.db, (db) => db.getSweep(id));
+      const sweep = withDb(f.db, (db) => db.getSweep<SweepSpec, SweepRow>(id));
       if (!sweep) throw new UserError(`no sweep ${id} in the experiment database; \`shardlab sweeps\` lists the stored ones`);
       if (f.timelineMs !== undefined && !sweep.spec.targetsMs.includes(f.timelineMs))
         throw new UserError(`--timeline-ms ${f.timelineMs}: the sweep's targets are ${sweep.spec.targetsMs.join(', ')}`);
@@ -140,7 +140,7 @@ export function registerSweeps(program: Command): void {
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--json', 'print a JSON array')
     .action((f: { db?: string; json?: boolean }) => {
-      const list = withDb(f.db, (db) => db.listSweeps());
+      const list = withDb(f.db, (db) => db.listSweeps<SweepSpec>());
       if (f.json) return console.log(JSON.stringify(list));
       if (list.length === 0) return console.log('no sweeps yet; run `shardlab sweep`');
       for (const s of list)
@@ -187,7 +187,7 @@ export function registerRegress(program: Command): void {
       const db = ExperimentStore.open(f.db);
       try {
         let baseline: Baseline | undefined;
-        if (/^\d+$/.test(f.baseline)) baseline = db.getSweep(Number(f.baseline));
+        if (/^\d+$/.test(f.baseline)) baseline = db.getSweep<SweepSpec, SweepRow>(Number(f.baseline));
         else baseline = readBaseline(f.baseline);
         if (!baseline) throw new UserError(`--baseline ${f.baseline}: no such sweep in the experiment database`);
         const bar = progressBar('regress', !f.json);

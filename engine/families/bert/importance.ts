@@ -7,7 +7,7 @@
  */
 import { uniformConfiguration, type Configuration } from './configuration.js';
 import type { ExperimentStore, ImportanceKey, ImportanceRow } from '../../store/db.js';
-import type { AccuracyOracle } from '../../eval/oracle.js';
+import type { AccuracyOracle } from './oracle.js';
 
 export const IMPORTANCE_METHODS = ['sti', 'drop'] as const;
 export type ImportanceMethod = (typeof IMPORTANCE_METHODS)[number];

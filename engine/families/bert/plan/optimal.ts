@@ -9,7 +9,7 @@
  * from the best plan is measured.
  */
 import highsModule from 'highs';
-import type { Plan, ShardPlan } from './plan.js';
+import { bertPlan, type Plan, type ShardPlan } from './plan.js';
 import { surrogateValue, weights } from './surrogate.js';
 import { budgetMs, layerTimeMs, outcome, planSti, submodelCandidates, type PlannerInput, type PlanOutcome } from './sti.js';
 
@@ -84,7 +84,7 @@ function solveSubmodel(input: PlannerInput, n: number, m: number): Plan | undefi
     .filter((c) => (r.Columns[c.name] as { Primal: number }).Primal > 0.5)
     .map((c) => ({ layer: c.layer, slice: c.slice, bits: c.bits, preload: c.preload }))
     .sort((a, b) => a.layer - b.layer || a.slice - b.slice);
-  return { planner: 'optimal', layers: n, slices: m, shards, loadAllFirst: false };
+  return bertPlan('optimal', n, m, shards);
 }
 
 /**

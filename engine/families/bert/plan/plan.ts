@@ -1,9 +1,13 @@
 /**
- * A Plan is what every planner produces and the executor runs: the submodel, every shard's bitwidth,
- * which shards sit in the preload buffer, and how IO relates to compute.
+ * BERT plans: the submodel (layers x slices), every shard's bitwidth, which shards sit in the preload
+ * buffer, and how IO relates to compute, as the generic Plan (pipeline/plan.ts) whose units are shards.
  */
+import { codecOfBits, type Plan, type PlanUnit } from '../../../pipeline/plan.js';
 import type { Configuration } from '../configuration.js';
 
+export type { Plan, PlanUnit };
+
+/** A shard as the planners work on it (its codec follows from its bits when the plan is made). */
 export interface ShardPlan {
   layer: number;
   slice: number;
@@ -12,14 +16,10 @@ export interface ShardPlan {
   preload: boolean;
 }
 
-export interface Plan {
-  planner: string;
-  layers: number;
-  slices: number;
-  /** Layer-major, slice order within a layer: the order the IO stage streams non-preloaded shards. */
-  shards: ShardPlan[];
-  /** Load-then-execute: no layer computes before every shard is ready. */
-  loadAllFirst: boolean;
+/** A BERT plan over shards in layer-major, slice order (the order the IO stage streams them). */
+export function bertPlan(planner: string, layers: number, slices: number, shards: ShardPlan[], loadAllFirst = false): Plan {
+  const units = shards.map((s) => ({ layer: s.layer, slice: s.slice, bits: s.bits, preload: s.preload, codec: codecOfBits(s.bits) }));
+  return { family: 'bert', planner, layers, slices, units, loadAllFirst };
 }
 
 export const PARADIGMS = ['load-exec', 'layerwise', 'hold'] as const;
@@ -33,7 +33,7 @@ export function planFromConfiguration(
   const shards: ShardPlan[] = [];
   for (let l = 0; l < c.layers; l++)
     for (let s = 0; s < c.slices; s++) shards.push({ layer: l, slice: s, bits: c.bits[l][s], preload: !!opts.preloadAll });
-  return { planner, layers: c.layers, slices: c.slices, shards, loadAllFirst: !!opts.loadAllFirst };
+  return bertPlan(planner, c.layers, c.slices, shards, !!opts.loadAllFirst);
 }
 
 /** STI's three execution paradigms over a configuration (§9): load-then-execute, layerwise pipelining, hold in memory. */
@@ -48,22 +48,22 @@ export function paradigmPlan(p: Paradigm, c: Configuration): Plan {
 /** Fills a preload buffer of `capacity` bytes in layer order (layer 0 first), keeping shards that fit. */
 export function fillPreload(plan: Plan, bytesOf: (s: ShardPlan) => number, capacity: number): Plan {
   let used = 0;
-  const shards = plan.shards.map((s) => {
+  const units = plan.units.map((s) => {
     if (s.preload) used += bytesOf(s);
     return { ...s };
   });
-  for (const s of shards) {
+  for (const s of units) {
     if (s.preload) continue;
     const b = bytesOf(s);
     if (used + b > capacity) break;
     s.preload = true;
     used += b;
   }
-  return { ...plan, shards };
+  return { ...plan, units };
 }
 
 export function configurationOf(plan: Plan): Configuration {
   const bits = Array.from({ length: plan.layers }, () => Array<number>(plan.slices).fill(32));
-  for (const s of plan.shards) bits[s.layer][s.slice] = s.bits;
+  for (const s of plan.units) bits[s.layer][s.slice] = s.bits;
   return { layers: plan.layers, slices: plan.slices, bits };
 }

@@ -53,6 +53,6 @@ export function planRequest(setup: PlanningSetup, planner: string, targetMs: num
   const t0 = performance.now();
   const o = runPlanner(planner, input);
   const planMs = performance.now() - t0;
-  const persistentBytes = o.plan.shards.filter((s) => s.preload).reduce((a, s) => a + input.bytesOf(s.layer, s.slice, s.bits), 0);
+  const persistentBytes = o.plan.units.filter((s) => s.preload).reduce((a, s) => a + input.bytesOf(s.layer, s.slice, s.bits), 0);
   return { ...o, persistentBytes, planMs, surrogate: surrogateValue(input, o.plan) };
 }

@@ -10,9 +10,11 @@
  * When even 2-bit streaming stalls, the submodel shrinks (slices, then layers); if the smallest still
  * stalls, the plan says by how much.
  */
-import type { CostModel, LayerShape } from '../../../soc/cost.js';
-import type { Plan, ShardPlan } from './plan.js';
-import { predictTimeline, type Timeline } from '../../../pipeline/timeline.js';
+import type { Timeline } from '../../../pipeline/schedule.js';
+import type { CostModel } from '../../../soc/cost.js';
+import { computeLayer, type LayerShape } from '../cost.js';
+import { predictPlan } from '../program.js';
+import { bertPlan, type Plan, type ShardPlan } from './plan.js';
 
 export interface PlannerInput {
   cost: CostModel;
@@ -44,7 +46,7 @@ export interface PlanOutcome {
 /** The compute lane's time per layer with m slices: compute, plus decompression when the CPU computes. */
 export function layerTimeMs(input: PlannerInput, m: number): number {
   const { cost, shape, seq } = input;
-  const compute = cost.computeLayer(shape, m, seq).totalMs;
+  const compute = computeLayer(cost, shape, m, seq).totalMs;
   if (cost.settings.computeUnit !== 'cpu') return compute;
   const worst = Math.max(...input.bits.map((b) => cost.decompressMs(b, input.bytesOf(0, 0, b))));
   return compute + m * worst;
@@ -58,7 +60,7 @@ export function submodelCandidates(input: PlannerInput): { layers: number; slice
   for (let n = minN; n <= input.layers; n++)
     for (let m = minM; m <= input.slices; m++) {
       const t = layerTimeMs(input, m);
-      out.push({ layers: n, slices: m, work: n * input.cost.computeLayer(input.shape, m, input.seq).flops, fits: n * t <= input.targetMs });
+      out.push({ layers: n, slices: m, work: n * computeLayer(input.cost, input.shape, m, input.seq).flops, fits: n * t <= input.targetMs });
     }
   return out.sort((a, b) => Number(b.fits) - Number(a.fits) || b.work - a.work || b.layers - a.layers);
 }
@@ -216,7 +218,7 @@ function planSubmodel(input: PlannerInput, n: number, m: number, o: StiOptions):
   // Pass 2: most important first, jump each shard to the highest rung every budget allows.
   if (o.upgrade) upgradeStreamed(input, shards, n, tLayer, byImportance);
   if (o.revisitPreload) revisitPreload(input, shards, n, tLayer, byImportance, room);
-  return { planner: 'sti', layers: n, slices: m, shards, loadAllFirst: false };
+  return bertPlan('sti', n, m, shards);
 }
 
 export function planSti(input: PlannerInput, o: StiOptions = { upgrade: true }): PlanOutcome {
@@ -245,11 +247,11 @@ function lowestPlan(input: PlannerInput, n: number, m: number): Plan {
     s.preload = true;
     room -= b;
   }
-  return { planner: 'sti', layers: n, slices: m, shards, loadAllFirst: false };
+  return bertPlan('sti', n, m, shards);
 }
 
 export function outcome(input: PlannerInput, plan: Plan): PlanOutcome {
-  const predicted = predictTimeline({
+  const predicted = predictPlan({
     plan,
     cost: input.cost,
     shape: input.shape,

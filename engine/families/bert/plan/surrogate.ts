@@ -21,5 +21,5 @@ export function weights(input: PlannerInput): (l: number, s: number) => number {
 export function surrogateValue(input: PlannerInput, plan: Plan): number {
   const w = weights(input);
   const err = input.relativeError ?? (() => 0);
-  return plan.shards.reduce((a, s) => a + w(s.layer, s.slice) * (1 - err(s.layer, s.slice, s.bits)), 0);
+  return plan.units.reduce((a, s) => a + w(s.layer, s.slice) * (1 - err(s.layer, s.slice, s.bits)), 0);
 }

@@ -1,0 +1,74 @@
+/**
+ * Accuracy of a BERT configuration on a task split, evaluated for real from the shard store through the
+ * generic quality oracle (cached in the experiment store under the metric "accuracy").
+ */
+import { QualityOracle } from '../../eval/oracle.js';
+import type { ExperimentStore } from '../../store/db.js';
+import { evaluate } from './accuracy.js';
+import { configurationHash, type Configuration } from './configuration.js';
+import { loadTask, type Example, type Split, type TaskName } from './datasets.js';
+import type { BertModel } from './model.js';
+import type { ShardStore } from './shard-store.js';
+
+export interface OracleAnswer {
+  accuracy: number;
+  examples: number;
+  correct: number;
+  configHash: string;
+  /** True when the answer came from the experiment store rather than a fresh evaluation. */
+  cached: boolean;
+  /** Time to answer, in milliseconds. */
+  ms: number;
+}
+
+/** The split key answers are stored under: the split, or its first K examples. */
+export function splitKey(split: Split, examples: number, all: number): string {
+  return examples < all ? `${split}[:${examples}]` : split;
+}
+
+export class AccuracyOracle {
+  private readonly examples: Example[];
+  readonly splitKey: string;
+  private readonly oracle: QualityOracle<Configuration>;
+
+  constructor(
+    private readonly model: BertModel,
+    private readonly store: ShardStore,
+    db: ExperimentStore,
+    readonly task: TaskName,
+    split: Split = 'dev',
+    limit?: number,
+  ) {
+    const all = loadTask(task, split).examples;
+    this.examples = limit ? all.slice(0, limit) : all;
+    this.splitKey = splitKey(split, this.examples.length, all.length);
+    this.oracle = new QualityOracle(
+      db,
+      { model: store.checksum, task, split: this.splitKey, metric: 'accuracy' },
+      {
+        hash: configurationHash,
+        measure: async (c, onProgress) => {
+          const r = await evaluate(this.model, this.examples, {
+            layers: c.layers,
+            slices: c.slices,
+            weights: this.store.configurationWeights(c),
+            onProgress,
+          });
+          return { value: r.accuracy, count: r.examples };
+        },
+      },
+    );
+  }
+
+  async accuracy(c: Configuration, onProgress?: (done: number, total: number) => void): Promise<OracleAnswer> {
+    const a = await this.oracle.quality(c, onProgress);
+    return {
+      accuracy: a.value,
+      examples: a.count,
+      correct: Math.round(a.value * a.count),
+      configHash: a.configHash,
+      cached: a.cached,
+      ms: a.ms,
+    };
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * A BERT plan as the pipeline runs it: its shards are the units, each layer is one step that needs its
+ * layer's shards (all of them under load-then-execute), and a step computes for the cost model's layer
+ * time. predictPlan is the planners' timeline; executePlan really runs it on onnxruntime.
+ */
+import type ort from 'onnxruntime-node';
+import type { Clock } from '../../pipeline/clock.js';
+import { execute, type RunResult } from '../../pipeline/executor.js';
+import type { Plan, PlanUnit } from '../../pipeline/plan.js';
+import { predict, type Program, type Timeline } from '../../pipeline/schedule.js';
+import type { TraceEvent } from '../../pipeline/trace.js';
+import type { CostModel } from '../../soc/cost.js';
+import type { Batch } from './batch.js';
+import { computeLayer, fp32LayerBytes, type LayerShape } from './cost.js';
+import { emptyLayer } from './layout.js';
+import type { BertModel } from './model.js';
+import type { ShardStore } from './shard-store.js';
+import { sliceLayer, type LayerWeights } from './weights.js';
+
+const US = 1000;
+
+export interface ProgramInput {
+  plan: Plan;
+  cost: CostModel;
+  shape: LayerShape;
+  /** Sequence length the request computes. */
+  seq: number;
+  /** Stored bytes of a unit's file. */
+  bytesOf: (u: PlanUnit) => number;
+}
+
+export function bertProgram({ plan, cost, shape, seq, bytesOf }: ProgramInput): Program {
+  const units = plan.units.map((u) => {
+    const bytes = bytesOf(u);
+    return {
+      layer: u.layer,
+      slice: u.slice,
+      bits: u.bits,
+      bytes,
+      preload: u.preload,
+      ioUs: cost.ioMs(bytes) * US,
+      decompressUs: cost.decompressMs(u.bits, bytes) * US,
+    };
+  });
+  const needs: number[][] = Array.from({ length: plan.layers }, () => []);
+  plan.units.forEach((u, i) => needs[u.layer].push(i));
+  const computeUs = computeLayer(cost, shape, plan.slices, seq).totalMs * US;
+  const bytes = fp32LayerBytes(shape, plan.slices);
+  return {
+    units,
+    steps: needs.map((n, layer) => ({ layer, needs: n, computeUs, bytes })),
+    cpuComputes: cost.settings.computeUnit === 'cpu',
+    loadAllFirst: plan.loadAllFirst,
+  };
+}
+
+/** The predicted timeline of a plan (no real work). */
+export function predictPlan(input: ProgramInput): Timeline {
+  return predict(bertProgram(input));
+}
+
+export interface BertRunInput {
+  plan: Plan;
+  store: ShardStore;
+  model: BertModel;
+  cost: CostModel;
+  clock: Clock;
+  batch: Batch;
+  onEvent?: (e: TraceEvent) => void;
+}
+
+export interface BertRunResult extends RunResult {
+  logits: Float32Array;
+}
+
+/**
+ * Runs a plan for real: embeddings, then the pipelined layers (shard files read, dequantized into the
+ * layer's buffers, the layer computed on onnxruntime), then the classifier head.
+ */
+export async function executePlan({ plan, store, model, cost, clock, batch, onEvent }: BertRunInput): Promise<BertRunResult> {
+  const cfg = store.config;
+  const files = plan.units.map((u) => store.entry(u.layer, u.slice, u.bits).file);
+  const program = bertProgram({ plan, cost, shape: cfg, seq: batch.length, bytesOf: (u) => store.shardBytes(u.layer, u.slice, u.bits) });
+  // Layer buffers and their shared parts (biases, LayerNorms: a few KB) are set up before the request, as
+  // an engine reusing its buffers across requests would; their memory is counted from a layer's first shard.
+  const buffers: (LayerWeights | undefined)[] = Array.from({ length: plan.layers }, (_, l) => {
+    const w = emptyLayer(cfg);
+    store.sharedInto(l, w);
+    return w;
+  });
+  const { hidden, maskBias } = await model.embedBatch(batch);
+  let x: ort.Tensor = hidden;
+  const run = await execute({
+    program,
+    clock,
+    onEvent,
+    activationBytes: 2 * batch.size * batch.length * cfg.hidden * 4,
+    work: {
+      readResident: (i) => store.read(files[i]),
+      read: (i) => store.readAsync(files[i]),
+      decode: (i, data) => {
+        const u = plan.units[i];
+        store.decodeInto(u.layer, u.slice, u.bits, data, buffers[u.layer]!);
+      },
+      compute: async (l) => {
+        x = await model.runLayer(x, maskBias, sliceLayer(cfg, buffers[l]!, plan.slices));
+        buffers[l] = undefined;
+      },
+    },
+  });
+  const logits = await model.runHead(x);
+  return { ...run, logits, measured: { ...run.measured, endUs: clock.now() } };
+}
