@@ -5,7 +5,7 @@
  * configurations evaluate once (the oracle caches them in the experiment store).
  */
 import { AccuracyOracle } from '../families/bert/oracle.js';
-import { profileImportance, storedImportance } from '../families/bert/importance.js';
+import { ensureImportance } from '../families/bert/importance.js';
 import { makeBatch, type Batch } from '../families/bert/batch.js';
 import type { BertModel } from '../families/bert/model.js';
 import { loadTask, requireTask, type TaskName } from '../families/bert/datasets.js';
@@ -61,33 +61,6 @@ export function requestBatch(model: BertModel, task: TaskName, split: 'dev' | 't
   return makeBatch([best.length > seq ? best.subarray(0, seq) : best]);
 }
 
-async function ensureImportance(
-  spec: SweepSpec,
-  store: ShardStore,
-  oracleDev: AccuracyOracle,
-  db: ExperimentStore,
-  o: SweepOptions,
-): Promise<number[][] | undefined> {
-  if (!spec.planners.some((p) => RANKING_PLANNERS.includes(p))) return undefined;
-  const [, method, high, low] = IMPORTANCE.exec(spec.importance)!;
-  const { layers, slices } = store.config;
-  const key = { model: store.checksum, task: oracleDev.task, split: oracleDev.splitKey, method: spec.importance };
-  const have = storedImportance(db, key, layers, slices);
-  if (have) return have;
-  for (const b of [Number(high), Number(low)])
-    if (!store.bits.includes(b)) throw new UserError(`importance ${spec.importance}: the shard store holds ${store.bits.join(', ')} bits`);
-  await profileImportance(oracleDev, db, {
-    method: method as 'sti' | 'drop',
-    layers,
-    slices,
-    high: Number(high),
-    low: Number(low),
-    modelChecksum: store.checksum,
-    onProgress: (d, t) => o.onProgress?.(d, t, 'importance'),
-  });
-  return storedImportance(db, key, layers, slices);
-}
-
 export async function runSweep(spec: SweepSpec, db: ExperimentStore, o: SweepOptions = {}): Promise<Sweep> {
   const { model, store } = await openSharded(spec.model);
   try {
@@ -96,7 +69,9 @@ export async function runSweep(spec: SweepSpec, db: ExperimentStore, o: SweepOpt
     const task = requireTask(store.config.task ?? '');
     const oracle = new AccuracyOracle(model, store, db, task, spec.split, spec.limit);
     const oracleDev = spec.split === 'dev' ? oracle : new AccuracyOracle(model, store, db, task, 'dev', spec.limit);
-    const importance = await ensureImportance(spec, store, oracleDev, db, o);
+    const importance = spec.planners.some((p) => RANKING_PLANNERS.includes(p))
+      ? (await ensureImportance(oracleDev, db, store, spec.importance, (d, t) => o.onProgress?.(d, t, 'importance'))).grid
+      : undefined;
     const batch = requestBatch(model, task, spec.split, spec.seq);
     if (spec.planners.includes('optimal')) await loadOptimalSolver();
     const plan = o.plan ?? planRequest;

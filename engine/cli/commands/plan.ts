@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors.js';
-import { storedImportance } from '../../families/bert/importance.js';
+import { ensureImportance } from '../../families/bert/importance.js';
+import { AccuracyOracle } from '../../families/bert/oracle.js';
 import { loadOptimalSolver } from '../../families/bert/plan/optimal.js';
 import { planRequest, RANKING_PLANNERS } from '../../families/bert/plan/request.js';
 import { openSharded } from '../../families/bert/open.js';
@@ -8,6 +9,7 @@ import { CostModel } from '../../soc/cost.js';
 import { getSocProfile } from '../../soc/load.js';
 import { ExperimentStore } from '../../store/db.js';
 import { positiveInt, taskOf } from '../options.js';
+import { progressBar } from '../progress.js';
 import { runSettings, throttleOptions, type ThrottleFlags } from '../throttles.js';
 
 interface PlanFlags extends ThrottleFlags {
@@ -18,6 +20,7 @@ interface PlanFlags extends ThrottleFlags {
   planner: string;
   importance: string;
   seq: number;
+  limit?: number;
   db?: string;
   json?: boolean;
 }
@@ -35,6 +38,7 @@ export function registerPlan(program: Command): void {
     .option('--planner <name>', 'sti | optimal | sti-nobuffer | sti-uniform | submodel | load-exec-B | stdpl-B | hold-B', 'sti')
     .option('--importance <method>', 'stored importance profile to rank shards by: sti:32/2 (shardlab profile) or drop:32/2', 'sti:32/2')
     .option('--seq <tokens>', 'sequence length', positiveInt('--seq'), 128)
+    .option('--limit <k>', 'the importance profile of the first K dev examples (as `shardlab profile --limit K` stores it)', positiveInt('--limit'))
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--json', 'print one JSON object');
   throttleOptions(cmd).action(async (f: PlanFlags) => {
@@ -42,22 +46,32 @@ export function registerPlan(program: Command): void {
     const profile = getSocProfile(f.soc);
     const cost = new CostModel(profile, runSettings(profile, f));
     const { model, store } = await openSharded(f.model);
-    await model.release();
-    const task = store.config.shapeOnly ? undefined : taskOf(store.config, undefined, f.model);
     let importance: number[][] | undefined;
-    if (task && RANKING_PLANNERS.includes(f.planner)) {
-      const db = ExperimentStore.open(f.db);
-      importance = storedImportance(
-        db,
-        { model: store.checksum, task, split: 'dev', method: f.importance },
-        store.config.layers,
-        store.config.slices,
-      );
-      db.close();
-      if (!importance)
-        throw new UserError(
-          `no ${f.importance} importance profile for ${f.model}; run \`shardlab profile --model ${f.model}\` first, or use --planner sti-uniform`,
-        );
+    try {
+      const task = store.config.shapeOnly ? undefined : taskOf(store.config, undefined, f.model);
+      if (task && RANKING_PLANNERS.includes(f.planner)) {
+        const db = ExperimentStore.open(f.db);
+        try {
+          // A ranking planner without a stored profile profiles it first (once; stored for later plans).
+          const oracle = new AccuracyOracle(model, store, db, task, 'dev', f.limit);
+          const bar = progressBar(`importance ${f.importance}`, !f.json);
+          let announced = false;
+          const r = await ensureImportance(oracle, db, store, f.importance, (done, total) => {
+            if (!announced && done < total)
+              console.error(
+                `shardlab: no ${f.importance} importance profile of ${f.model} on ${task} ${oracle.splitKey} yet; profiling it first (${total} shards), stored for later plans`,
+              );
+            announced = true;
+            bar.update(done, total);
+          });
+          bar.stop();
+          importance = r.grid;
+        } finally {
+          db.close();
+        }
+      }
+    } finally {
+      await model.release();
     }
     if (f.planner === 'optimal') await loadOptimalSolver();
     const o = planRequest({ store, cost, seq: f.seq, importance }, f.planner, f.targetMs, f.bufferKb * 1024);

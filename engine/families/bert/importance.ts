@@ -7,6 +7,7 @@
  */
 import { uniformConfiguration, type Configuration } from './configuration.js';
 import type { ExperimentStore, ImportanceKey, ImportanceRow } from '../../store/db.js';
+import { UserError } from '../../core/errors.js';
 import type { AccuracyOracle } from './oracle.js';
 
 export const IMPORTANCE_METHODS = ['sti', 'drop'] as const;
@@ -66,4 +67,37 @@ export function storedImportance(db: ExperimentStore, key: ImportanceKey, layers
   const grid = Array.from({ length: layers }, () => Array<number>(slices).fill(0));
   for (const r of rows) grid[r.layer][r.slice] = r.score;
   return grid;
+}
+
+/** The importance profile ranking planners use unless told otherwise: STI's (one shard at 32 bits, the rest at 2). */
+export const DEFAULT_IMPORTANCE = 'sti:32/2';
+const SPEC = /^(sti|drop):(\d+)\/(\d+)$/;
+
+export function parseImportance(spec: string, bits: number[]): { method: ImportanceMethod; high: number; low: number } {
+  const m = SPEC.exec(spec);
+  if (!m) throw new UserError(`importance "${spec}": use METHOD:HIGH/LOW, e.g. ${DEFAULT_IMPORTANCE}`);
+  const [high, low] = [Number(m[2]), Number(m[3])];
+  for (const b of [high, low]) if (!bits.includes(b)) throw new UserError(`importance ${spec}: the shard store holds ${bits.join(', ')} bits`);
+  return { method: m[1] as ImportanceMethod, high, low };
+}
+
+/**
+ * The one rule for a planner that ranks shards by importance when the profile is missing (the CLI's
+ * plan, sweeps and the workbench's jobs alike): profile it first, on the oracle's split, and store it,
+ * so it happens once per model, task and split. Returns the grid and how many shards were evaluated now.
+ */
+export async function ensureImportance(
+  oracle: AccuracyOracle,
+  db: ExperimentStore,
+  store: { checksum: string; bits: number[]; config: { layers: number; slices: number } },
+  spec: string,
+  onProgress?: (done: number, total: number) => void,
+): Promise<{ grid: number[][]; evaluated: number }> {
+  const { layers, slices } = store.config;
+  const key = { model: store.checksum, task: oracle.task, split: oracle.splitKey, method: spec };
+  const have = storedImportance(db, key, layers, slices);
+  if (have) return { grid: have, evaluated: 0 };
+  const { method, high, low } = parseImportance(spec, store.bits);
+  const p = await profileImportance(oracle, db, { method, layers, slices, high, low, modelChecksum: store.checksum, onProgress });
+  return { grid: storedImportance(db, key, layers, slices)!, evaluated: p.evaluated };
 }
