@@ -5,6 +5,7 @@
  *                        A bad payload is refused with 400 and {"error": "<one line>"}, before anything runs.
  *   GET  /ws?token=...   job events (progress, trace, done), one JSON message each.
  * Requests whose Host is not this bridge's (DNS rebinding) or whose Origin is another site are refused.
+ * Every response (files, 404s, API answers and refusals) carries the renderer's CSP (electron/csp.ts) and nosniff.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
@@ -14,14 +15,10 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CallError, WorkbenchHost } from '../engine/workbench/host.js';
+import { CSP } from './csp.js';
 
 export const RENDERER_DIR = fileURLToPath(new URL('../renderer/', import.meta.url));
 const MAX_BODY = 1 << 20;
-
-/** The Content-Security-Policy of the renderer (the same one its index.html carries for Electron). */
-export const CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; " +
-  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'";
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -87,6 +84,8 @@ export async function startBridge(o: BridgeOptions = {}): Promise<Bridge> {
   const allowedOrigins = () => allowedHosts().map((h) => `http://${h}`);
 
   const server = createServer(async (req, res) => {
+    res.setHeader('content-security-policy', CSP);
+    res.setHeader('x-content-type-options', 'nosniff');
     try {
       if (!allowedHosts().includes(req.headers.host ?? '')) return send(res, 403, { error: `host ${req.headers.host} is not this bridge` });
       const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
@@ -112,12 +111,7 @@ export async function startBridge(o: BridgeOptions = {}): Promise<Bridge> {
       const file = join(dir, rel);
       if (rel.startsWith('..') || !file.startsWith(dir) || !existsSync(file) || !TYPES[extname(file)])
         return send(res, 404, { error: `no such file ${url.pathname}` });
-      res.writeHead(200, {
-        'content-type': TYPES[extname(file)],
-        'content-security-policy': CSP,
-        'x-content-type-options': 'nosniff',
-        'cache-control': 'no-cache',
-      });
+      res.writeHead(200, { 'content-type': TYPES[extname(file)], 'cache-control': 'no-cache' });
       res.end(readFileSync(file));
     } catch (e) {
       if (e instanceof CallError) return send(res, e.user ? 400 : 500, { error: e.message });
@@ -136,7 +130,7 @@ export async function startBridge(o: BridgeOptions = {}): Promise<Bridge> {
       (!origin || allowedOrigins().includes(origin)) &&
       sameToken(url.searchParams.get('token') ?? undefined, token);
     if (!ok) {
-      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+      socket.write(`HTTP/1.1 401 Unauthorized\r\nContent-Security-Policy: ${CSP}\r\nConnection: close\r\n\r\n`);
       socket.destroy();
       return;
     }

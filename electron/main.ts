@@ -11,7 +11,7 @@ import { app, BrowserWindow, ipcMain, Menu, session, shell, type IpcMainInvokeEv
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WorkbenchHost } from '../engine/workbench/host.js';
 import { handleCall } from './ipc.js';
-import { CSP } from './bridge.js';
+import { CSP } from './csp.js';
 
 const INDEX = fileURLToPath(new URL('../renderer/index.html', import.meta.url));
 const PRELOAD = fileURLToPath(new URL('./preload.cjs', import.meta.url));

@@ -4,7 +4,7 @@
  * the IPC handler's sender check, and the bridge's token, host and payload checks.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { tempDir } from './helpers.js';
@@ -18,6 +18,7 @@ const { WorkbenchService } = await import('../engine/workbench/service.js');
 const { WorkbenchHost, CallError } = await import('../engine/workbench/host.js');
 const { handleCall } = await import('../electron/ipc.js');
 const { startBridge } = await import('../electron/bridge.js');
+const { CSP } = await import('../electron/csp.js');
 const { getSocProfile } = await import('../engine/soc/load.js');
 
 const Q = { soc: 'odroid-n2plus', model: 'bert-spam', targetMs: 120, bufferKb: 1536 };
@@ -189,15 +190,34 @@ describe('browser bridge', () => {
   test('listens on 127.0.0.1 only, with a fresh token, and serves the renderer with a CSP', async () => {
     assert.match(bridge.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     assert.match(bridge.token, /^[0-9a-f]{48}$/);
-    const other = await startBridge({ host: bridge.host });
+    const dir = tempDir('shardlab-renderer-');
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>shardlab</title>');
+    writeFileSync(join(dir, 'app.css'), 'body {}');
+    const other = await startBridge({ host: bridge.host, rendererDir: dir });
     assert.notEqual(other.token, bridge.token);
-    await other.close();
-    const r = await fetch(bridge.url);
-    if (existsSync(join(process.cwd(), 'dist/renderer/index.html'))) {
-      assert.equal(r.status, 200);
-      assert.match(r.headers.get('content-security-policy')!, /script-src 'self'/);
+    try {
+      const index = await fetch(other.url);
+      const asset = await fetch(`${other.url}app.css`);
+      assert.equal(index.status, 200);
+      assert.equal(asset.status, 200);
+      assert.equal(index.headers.get('content-type'), 'text/html; charset=utf-8');
+      const built = await fetch(bridge.url);
+      if (existsSync(join(process.cwd(), 'dist/renderer/index.html'))) assert.equal(built.status, 200);
+      const outside = await fetch(`${bridge.url}../../package.json`);
+      assert.equal(outside.status, 404);
+      // Every response carries the CSP: files, 404s, API answers and refusals.
+      const api = await post('api/listSocs', '{}');
+      const refused = await post('api/listSocs', '{}', { 'x-shardlab-token': '' });
+      assert.equal(api.status, 200);
+      assert.equal(refused.status, 401);
+      for (const r of [index, asset, built, outside, api, refused]) {
+        assert.equal(r.headers.get('content-security-policy'), CSP, `${r.url} ${r.status}`);
+        assert.equal(r.headers.get('x-content-type-options'), 'nosniff', `${r.url} ${r.status}`);
+      }
+      assert.match(CSP, /^default-src 'none'; script-src 'self';.*frame-ancestors 'none'/);
+    } finally {
+      await other.close();
     }
-    assert.equal((await fetch(`${bridge.url}../../package.json`)).status, 404);
   });
 
   test('refuses a missing token, a foreign Origin, bad JSON and bad payloads', async () => {

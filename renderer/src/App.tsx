@@ -6,7 +6,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AppInfo, JobSpec, ModelEntry, PlanView, SocEntry, WorkbenchClient } from '../../engine/workbench/api.js';
 import { fmtPct } from './format.js';
-import { applyEvent, newJob, loadQuery, saveQuery, VIEWS, type JobState, type Query, type ViewId } from './state.js';
+import type { Ctx } from './context.js';
+import { applyEvent, newJob, loadQuery, planQuery, saveQuery, VIEWS, type JobState, type Query, type ViewId } from './state.js';
 import { SetupView } from './views/Setup.js';
 import { WhatIfView } from './views/WhatIf.js';
 import { PipelineView } from './views/Pipeline.js';
@@ -14,40 +15,6 @@ import { BufferView } from './views/Buffer.js';
 import { TradeoffsView } from './views/Tradeoffs.js';
 import { ExperimentsView } from './views/Experiments.js';
 import { LiveView } from './views/Live.js';
-
-export interface Ctx {
-  api: WorkbenchClient;
-  info: AppInfo;
-  socs: SocEntry[];
-  models: ModelEntry[];
-  planners: string[];
-  query: Query;
-  setQuery(p: Partial<Query>, inputAt?: number): void;
-  plan: PlanView | null;
-  planError: string | null;
-  planLoading: boolean;
-  /** Set when the plan on screen answers a slider move: ms from the input event to the committed render. */
-  lastUpdateMs: number | null;
-  jobs: Record<string, JobState>;
-  startJob(spec: JobSpec, label: string): Promise<string | null>;
-  cancelJob(jobId: string): void;
-  reloadSocs(): Promise<void>;
-  refreshPlan(): void;
-  notify(text: string, kind?: 'ok' | 'error'): void;
-  go(view: ViewId): void;
-  registerRun(f: (() => void) | null): void;
-}
-
-export function planQuery(q: Query) {
-  return {
-    soc: q.soc,
-    model: q.model,
-    planner: q.planner,
-    targetMs: q.targetMs,
-    bufferKb: q.bufferKb,
-    ...(q.evalLimit > 0 ? { evalLimit: q.evalLimit } : {}),
-  };
-}
 
 function initialTheme(): 'light' | 'dark' {
   const saved = localStorage.getItem('shardlab-theme');

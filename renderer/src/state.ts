@@ -13,6 +13,18 @@ export interface Query {
   autoAccuracy: boolean;
 }
 
+/** The plan request of a query, as the engine's plan and startJob methods take it. */
+export function planQuery(q: Query) {
+  return {
+    soc: q.soc,
+    model: q.model,
+    planner: q.planner,
+    targetMs: q.targetMs,
+    bufferKb: q.bufferKb,
+    ...(q.evalLimit > 0 ? { evalLimit: q.evalLimit } : {}),
+  };
+}
+
 export interface JobState {
   jobId: string;
   kind: JobKind;

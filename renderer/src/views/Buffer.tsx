@@ -1,6 +1,8 @@
-import type { Ctx } from '../App.js';
+import { BitsGrid, Legend } from '../components/BitsGrid.js';
+import { Empty } from '../components/feedback.js';
+import { ImportanceMissing } from '../components/ImportanceMissing.js';
+import type { Ctx } from '../context.js';
 import { fmtBytes } from '../format.js';
-import { BitsGrid, Empty, ImportanceMissing, Legend } from './common.js';
 
 function heat(v: number, lo: number, hi: number): string {
   const t = hi > lo ? (v - lo) / (hi - lo) : 0.5;

@@ -1,10 +1,11 @@
 import { useState } from 'react';
-import type { Ctx } from '../App.js';
 import type { SweepView } from '../../../engine/workbench/api.js';
+import { AccuracyChart } from '../components/charts.js';
+import { Empty, ErrorBox } from '../components/feedback.js';
+import type { Ctx } from '../context.js';
+import { download } from '../download.js';
 import { fmtMs, fmtPct, fmtBytes } from '../format.js';
-import { Empty, ErrorBox } from './common.js';
-import { download } from './Pipeline.js';
-import { AccuracyChart, describeSweep, useSweeps } from './Tradeoffs.js';
+import { describeSweep, useSweeps } from '../sweeps.js';
 
 export function ExperimentsView({ ctx }: { ctx: Ctx }) {
   const { list, error, reload } = useSweeps(ctx);

@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'react';
-import type { Ctx } from '../App.js';
-import { planQuery } from '../App.js';
 import type { LiveResult } from '../../../engine/workbench/api.js';
+import { Empty } from '../components/feedback.js';
 import { Timeline, type Window } from '../components/Timeline.js';
+import type { Ctx } from '../context.js';
 import { fmtBytes, fmtMs } from '../format.js';
-import { Empty } from './common.js';
+import { planQuery } from '../state.js';
 
 export function LiveView({ ctx }: { ctx: Ctx }) {
   const { query: q, plan } = ctx;

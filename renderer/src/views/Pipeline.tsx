@@ -1,22 +1,13 @@
 import { useEffect, useState } from 'react';
-import type { Ctx } from '../App.js';
-import { planQuery } from '../App.js';
 import type { PlanView } from '../../../engine/workbench/api.js';
+import { Empty, ErrorBox } from '../components/feedback.js';
+import { ImportanceMissing } from '../components/ImportanceMissing.js';
+import { PlannerSelect } from '../components/PlannerSelect.js';
 import { Timeline, type Window } from '../components/Timeline.js';
+import type { Ctx } from '../context.js';
+import { download } from '../download.js';
 import { fmtMs } from '../format.js';
-import { Empty, ErrorBox, ImportanceMissing } from './common.js';
-import { PlannerSelect } from './WhatIf.js';
-
-export function download(file: { filename: string; mimeType: string; content: string }) {
-  const url = URL.createObjectURL(new Blob([file.content], { type: file.mimeType }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = file.filename;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
+import { planQuery } from '../state.js';
 
 export function PipelineView({ ctx }: { ctx: Ctx }) {
   const { query: q, plan } = ctx;

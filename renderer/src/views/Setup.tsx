@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { Ctx } from '../App.js';
+import type { Ctx } from '../context.js';
 import type { SocProfile } from '../../../engine/workbench/api.js';
 
 interface Sourced {

@@ -1,18 +1,9 @@
-import type { Ctx } from '../App.js';
+import { BitsGrid, Legend } from '../components/BitsGrid.js';
+import { Empty, ErrorBox, Progress } from '../components/feedback.js';
+import { ImportanceMissing } from '../components/ImportanceMissing.js';
+import { PlannerSelect } from '../components/PlannerSelect.js';
+import type { Ctx } from '../context.js';
 import { fmtBytes, fmtMs, fmtPct } from '../format.js';
-import { BitsGrid, Empty, ErrorBox, ImportanceMissing, Legend, Progress } from './common.js';
-
-export function PlannerSelect({ ctx, value, onChange, id }: { ctx: Ctx; value: string; onChange(v: string): void; id: string }) {
-  return (
-    <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
-      {ctx.planners.map((p) => (
-        <option key={p} value={p}>
-          {p}
-        </option>
-      ))}
-    </select>
-  );
-}
 
 export function WhatIfView({ ctx }: { ctx: Ctx }) {
   const { query: q, plan } = ctx;

@@ -1,0 +1,52 @@
+/** The small status widgets of every view: a job's progress bar, an empty state, an error box. */
+import type { JobState } from '../state.js';
+
+export function Progress({ job, onCancel }: { job: JobState; onCancel?: () => void }) {
+  const pct = job.total > 0 ? (100 * job.done) / job.total : 0;
+  return (
+    <div className="progress-row" data-testid={`progress-${job.kind}`}>
+      <div
+        className="progress"
+        role="progressbar"
+        aria-valuemin={0}
+        aria-valuemax={job.total}
+        aria-valuenow={job.done}
+        aria-label={job.label}
+      >
+        <div className="progress-fill" style={{ width: `${pct}%` }} />
+      </div>
+      <span className="muted">
+        {job.status === 'running'
+          ? `${job.stage ? job.stage + ' ' : ''}${job.done}/${job.total || '…'}`
+          : job.status === 'error'
+            ? `failed: ${job.message}`
+            : job.status}
+      </span>
+      {job.status === 'running' && onCancel && (
+        <button className="small" onClick={onCancel}>
+          Cancel
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function Empty({ title, children }: { title: string; children?: React.ReactNode }) {
+  return (
+    <div className="empty" role="status">
+      <strong>{title}</strong>
+      <div>{children}</div>
+    </div>
+  );
+}
+
+export function ErrorBox({ text, next }: { text: string; next?: string }) {
+  return (
+    <div className="error-box" role="alert">
+      <strong>{text}</strong>
+      {next && <div>{next}</div>}
+    </div>
+  );
+}
+
+/** The layer × slice grid of a plan: each shard's bits, preloaded ones marked. */
