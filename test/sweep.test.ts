@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { planRequest, type PlanResult } from '../engine/families/bert/plan/request.js';
+import type { FamilyModel, PlannedRequest, PlanningRequest } from '../engine/families/index.js';
+import type { CostModel } from '../engine/soc/cost.js';
 import { renderReport } from '../engine/report/report.js';
 import { loadSocProfiles } from '../engine/soc/load.js';
 import { ExperimentStore } from '../engine/store/db.js';
@@ -59,9 +60,9 @@ test('regress passes on a re-run and catches a perturbed planner', async () => {
   const same = await regress(sweep, db);
   assert.deepEqual(same.diffs, []);
   // Perturb STI's output: stream the first preloaded shard instead of holding it.
-  const perturbed = (setup: Parameters<typeof planRequest>[0], planner: string, t: number, b: number): PlanResult => {
-    const p = planRequest(setup, planner, t, b);
-    if (planner !== 'sti') return p;
+  const perturbed = (model: FamilyModel, cost: CostModel, req: PlanningRequest): PlannedRequest => {
+    const p = model.plan(cost, req);
+    if (req.planner !== 'sti') return p;
     const shards = p.plan.units.map((s) => ({ ...s }));
     const first = shards.find((s) => s.preload);
     if (first) first.preload = false;

@@ -6,7 +6,7 @@ import { UserError } from '../core/errors.js';
 import { bertFamily } from './bert/family.js';
 import type { ModelFamily } from './family.js';
 
-export type { ModelFamily, PlannerInfo, QualityMetric } from './family.js';
+export type { FamilyModel, ModelFamily, ModelInfo, PlannedRequest, PlannerInfo, PlanningRequest, QualityMetric } from './family.js';
 
 export const FAMILIES: readonly ModelFamily[] = [bertFamily];
 

@@ -39,3 +39,15 @@ export function codecOfBits(bits: number): CodecName {
   if (bits === 16) return 'fp16';
   return 'sti-dict';
 }
+
+/** Slack for floating-point noise when a predicted or executed makespan is compared with its target. */
+const TARGET_SLACK_MS = 1e-6;
+
+/** How far a makespan overshoots its target, ms (0 when it meets it): the one definition of "meets the target". */
+export function overshootMs(makespanMs: number, targetMs: number): number {
+  return makespanMs > targetMs + TARGET_SLACK_MS ? makespanMs - targetMs : 0;
+}
+
+export function meetsTarget(makespanMs: number, targetMs: number): boolean {
+  return overshootMs(makespanMs, targetMs) === 0;
+}

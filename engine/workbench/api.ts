@@ -7,11 +7,14 @@
  */
 import { z } from 'zod';
 import type { SocProfile } from '../soc/profile.js';
-import type { ShardPlan } from '../families/bert/plan/plan.js';
+import type { Plan, PlanUnit } from '../pipeline/plan.js';
 import type { TraceEvent } from '../pipeline/trace.js';
 import type { SweepRow, SweepSpec, SweepSummary } from '../sweep/types.js';
 
-export type { SocProfile, ShardPlan, TraceEvent, SweepRow, SweepSpec, SweepSummary };
+/** A shard (unit) of a plan as the views draw it. */
+export type ShardPlan = Pick<PlanUnit, 'layer' | 'slice' | 'bits' | 'preload'>;
+
+export type { SocProfile, Plan, TraceEvent, SweepRow, SweepSpec, SweepSummary };
 
 // ---- request payloads ---------------------------------------------------------------------------
 
@@ -64,14 +67,41 @@ export const SweepStartSchema = z
   .strict();
 export type SweepStart = z.infer<typeof SweepStartSchema>;
 
+/** A plan as PlanView.plan carries it, sent back with a job so the job scores or runs exactly that plan. */
+export const PlanSchema = z
+  .object({
+    family: z.string().max(40),
+    planner,
+    layers: z.number().int().positive().max(1000),
+    slices: z.number().int().positive().max(1000),
+    units: z
+      .array(
+        z
+          .object({
+            layer: z.number().int().min(-1).max(1000),
+            slice: z.number().int().min(0).max(100_000),
+            codec: z.enum(['sti-dict', 'fp32', 'fp16', 'int8']),
+            bits: z.number().int().min(1).max(32),
+            preload: z.boolean(),
+          })
+          .strict(),
+      )
+      .max(1_000_000),
+    loadAllFirst: z.boolean(),
+    options: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
+  })
+  .strict();
+
 export const JobSpecSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('accuracy'), query: PlanQuerySchema }).strict(),
+  /** `plan`: the plan the user sees (PlanView.plan); without it the job plans the query itself. */
+  z.object({ kind: z.literal('accuracy'), query: PlanQuerySchema, plan: PlanSchema.optional() }).strict(),
   z.object({ kind: z.literal('importance'), model: modelId, evalLimit: z.number().int().positive().max(100_000).optional() }).strict(),
   z.object({ kind: z.literal('sweep'), sweep: SweepStartSchema }).strict(),
   z
     .object({
       kind: z.literal('live'),
       query: PlanQuerySchema,
+      plan: PlanSchema.optional(),
       /** Slow motion: 1 = real time; 10 = every modeled microsecond takes ten on the wall clock. */
       slowdown: z.number().min(1).max(1000).optional(),
     })
@@ -131,6 +161,8 @@ export interface PlanView {
   /** The planner that made the plan: the one asked for, or sti-uniform when its importance profile is missing. */
   planner: string;
   importance: 'stored' | 'missing' | 'unused';
+  /** The plan itself: what accuracy and live jobs are sent, so they score and run exactly this plan. */
+  plan: Plan;
   layers: number;
   slices: number;
   shards: (ShardPlan & { bytes: number })[];
@@ -139,6 +171,8 @@ export interface PlanView {
   makespanMs: number;
   stallMs: number;
   overshootMs: number;
+  /** The predicted makespan meets the target (the engine's one definition). */
+  meetsTarget: boolean;
   persistentBytes: number;
   bufferBytes: number;
   streamedBytes: number;

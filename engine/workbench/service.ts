@@ -7,28 +7,18 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { profileImportance, storedImportance } from '../families/bert/importance.js';
-import { AccuracyOracle } from '../families/bert/oracle.js';
-import type { BertModel } from '../families/bert/model.js';
-import { readBertConfig } from '../families/bert/config.js';
-import { loadTask, requireTask, type TaskName } from '../families/bert/datasets.js';
 import { UserError } from '../core/errors.js';
+import { dataDir } from '../core/paths.js';
+import { familyOf, type FamilyModel, type PlannedRequest } from '../families/index.js';
 import { RealClock } from '../pipeline/clock.js';
 import { executorThreads } from '../pipeline/executor.js';
-import { executePlan } from '../families/bert/program.js';
+import { meetsTarget, type Plan } from '../pipeline/plan.js';
 import { chromeTrace, type TraceEvent } from '../pipeline/trace.js';
-import { configurationOf } from '../families/bert/plan/plan.js';
-import { plannerNames } from '../families/bert/plan/planners.js';
-import { planRequest, RANKING_PLANNERS, type PlanResult } from '../families/bert/plan/request.js';
-import { configurationHash, type Configuration } from '../families/bert/configuration.js';
-import { openSharded } from '../families/bert/open.js';
-import type { ShardStore } from '../families/bert/shard-store.js';
+import { renderReport } from '../report/report.js';
 import { CostModel, resolveSettings } from '../soc/cost.js';
 import { getSocProfile, loadSocProfileFiles, parseSocProfile, userSocsDir } from '../soc/load.js';
 import { ExperimentStore } from '../store/db.js';
-import { dataDir } from '../core/paths.js';
-import { renderReport } from '../report/report.js';
-import { requestBatch, runSweep } from '../sweep/sweep.js';
+import { runSweep } from '../sweep/sweep.js';
 import type { SweepRow, SweepSpec } from '../sweep/types.js';
 import type {
   AccuracyView,
@@ -61,18 +51,6 @@ export const DEFAULTS: AppInfo['defaults'] = {
   bufferKb: 1536,
 };
 
-/** The importance profile the ranking planners use (STI: one shard at 32 bits, the rest at 2). */
-export const IMPORTANCE_METHOD = 'sti:32/2';
-const DEFAULT_SEQ = 128;
-
-interface OpenModel {
-  id: string;
-  dir: string;
-  store: ShardStore;
-  task: TaskName;
-  labels: string[];
-  devExamples: number;
-}
 
 export interface JobContext {
   jobId: string;
@@ -81,7 +59,7 @@ export interface JobContext {
 }
 
 export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancelJob'> {
-  private readonly models = new Map<string, Promise<OpenModel>>();
+  private readonly models = new Map<string, Promise<FamilyModel>>();
   private dbHandle: ExperimentStore | undefined;
 
   constructor(readonly host: AppInfo['host'] = 'test') {}
@@ -132,7 +110,8 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
       .sort();
   }
 
-  private open(id: string): Promise<OpenModel> {
+  /** A bundled model opened for planning (no runtime sessions); kept for the service's life. */
+  private open(id: string): Promise<FamilyModel> {
     let p = this.models.get(id);
     if (!p) {
       p = this.openModel(id);
@@ -142,55 +121,38 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     return p;
   }
 
-  private async openModel(id: string): Promise<OpenModel> {
+  private modelDir(id: string): string {
     if (!this.modelDirs().includes(id))
       throw new UserError(`unknown model "${id}"; the workbench has ${this.modelDirs().join(', ') || 'no models in fixtures/models'}`);
-    const dir = join(MODELS_DIR, id);
-    const { model, store } = await openSharded(dir, { threads: 1 });
-    await model.release();
-    const task = requireTask(store.config.task ?? '');
-    const dev = loadTask(task, 'dev');
-    return { id, dir, store, task, labels: dev.labels, devExamples: dev.examples.length };
+    return join(MODELS_DIR, id);
+  }
+
+  private async openModel(id: string): Promise<FamilyModel> {
+    const dir = this.modelDir(id);
+    const m = await familyOf(dir).open(dir, { db: this.db, threads: 1 });
+    if (!m.info.task) throw new UserError(`${id} is a shape-only model with random weights; the workbench needs a model trained on a task`);
+    return m;
   }
 
   async listModels(): Promise<ModelEntry[]> {
     const out: ModelEntry[] = [];
     for (const id of this.modelDirs()) {
-      const c = readBertConfig(join(MODELS_DIR, id));
-      if (c.shapeOnly || !c.task) continue;
-      const m = await this.open(id);
-      out.push({
-        id,
-        task: m.task,
-        labels: m.labels,
-        layers: c.layers,
-        slices: c.slices,
-        hidden: c.hidden,
-        bits: m.store.bits,
-        devExamples: m.devExamples,
-      });
+      const m = await this.open(id).catch(() => undefined);
+      if (!m) continue;
+      const { task, labels, layers, slices, hidden, bits, devExamples } = m.info;
+      out.push({ id, task: task!, labels, layers, slices, hidden, bits, devExamples });
     }
     return out;
   }
 
   async planners(req: ModelQuery): Promise<string[]> {
-    const m = await this.open(req.model);
-    return plannerNames(m.store.bits);
+    return (await this.open(req.model)).plannerNames();
   }
 
   // ---- planning ----------------------------------------------------------------------------------
 
-  private splitKey(m: OpenModel, evalLimit?: number): string {
-    return evalLimit && evalLimit < m.devExamples ? `dev[:${evalLimit}]` : 'dev';
-  }
-
-  private importanceOf(m: OpenModel, evalLimit?: number): number[][] | undefined {
-    const key = { model: m.store.checksum, task: m.task, split: this.splitKey(m, evalLimit), method: IMPORTANCE_METHOD };
-    return storedImportance(this.db, key, m.store.config.layers, m.store.config.slices);
-  }
-
   async importance(req: ModelQuery): Promise<number[][] | null> {
-    return this.importanceOf(await this.open(req.model), req.evalLimit) ?? null;
+    return (await this.open(req.model)).importance(req.evalLimit).grid ?? null;
   }
 
   private costOf(q: PlanQuery): CostModel {
@@ -198,49 +160,54 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     return new CostModel(profile, resolveSettings(profile, q.settings ?? {}));
   }
 
+  /**
+   * Plans a query. A ranking planner whose importance profile is missing cannot wait for it here (a
+   * slider is moving): it plans with the family's stand-in planner and says so (importance: 'missing');
+   * the UI then runs the same profile the CLI and sweeps run first.
+   */
   private async planOf(
     q: PlanQuery,
-  ): Promise<{ m: OpenModel; r: PlanResult; planner: string; importance: PlanView['importance']; grid?: number[][] }> {
+  ): Promise<{ m: FamilyModel; r: PlannedRequest; planner: string; importance: PlanView['importance']; grid?: number[][] }> {
     const m = await this.open(q.model);
     const cost = this.costOf(q);
-    const known = plannerNames(m.store.bits);
+    const known = m.plannerNames();
     if (!known.includes(q.planner)) throw new UserError(`unknown planner "${q.planner}": use one of ${known.join(', ')}`);
-    const grid = this.importanceOf(m, q.evalLimit);
+    const grid = m.importance(q.evalLimit).grid;
     let planner = q.planner;
     let importance: PlanView['importance'] = 'unused';
-    if (RANKING_PLANNERS.includes(q.planner)) {
+    if (m.ranks(q.planner)) {
       importance = grid ? 'stored' : 'missing';
-      if (!grid) planner = 'sti-uniform';
+      if (!grid) planner = m.unranked(q.planner);
     }
-    const r = planRequest({ store: m.store, cost, seq: q.seq ?? DEFAULT_SEQ, importance: grid }, planner, q.targetMs, q.bufferKb * 1024);
+    await m.preparePlanners([planner]);
+    const r = m.plan(cost, { planner, targetMs: q.targetMs, bufferBytes: q.bufferKb * 1024, seq: q.seq ?? m.family.defaultSeq, importance: grid });
     return { m, r, planner, importance, grid };
   }
 
   async plan(q: PlanQuery): Promise<PlanView> {
     const { m, r, planner, importance, grid } = await this.planOf(q);
-    const c = configurationOf(r.plan);
-    const configHash = configurationHash(c);
-    const split = this.splitKey(m, q.evalLimit);
-    const cached = this.db.getQuality({ model: m.store.checksum, task: m.task, split, configHash, metric: 'accuracy' });
-    const hit = cached && { accuracy: cached.value, examples: cached.count };
-    const shards = r.plan.units.map((s) => ({ ...s, bytes: m.store.shardBytes(s.layer, s.slice, s.bits) }));
+    const hit = m.cachedQuality(r.plan, { split: 'dev', limit: q.evalLimit });
+    const shards = r.plan.units.map((s) => ({ layer: s.layer, slice: s.slice, bits: s.bits, preload: s.preload, bytes: m.unitBytes(s) }));
+    const makespanMs = r.predicted.makespanUs / 1000;
     return {
       query: q,
       planner,
       importance,
+      plan: r.plan,
       layers: r.plan.layers,
       slices: r.plan.slices,
       shards,
       events: r.predicted.events,
-      makespanMs: r.predicted.makespanUs / 1000,
+      makespanMs,
       stallMs: r.predicted.stallUs / 1000,
       overshootMs: r.overshootMs,
+      meetsTarget: meetsTarget(makespanMs, q.targetMs),
       persistentBytes: r.persistentBytes,
       bufferBytes: q.bufferKb * 1024,
       streamedBytes: shards.filter((s) => !s.preload).reduce((a, s) => a + s.bytes, 0),
       planMs: r.planMs,
-      configHash,
-      accuracy: hit ? { accuracy: hit.accuracy, examples: hit.examples, split, cached: true } : null,
+      configHash: hit?.configHash ?? m.configHash(r.plan),
+      accuracy: hit ? { accuracy: hit.value, examples: hit.count, split: hit.split, cached: true } : null,
       importanceGrid: grid ?? null,
     };
   }
@@ -312,9 +279,9 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     };
     switch (spec.kind) {
       case 'accuracy':
-        return this.accuracyJob(spec.query, progress, ctx.signal);
+        return this.accuracyJob(spec.query, spec.plan as Plan | undefined, progress);
       case 'importance':
-        return this.importanceJob(spec.model, spec.evalLimit, progress, ctx.signal);
+        return this.importanceJob(spec.model, spec.evalLimit, progress);
       case 'sweep': {
         const m = await this.open(spec.sweep.model);
         const sweep = await runSweep(
@@ -326,8 +293,8 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
             planners: spec.sweep.planners,
             split: 'dev',
             limit: spec.sweep.limit,
-            importance: IMPORTANCE_METHOD,
-            seq: spec.sweep.seq ?? DEFAULT_SEQ,
+            importance: m.importance().method,
+            seq: spec.sweep.seq ?? m.family.defaultSeq,
           },
           this.db,
           { onProgress: (d, t, stage) => progress(d, t, stage), signal: ctx.signal },
@@ -335,54 +302,51 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
         return { id: sweep.id, rows: sweep.rows.length };
       }
       case 'live':
-        return this.liveJob(spec.query, spec.slowdown ?? 1, ctx);
+        return this.liveJob(spec.query, spec.plan as Plan | undefined, spec.slowdown ?? 1, ctx);
     }
   }
 
-  private async withModel<T>(id: string, threads: number, f: (model: BertModel, m: OpenModel) => Promise<T>): Promise<T> {
-    const m = await this.open(id);
-    const { model } = await openSharded(m.dir, { threads });
+  /** A job's own opened model (its runtime sessions with the job's threads), released when it ends. */
+  private async withModel<T>(id: string, threads: number, f: (m: FamilyModel) => Promise<T>): Promise<T> {
+    const dir = this.modelDir(id);
+    const m = await familyOf(dir).open(dir, { db: this.db, threads });
     try {
-      return await f(model, m);
+      return await f(m);
     } finally {
-      await model.release();
+      await m.release();
     }
   }
 
-  private async accuracyJob(q: PlanQuery, progress: (d: number, t: number) => void, signal: AbortSignal) {
-    const { r } = await this.planOf(q);
-    const c: Configuration = configurationOf(r.plan);
-    return this.withModel(q.model, 1, async (model, m) => {
-      const oracle = new AccuracyOracle(model, m.store, this.db, m.task, 'dev', q.evalLimit);
-      if (signal.aborted) throw new JobCancelled();
-      const a = await oracle.accuracy(c, progress);
-      const view: AccuracyView = { accuracy: a.accuracy, examples: a.examples, split: oracle.splitKey, cached: a.cached };
+  /** The plan a job scores or runs: the one the user sees (sent with the job), checked; else the query planned now. */
+  private async jobPlan(q: PlanQuery, sent: Plan | undefined, m: FamilyModel): Promise<{ plan: Plan; predictedMs: number }> {
+    if (!sent) {
+      const { r } = await this.planOf(q);
+      return { plan: r.plan, predictedMs: r.predicted.makespanUs / 1000 };
+    }
+    const plan = m.checkPlan(sent);
+    return { plan, predictedMs: m.predict(plan, this.costOf(q), q.seq ?? m.family.defaultSeq).makespanUs / 1000 };
+  }
+
+  private async accuracyJob(q: PlanQuery, sent: Plan | undefined, progress: (d: number, t: number) => void) {
+    return this.withModel(q.model, 1, async (m) => {
+      const { plan } = await this.jobPlan(q, sent, m);
+      const a = await m.quality(plan, { split: 'dev', limit: q.evalLimit }, { onProgress: progress });
+      const view: AccuracyView = { accuracy: a.value, examples: a.count, split: a.split, cached: a.cached };
       return { ...view, configHash: a.configHash };
     });
   }
 
-  private async importanceJob(id: string, evalLimit: number | undefined, progress: (d: number, t: number) => void, signal: AbortSignal) {
-    return this.withModel(id, 1, async (model, m) => {
-      const oracle = new CancellableOracle(signal, model, m.store, this.db, m.task, 'dev', evalLimit);
-      const { layers, slices } = m.store.config;
-      const p = await profileImportance(oracle, this.db, {
-        method: 'sti',
-        layers,
-        slices,
-        high: 32,
-        low: 2,
-        modelChecksum: m.store.checksum,
-        onProgress: progress,
-      });
-      return { method: IMPORTANCE_METHOD, split: oracle.splitKey, shards: p.scores.length, evaluated: p.evaluated };
+  private async importanceJob(id: string, evalLimit: number | undefined, progress: (d: number, t: number) => void) {
+    return this.withModel(id, 1, async (m) => {
+      const r = await m.ensureImportance(evalLimit, { onProgress: progress });
+      return { method: r.method, split: r.split, shards: m.info.layers * m.info.slices, evaluated: r.evaluated };
     });
   }
 
-  private async liveJob(q: PlanQuery, slowdown: number, ctx: JobContext): Promise<LiveResult> {
-    const { r, planner } = await this.planOf(q);
+  private async liveJob(q: PlanQuery, sent: Plan | undefined, slowdown: number, ctx: JobContext): Promise<LiveResult> {
     const cost = this.costOf(q);
-    return this.withModel(q.model, executorThreads(cost.settings.cores), async (model, m) => {
-      const batch = requestBatch(model, m.task, 'dev', q.seq ?? DEFAULT_SEQ);
+    return this.withModel(q.model, executorThreads(cost.settings.cores), async (m) => {
+      const { plan, predictedMs } = await this.jobPlan(q, sent, m);
       let pending: TraceEvent[] = [];
       const flush = () => {
         if (pending.length) ctx.emit({ jobId: ctx.jobId, kind: 'live', type: 'trace', events: pending });
@@ -391,13 +355,8 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
       const timer = setInterval(flush, 40);
       try {
         const clock = slowdown === 1 ? new RealClock() : new ScaledRealClock(slowdown);
-        const run = await executePlan({
-          plan: r.plan,
-          store: m.store,
-          model,
-          cost,
-          clock,
-          batch,
+        const run = await m.run(plan, cost, clock, {
+          seq: q.seq ?? m.family.defaultSeq,
           onEvent: (e) => {
             if (ctx.signal.aborted) throw new JobCancelled();
             pending.push(e);
@@ -405,10 +364,10 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
         });
         flush();
         return {
-          planner,
+          planner: plan.planner,
           makespanMs: run.makespanUs / 1000,
           stallMs: run.stallUs / 1000,
-          predictedMakespanMs: r.predicted.makespanUs / 1000,
+          predictedMakespanMs: predictedMs,
           overruns: run.overruns.length,
           persistentBytes: run.persistentBytes,
           peakBytes: run.peakBytes,
@@ -425,19 +384,5 @@ export class JobCancelled extends Error {
   constructor() {
     super('cancelled');
     this.name = 'JobCancelled';
-  }
-}
-
-/** An oracle that stops between evaluations once its job is cancelled (what is stored so far stays). */
-class CancellableOracle extends AccuracyOracle {
-  constructor(
-    private readonly signal: AbortSignal,
-    ...args: ConstructorParameters<typeof AccuracyOracle>
-  ) {
-    super(...args);
-  }
-  override accuracy(c: Configuration, onProgress?: (done: number, total: number) => void) {
-    if (this.signal.aborted) throw new JobCancelled();
-    return super.accuracy(c, onProgress);
   }
 }

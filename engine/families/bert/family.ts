@@ -38,6 +38,9 @@ export const bertFamily: ModelFamily = {
   system: 'STI (ASPLOS 2023)',
   metric: { name: 'accuracy', higherIsBetter: true, format: 'percent' },
   unit: 'one attention head with its slice of FFN neurons, per layer, at 2–6-bit dictionary quantization or fp32',
+  defaultSeq: 128,
   detect: (dir) => isShapePreset(dir) || modelType(dir) === 'bert',
   planners: () => PLANNERS,
+  // The model's code (onnxruntime, the planners, HiGHS) loads only when a model is opened.
+  open: async (dir, opts) => (await import('./session.js')).openBert(bertFamily, dir, opts),
 };

@@ -22,16 +22,18 @@ export async function openSharded(
   opts: SessionOptions = {},
   onShardProgress?: (done: number, total: number) => void,
 ): Promise<OpenedModel> {
-  let store: ShardStore;
-  if (isShapePreset(dir)) dir = ensureShapeModel(dir);
-  if (isShardStore(dir)) store = ShardStore.open(dir);
-  else {
-    checkModelDir(dir);
-    const cache = shardCacheDir(modelChecksum(dir));
-    store = isShardStore(cache) ? ShardStore.open(cache) : writeStore(dir, cache, DEFAULT_BITS, onShardProgress);
-  }
+  const store = openStore(dir, onShardProgress);
   const model = await BertModel.create(store.dir, store.config, store.base(), opts);
   return { model, store };
+}
+
+/** The shard store of `--model DIR` (see openSharded), without starting a runtime session. */
+export function openStore(dir: string, onShardProgress?: (done: number, total: number) => void): ShardStore {
+  if (isShapePreset(dir)) dir = ensureShapeModel(dir);
+  if (isShardStore(dir)) return ShardStore.open(dir);
+  checkModelDir(dir);
+  const cache = shardCacheDir(modelChecksum(dir));
+  return isShardStore(cache) ? ShardStore.open(cache) : writeStore(dir, cache, DEFAULT_BITS, onShardProgress);
 }
 
 /** A model to evaluate at full fidelity: a checkpoint's own weights, or a store's highest-fidelity shards. */

@@ -2,7 +2,7 @@
  * Accuracy of a BERT configuration on a task split, evaluated for real from the shard store through the
  * generic quality oracle (cached in the experiment store under the metric "accuracy").
  */
-import { QualityOracle } from '../../eval/oracle.js';
+import { QualityOracle, type QualityAnswer } from '../../eval/oracle.js';
 import type { ExperimentStore } from '../../store/db.js';
 import { evaluate } from './accuracy.js';
 import { configurationHash, type Configuration } from './configuration.js';
@@ -32,7 +32,8 @@ export class AccuracyOracle {
   private readonly oracle: QualityOracle<Configuration>;
 
   constructor(
-    private readonly model: BertModel,
+    /** The model, or how to get it when a configuration is first measured (cached answers need none). */
+    private readonly model: BertModel | (() => Promise<BertModel>),
     private readonly store: ShardStore,
     db: ExperimentStore,
     readonly task: TaskName,
@@ -48,7 +49,8 @@ export class AccuracyOracle {
       {
         hash: configurationHash,
         measure: async (c, onProgress) => {
-          const r = await evaluate(this.model, this.examples, {
+          const model = typeof this.model === 'function' ? await this.model() : this.model;
+          const r = await evaluate(model, this.examples, {
             layers: c.layers,
             slices: c.slices,
             weights: this.store.configurationWeights(c),
@@ -60,15 +62,24 @@ export class AccuracyOracle {
     );
   }
 
-  async accuracy(c: Configuration, onProgress?: (done: number, total: number) => void): Promise<OracleAnswer> {
-    const a = await this.oracle.quality(c, onProgress);
-    return {
-      accuracy: a.value,
-      examples: a.count,
-      correct: Math.round(a.value * a.count),
-      configHash: a.configHash,
-      cached: a.cached,
-      ms: a.ms,
-    };
+  /** The stored answer for a configuration, without evaluating. */
+  cached(c: Configuration): OracleAnswer | undefined {
+    const a = this.oracle.cached(c);
+    return a && answer(a);
   }
+
+  async accuracy(c: Configuration, onProgress?: (done: number, total: number) => void): Promise<OracleAnswer> {
+    return answer(await this.oracle.quality(c, onProgress));
+  }
+}
+
+function answer(a: QualityAnswer): OracleAnswer {
+  return {
+    accuracy: a.value,
+    examples: a.count,
+    correct: Math.round(a.value * a.count),
+    configHash: a.configHash,
+    cached: a.cached,
+    ms: a.ms,
+  };
 }

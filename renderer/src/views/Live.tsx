@@ -17,7 +17,9 @@ export function LiveView({ ctx }: { ctx: Ctx }) {
   const run = async () => {
     if (running) return;
     setWin(null);
-    const id = await ctx.startJob({ kind: 'live', query: planQuery(q), slowdown }, `live run of ${q.planner}`);
+    // Run the plan on screen; only while none is there yet does the job plan the query itself.
+    const shown = plan && JSON.stringify(plan.query) === JSON.stringify(planQuery(q)) ? { plan: plan.plan } : {};
+    const id = await ctx.startJob({ kind: 'live', query: planQuery(q), slowdown, ...shown }, `live run of ${q.planner}`);
     setJobId(id);
   };
   useEffect(() => {

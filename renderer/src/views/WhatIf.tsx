@@ -10,7 +10,7 @@ export function WhatIfView({ ctx }: { ctx: Ctx }) {
   const accJob = Object.values(ctx.jobs)
     .filter((j) => j.kind === 'accuracy' && j.status === 'running')
     .at(-1);
-  const metTarget = plan && plan.overshootMs <= 0;
+  const metTarget = plan?.meetsTarget;
   return (
     <div className="view whatif">
       <h1>What-if</h1>

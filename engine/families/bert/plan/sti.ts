@@ -14,6 +14,7 @@ import type { Timeline } from '../../../pipeline/schedule.js';
 import type { CostModel } from '../../../soc/cost.js';
 import { computeLayer, type LayerShape } from '../cost.js';
 import { predictPlan } from '../program.js';
+import { overshootMs } from '../../../pipeline/plan.js';
 import { bertPlan, type Plan, type ShardPlan } from './plan.js';
 
 export interface PlannerInput {
@@ -258,5 +259,5 @@ export function outcome(input: PlannerInput, plan: Plan): PlanOutcome {
     seq: input.seq,
     bytesOf: (s) => input.bytesOf(s.layer, s.slice, s.bits),
   });
-  return { plan, predicted, overshootMs: Math.max(0, predicted.makespanUs / 1000 - input.targetMs) };
+  return { plan, predicted, overshootMs: overshootMs(predicted.makespanUs / 1000, input.targetMs) };
 }

@@ -1,0 +1,183 @@
+/**
+ * A BERT model opened for the generic engine (the FamilyModel contract of families/family.ts): its
+ * shard store, planning, the executor with real work, the accuracy oracle and STI's importance profile.
+ * The onnxruntime sessions start only when something computes, so planning stays cheap.
+ */
+import { UserError } from '../../core/errors.js';
+import type { Clock } from '../../pipeline/clock.js';
+import { codecOfBits, type Plan, type PlanUnit } from '../../pipeline/plan.js';
+import type { CostModel } from '../../soc/cost.js';
+import type { ExperimentStore } from '../../store/db.js';
+import type { FamilyModel, ImportanceState, ModelFamily, ModelInfo, OpenOptions, PlanningRequest, Split } from '../family.js';
+import { makeBatch, type Batch } from './batch.js';
+import { configurationOf } from './plan/plan.js';
+import { DEFAULT_IMPORTANCE, ensureImportance, storedImportance } from './importance.js';
+import { BertModel } from './model.js';
+import { openStore } from './open.js';
+import { AccuracyOracle, splitKey } from './oracle.js';
+import { loadOptimalSolver } from './plan/optimal.js';
+import { plannerNames } from './plan/planners.js';
+import { planRequest, RANKING_PLANNERS } from './plan/request.js';
+import { executePlan, predictPlan } from './program.js';
+import { configurationHash } from './configuration.js';
+import { loadTask, requireTask, type TaskName } from './datasets.js';
+import type { ShardStore } from './shard-store.js';
+import type { TraceEvent } from '../../pipeline/trace.js';
+
+export async function openBert(family: ModelFamily, dir: string, opts: OpenOptions): Promise<BertFamilyModel> {
+  return new BertFamilyModel(family, dir, openStore(dir, opts.onPrepare), opts);
+}
+
+/** A deterministic request for shape-only models: [CLS], ids, [SEP] (ids 2 and 3 in the fixtures' vocabulary). */
+function syntheticTokens(length: number, vocab: number): Int32Array {
+  return Int32Array.from({ length }, (_, i) => (i === 0 ? 2 : i === length - 1 ? 3 : 5 + ((i * 7919) % (vocab - 5))));
+}
+
+export class BertFamilyModel implements FamilyModel {
+  readonly info: ModelInfo;
+  private readonly task?: TaskName;
+  private readonly db: ExperimentStore;
+  private session?: Promise<BertModel>;
+
+  constructor(
+    readonly family: ModelFamily,
+    readonly dir: string,
+    readonly store: ShardStore,
+    private readonly opts: OpenOptions,
+  ) {
+    this.db = opts.db;
+    const c = store.config;
+    this.task = c.shapeOnly ? undefined : requireTask(c.task ?? '');
+    const dev = this.task ? loadTask(this.task, 'dev') : undefined;
+    this.info = {
+      family: family.id,
+      checksum: store.checksum,
+      task: this.task,
+      labels: dev?.labels ?? [],
+      layers: c.layers,
+      slices: c.slices,
+      hidden: c.hidden,
+      bits: store.bits,
+      devExamples: dev?.examples.length ?? 0,
+    };
+  }
+
+  /** The runtime sessions, started on first use. */
+  model(): Promise<BertModel> {
+    this.session ??= BertModel.create(this.store.dir, this.store.config, this.store.base(), { threads: this.opts.threads });
+    return this.session;
+  }
+
+  async release(): Promise<void> {
+    const s = this.session;
+    this.session = undefined;
+    if (s) await (await s).release();
+  }
+
+  plannerNames(): string[] {
+    return plannerNames(this.store.bits);
+  }
+
+  ranks(planner: string): boolean {
+    return RANKING_PLANNERS.includes(planner);
+  }
+
+  unranked(): string {
+    return 'sti-uniform';
+  }
+
+  predict(plan: Plan, cost: CostModel, seq: number) {
+    return predictPlan({ plan, cost, shape: this.store.config, seq, bytesOf: (u) => this.unitBytes(u) });
+  }
+
+  configHash(plan: Plan): string {
+    return configurationHash(configurationOf(plan));
+  }
+
+  private needTask(what: string): TaskName {
+    if (!this.task) throw new UserError(`${this.dir} is a shape-only model with random weights; ${what} is not applicable`);
+    return this.task;
+  }
+
+  private oracle(where: Split): AccuracyOracle {
+    return new AccuracyOracle(() => this.model(), this.store, this.db, this.needTask('accuracy'), where.split, where.limit);
+  }
+
+  importance(limit?: number, method = DEFAULT_IMPORTANCE): ImportanceState {
+    const task = this.needTask('importance');
+    const all = this.info.devExamples;
+    const split = splitKey('dev', Math.min(limit ?? all, all), all);
+    const grid = storedImportance(this.db, { model: this.store.checksum, task, split, method }, this.info.layers, this.info.slices);
+    return { grid, split, method };
+  }
+
+  async ensureImportance(
+    limit: number | undefined,
+    o: { method?: string; onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<ImportanceState & { grid: number[][]; evaluated: number }> {
+    const method = o.method ?? DEFAULT_IMPORTANCE;
+    const oracle = this.oracle({ split: 'dev', limit });
+    const r = await ensureImportance(oracle, this.db, this.store, method, o.onProgress);
+    return { ...r, split: oracle.splitKey, method };
+  }
+
+  async preparePlanners(names: string[]): Promise<void> {
+    if (names.includes('optimal')) await loadOptimalSolver();
+  }
+
+  plan(cost: CostModel, req: PlanningRequest) {
+    return planRequest({ store: this.store, cost, seq: req.seq, importance: req.importance }, req.planner, req.targetMs, req.bufferBytes);
+  }
+
+  unitBytes(u: PlanUnit): number {
+    return this.store.shardBytes(u.layer, u.slice, u.bits);
+  }
+
+  checkPlan(plan: Plan): Plan {
+    const { layers, slices, bits } = this.info;
+    const bad = (why: string) => new UserError(`plan ${plan.planner}: ${why}`);
+    if (plan.family !== 'bert') throw bad(`made for the ${plan.family} family, not bert`);
+    if (!(plan.layers >= 1 && plan.layers <= layers && plan.slices >= 1 && plan.slices <= slices))
+      throw bad(`${plan.layers} x ${plan.slices} does not fit the model's ${layers} layers x ${slices} slices`);
+    if (plan.units.length !== plan.layers * plan.slices) throw bad(`has ${plan.units.length} shards, a ${plan.layers} x ${plan.slices} submodel has ${plan.layers * plan.slices}`);
+    const units = plan.units.map((u, i) => {
+      const [layer, slice] = [Math.floor(i / plan.slices), i % plan.slices];
+      if (u.layer !== layer || u.slice !== slice) throw bad(`shard ${i} is L${u.layer} S${u.slice}, expected L${layer} S${slice} (layer-major order)`);
+      if (!bits.includes(u.bits)) throw bad(`shard L${layer} S${slice} at ${u.bits} bits; the store holds ${bits.join(', ')}`);
+      return { layer, slice, bits: u.bits, preload: u.preload, codec: codecOfBits(u.bits) };
+    });
+    return { ...plan, units };
+  }
+
+  /** The request every run executes: the first example of the split with at least `seq` tokens, cut to `seq`. */
+  async request(split: 'dev' | 'test', seq: number): Promise<Batch> {
+    const model = await this.model();
+    if (!this.task) return makeBatch([syntheticTokens(seq, this.store.config.vocabSize)]);
+    let best: Int32Array | undefined;
+    for (const e of loadTask(this.task, split).examples) {
+      const ids = model.tokenizer.encode(e.text);
+      if (!best || ids.length > best.length) best = Int32Array.from(ids);
+      if (ids.length >= seq) break;
+    }
+    if (!best) throw new UserError(`task ${this.task} has no ${split} examples`);
+    return makeBatch([best.length > seq ? best.subarray(0, seq) : best]);
+  }
+
+  async run(plan: Plan, cost: CostModel, clock: Clock, o: { split?: 'dev' | 'test'; seq: number; onEvent?: (e: TraceEvent) => void }) {
+    const batch = await this.request(o.split ?? 'dev', o.seq);
+    return executePlan({ plan, store: this.store, model: await this.model(), cost, clock, batch, onEvent: o.onEvent });
+  }
+
+  async quality(plan: Plan, where: Split, o: { onProgress?: (done: number, total: number) => void } = {}) {
+    const oracle = this.oracle(where);
+    const a = await oracle.accuracy(configurationOf(plan), o.onProgress);
+    return { metric: 'accuracy', value: a.accuracy, count: a.examples, configHash: a.configHash, cached: a.cached, ms: a.ms, split: oracle.splitKey };
+  }
+
+  cachedQuality(plan: Plan, where: Split) {
+    if (!this.task) return undefined;
+    const oracle = this.oracle(where);
+    const a = oracle.cached(configurationOf(plan));
+    return a && { metric: 'accuracy', value: a.accuracy, count: a.examples, configHash: a.configHash, cached: true, ms: a.ms, split: oracle.splitKey };
+  }
+}
