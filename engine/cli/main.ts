@@ -1,3 +1,8 @@
+/**
+ * The `shardlab` command. buildProgram() declares every command (name, options, help) from light modules
+ * only; each command's action imports its implementation (engine/cli/actions/) when it runs, so
+ * `shardlab --help` and quick commands do not load onnxruntime, SQLite, HiGHS and the whole engine.
+ */
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../core/errors.js';
 import { registerCost } from './commands/cost.js';
