@@ -9,6 +9,7 @@ import { registerCost } from './commands/cost.js';
 import { registerRun } from './commands/run.js';
 import { registerPlan } from './commands/plan.js';
 import { registerEval, registerLogits } from './commands/eval.js';
+import { registerFamilies } from './commands/families.js';
 import { registerAccuracy, registerProfile, registerShard } from './commands/shard.js';
 import { registerSocs } from './commands/socs.js';
 import { registerRegress, registerReport, registerSweep, registerSweeps } from './commands/sweep.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerAccuracy(program);
   registerProfile(program);
   registerSocs(program);
+  registerFamilies(program);
   registerCost(program);
   registerRun(program);
   registerPlan(program);
