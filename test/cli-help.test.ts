@@ -45,6 +45,11 @@ describe('help', () => {
     return r.stdout.replace(/\s+/g, ' ');
   };
 
+  test("plan's --planner lists every planner of the family, sti-plus included", () => {
+    const planners = shardlabJson<FamilyOut[]>('families', '--json').find((f) => f.id === 'bert')!.planners;
+    assert.ok(help('plan').includes(`--planner <name> ${planners.map((p) => p.name).join(' | ')} (default: "sti")`));
+  });
+
   test("sweep's --planners all names what the engine runs for all", () => {
     assert.ok(help('sweep').includes(`or all (${plannerNames(DEFAULT_BITS).join(', ')})`));
   });

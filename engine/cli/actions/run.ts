@@ -49,6 +49,7 @@ function syntheticTokens(length: number, vocab: number): Int32Array {
 /** shardlab run: one plan through the pipelined executor under an SoC profile. */
 export async function runRun(f: RunFlags): Promise<void> {
   if (!!f.config === !!f.paradigm) throw new UserError('run needs exactly one of --config FILE or --paradigm load-exec|layerwise|hold');
+  if (f.config && f.bits !== undefined) throw new UserError('--bits goes with --paradigm; a --config file sets the bits of every shard');
   const profile = getSocProfile(f.soc);
   const settings = runSettings(profile, f);
   const cost = new CostModel(profile, settings);
@@ -56,10 +57,15 @@ export async function runRun(f: RunFlags): Promise<void> {
   const { model, store } = await openSharded(f.model, { threads: executorThreads(settings.cores) }, (d, t) => bar.update(d, t));
   bar.stop();
   const shape = { layers: store.config.layers, slices: store.config.slices, bits: store.bits };
-  let plan: Plan = f.config
-    ? planFromConfiguration('config', readConfiguration(f.config, shape))
-    : paradigmPlan(f.paradigm!, uniformConfiguration(shape.layers, shape.slices, f.bits ?? 32));
-  if (!store.bits.includes(f.bits ?? 32)) throw new UserError(`--bits ${f.bits}: the shard store holds ${store.bits.join(', ')}`);
+  let plan: Plan;
+  if (f.config) plan = planFromConfiguration('config', readConfiguration(f.config, shape));
+  else {
+    // --bits goes with --paradigm only; a --config file carries its own bitwidths, checked by readConfiguration.
+    const bits = f.bits ?? 32;
+    if (!store.bits.includes(bits))
+      throw new UserError(`--bits ${bits}${f.bits === undefined ? ' (the default)' : ''}: the shard store holds ${store.bits.join(', ')}`);
+    plan = paradigmPlan(f.paradigm!, uniformConfiguration(shape.layers, shape.slices, bits));
+  }
   if (f.bufferKb) plan = fillPreload(plan, (s) => store.shardBytes(s.layer, s.slice, s.bits), f.bufferKb * 1024);
   const shapeOnly = !!store.config.shapeOnly;
   if (shapeOnly && f.eval) throw new UserError(`--eval: ${f.model} is a shape-only model with random weights; accuracy is not applicable`);
@@ -68,7 +74,7 @@ export async function runRun(f: RunFlags): Promise<void> {
   const batch = makeBatch([tokens]);
   const clock = f.mode === 'real' ? new RealClock() : new VirtualClock();
   const r = await execute({ plan, store, model, cost, clock, batch });
-  let accuracy: number | null = null;
+  let accuracy: number | undefined;
   if (f.eval) {
     const db = ExperimentStore.open(f.db);
     accuracy = (await new AccuracyOracle(model, store, db, task!, 'dev', f.limit).accuracy(configurationOf(plan))).accuracy;
@@ -91,6 +97,7 @@ export async function runRun(f: RunFlags): Promise<void> {
     ioBytes: r.ioBytes,
     persistentBytes: r.persistentBytes,
     peakBytes: r.peakBytes,
+    // Only with --eval: JSON.stringify leaves an undefined accuracy out.
     accuracy,
     overruns: r.overruns.length,
   };
@@ -112,6 +119,6 @@ export async function runRun(f: RunFlags): Promise<void> {
     `busy        io ${out.ioBusyMs.toFixed(1)} ms, decompress ${out.decompressBusyMs.toFixed(1)} ms, compute ${out.computeBusyMs.toFixed(1)} ms`,
   );
   console.log(`memory      persistent ${mb(out.persistentBytes)}, peak ${mb(out.peakBytes)}; streamed ${mb(out.ioBytes)}`);
-  if (accuracy !== null) console.log(`accuracy    ${(100 * accuracy).toFixed(2)} % (dev)`);
+  if (accuracy !== undefined) console.log(`accuracy    ${(100 * accuracy).toFixed(2)} % (dev)`);
   if (f.trace) console.log(`trace       ${f.trace}`);
 }

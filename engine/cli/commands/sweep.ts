@@ -6,8 +6,11 @@ import type { RegressFlags, ReportFlags, SweepFlags } from '../actions/sweep.js'
 import { DEFAULT_BITS, DEFAULT_TOLERANCE } from '../defaults.js';
 import { positiveInt } from '../options.js';
 
-/** "100,200" or "100:1000:100" (from:to:step, inclusive) or a mix, as numbers. */
-export function numberList(flag: string) {
+/**
+ * "100,200" or "100:1000:100" (from:to:step, inclusive) or a mix, as numbers (decimals welcome);
+ * every value above zero, or with `zero` allowed, at least zero.
+ */
+export function numberList(flag: string, { zero = false } = {}) {
   return (value: string): number[] => {
     const out: number[] = [];
     for (const part of value.split(',')) {
@@ -21,6 +24,8 @@ export function numberList(flag: string) {
         for (let x = from; x <= to + 1e-9; x += step) out.push(Number(x.toFixed(6)));
       }
     }
+    const bad = out.find((x) => (zero ? x < 0 : x <= 0));
+    if (bad !== undefined) throw new InvalidArgumentError(`${flag} takes numbers ${zero ? '>= 0' : 'above 0'}, got ${bad} in "${value}"`);
     return out;
   };
 }
@@ -47,7 +52,7 @@ export function registerSweep(program: Command): void {
     .requiredOption('--socs <ids>', 'SoC profile ids, comma-separated', list)
     .requiredOption('--model <dir>', 'checkpoint directory or shard store')
     .requiredOption('--targets-ms <list>', 'target latencies, ms: 100,200 or 50:500:50', numberList('--targets-ms'))
-    .option('--buffers-kb <list>', 'preload buffer capacities, KB', numberList('--buffers-kb'), [400])
+    .option('--buffers-kb <list>', 'preload buffer capacities, KB', numberList('--buffers-kb', { zero: true }), [400])
     .option('--planners <names>', `planners, comma-separated, or all (${plannerList().join(', ')})`, list, ['all'])
     .addOption(
       new Option('--split <split>', 'split the accuracy is measured on (importance is profiled on dev)')
