@@ -2,80 +2,80 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { shardlab, SPAM_MODEL, tempDir } from './helpers.js';
+import { shardlab, shardlabJson, SPAM_MODEL, tempDir } from './helpers.js';
 import { assertRefused } from './refused.js';
 
+interface RunOut {
+  planner: string;
+  layers: number;
+  slices: number;
+  makespanMs: number;
+  stallMs: number;
+  ioBusyMs: number;
+  computeBusyMs: number;
+  persistentBytes: number;
+  accuracy?: number;
+}
+
 describe('shardlab run', () => {
+  /** A store with fp32 (4 and 32 bits) and one without (2 and 4 bits). */
   let store: string;
+  let noFp32: string;
+  let config: string;
   before(() => {
     store = join(tempDir(), 'store');
-    const r = shardlab('shard', '--model', SPAM_MODEL, '--out', store, '--bits', '4,32', '--no-eval', '--json');
-    assert.equal(r.status, 0, r.stderr);
+    noFp32 = join(tempDir(), 'store-2-4');
+    shardlabJson('shard', '--model', SPAM_MODEL, '--out', store, '--bits', '4,32', '--no-eval', '--json');
+    shardlabJson('shard', '--model', SPAM_MODEL, '--out', noFp32, '--bits', '2,4', '--no-eval', '--json');
+    config = join(tempDir(), 'c.json');
+    writeFileSync(config, JSON.stringify({ layers: 2, slices: 4, bits: 4 }));
   });
 
-  test('prints the run summary as JSON with the documented keys, and writes a trace', () => {
+  test('prints the run summary as JSON with the documented keys, no accuracy without --eval, and writes a trace', () => {
     const trace = join(tempDir(), 'trace.json');
-    const r = shardlab('run', '--soc', 'odroid-n2plus', '--model', store, '--paradigm', 'layerwise', '--json', '--trace', trace);
-    assert.equal(r.status, 0, r.stderr);
-    const out = JSON.parse(r.stdout);
-    for (const k of ['makespanMs', 'stallMs', 'ioBusyMs', 'computeBusyMs', 'persistentBytes', 'peakBytes', 'accuracy'])
-      assert.ok(k in out, k);
-    assert.equal(out.accuracy, null);
+    const out = shardlabJson<RunOut>(
+      'run',
+      '--soc',
+      'odroid-n2plus',
+      '--model',
+      store,
+      '--paradigm',
+      'layerwise',
+      '--json',
+      '--trace',
+      trace,
+    );
+    for (const k of ['makespanMs', 'stallMs', 'ioBusyMs', 'computeBusyMs', 'persistentBytes', 'peakBytes']) assert.ok(k in out, k);
+    assert.ok(!('accuracy' in out), 'accuracy is only reported with --eval');
     assert.ok(out.makespanMs > out.computeBusyMs && out.stallMs > 0);
     const t = JSON.parse(readFileSync(trace, 'utf8'));
     assert.ok(t.traceEvents.some((e: { ph: string; cat: string }) => e.ph === 'X' && e.cat === 'io'));
   });
 
-  test('a checkpoint directory is sharded on first use; throttles change the timing; --eval adds accuracy', () => {
-    const base = JSON.parse(
-      shardlab('run', '--soc', 'rpi4-sd', '--model', SPAM_MODEL, '--paradigm', 'hold', '--bits', '4', '--json').stdout,
-    );
-    const slow = JSON.parse(
-      shardlab(
-        'run',
-        '--soc',
-        'rpi4-sd',
-        '--model',
-        SPAM_MODEL,
-        '--paradigm',
-        'hold',
-        '--bits',
-        '4',
-        '--cores',
-        '1',
-        '--clock-ghz',
-        '0.6',
-        '--json',
-      ).stdout,
-    );
+  test('a checkpoint directory is sharded on first use; throttles change the timing', () => {
+    const hold = ['run', '--soc', 'rpi4-sd', '--model', SPAM_MODEL, '--paradigm', 'hold', '--bits', '4', '--json'];
+    const base = shardlabJson<RunOut>(...hold);
+    const slow = shardlabJson<RunOut>(...hold, '--cores', '1', '--clock-ghz', '0.6');
     assert.equal(base.stallMs, 0);
     assert.ok(slow.computeBusyMs > 3 * base.computeBusyMs);
-    const io = JSON.parse(
-      shardlab('run', '--soc', 'rpi4-sd', '--model', store, '--paradigm', 'load-exec', '--io-mbps', '400', '--json').stdout,
-    );
-    const io2 = JSON.parse(shardlab('run', '--soc', 'rpi4-sd', '--model', store, '--paradigm', 'load-exec', '--json').stdout);
-    assert.ok(io.ioBusyMs < io2.ioBusyMs / 5);
-    const config = join(tempDir(), 'c.json');
-    writeFileSync(config, JSON.stringify({ layers: 2, slices: 4, bits: 4 }));
-    const e = JSON.parse(
-      shardlab(
-        'run',
-        '--soc',
-        'odroid-n2plus',
-        '--model',
-        store,
-        '--config',
-        config,
-        '--buffer-kb',
-        '64',
-        '--eval',
-        '--limit',
-        '16',
-        '--json',
-      ).stdout,
-    );
-    assert.ok(e.accuracy >= 0 && e.accuracy <= 1);
-    assert.ok(e.persistentBytes > 0 && e.persistentBytes <= 64 * 1024);
+    const loadExec = ['run', '--soc', 'rpi4-sd', '--model', store, '--paradigm', 'load-exec', '--json'];
+    const fast = shardlabJson<RunOut>(...loadExec, '--io-mbps', '400');
+    const io = shardlabJson<RunOut>(...loadExec);
+    assert.ok(fast.ioBusyMs < io.ioBusyMs / 5);
+  });
+
+  test('--config runs on a store without fp32 (no default --bits check), and --eval adds the accuracy', () => {
+    const args = ['run', '--soc', 'odroid-n2plus', '--model', noFp32, '--config', config, '--buffer-kb', '64', '--json'];
+    const plain = shardlabJson<RunOut>(...args);
+    assert.equal(plain.planner, 'config');
+    assert.equal(plain.layers, 2);
+    assert.equal(plain.slices, 4);
+    assert.ok(!('accuracy' in plain));
+    assert.ok(plain.persistentBytes > 0 && plain.persistentBytes <= 64 * 1024);
+    const e = shardlabJson<RunOut>(...args, '--eval', '--limit', '16');
+    assert.equal(typeof e.accuracy, 'number');
+    assert.ok(e.accuracy! >= 0 && e.accuracy! <= 1);
+    assert.equal(e.makespanMs, plain.makespanMs);
   });
 
   test('logits --reference and eval also accept a shard store', () => {
@@ -94,6 +94,11 @@ describe('shardlab run', () => {
       ['run', '--soc', 'odroid-n2plus', '--model', store, '--paradigm', 'layerwise', '--bits', '3'],
       /--bits 3: the shard store holds 4, 32/,
     );
+    assertRefused(
+      ['run', '--soc', 'odroid-n2plus', '--model', noFp32, '--paradigm', 'layerwise'],
+      /--bits 32 \(the default\): the shard store holds 2, 4/,
+    );
+    assertRefused(['run', '--soc', 'odroid-n2plus', '--model', noFp32, '--config', config, '--bits', '4'], /--bits goes with --paradigm/);
     assertRefused(
       ['run', '--soc', 'odroid-n2plus', '--model', store, '--paradigm', 'layerwise', '--unit', 'gpu'],
       /odroid-n2plus has no GPU/,

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,13 @@ export function shardlab(...args: string[]): CliResult {
     env: { ...process.env, SHARDLAB_HOME: TEST_HOME },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs a command that must succeed (exit 0) and print one JSON value; returns the value. */
+export function shardlabJson<T = Record<string, unknown>>(...args: string[]): T {
+  const r = shardlab(...args);
+  assert.equal(r.status, 0, `shardlab ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
 }
 
 /** A writable copy of a model directory. */

@@ -1,9 +1,15 @@
+/**
+ * The `shardlab` command. buildProgram() declares every command (name, options, help) from light modules
+ * only; each command's action imports its implementation (engine/cli/actions/) when it runs, so
+ * `shardlab --help` and quick commands do not load onnxruntime, SQLite, HiGHS and the whole engine.
+ */
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../core/errors.js';
 import { registerCost } from './commands/cost.js';
 import { registerRun } from './commands/run.js';
 import { registerPlan } from './commands/plan.js';
 import { registerEval, registerLogits } from './commands/eval.js';
+import { registerFamilies } from './commands/families.js';
 import { registerAccuracy, registerProfile, registerShard } from './commands/shard.js';
 import { registerSocs } from './commands/socs.js';
 import { registerRegress, registerReport, registerSweep, registerSweeps } from './commands/sweep.js';
@@ -26,6 +32,7 @@ export function buildProgram(): Command {
   registerAccuracy(program);
   registerProfile(program);
   registerSocs(program);
+  registerFamilies(program);
   registerCost(program);
   registerRun(program);
   registerPlan(program);

@@ -11,6 +11,15 @@ export function positiveInt(flag: string) {
   };
 }
 
+/** Any finite number above zero (decimals welcome): latencies, clocks, bandwidths. */
+export function positiveNumber(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${flag} takes a positive number, got "${value}"`);
+    return n;
+  };
+}
+
 export function parseSplit(value: string): Split {
   if (!isSplit(value)) throw new InvalidArgumentError(`unknown split "${value}": use one of ${SPLITS.join(', ')}`);
   return value;

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { resolveSettings, type RunSettings } from '../soc/cost.js';
 import type { SocProfile } from '../soc/profile.js';
+import { positiveNumber } from './options.js';
 
 export interface ThrottleFlags {
   unit?: 'cpu' | 'gpu';
@@ -8,14 +9,6 @@ export interface ThrottleFlags {
   cores?: number;
   clockGhz?: number;
   ioMbps?: number;
-}
-
-function positiveNumber(flag: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${flag} takes a positive number, got "${v}"`);
-    return n;
-  };
 }
 
 /** The per-run throttles every timing command accepts (the SoC profile supplies the defaults). */

@@ -1,0 +1,72 @@
+import { evaluate } from '../../families/bert/accuracy.js';
+import { compareWithReference } from '../../families/bert/reference.js';
+import { openForEval } from '../../families/bert/open.js';
+import { loadTask, type Split } from '../../families/bert/datasets.js';
+import { taskOf } from '../options.js';
+import { progressBar } from '../progress.js';
+
+export interface EvalFlags {
+  model: string;
+  task?: string;
+  split: Split;
+  layers?: number;
+  slices?: number;
+  limit?: number;
+  json?: boolean;
+}
+
+/** shardlab eval: accuracy of a submodel on a task split. */
+export async function runEval(flags: EvalFlags): Promise<void> {
+  const { model, submodel, bits } = await openForEval(flags.model);
+  const task = taskOf(model.config, flags.task, flags.model);
+  const layers = flags.layers ?? model.config.layers;
+  const slices = flags.slices ?? model.config.slices;
+  model.checkShape(layers, slices);
+  const examples = loadTask(task, flags.split).examples.slice(0, flags.limit);
+  const bar = progressBar(`eval ${task}/${flags.split}`, !flags.json);
+  const r = await evaluate(model, examples, {
+    layers,
+    slices,
+    weights: submodel(layers, slices),
+    onProgress: (d, t) => bar.update(d, t),
+  });
+  bar.stop();
+  await model.release();
+  const out = {
+    model: flags.model,
+    task,
+    split: flags.split,
+    layers,
+    slices,
+    bits,
+    examples: r.examples,
+    correct: r.correct,
+    accuracy: r.accuracy,
+    examplesPerSecond: r.examplesPerSecond,
+  };
+  if (flags.json) return console.log(JSON.stringify(out));
+  console.log(`model       ${flags.model} (${task}, ${model.config.labels.join(' / ')})`);
+  console.log(`split       ${flags.split}, ${r.examples} examples`);
+  console.log(
+    `submodel    ${layers}/${model.config.layers} layers x ${slices}/${model.config.slices} slices${bits === 32 ? '' : `, ${bits}-bit shards`}`,
+  );
+  console.log(`accuracy    ${(100 * r.accuracy).toFixed(2)} % (${r.correct}/${r.examples})`);
+  console.log(`speed       ${r.examplesPerSecond.toFixed(1)} examples/s`);
+}
+
+export interface LogitsFlags {
+  model: string;
+  task?: string;
+  json?: boolean;
+}
+
+/** shardlab logits --reference: the engine's logits against the stored PyTorch ones. */
+export async function runLogits(flags: LogitsFlags): Promise<void> {
+  const { model, submodel } = await openForEval(flags.model);
+  const r = await compareWithReference(model, taskOf(model.config, flags.task, flags.model), submodel);
+  await model.release();
+  if (flags.json) return console.log(JSON.stringify({ model: flags.model, ...r }));
+  console.log(`reference   ${r.examples} dev examples, PyTorch logits`);
+  for (const c of r.configs) console.log(`  ${c.layers} layers x ${c.slices} slices   max |diff| ${c.maxAbsDiff.toExponential(2)}`);
+  console.log(`maxAbsDiff  ${r.maxAbsDiff.toExponential(2)}`);
+}

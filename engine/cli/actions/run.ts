@@ -1,0 +1,125 @@
+import { writeFileSync } from 'node:fs';
+import { AccuracyOracle } from '../../families/bert/oracle.js';
+import { executePlan } from '../../families/bert/program.js';
+import { makeBatch } from '../../families/bert/batch.js';
+import { loadTask } from '../../families/bert/datasets.js';
+import { UserError } from '../../core/errors.js';
+import { RealClock, VirtualClock } from '../../pipeline/clock.js';
+import { executorThreads } from '../../pipeline/executor.js';
+import { chromeTrace } from '../../pipeline/trace.js';
+import {
+  configurationOf,
+  fillPreload,
+  paradigmPlan,
+  planFromConfiguration,
+  type Paradigm,
+  type Plan,
+} from '../../families/bert/plan/plan.js';
+import { readConfiguration, uniformConfiguration } from '../../families/bert/configuration.js';
+import { openSharded } from '../../families/bert/open.js';
+import { CostModel } from '../../soc/cost.js';
+import { getSocProfile } from '../../soc/load.js';
+import { ExperimentStore } from '../../store/db.js';
+import { taskOf } from '../options.js';
+import { progressBar } from '../progress.js';
+import { runSettings, type ThrottleFlags } from '../throttles.js';
+
+export interface RunFlags extends ThrottleFlags {
+  soc: string;
+  model: string;
+  config?: string;
+  paradigm?: Paradigm;
+  bits?: number;
+  bufferKb?: number;
+  mode: 'virtual' | 'real';
+  eval?: boolean;
+  limit?: number;
+  task?: string;
+  db?: string;
+  json?: boolean;
+  trace?: string;
+}
+
+const ms = (us: number) => us / 1000;
+
+/** A deterministic input for shape-only models: [CLS], ids, [SEP] (ids 2 and 3 in the fixtures' vocabulary). */
+function syntheticTokens(length: number, vocab: number): Int32Array {
+  return Int32Array.from({ length }, (_, i) => (i === 0 ? 2 : i === length - 1 ? 3 : 5 + ((i * 7919) % (vocab - 5))));
+}
+
+/** shardlab run: one plan through the pipelined executor under an SoC profile. */
+export async function runRun(f: RunFlags): Promise<void> {
+  if (!!f.config === !!f.paradigm) throw new UserError('run needs exactly one of --config FILE or --paradigm load-exec|layerwise|hold');
+  if (f.config && f.bits !== undefined) throw new UserError('--bits goes with --paradigm; a --config file sets the bits of every shard');
+  const profile = getSocProfile(f.soc);
+  const settings = runSettings(profile, f);
+  const cost = new CostModel(profile, settings);
+  const bar = progressBar('sharding on first use', !f.json);
+  const { model, store } = await openSharded(f.model, { threads: executorThreads(settings.cores) }, (d, t) => bar.update(d, t));
+  bar.stop();
+  const shape = { layers: store.config.layers, slices: store.config.slices, bits: store.bits };
+  let plan: Plan;
+  if (f.config) plan = planFromConfiguration('config', readConfiguration(f.config, shape));
+  else {
+    // --bits goes with --paradigm only; a --config file carries its own bitwidths, checked by readConfiguration.
+    const bits = f.bits ?? 32;
+    if (!store.bits.includes(bits))
+      throw new UserError(`--bits ${bits}${f.bits === undefined ? ' (the default)' : ''}: the shard store holds ${store.bits.join(', ')}`);
+    plan = paradigmPlan(f.paradigm!, uniformConfiguration(shape.layers, shape.slices, bits));
+  }
+  if (f.bufferKb) plan = fillPreload(plan, (s) => store.shardBytes(s.layer, s.slice, s.bits), f.bufferKb * 1024);
+  const shapeOnly = !!store.config.shapeOnly;
+  if (shapeOnly && f.eval) throw new UserError(`--eval: ${f.model} is a shape-only model with random weights; accuracy is not applicable`);
+  const task = shapeOnly ? undefined : taskOf(store.config, f.task, f.model);
+  const tokens = task ? model.tokenizer.encode(loadTask(task, 'dev').examples[0].text) : syntheticTokens(128, store.config.vocabSize);
+  const batch = makeBatch([tokens]);
+  const clock = f.mode === 'real' ? new RealClock() : new VirtualClock();
+  const r = await executePlan({ plan, store, model, cost, clock, batch });
+  let accuracy: number | undefined;
+  if (f.eval) {
+    const db = ExperimentStore.open(f.db);
+    accuracy = (await new AccuracyOracle(model, store, db, task!, 'dev', f.limit).accuracy(configurationOf(plan))).accuracy;
+    db.close();
+  }
+  await model.release();
+  const out = {
+    soc: profile.id,
+    planner: plan.planner,
+    mode: f.mode,
+    settings,
+    layers: plan.layers,
+    slices: plan.slices,
+    tokens: batch.length,
+    makespanMs: ms(r.makespanUs),
+    stallMs: ms(r.stallUs),
+    ioBusyMs: ms(r.ioBusyUs),
+    decompressBusyMs: ms(r.decompressBusyUs),
+    computeBusyMs: ms(r.computeBusyUs),
+    ioBytes: r.ioBytes,
+    persistentBytes: r.persistentBytes,
+    peakBytes: r.peakBytes,
+    // Only with --eval: JSON.stringify leaves an undefined accuracy out.
+    accuracy,
+    overruns: r.overruns.length,
+  };
+  if (f.trace) writeFileSync(f.trace, JSON.stringify(chromeTrace(r.events, r.memory, { ...out, settings: undefined })));
+  if (r.overruns.length > 0) {
+    const worst = r.overruns.reduce((a, o) => (o.actualUs - o.modeledUs > a.actualUs - a.modeledUs ? o : a));
+    console.error(
+      `shardlab: warning: this host is slower than the modeled ${profile.id} for ${r.overruns.length} task(s) (worst: ${worst.stage} of layer ${worst.layer} took ${ms(worst.actualUs).toFixed(1)} ms, modeled ${ms(worst.modeledUs).toFixed(1)} ms); the real-time timeline runs late there`,
+    );
+  }
+  if (f.json) return console.log(JSON.stringify(out));
+  const mb = (b: number) => `${(b / 2 ** 20).toFixed(2)} MB`;
+  console.log(
+    `${plan.planner} on ${profile.id} (${settings.computeUnit}, ${settings.cores} x ${cost.cluster.id}), ${f.mode} time, ${plan.layers} layers x ${plan.slices} slices, ${batch.length} tokens`,
+  );
+  console.log(`makespan    ${out.makespanMs.toFixed(1)} ms`);
+  console.log(`stall       ${out.stallMs.toFixed(1)} ms`);
+  console.log(
+    `busy        io ${out.ioBusyMs.toFixed(1)} ms, decompress ${out.decompressBusyMs.toFixed(1)} ms, compute ${out.computeBusyMs.toFixed(1)} ms`,
+  );
+  console.log(`memory      persistent ${mb(out.persistentBytes)}, peak ${mb(out.peakBytes)}; streamed ${mb(out.ioBytes)}`);
+  if (accuracy !== undefined) console.log(`accuracy    ${(100 * accuracy).toFixed(2)} % (dev)`);
+  if (f.trace) console.log(`trace       ${f.trace}`);
+}

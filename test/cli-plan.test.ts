@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { numberList } from '../engine/cli/commands/sweep.js';
+import { shardlabJson, SPAM_MODEL, tempDir } from './helpers.js';
+import { assertRefused } from './refused.js';
+
+describe('shardlab plan', () => {
+  let store: string;
+  before(() => {
+    store = join(tempDir(), 'store');
+    shardlabJson('shard', '--model', SPAM_MODEL, '--out', store, '--bits', '2,4', '--no-eval', '--json');
+  });
+
+  test('--target-ms takes a decimal target and the JSON echoes it with the plan and its prediction', () => {
+    const out = shardlabJson<{
+      planner: string;
+      targetMs: number;
+      layers: number;
+      slices: number;
+      predictedMakespanMs: number;
+      shards: unknown[];
+    }>('plan', '--soc', 'odroid-n2plus', '--model', store, '--target-ms', '87.5', '--planner', 'sti-uniform', '--json');
+    assert.equal(out.planner, 'sti-uniform');
+    assert.equal(out.targetMs, 87.5);
+    assert.equal(typeof out.predictedMakespanMs, 'number');
+    assert.ok(out.predictedMakespanMs > 0);
+    assert.equal(out.shards.length, out.layers * out.slices);
+  });
+
+  test('a target that is not a positive number is refused with one line and exit code 2', () => {
+    const plan = ['plan', '--soc', 'odroid-n2plus', '--model', store, '--planner', 'sti-uniform', '--target-ms'];
+    assertRefused([...plan, '0'], /--target-ms takes a positive number, got "0"/);
+    assertRefused([...plan, 'abc'], /--target-ms takes a positive number, got "abc"/);
+    assertRefused([...plan, '-5'], /--target-ms takes a positive number, got "-5"/);
+  });
+});
+
+describe('shardlab sweep --targets-ms', () => {
+  test('takes decimals, in lists and ranges', () => {
+    assert.deepEqual(numberList('--targets-ms')('87.5,100:101:0.5'), [87.5, 100, 100.5, 101]);
+    assert.deepEqual(numberList('--buffers-kb', { zero: true })('0,12.5'), [0, 12.5]);
+  });
+
+  test('refuses zero, negative and non-numeric targets with one line and exit code 2', () => {
+    const sweep = ['sweep', '--socs', 'odroid-n2plus', '--model', SPAM_MODEL, '--targets-ms'];
+    assertRefused([...sweep, '50,0'], /--targets-ms takes numbers above 0, got 0/);
+    assertRefused([...sweep, '-10:10:5'], /--targets-ms takes numbers above 0, got -10/);
+    assertRefused([...sweep, 'fast'], /--targets-ms takes numbers or from:to:step ranges/);
+    assertRefused([...sweep, '50', '--buffers-kb', '-1'], /--buffers-kb takes numbers >= 0, got -1/);
+  });
+});
