@@ -37,24 +37,6 @@ const RULES: Record<string, string[]> = {
 };
 const ROOTS = ['engine', 'electron', 'renderer', 'bench'];
 
-/**
- * Hosts that still reach into the bert family's folder instead of going through the registry: the debt
- * left by the family seam, to be paid as RWKV lands beside BERT. The list may only shrink: a file
- * listed here that no longer imports a concrete family fails the test until it is taken off.
- */
-const SEAM_PENDING = new Set([
-  'engine/cli/commands/cost.ts',
-  'engine/cli/commands/eval.ts',
-  'engine/cli/commands/plan.ts',
-  'engine/cli/commands/run.ts',
-  'engine/cli/commands/shard.ts',
-  'engine/cli/commands/sweep.ts',
-  'engine/cli/options.ts',
-  'engine/sweep/sweep.ts',
-  'engine/workbench/api.ts',
-  'engine/workbench/service.ts',
-]);
-const concreteFamily = (file: string) => /^engine\/families\/[^/]+\//.test(file);
 
 // ---- the scanner ----------------------------------------------------------------------------------
 
@@ -119,7 +101,6 @@ const within = (file: string, entry: string) =>
 function allowed(i: Import): boolean {
   const rule = ruleOf(i.from)!;
   const to = i.to!;
-  if (SEAM_PENDING.has(i.from) && concreteFamily(to)) return true;
   if (to === rule.own || to.startsWith(`${rule.own}/`)) return true;
   return RULES[rule.key].some((e) => (e.startsWith('type:') ? i.typeOnly && to === e.slice(5) : within(to, e)));
 }
@@ -215,11 +196,6 @@ describe('layers', () => {
     assert.ok(files.length > 50, `only ${files.length} files found under ${ROOTS.join(', ')}`);
     assert.ok(imports.some((i) => i.from === 'renderer/src/main.tsx' && i.to === 'renderer/src/App.tsx'));
     assert.ok(imports.some((i) => i.from === 'electron/preload.cts' && i.to === 'engine/workbench/api.ts' && i.typeOnly));
-  });
-
-  test('the hosts still listed as reaching into a family do so (the list only shrinks)', () => {
-    const paid = [...SEAM_PENDING].filter((f) => !imports.some((i) => i.from === f && i.to && concreteFamily(i.to)));
-    assert.deepEqual(paid, [], 'these files no longer import a concrete family: take them off SEAM_PENDING');
   });
 
   test('no import cycles', () => {

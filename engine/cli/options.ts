@@ -1,7 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { isSplit, requireTask, SPLITS, type Split, type TaskName } from '../families/bert/datasets.js';
-import { UserError } from '../core/errors.js';
-import type { BertConfig } from '../families/bert/config.js';
+import { isSplit, SPLITS, type Split } from '../eval/splits.js';
 
 export function positiveInt(flag: string) {
   return (value: string): number => {
@@ -23,11 +21,4 @@ export function positiveNumber(flag: string) {
 export function parseSplit(value: string): Split {
   if (!isSplit(value)) throw new InvalidArgumentError(`unknown split "${value}": use one of ${SPLITS.join(', ')}`);
   return value;
-}
-
-/** The task a model was trained on: --task, or the one recorded in its config.json. */
-export function taskOf(config: BertConfig, flag: string | undefined, dir: string): TaskName {
-  const name = flag ?? config.task;
-  if (!name) throw new UserError(`${dir}/config.json names no task; pass --task spam|sotu-era`);
-  return requireTask(name);
 }

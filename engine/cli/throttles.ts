@@ -1,15 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { resolveSettings, type RunSettings } from '../soc/cost.js';
-import type { SocProfile } from '../soc/profile.js';
 import { positiveNumber } from './options.js';
-
-export interface ThrottleFlags {
-  unit?: 'cpu' | 'gpu';
-  cluster?: string;
-  cores?: number;
-  clockGhz?: number;
-  ioMbps?: number;
-}
 
 /** The per-run throttles every timing command accepts (the SoC profile supplies the defaults). */
 export function throttleOptions(cmd: Command): Command {
@@ -26,8 +16,4 @@ export function throttleOptions(cmd: Command): Command {
     })
     .option('--clock-ghz <ghz>', 'cap the cluster clock', positiveNumber('--clock-ghz'))
     .option('--io-mbps <mbps>', 'override the storage read bandwidth', positiveNumber('--io-mbps'));
-}
-
-export function runSettings(profile: SocProfile, f: ThrottleFlags): RunSettings {
-  return resolveSettings(profile, { computeUnit: f.unit, cluster: f.cluster, cores: f.cores, clockGhz: f.clockGhz, ioMBps: f.ioMbps });
 }

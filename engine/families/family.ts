@@ -48,6 +48,12 @@ export interface ModelFamily {
   unit: string;
   /** Sequence length of a request unless the user sets one. */
   defaultSeq: number;
+  /** Names that stand for a model of this family at a paper's scale (random weights, for timing studies). */
+  presets: readonly string[];
+  /** Fixed execution paradigms `shardlab run --paradigm` offers for this family's models. */
+  paradigms: readonly string[];
+  /** The family's implementations of CLI commands (eval, run, …), by command name; loaded when one runs. */
+  commands(): Promise<Record<string, FamilyCommand>>;
   /** True when `dir` (a model directory, a shard store or a preset name) belongs to this family. */
   detect(dir: string): boolean;
   /** Every planner the family offers, its default first. */
@@ -55,6 +61,9 @@ export interface ModelFamily {
   /** Opens a model for planning, running and scoring (the family's code loads on first use). */
   open(dir: string, opts: OpenOptions): Promise<FamilyModel>;
 }
+
+/** A CLI command as a family implements it: the flags as the command line parsed them. */
+export type FamilyCommand = (flags: never) => Promise<void>;
 
 /** What hosts show of an opened model. */
 export interface ModelInfo {

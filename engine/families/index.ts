@@ -2,6 +2,7 @@
  * The registry of model families. Adding a family is one folder under engine/families/ and one line in
  * FAMILIES below; generic code finds a model's family here and never imports a family's folder itself.
  */
+import { existsSync, statSync } from 'node:fs';
 import { UserError } from '../core/errors.js';
 import { bertFamily } from './bert/family.js';
 import type { ModelFamily } from './family.js';
@@ -19,6 +20,9 @@ export function getFamily(id: string): ModelFamily {
 /** The family of a model directory, shard store or preset name. */
 export function familyOf(dir: string): ModelFamily {
   const f = FAMILIES.find((x) => x.detect(dir));
-  if (!f) throw new UserError(`${dir}: no model family recognises it (known: ${FAMILIES.map((x) => x.id).join(', ')}); --model takes a model directory`);
-  return f;
+  if (f) return f;
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: no such directory; --model takes a model directory`);
+  throw new UserError(
+    `${dir}: not a model directory of a known family (${FAMILIES.map((x) => x.id).join(', ')}: see shardlab families); it needs a config.json naming its model_type`,
+  );
 }

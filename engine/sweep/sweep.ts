@@ -37,8 +37,10 @@ export function checkSpec(spec: SweepSpec, model: FamilyModel): SocProfile[] {
   return profiles;
 }
 
-export async function runSweep(spec: SweepSpec, db: ExperimentStore, o: SweepOptions = {}): Promise<Sweep> {
-  const model = await familyOf(spec.model).open(spec.model, { db });
+/** Runs a sweep; `all` among its planners stands for every planner of the model's family (stored expanded). */
+export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOptions = {}): Promise<Sweep> {
+  const model = await familyOf(asked.model).open(asked.model, { db });
+  const spec = asked.planners.includes('all') ? { ...asked, planners: model.plannerNames() } : asked;
   try {
     const profiles = checkSpec(spec, model);
     // Importance is always profiled on dev (the split quality is reported on may be test).

@@ -3,8 +3,8 @@ import { familyOf } from '../../families/index.js';
 import { CostModel } from '../../soc/cost.js';
 import { getSocProfile } from '../../soc/load.js';
 import { ExperimentStore } from '../../store/db.js';
-import { progressBar } from '../progress.js';
-import { runSettings, type ThrottleFlags } from '../throttles.js';
+import { progressBar } from '../../core/progress.js';
+import { runSettings, type ThrottleFlags } from '../../soc/throttles.js';
 
 export interface PlanFlags extends ThrottleFlags {
   soc: string;

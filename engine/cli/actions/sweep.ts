@@ -6,16 +6,13 @@ import { readBaseline } from '../../sweep/baseline.js';
 import { diffTable, regress, type Baseline, type Tolerance } from '../../sweep/regress.js';
 import { CheckFailed } from '../check.js';
 import { VERSION } from '../version.js';
-import { plannerNames } from '../../families/bert/plan/planners.js';
-import { DEFAULT_BITS } from '../../families/bert/shard-store.js';
 import { ExperimentStore } from '../../store/db.js';
 import { runSweep } from '../../sweep/sweep.js';
 import { rowsWithoutEvents, sweepCsv, sweepTable } from '../../sweep/table.js';
 import type { SweepRow, SweepSpec } from '../../sweep/types.js';
-import { progressBar } from '../progress.js';
+import { progressBar } from '../../core/progress.js';
 
 /** Every planner the engine knows, for `--planners all`. */
-const ALL_PLANNERS = plannerNames(DEFAULT_BITS);
 
 export interface SweepFlags {
   socs: string[];
@@ -39,7 +36,7 @@ export async function runSweepCommand(f: SweepFlags): Promise<void> {
     socs: f.socs,
     targetsMs: f.targetsMs,
     buffersKb: f.buffersKb,
-    planners: f.planners.includes('all') ? ALL_PLANNERS : f.planners,
+    planners: f.planners,
     split: f.split,
     limit: f.limit,
     importance: f.importance,

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { SHAPE_PRESETS } from '../../families/bert/presets.js';
-import type { CostFlags } from '../actions/cost.js';
+import { FAMILIES } from '../../families/index.js';
 import { positiveInt } from '../options.js';
 import { throttleOptions } from '../throttles.js';
 
@@ -9,8 +8,8 @@ export function registerCost(program: Command): void {
     .command('cost')
     .description('the cost model per layer on an SoC: compute by width (attention, FFN, overhead), IO and dequantization per shard')
     .requiredOption('--soc <id>', 'SoC profile id (see shardlab socs)')
-    .requiredOption('--shape <name|dir>', `${SHAPE_PRESETS.join(' | ')} or a model directory`)
+    .requiredOption('--shape <name|dir>', `${FAMILIES.flatMap((f) => f.presets).join(' | ')} or a model directory`)
     .option('--seq <tokens>', 'sequence length', positiveInt('--seq'), 128)
     .option('--json', 'print one JSON object');
-  throttleOptions(cmd).action(async (f: CostFlags) => (await import('../actions/cost.js')).runCost(f));
+  throttleOptions(cmd).action(async (f: { shape: string }) => (await import('../family-command.js')).familyCommand('cost', f.shape, f));
 }

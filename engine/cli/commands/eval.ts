@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import type { EvalFlags, LogitsFlags } from '../actions/eval.js';
 import { parseSplit, positiveInt } from '../options.js';
 
 export function registerEval(program: Command): void {
@@ -13,7 +12,7 @@ export function registerEval(program: Command): void {
     .option('--slices <m>', 'run the first M slices of each layer (default: all)', positiveInt('--slices'))
     .option('--limit <k>', 'evaluate only the first K examples', positiveInt('--limit'))
     .option('--json', 'print one JSON object')
-    .action(async (f: EvalFlags) => (await import('../actions/eval.js')).runEval(f));
+    .action(async (f: { model: string }) => (await import('../family-command.js')).familyCommand('eval', f.model, f));
 }
 
 export function registerLogits(program: Command): void {
@@ -24,5 +23,5 @@ export function registerLogits(program: Command): void {
     .requiredOption('--reference', 'compare with reference-logits.json')
     .option('--task <name>', 'task (default: the one in the model config)')
     .option('--json', 'print one JSON object')
-    .action(async (f: LogitsFlags) => (await import('../actions/eval.js')).runLogits(f));
+    .action(async (f: { model: string }) => (await import('../family-command.js')).familyCommand('logits', f.model, f));
 }

@@ -1,8 +1,10 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { PARADIGMS, type Paradigm } from '../../families/bert/plan/plan.js';
-import type { RunFlags } from '../actions/run.js';
+import { FAMILIES } from '../../families/index.js';
 import { positiveInt } from '../options.js';
 import { throttleOptions } from '../throttles.js';
+
+/** Every registered family's paradigms (bert: STI's three). */
+const PARADIGMS = [...new Set(FAMILIES.flatMap((f) => f.paradigms))];
 
 export function registerRun(program: Command): void {
   const cmd = program
@@ -12,9 +14,8 @@ export function registerRun(program: Command): void {
     .requiredOption('--model <dir>', 'checkpoint directory, shard store, or a shape preset: bert-base | bert-large | distilbert')
     .option('--config <file>', 'configuration JSON to run layerwise: {"layers", "slices", "bits"}')
     .option('--paradigm <name>', `${PARADIGMS.join(' | ')} over the full model`, (v: string) => {
-      if (!(PARADIGMS as readonly string[]).includes(v))
-        throw new InvalidArgumentError(`--paradigm must be one of ${PARADIGMS.join(', ')}, got "${v}"`);
-      return v as Paradigm;
+      if (!PARADIGMS.includes(v)) throw new InvalidArgumentError(`--paradigm must be one of ${PARADIGMS.join(', ')}, got "${v}"`);
+      return v;
     })
     .option('--bits <b>', 'uniform bitwidth for --paradigm (default 32)', positiveInt('--bits'))
     .option('--buffer-kb <k>', 'preload buffer capacity: fill it with shards in layer order', positiveInt('--buffer-kb'))
@@ -33,5 +34,5 @@ export function registerRun(program: Command): void {
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--trace <file>', 'write a Chrome Trace Event JSON file (opens in Perfetto)')
     .option('--json', 'print one JSON object');
-  throttleOptions(cmd).action(async (f: RunFlags) => (await import('../actions/run.js')).runRun(f));
+  throttleOptions(cmd).action(async (f: { model: string }) => (await import('../family-command.js')).familyCommand('run', f.model, f));
 }

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import type { AccuracyFlags, ProfileFlags, ShardFlags } from '../actions/shard.js';
 import { DEFAULT_BITS } from '../defaults.js';
 import { positiveInt } from '../options.js';
 
@@ -15,7 +14,7 @@ export function registerShard(program: Command): void {
     .option('--no-eval', 'skip the uniform-bitwidth accuracy figures')
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--json', 'print one JSON object')
-    .action(async (f: ShardFlags) => (await import('../actions/shard.js')).runShard(f));
+    .action(async (f: { model: string }) => (await import('../family-command.js')).familyCommand('shard', f.model, f));
 }
 
 export function registerAccuracy(program: Command): void {
@@ -28,7 +27,7 @@ export function registerAccuracy(program: Command): void {
     .option('--limit <k>', 'first K dev examples only', positiveInt('--limit'))
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--json', 'print one JSON object')
-    .action(async (f: AccuracyFlags) => (await import('../actions/shard.js')).runAccuracy(f));
+    .action(async (f: { model: string }) => (await import('../family-command.js')).familyCommand('accuracy', f.model, f));
 }
 
 export function registerProfile(program: Command): void {
@@ -43,5 +42,5 @@ export function registerProfile(program: Command): void {
     .option('--limit <k>', 'first K dev examples only', positiveInt('--limit'))
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--json', 'print one JSON object')
-    .action(async (f: ProfileFlags) => (await import('../actions/shard.js')).runProfile(f));
+    .action(async (f: { model: string }) => (await import('../family-command.js')).familyCommand('profile', f.model, f));
 }

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { UserError } from '../../core/errors.js';
+import { isSplit, SPLITS, type Split } from '../../eval/splits.js';
+
+export { isSplit, SPLITS, type Split };
 
 /** The fixture tasks. Both corpora ship on npm, so the engine rebuilds every split from them alone. */
 export const TASKS = ['spam', 'sotu-era'] as const;
 export type TaskName = (typeof TASKS)[number];
-export const SPLITS = ['train', 'dev', 'test'] as const;
-export type Split = (typeof SPLITS)[number];
 
 export interface Example {
   /** Stable identifier of the item inside its corpus. */
@@ -34,10 +35,6 @@ export function splitOf(key: string): Split {
 
 export function isTask(name: string): name is TaskName {
   return (TASKS as readonly string[]).includes(name);
-}
-
-export function isSplit(name: string): name is Split {
-  return (SPLITS as readonly string[]).includes(name);
 }
 
 export function loadTask(task: TaskName, split?: Split): TaskData {
@@ -170,4 +167,11 @@ export function passages(text: string): string[] {
 export function requireTask(name: string): TaskName {
   if (!isTask(name)) throw new UserError(`unknown task "${name}": use one of ${TASKS.join(', ')}`);
   return name;
+}
+
+/** The task a model was trained on: --task, or the one recorded in its config.json. */
+export function taskOf(config: { task?: string }, flag: string | undefined, dir: string): TaskName {
+  const name = flag ?? config.task;
+  if (!name) throw new UserError(`${dir}/config.json names no task; pass --task spam|sotu-era`);
+  return requireTask(name);
 }

@@ -2,7 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelFamily, PlannerInfo } from '../family.js';
-import { isShapePreset } from './presets.js';
+import { PARADIGMS } from './paradigms.js';
+import { isShapePreset, SHAPE_PRESETS } from './presets.js';
 
 /** Reads `model_type` from a checkpoint's config.json, or from the config a shard store keeps. */
 function modelType(dir: string): string | undefined {
@@ -39,6 +40,9 @@ export const bertFamily: ModelFamily = {
   metric: { name: 'accuracy', higherIsBetter: true, format: 'percent' },
   unit: 'one attention head with its slice of FFN neurons, per layer, at 2–6-bit dictionary quantization or fp32',
   defaultSeq: 128,
+  presets: SHAPE_PRESETS,
+  paradigms: PARADIGMS,
+  commands: async () => (await import('./cli/index.js')).COMMANDS,
   detect: (dir) => isShapePreset(dir) || modelType(dir) === 'bert',
   planners: () => PLANNERS,
   // The model's code (onnxruntime, the planners, HiGHS) loads only when a model is opened.

@@ -4,6 +4,7 @@
  */
 import { codecOfBits, type Plan, type PlanUnit } from '../../../pipeline/plan.js';
 import type { Configuration } from '../configuration.js';
+import { PARADIGMS, type Paradigm } from '../paradigms.js';
 
 export type { Plan, PlanUnit };
 
@@ -22,8 +23,7 @@ export function bertPlan(planner: string, layers: number, slices: number, shards
   return { family: 'bert', planner, layers, slices, units, loadAllFirst };
 }
 
-export const PARADIGMS = ['load-exec', 'layerwise', 'hold'] as const;
-export type Paradigm = (typeof PARADIGMS)[number];
+export { PARADIGMS, type Paradigm };
 
 export function planFromConfiguration(
   planner: string,

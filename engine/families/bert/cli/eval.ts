@@ -1,9 +1,9 @@
-import { evaluate } from '../../families/bert/accuracy.js';
-import { compareWithReference } from '../../families/bert/reference.js';
-import { openForEval } from '../../families/bert/open.js';
-import { loadTask, type Split } from '../../families/bert/datasets.js';
-import { taskOf } from '../options.js';
-import { progressBar } from '../progress.js';
+import { evaluate } from '../accuracy.js';
+import { compareWithReference } from '../reference.js';
+import { openForEval } from '../open.js';
+import { loadTask, type Split } from '../datasets.js';
+import { taskOf } from '../datasets.js';
+import { progressBar } from '../../../core/progress.js';
 
 export interface EvalFlags {
   model: string;

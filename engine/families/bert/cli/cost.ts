@@ -1,9 +1,9 @@
-import { readBertConfig, type BertConfig } from '../../families/bert/config.js';
-import { isShapePreset, presetConfig } from '../../families/bert/presets.js';
-import { computeLayer, sliceWeightBytes, type LayerShape } from '../../families/bert/cost.js';
-import { CostModel } from '../../soc/cost.js';
-import { getSocProfile } from '../../soc/load.js';
-import { runSettings, type ThrottleFlags } from '../throttles.js';
+import { readBertConfig, type BertConfig } from '../config.js';
+import { isShapePreset, presetConfig } from '../presets.js';
+import { computeLayer, sliceWeightBytes, type LayerShape } from '../cost.js';
+import { CostModel } from '../../../soc/cost.js';
+import { getSocProfile } from '../../../soc/load.js';
+import { runSettings, type ThrottleFlags } from '../../../soc/throttles.js';
 
 function shapeOf(arg: string): { name: string; config: BertConfig } {
   return isShapePreset(arg) ? { name: arg, config: presetConfig(arg) } : { name: arg, config: readBertConfig(arg) };
@@ -17,7 +17,7 @@ export interface CostFlags extends ThrottleFlags {
 }
 
 /** shardlab cost: the cost model's per-layer and per-shard table. */
-export function runCost(f: CostFlags): void {
+export async function runCost(f: CostFlags): Promise<void> {
   const profile = getSocProfile(f.soc);
   const settings = runSettings(profile, f);
   const cost = new CostModel(profile, settings);

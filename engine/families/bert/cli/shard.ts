@@ -1,14 +1,14 @@
-import { AccuracyOracle } from '../../families/bert/oracle.js';
-import { IMPORTANCE_METHODS, profileImportance, type ImportanceMethod } from '../../families/bert/importance.js';
-import { BertModel } from '../../families/bert/model.js';
-import { UserError } from '../../core/errors.js';
-import { readConfiguration, uniformConfiguration } from '../../families/bert/configuration.js';
-import { openSharded } from '../../families/bert/open.js';
-import { qualityReport } from '../../families/bert/quality.js';
-import { parseBits, writeStore } from '../../families/bert/shard-store.js';
-import { ExperimentStore } from '../../store/db.js';
-import { taskOf } from '../options.js';
-import { progressBar } from '../progress.js';
+import { AccuracyOracle } from '../oracle.js';
+import { IMPORTANCE_METHODS, profileImportance, type ImportanceMethod } from '../importance.js';
+import { BertModel } from '../model.js';
+import { UserError } from '../../../core/errors.js';
+import { readConfiguration, uniformConfiguration } from '../configuration.js';
+import { openSharded } from '../open.js';
+import { qualityReport } from '../quality.js';
+import { parseBits, writeStore } from '../shard-store.js';
+import { ExperimentStore } from '../../../store/db.js';
+import { taskOf } from '../datasets.js';
+import { progressBar } from '../../../core/progress.js';
 
 const mb = (b: number) => (b / 2 ** 20).toFixed(2);
 const pct = (x: number) => (100 * x).toFixed(2);

@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
-import { AccuracyOracle } from '../../families/bert/oracle.js';
-import { executePlan } from '../../families/bert/program.js';
-import { makeBatch } from '../../families/bert/batch.js';
-import { loadTask } from '../../families/bert/datasets.js';
-import { UserError } from '../../core/errors.js';
-import { RealClock, VirtualClock } from '../../pipeline/clock.js';
-import { executorThreads } from '../../pipeline/executor.js';
-import { chromeTrace } from '../../pipeline/trace.js';
+import { AccuracyOracle } from '../oracle.js';
+import { executePlan } from '../program.js';
+import { makeBatch } from '../batch.js';
+import { loadTask } from '../datasets.js';
+import { UserError } from '../../../core/errors.js';
+import { RealClock, VirtualClock } from '../../../pipeline/clock.js';
+import { executorThreads } from '../../../pipeline/executor.js';
+import { chromeTrace } from '../../../pipeline/trace.js';
 import {
   configurationOf,
   fillPreload,
@@ -14,15 +14,15 @@ import {
   planFromConfiguration,
   type Paradigm,
   type Plan,
-} from '../../families/bert/plan/plan.js';
-import { readConfiguration, uniformConfiguration } from '../../families/bert/configuration.js';
-import { openSharded } from '../../families/bert/open.js';
-import { CostModel } from '../../soc/cost.js';
-import { getSocProfile } from '../../soc/load.js';
-import { ExperimentStore } from '../../store/db.js';
-import { taskOf } from '../options.js';
-import { progressBar } from '../progress.js';
-import { runSettings, type ThrottleFlags } from '../throttles.js';
+} from '../plan/plan.js';
+import { readConfiguration, uniformConfiguration } from '../configuration.js';
+import { openSharded } from '../open.js';
+import { CostModel } from '../../../soc/cost.js';
+import { getSocProfile } from '../../../soc/load.js';
+import { ExperimentStore } from '../../../store/db.js';
+import { taskOf } from '../datasets.js';
+import { progressBar } from '../../../core/progress.js';
+import { runSettings, type ThrottleFlags } from '../../../soc/throttles.js';
 
 export interface RunFlags extends ThrottleFlags {
   soc: string;
