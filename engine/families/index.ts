@@ -2,7 +2,8 @@
  * The registry of model families. Adding a family is one folder under engine/families/ and one line in
  * FAMILIES below; generic code finds a model's family here and never imports a family's folder itself.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { bertFamily } from './bert/family.js';
 import type { ModelFamily } from './family.js';
@@ -22,7 +23,15 @@ export function familyOf(dir: string): ModelFamily {
   const f = FAMILIES.find((x) => x.detect(dir));
   if (f) return f;
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: no such directory; --model takes a model directory`);
-  throw new UserError(
-    `${dir}: not a model directory of a known family (${FAMILIES.map((x) => x.id).join(', ')}: see shardlab families); it needs a config.json naming its model_type`,
-  );
+  const config = join(dir, 'config.json');
+  if (existsSync(config)) {
+    let type: unknown;
+    try {
+      type = (JSON.parse(readFileSync(config, 'utf8')) as { model_type?: unknown }).model_type;
+    } catch (e) {
+      throw new UserError(`${config}: not valid JSON (${(e as Error).message}); fix or replace it`);
+    }
+    throw new UserError(`${config}: model_type ${JSON.stringify(type)} is not a known model family (${FAMILIES.map((x) => x.id).join(', ')}); see shardlab families`);
+  }
+  throw new UserError(`${dir}: not a model directory (no config.json); --model takes a model directory of a known family (see shardlab families)`);
 }

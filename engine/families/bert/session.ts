@@ -99,8 +99,17 @@ export class BertFamilyModel implements FamilyModel {
     return this.task;
   }
 
+  private readonly oracles = new Map<string, AccuracyOracle>();
+
+  /** One oracle per split and limit (each holds its examples, loaded once). */
   private oracle(where: Split): AccuracyOracle {
-    return new AccuracyOracle(() => this.model(), this.store, this.db, this.needTask('accuracy'), where.split, where.limit);
+    const key = `${where.split}:${where.limit ?? ''}`;
+    let o = this.oracles.get(key);
+    if (!o) {
+      o = new AccuracyOracle(() => this.model(), this.store, this.db, this.needTask('accuracy'), where.split, where.limit);
+      this.oracles.set(key, o);
+    }
+    return o;
   }
 
   importance(limit?: number, method = DEFAULT_IMPORTANCE): ImportanceState {
@@ -149,8 +158,21 @@ export class BertFamilyModel implements FamilyModel {
     return { ...plan, units };
   }
 
+  private readonly requests = new Map<string, Promise<Batch>>();
+
   /** The request every run executes: the first example of the split with at least `seq` tokens, cut to `seq`. */
-  async request(split: 'dev' | 'test', seq: number): Promise<Batch> {
+  request(split: 'dev' | 'test', seq: number): Promise<Batch> {
+    const key = `${split}:${seq}`;
+    let r = this.requests.get(key);
+    if (!r) {
+      r = this.makeRequest(split, seq);
+      this.requests.set(key, r);
+      r.catch(() => this.requests.delete(key));
+    }
+    return r;
+  }
+
+  private async makeRequest(split: 'dev' | 'test', seq: number): Promise<Batch> {
     const model = await this.model();
     if (!this.task) return makeBatch([syntheticTokens(seq, this.store.config.vocabSize)]);
     let best: Int32Array | undefined;

@@ -100,6 +100,7 @@ export async function runRun(f: RunFlags): Promise<void> {
     peakBytes: r.peakBytes,
     // Only with --eval: JSON.stringify leaves an undefined accuracy out.
     accuracy,
+    memoryByCategory: r.memoryByCategory,
     overruns: r.overruns.length,
   };
   if (f.trace) writeFileSync(f.trace, JSON.stringify(chromeTrace(r.events, r.memory, { ...out, settings: undefined })));
@@ -120,6 +121,8 @@ export async function runRun(f: RunFlags): Promise<void> {
     `busy        io ${out.ioBusyMs.toFixed(1)} ms, decompress ${out.decompressBusyMs.toFixed(1)} ms, compute ${out.computeBusyMs.toFixed(1)} ms`,
   );
   console.log(`memory      persistent ${mb(out.persistentBytes)}, peak ${mb(out.peakBytes)}; streamed ${mb(out.ioBytes)}`);
+  const byCategory = Object.entries(r.memoryByCategory).map(([c, m]) => `${c} ${mb(m.persistent + m.peak)}`);
+  console.log(`  by kind   ${byCategory.join(', ')} (each at its own peak)`);
   if (accuracy !== undefined) console.log(`accuracy    ${(100 * accuracy).toFixed(2)} % (dev)`);
   if (f.trace) console.log(`trace       ${f.trace}`);
 }
