@@ -5,7 +5,11 @@ import { makeBatch } from '../engine/families/bert/batch.js';
 import { BertModel } from '../engine/families/bert/model.js';
 import { loadTask } from '../engine/families/bert/datasets.js';
 import { RealClock, VirtualClock, type Clock } from '../engine/pipeline/clock.js';
-import { executePlan as execute, predictPlan as predictTimeline, type BertRunResult as RunResult } from '../engine/families/bert/program.js';
+import {
+  executePlan as execute,
+  predictPlan as predictTimeline,
+  type BertRunResult as RunResult,
+} from '../engine/families/bert/program.js';
 import { chromeTrace, type TraceEvent } from '../engine/pipeline/trace.js';
 import { fillPreload, paradigmPlan, type Plan } from '../engine/families/bert/plan/plan.js';
 import { uniformConfiguration } from '../engine/families/bert/configuration.js';

@@ -37,7 +37,6 @@ const RULES: Record<string, string[]> = {
 };
 const ROOTS = ['engine', 'electron', 'renderer', 'bench'];
 
-
 // ---- the scanner ----------------------------------------------------------------------------------
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url)); // tests run from dist/test/

@@ -7,7 +7,7 @@ import { bertPlan, type Plan, type ShardPlan } from '../engine/families/bert/pla
 import { plannerNames, runPlanner } from '../engine/families/bert/plan/planners.js';
 import { layerTimeMs, planSti, type PlannerInput } from '../engine/families/bert/plan/sti.js';
 import { CostModel, resolveSettings } from '../engine/soc/cost.js';
-import { computeLayer, sliceWeightBytes } from '../engine/families/bert/cost.js';
+import { sliceWeightBytes } from '../engine/families/bert/cost.js';
 import { getSocProfile } from '../engine/soc/load.js';
 
 const c = presetConfig('bert-base');

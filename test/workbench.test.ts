@@ -81,6 +81,28 @@ describe('WorkbenchService over the engine', () => {
     assert.ok(lower.layers * lower.slices < uni.layers * uni.slices, 'a lower target plans a smaller submodel');
   });
 
+  test('an accuracy job scores the plan it is sent, not the query planned again; a plan that does not fit is refused', async () => {
+    const q = { ...Q, planner: 'sti-uniform', evalLimit: 16 };
+    const v = await s.plan(q);
+    assert.equal(v.meetsTarget, true);
+    const ctx = { jobId: 'job-1', emit: () => {}, signal: new AbortController().signal };
+    const first = v.plan.units[0];
+    const edited = {
+      ...v.plan,
+      units: [{ ...first, bits: first.bits === 2 ? 3 : 2, codec: 'sti-dict' as const }, ...v.plan.units.slice(1)],
+    };
+    const scored = (await s.runJob({ kind: 'accuracy', query: q, plan: edited }, ctx)) as { configHash: string; examples: number };
+    assert.notEqual(scored.configHash, v.configHash);
+    assert.equal(scored.examples, 16);
+    const same = (await s.runJob({ kind: 'accuracy', query: q, plan: v.plan }, ctx)) as { configHash: string };
+    assert.equal(same.configHash, v.configHash);
+    assert.equal((await s.plan(q)).accuracy?.examples, 16, 'the plan view now shows the stored accuracy');
+    await assert.rejects(
+      s.runJob({ kind: 'accuracy', query: q, plan: { ...v.plan, layers: 99 } }, ctx),
+      /^UserError: plan sti-uniform: 99 x/,
+    );
+  });
+
   test('saveSoc writes a new user profile and refuses a taken id, changing nothing', async () => {
     const base = getSocProfile('odroid-n2plus');
     const copy = { ...structuredClone(base), id: 'odroid-slowio', name: 'slow IO' };

@@ -26,6 +26,13 @@ export interface PlannerInfo {
   /** A name, or a pattern such as stdpl-B where B is any bitwidth the model's store holds. */
   name: string;
   description: string;
+  /** Ranks units by an importance profile (profiled first when missing). */
+  ranks?: boolean;
+}
+
+/** Planner names with each pattern's B spelled out for the given bitwidths, in the family's order. */
+export function expandPlanners(planners: PlannerInfo[], bits: readonly number[]): string[] {
+  return planners.flatMap((p) => (p.name.endsWith('-B') ? bits.map((b) => `${p.name.slice(0, -1)}${b}`) : [p.name]));
 }
 
 export interface OpenOptions {
@@ -151,9 +158,18 @@ export interface FamilyModel {
   /** Checks a plan received from outside (a host, a file) against this model; throws a UserError. */
   checkPlan(plan: Plan): Plan;
   /** Runs a plan through the pipelined executor with real work, on the split's request. */
-  run(plan: Plan, cost: CostModel, clock: Clock, opts: { split?: 'dev' | 'test'; seq: number; onEvent?: (e: TraceEvent) => void }): Promise<RunResult>;
+  run(
+    plan: Plan,
+    cost: CostModel,
+    clock: Clock,
+    opts: { split?: 'dev' | 'test'; seq: number; onEvent?: (e: TraceEvent) => void },
+  ): Promise<RunResult>;
   /** Measures a plan's quality by the family's metric (cached). */
-  quality(plan: Plan, where: Split, opts?: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal }): Promise<QualityAnswer & { split: string }>;
+  quality(
+    plan: Plan,
+    where: Split,
+    opts?: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal },
+  ): Promise<QualityAnswer & { split: string }>;
   /** The cached quality of a plan, without measuring. */
   cachedQuality(plan: Plan, where: Split): (QualityAnswer & { split: string }) | undefined;
   /** Frees the model's runtime sessions. */

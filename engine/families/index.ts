@@ -8,6 +8,7 @@ import { UserError } from '../core/errors.js';
 import { bertFamily } from './bert/family.js';
 import type { ModelFamily } from './family.js';
 
+export { expandPlanners } from './family.js';
 export type { FamilyModel, ModelFamily, ModelInfo, PlannedRequest, PlannerInfo, PlanningRequest, QualityMetric } from './family.js';
 
 export const FAMILIES: readonly ModelFamily[] = [bertFamily];
@@ -31,7 +32,11 @@ export function familyOf(dir: string): ModelFamily {
     } catch (e) {
       throw new UserError(`${config}: not valid JSON (${(e as Error).message}); fix or replace it`);
     }
-    throw new UserError(`${config}: model_type ${JSON.stringify(type)} is not a known model family (${FAMILIES.map((x) => x.id).join(', ')}); see shardlab families`);
+    throw new UserError(
+      `${config}: model_type ${JSON.stringify(type)} is not a known model family (${FAMILIES.map((x) => x.id).join(', ')}); see shardlab families`,
+    );
   }
-  throw new UserError(`${dir}: not a model directory (no config.json); --model takes a model directory of a known family (see shardlab families)`);
+  throw new UserError(
+    `${dir}: not a model directory (no config.json); --model takes a model directory of a known family (see shardlab families)`,
+  );
 }

@@ -43,7 +43,11 @@ export class MemoryTracker {
   }
 
   /** The transient curve (frees before allocations at equal times), its peak, and each category's peak. */
-  summary(): { samples: MemorySample[]; peakTransient: number; byCategory: Partial<Record<MemoryCategory, { persistent: number; peak: number }>> } {
+  summary(): {
+    samples: MemorySample[];
+    peakTransient: number;
+    byCategory: Partial<Record<MemoryCategory, { persistent: number; peak: number }>>;
+  } {
     const sorted = [...this.deltas].sort((a, b) => a.t - b.t || Math.sign(a.bytes) - Math.sign(b.bytes) || a.seq - b.seq);
     const persistent = this.persistent;
     const now = new Map<MemoryCategory, number>();

@@ -120,7 +120,8 @@ export class Schedule {
   /** Data a lane needs arrives at `at`: the lane moves up to it, and a computing lane records the wait as a stall. */
   waitUntil(lane: Lane, at: number, step: { layer: number; token?: number }): void {
     if (at <= lane.cursor) return;
-    if (lane.computes) this.emit(withToken({ stage: 'stall', layer: step.layer, slice: -1, bits: 0, bytes: 0, start: lane.cursor, end: at }, step.token));
+    if (lane.computes)
+      this.emit(withToken({ stage: 'stall', layer: step.layer, slice: -1, bits: 0, bytes: 0, start: lane.cursor, end: at }, step.token));
     lane.cursor = at;
   }
 

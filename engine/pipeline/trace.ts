@@ -40,7 +40,8 @@ export function chromeTrace(
   }
   for (const e of events) {
     const at = e.token === undefined ? '' : ` T${e.token}`;
-    const name = e.stage === 'compute' || e.stage === 'stall' ? `${e.stage} L${e.layer}${at}` : `${e.stage} L${e.layer} S${e.slice} ${e.bits}b${at}`;
+    const name =
+      e.stage === 'compute' || e.stage === 'stall' ? `${e.stage} L${e.layer}${at}` : `${e.stage} L${e.layer} S${e.slice} ${e.bits}b${at}`;
     traceEvents.push({
       name,
       cat: e.stage,

@@ -45,7 +45,8 @@ export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOp
     const profiles = checkSpec(spec, model);
     // Importance is always profiled on dev (the split quality is reported on may be test).
     const importance = spec.planners.some((p) => model.ranks(p))
-      ? (await model.ensureImportance(spec.limit, { method: spec.importance, onProgress: (d, t) => o.onProgress?.(d, t, 'importance') })).grid
+      ? (await model.ensureImportance(spec.limit, { method: spec.importance, onProgress: (d, t) => o.onProgress?.(d, t, 'importance') }))
+          .grid
       : undefined;
     await model.preparePlanners(spec.planners);
     const plan = o.plan ?? ((m: FamilyModel, cost: CostModel, req: PlanningRequest) => m.plan(cost, req));

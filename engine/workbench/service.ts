@@ -51,7 +51,6 @@ export const DEFAULTS: AppInfo['defaults'] = {
   bufferKb: 1536,
 };
 
-
 export interface JobContext {
   jobId: string;
   emit(e: JobEvent): void;
@@ -180,7 +179,13 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
       if (!grid) planner = m.unranked(q.planner);
     }
     await m.preparePlanners([planner]);
-    const r = m.plan(cost, { planner, targetMs: q.targetMs, bufferBytes: q.bufferKb * 1024, seq: q.seq ?? m.family.defaultSeq, importance: grid });
+    const r = m.plan(cost, {
+      planner,
+      targetMs: q.targetMs,
+      bufferBytes: q.bufferKb * 1024,
+      seq: q.seq ?? m.family.defaultSeq,
+      importance: grid,
+    });
     return { m, r, planner, importance, grid };
   }
 

@@ -189,7 +189,10 @@ export function App({ api }: { api: WorkbenchClient }) {
       const prev = accuracyJob.current;
       if (prev?.jobId && jobs[prev.jobId]?.status === 'running') cancelJob(prev.jobId);
       accuracyJob.current = { hash, jobId: null };
-      const id = await startJob({ kind: 'accuracy', query: plan.query, plan: plan.plan }, `accuracy of ${plan.planner} ${plan.layers}×${plan.slices}`);
+      const id = await startJob(
+        { kind: 'accuracy', query: plan.query, plan: plan.plan },
+        `accuracy of ${plan.planner} ${plan.layers}×${plan.slices}`,
+      );
       if (accuracyJob.current?.hash === hash) accuracyJob.current.jobId = id;
     }, 400);
     return () => clearTimeout(t);

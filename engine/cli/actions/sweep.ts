@@ -6,6 +6,7 @@ import { readBaseline } from '../../sweep/baseline.js';
 import { diffTable, regress, type Baseline, type Tolerance } from '../../sweep/regress.js';
 import { CheckFailed } from '../check.js';
 import { VERSION } from '../version.js';
+import { familyOf } from '../../families/index.js';
 import { ExperimentStore } from '../../store/db.js';
 import { runSweep } from '../../sweep/sweep.js';
 import { rowsWithoutEvents, sweepCsv, sweepTable } from '../../sweep/table.js';
@@ -23,7 +24,7 @@ export interface SweepFlags {
   split: 'dev' | 'test';
   limit?: number;
   importance: string;
-  seq: number;
+  seq?: number;
   db?: string;
   json?: boolean;
   csv?: boolean;
@@ -40,7 +41,7 @@ export async function runSweepCommand(f: SweepFlags): Promise<void> {
     split: f.split,
     limit: f.limit,
     importance: f.importance,
-    seq: f.seq,
+    seq: f.seq ?? familyOf(f.model).defaultSeq,
   };
   const db = ExperimentStore.open(f.db);
   const bars = { importance: progressBar('importance profile', !f.json && !f.csv), sweep: progressBar('sweep', !f.json && !f.csv) };

@@ -9,7 +9,7 @@ export function registerCost(program: Command): void {
     .description('the cost model per layer on an SoC: compute by width (attention, FFN, overhead), IO and dequantization per shard')
     .requiredOption('--soc <id>', 'SoC profile id (see shardlab socs)')
     .requiredOption('--shape <name|dir>', `${FAMILIES.flatMap((f) => f.presets).join(' | ')} or a model directory`)
-    .option('--seq <tokens>', 'sequence length', positiveInt('--seq'), 128)
+    .option('--seq <tokens>', "sequence length (default: the model family's, 128 for bert)", positiveInt('--seq'))
     .option('--json', 'print one JSON object');
   throttleOptions(cmd).action(async (f: { shape: string }) => (await import('../family-command.js')).familyCommand('cost', f.shape, f));
 }

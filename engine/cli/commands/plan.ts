@@ -22,7 +22,11 @@ export function registerPlan(program: Command): void {
       'importance profile to rank shards by: sti:32/2 or drop:32/2 (profiled first when missing, as `shardlab profile` would)',
       'sti:32/2',
     )
-    .option('--limit <k>', 'importance profiled on the first K dev examples (the profile `shardlab profile --limit K` stores)', positiveInt('--limit'))
+    .option(
+      '--limit <k>',
+      'importance profiled on the first K dev examples (the profile `shardlab profile --limit K` stores)',
+      positiveInt('--limit'),
+    )
     .option('--seq <tokens>', "sequence length (default: the model family's, 128 for bert)", positiveInt('--seq'))
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--json', 'print one JSON object');

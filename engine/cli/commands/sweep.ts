@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { getFamily } from '../../families/index.js';
+import { expandPlanners, FAMILIES } from '../../families/index.js';
 import { REPORT_FORMATS } from '../../report/report.js';
 import type { Tolerance } from '../../sweep/regress.js';
 import type { RegressFlags, ReportFlags, SweepFlags } from '../actions/sweep.js';
@@ -36,11 +36,9 @@ const list = (v: string) =>
     .map((x) => x.trim())
     .filter(Boolean);
 
-/** The family's planners with each bitwidth placeholder B spelled out for the default bitwidths: what `--planners all` runs. */
+/** The families' planners with each bitwidth placeholder B spelled out for the default bitwidths: what `--planners all` runs. */
 function plannerList(): string[] {
-  return getFamily('bert')
-    .planners()
-    .flatMap((p) => (p.name.endsWith('-B') ? DEFAULT_BITS.map((b) => `${p.name.slice(0, -1)}${b}`) : [p.name]));
+  return [...new Set(FAMILIES.flatMap((f) => expandPlanners(f.planners(), DEFAULT_BITS)))];
 }
 
 export function registerSweep(program: Command): void {
@@ -60,8 +58,14 @@ export function registerSweep(program: Command): void {
         .default('dev'),
     )
     .option('--limit <k>', 'first K examples of the split (and of dev for importance) only', positiveInt('--limit'))
-    .option('--importance <method>', 'importance profile for sti, sti-nobuffer and optimal; profiled first when missing', 'sti:32/2')
-    .option('--seq <tokens>', 'request length, tokens', positiveInt('--seq'), 128)
+    .option(
+      '--importance <method>',
+      `importance profile for the ranking planners (${FAMILIES.flatMap((f) => f.planners().filter((p) => p.ranks))
+        .map((p) => p.name)
+        .join(', ')}); profiled first when missing`,
+      'sti:32/2',
+    )
+    .option('--seq <tokens>', "request length, tokens (default: the model family's, 128 for bert)", positiveInt('--seq'))
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--json', 'print one JSON object: the sweep id, its spec and rows')
     .option('--csv', 'print the rows as CSV')

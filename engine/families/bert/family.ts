@@ -1,8 +1,8 @@
 /** The BERT family: STI's sharded encoder classifiers (one attention head + its FFN slice per shard). */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModelFamily, PlannerInfo } from '../family.js';
-import { PARADIGMS } from './paradigms.js';
+import type { ModelFamily } from '../family.js';
+import { DEFAULT_SEQ, PARADIGMS, PLANNERS } from './defaults.js';
 import { isShapePreset, SHAPE_PRESETS } from './presets.js';
 
 /** Reads `model_type` from a checkpoint's config.json, or from the config a shard store keeps. */
@@ -21,25 +21,13 @@ function modelType(dir: string): string | undefined {
   return undefined;
 }
 
-const PLANNERS: PlannerInfo[] = [
-  { name: 'sti', description: "STI's planner: largest submodel that fits, preload layer 0 first, AIB bitwidths, importance upgrades" },
-  { name: 'sti-plus', description: 'STI that may also move preloaded shards up, choosing between two preload policies' },
-  { name: 'optimal', description: 'the exact 0/1 program (HiGHS) on the importance-weighted fidelity surrogate' },
-  { name: 'sti-nobuffer', description: 'STI without a preload buffer (ablation)' },
-  { name: 'sti-uniform', description: 'STI without importance upgrades: one bitwidth for every shard (ablation)' },
-  { name: 'submodel', description: 'the elastic submodel alone at fp32, layerwise pipelined (baseline)' },
-  { name: 'load-exec-B', description: 'load every shard at B bits, then execute (baseline)' },
-  { name: 'stdpl-B', description: 'standard layerwise pipelining at B bits (baseline)' },
-  { name: 'hold-B', description: 'the whole model held in memory at B bits (baseline)' },
-];
-
 export const bertFamily: ModelFamily = {
   id: 'bert',
   title: 'BERT encoder classifiers',
   system: 'STI (ASPLOS 2023)',
   metric: { name: 'accuracy', higherIsBetter: true, format: 'percent' },
   unit: 'one attention head with its slice of FFN neurons, per layer, at 2–6-bit dictionary quantization or fp32',
-  defaultSeq: 128,
+  defaultSeq: DEFAULT_SEQ,
   presets: SHAPE_PRESETS,
   paradigms: PARADIGMS,
   commands: async () => (await import('./cli/index.js')).COMMANDS,

@@ -77,7 +77,8 @@ export function parseImportance(spec: string, bits: number[]): { method: Importa
   const m = SPEC.exec(spec);
   if (!m) throw new UserError(`importance "${spec}": use METHOD:HIGH/LOW, e.g. ${DEFAULT_IMPORTANCE}`);
   const [high, low] = [Number(m[2]), Number(m[3])];
-  for (const b of [high, low]) if (!bits.includes(b)) throw new UserError(`importance ${spec}: the shard store holds ${bits.join(', ')} bits`);
+  for (const b of [high, low])
+    if (!bits.includes(b)) throw new UserError(`importance ${spec}: the shard store holds ${bits.join(', ')} bits`);
   return { method: m[1] as ImportanceMethod, high, low };
 }
 

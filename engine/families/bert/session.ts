@@ -148,10 +148,12 @@ export class BertFamilyModel implements FamilyModel {
     if (plan.family !== 'bert') throw bad(`made for the ${plan.family} family, not bert`);
     if (!(plan.layers >= 1 && plan.layers <= layers && plan.slices >= 1 && plan.slices <= slices))
       throw bad(`${plan.layers} x ${plan.slices} does not fit the model's ${layers} layers x ${slices} slices`);
-    if (plan.units.length !== plan.layers * plan.slices) throw bad(`has ${plan.units.length} shards, a ${plan.layers} x ${plan.slices} submodel has ${plan.layers * plan.slices}`);
+    if (plan.units.length !== plan.layers * plan.slices)
+      throw bad(`has ${plan.units.length} shards, a ${plan.layers} x ${plan.slices} submodel has ${plan.layers * plan.slices}`);
     const units = plan.units.map((u, i) => {
       const [layer, slice] = [Math.floor(i / plan.slices), i % plan.slices];
-      if (u.layer !== layer || u.slice !== slice) throw bad(`shard ${i} is L${u.layer} S${u.slice}, expected L${layer} S${slice} (layer-major order)`);
+      if (u.layer !== layer || u.slice !== slice)
+        throw bad(`shard ${i} is L${u.layer} S${u.slice}, expected L${layer} S${slice} (layer-major order)`);
       if (!bits.includes(u.bits)) throw bad(`shard L${layer} S${slice} at ${u.bits} bits; the store holds ${bits.join(', ')}`);
       return { layer, slice, bits: u.bits, preload: u.preload, codec: codecOfBits(u.bits) };
     });
@@ -193,13 +195,31 @@ export class BertFamilyModel implements FamilyModel {
   async quality(plan: Plan, where: Split, o: { onProgress?: (done: number, total: number) => void } = {}) {
     const oracle = this.oracle(where);
     const a = await oracle.accuracy(configurationOf(plan), o.onProgress);
-    return { metric: 'accuracy', value: a.accuracy, count: a.examples, configHash: a.configHash, cached: a.cached, ms: a.ms, split: oracle.splitKey };
+    return {
+      metric: 'accuracy',
+      value: a.accuracy,
+      count: a.examples,
+      configHash: a.configHash,
+      cached: a.cached,
+      ms: a.ms,
+      split: oracle.splitKey,
+    };
   }
 
   cachedQuality(plan: Plan, where: Split) {
     if (!this.task) return undefined;
     const oracle = this.oracle(where);
     const a = oracle.cached(configurationOf(plan));
-    return a && { metric: 'accuracy', value: a.accuracy, count: a.examples, configHash: a.configHash, cached: true, ms: a.ms, split: oracle.splitKey };
+    return (
+      a && {
+        metric: 'accuracy',
+        value: a.accuracy,
+        count: a.examples,
+        configHash: a.configHash,
+        cached: true,
+        ms: a.ms,
+        split: oracle.splitKey,
+      }
+    );
   }
 }

@@ -10,14 +10,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { readBertConfig, type BertConfig } from './config.js';
 import { checkModelDir } from './model.js';
-import {
-  baseTensorSpecs,
-  baseWeightsFrom,
-  loadBertWeights,
-  sliceLayer,
-  type BaseWeights,
-  type LayerWeights,
-} from './weights.js';
+import { baseTensorSpecs, baseWeightsFrom, loadBertWeights, sliceLayer, type BaseWeights, type LayerWeights } from './weights.js';
 import { modelChecksum, sha256 } from '../../core/checksum.js';
 import { UserError } from '../../core/errors.js';
 import { encodeSafetensors, parseSafetensors } from '../../core/safetensors.js';

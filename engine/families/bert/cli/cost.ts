@@ -1,3 +1,4 @@
+import { DEFAULT_SEQ } from '../defaults.js';
 import { readBertConfig, type BertConfig } from '../config.js';
 import { isShapePreset, presetConfig } from '../presets.js';
 import { computeLayer, sliceWeightBytes, type LayerShape } from '../cost.js';
@@ -12,12 +13,13 @@ function shapeOf(arg: string): { name: string; config: BertConfig } {
 export interface CostFlags extends ThrottleFlags {
   soc: string;
   shape: string;
-  seq: number;
+  seq?: number;
   json?: boolean;
 }
 
 /** shardlab cost: the cost model's per-layer and per-shard table. */
-export async function runCost(f: CostFlags): Promise<void> {
+export async function runCost(flags: CostFlags): Promise<void> {
+  const f = { ...flags, seq: flags.seq ?? DEFAULT_SEQ };
   const profile = getSocProfile(f.soc);
   const settings = runSettings(profile, f);
   const cost = new CostModel(profile, settings);

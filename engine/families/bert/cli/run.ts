@@ -7,14 +7,7 @@ import { UserError } from '../../../core/errors.js';
 import { RealClock, VirtualClock } from '../../../pipeline/clock.js';
 import { executorThreads } from '../../../pipeline/executor.js';
 import { chromeTrace } from '../../../pipeline/trace.js';
-import {
-  configurationOf,
-  fillPreload,
-  paradigmPlan,
-  planFromConfiguration,
-  type Paradigm,
-  type Plan,
-} from '../plan/plan.js';
+import { configurationOf, fillPreload, paradigmPlan, planFromConfiguration, type Paradigm, type Plan } from '../plan/plan.js';
 import { readConfiguration, uniformConfiguration } from '../configuration.js';
 import { openSharded } from '../open.js';
 import { CostModel } from '../../../soc/cost.js';

@@ -4,7 +4,7 @@
  */
 import { codecOfBits, type Plan, type PlanUnit } from '../../../pipeline/plan.js';
 import type { Configuration } from '../configuration.js';
-import { PARADIGMS, type Paradigm } from '../paradigms.js';
+import { PARADIGMS, type Paradigm } from '../defaults.js';
 
 export type { Plan, PlanUnit };
 

@@ -4,6 +4,8 @@
  * elastic submodel alone).
  */
 import { UserError } from '../../../core/errors.js';
+import { expandPlanners } from '../../family.js';
+import { PLANNERS } from '../defaults.js';
 import { uniformConfiguration } from '../configuration.js';
 import { paradigmPlan, type Plan } from './plan.js';
 import { planOptimal } from './optimal.js';
@@ -12,9 +14,8 @@ import { outcome, planSti, submodelCandidates, type PlannerInput, type PlanOutco
 
 const UNIFORM = /^(load-exec|stdpl|hold)-(\d+)$/;
 
-export function plannerNames(bits: number[]): string[] {
-  const uniform = ['load-exec', 'stdpl', 'hold'].flatMap((p) => bits.map((b) => `${p}-${b}`));
-  return ['sti', 'sti-plus', 'optimal', 'sti-nobuffer', 'sti-uniform', 'submodel', ...uniform];
+export function plannerNames(bits: readonly number[]): string[] {
+  return expandPlanners(PLANNERS, bits);
 }
 
 export function runPlanner(name: string, input: PlannerInput): PlanOutcome {

@@ -3,6 +3,7 @@
  * returns the plan with what the caller reports (persistent memory, time spent planning). The CLI's
  * plan command, sweeps and the workbench all plan through here.
  */
+import { PLANNERS } from '../defaults.js';
 import { performance } from 'node:perf_hooks';
 import type { ShardStore } from '../shard-store.js';
 import type { CostModel } from '../../../soc/cost.js';
@@ -29,7 +30,7 @@ export interface PlanResult extends PlanOutcome {
 }
 
 /** Planners that rank shards by a stored importance profile. */
-export const RANKING_PLANNERS = ['sti', 'sti-plus', 'sti-nobuffer', 'optimal'];
+export const RANKING_PLANNERS = PLANNERS.filter((p) => p.ranks).map((p) => p.name);
 
 export function plannerInput(setup: PlanningSetup, targetMs: number, bufferBytes: number): PlannerInput {
   const { store } = setup;

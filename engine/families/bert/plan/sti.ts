@@ -61,7 +61,12 @@ export function submodelCandidates(input: PlannerInput): { layers: number; slice
   for (let n = minN; n <= input.layers; n++)
     for (let m = minM; m <= input.slices; m++) {
       const t = layerTimeMs(input, m);
-      out.push({ layers: n, slices: m, work: n * computeLayer(input.cost, input.shape, m, input.seq).flops, fits: n * t <= input.targetMs });
+      out.push({
+        layers: n,
+        slices: m,
+        work: n * computeLayer(input.cost, input.shape, m, input.seq).flops,
+        fits: n * t <= input.targetMs,
+      });
     }
   return out.sort((a, b) => Number(b.fits) - Number(a.fits) || b.work - a.work || b.layers - a.layers);
 }
