@@ -14,7 +14,7 @@
 import { availableParallelism } from 'node:os';
 import type { Clock, Signal } from './clock.js';
 import { MemoryTracker, type MemoryCategory, type MemorySample } from './memory.js';
-import { dependencies, laneOrders, Schedule, type Lane, type Program } from './schedule.js';
+import { dependencies, laneOrders, Schedule, type Lane, type Program, type Task } from './schedule.js';
 import type { TraceEvent } from './trace.js';
 
 /**
@@ -106,7 +106,7 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
    * keep their own cursor of modeled time, so late wake-ups of a real clock do not add up; real work that
    * outlasts the modeled time pushes the lane late and is reported.
    */
-  async function task(lane: Lane, e: Omit<TraceEvent, 'start' | 'end'>, modeledUs: number, real: () => unknown) {
+  async function task(lane: Lane, e: Task, modeledUs: number, real: () => unknown) {
     const start = lane.cursor;
     await clock.until(start);
     const t0 = clock.now();
@@ -130,7 +130,7 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
   async function ioStage(): Promise<void> {
     measured.ioStartUs = clock.now();
     for (const i of orders.io) {
-      const { end } = await task(schedule.io, schedule.unitEvent('io', i), units[i].ioUs, async () => {
+      const { end } = await task(schedule.io, schedule.unitTask('io', i), units[i].ioUs, async () => {
         data[i] = await work.read(i);
       });
       memory.add(end, units[i].bytes, 'in-flight');
@@ -142,7 +142,7 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
   async function decompress(i: number): Promise<void> {
     const u = units[i];
     await waitFor(loaded[i], schedule.cpu, u);
-    const { end } = await task(schedule.cpu, schedule.unitEvent('decompress', i), u.decompressUs, () => {
+    const { end } = await task(schedule.cpu, schedule.unitTask('decompress', i), u.decompressUs, () => {
       const s = owner[i];
       if (s >= 0 && !allocated[s]) {
         allocated[s] = 1;
@@ -160,7 +160,7 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
   async function compute(i: number, lane: Lane): Promise<void> {
     const step = steps[i];
     for (const d of deps[i]) await waitFor(ready[d], lane, step);
-    const { end } = await task(lane, schedule.stepEvent(i), step.computeUs, () => work.compute(i));
+    const { end } = await task(lane, schedule.stepTask(i), step.computeUs, () => work.compute(i));
     if (allocated[i]) memory.add(end, -step.bytes, 'step-buffers');
   }
 
@@ -188,7 +188,7 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
     }),
   );
   measured.endUs = clock.now();
-  const { events, makespanUs, stallUs } = schedule.timeline();
+  const { events, makespanUs, stallUs } = schedule.timeline(true);
   const busy = (stage: TraceEvent['stage']) => events.filter((e) => e.stage === stage).reduce((a, e) => a + e.end - e.start, 0);
   const mem = memory.summary();
   return {

@@ -68,21 +68,27 @@ export function dependencies(p: Program): number[][] {
  * load-then-execute).
  */
 export function laneOrders(p: Program): LaneOrders {
-  const io = p.units.flatMap((u, i) => (u.preload ? [] : [i]));
+  const io: number[] = [];
+  p.units.forEach((u, i) => u.preload || io.push(i));
+  const cpu: CpuTask[] = [];
+  const gpu: number[] = [];
   const seen = new Uint8Array(p.units.length);
-  const decompressFor = (s: Step): CpuTask[] =>
-    s.needs.flatMap((i) => {
-      if (seen[i]) return [];
-      seen[i] = 1;
-      return [{ kind: 'decompress' as const, unit: i }];
-    });
-  const steps = p.steps.map((_, i) => i);
-  if (!p.cpuComputes) return { io, cpu: p.steps.flatMap(decompressFor), gpu: steps };
-  if (p.loadAllFirst) {
-    const dec = p.steps.flatMap(decompressFor);
-    return { io, cpu: [...dec, ...steps.map((step) => ({ kind: 'compute' as const, step }))], gpu: [] };
-  }
-  return { io, cpu: p.steps.flatMap((s, step) => [...decompressFor(s), { kind: 'compute' as const, step }]), gpu: [] };
+  const decompressFor = (s: Step) => {
+    for (const unit of s.needs)
+      if (!seen[unit]) {
+        seen[unit] = 1;
+        cpu.push({ kind: 'decompress', unit });
+      }
+  };
+  // Where compute goes: its own GPU lane; after all decompression (load-then-execute); or after its step's units.
+  const interleaved = p.cpuComputes && !p.loadAllFirst;
+  p.steps.forEach((s, step) => {
+    decompressFor(s);
+    if (interleaved) cpu.push({ kind: 'compute', step });
+    else if (!p.cpuComputes) gpu.push(step);
+  });
+  if (p.cpuComputes && p.loadAllFirst) p.steps.forEach((_, step) => cpu.push({ kind: 'compute', step }));
+  return { io, cpu, gpu };
 }
 
 export interface Lane {
@@ -120,31 +126,33 @@ export class Schedule {
   /** Data a lane needs arrives at `at`: the lane moves up to it, and a computing lane records the wait as a stall. */
   waitUntil(lane: Lane, at: number, step: { layer: number; token?: number }): void {
     if (at <= lane.cursor) return;
-    if (lane.computes)
-      this.emit(withToken({ stage: 'stall', layer: step.layer, slice: -1, bits: 0, bytes: 0, start: lane.cursor, end: at }, step.token));
+    if (lane.computes) this.emit(event('stall', step.layer, -1, 0, 0, lane.cursor, at, step.token));
     lane.cursor = at;
   }
 
   /** A task ran on the lane from its cursor to `end`. */
-  finish(lane: Lane, e: Omit<TraceEvent, 'start' | 'end'>, end: number): { start: number; end: number } {
+  finish(lane: Lane, task: Task, end: number): { start: number; end: number } {
     const start = lane.cursor;
-    this.emit({ ...e, start, end });
+    this.emit(event(task.stage, task.layer, task.slice, task.bits, task.bytes, start, end, task.token));
     lane.cursor = end;
     return { start, end };
   }
 
-  unitEvent(stage: 'io' | 'decompress', i: number): Omit<TraceEvent, 'start' | 'end'> {
+  /** The IO or decompression task of unit i. */
+  unitTask(stage: 'io' | 'decompress', i: number): Task {
     const u = this.program.units[i];
-    return withToken({ stage, layer: u.layer, slice: u.slice, bits: u.bits, bytes: u.bytes }, u.token);
+    return { stage, layer: u.layer, slice: u.slice, bits: u.bits, bytes: u.bytes, token: u.token };
   }
 
-  stepEvent(i: number): Omit<TraceEvent, 'start' | 'end'> {
+  /** The compute task of step i. */
+  stepTask(i: number): Task {
     const s = this.program.steps[i];
-    return withToken({ stage: 'compute', layer: s.layer, slice: -1, bits: 0, bytes: s.bytes }, s.token);
+    return { stage: 'compute', layer: s.layer, slice: -1, bits: 0, bytes: s.bytes, token: s.token };
   }
 
-  timeline(): Timeline {
-    const events = [...this.events].sort((a, b) => a.start - b.start || a.end - b.end);
+  /** The events, in time order when `sorted` (the executor's record; a prediction needs no order). */
+  timeline(sorted = false): Timeline {
+    const events = sorted ? [...this.events].sort((a, b) => a.start - b.start || a.end - b.end) : this.events;
     let makespanUs = 0;
     let stallUs = 0;
     for (const e of events) {
@@ -155,8 +163,28 @@ export class Schedule {
   }
 }
 
-function withToken<T extends object>(e: T, token: number | undefined): T & { token?: number } {
-  return token === undefined ? e : { ...e, token };
+/** What a task is, before it is placed. */
+export interface Task {
+  stage: TraceEvent['stage'];
+  layer: number;
+  slice: number;
+  bits: number;
+  bytes: number;
+  token?: number;
+}
+
+/** A trace event with one property order (a token only where there is one), so the many events stay cheap. */
+function event(
+  stage: TraceEvent['stage'],
+  layer: number,
+  slice: number,
+  bits: number,
+  bytes: number,
+  start: number,
+  end: number,
+  token: number | undefined,
+): TraceEvent {
+  return token === undefined ? { stage, layer, slice, bits, bytes, start, end } : { stage, layer, slice, bits, bytes, start, end, token };
 }
 
 /** The predicted timeline: every task at its modeled duration, no real work (microseconds per plan). */
@@ -166,17 +194,17 @@ export function predict(p: Program): Timeline {
   const deps = dependencies(p);
   const loaded = new Float64Array(p.units.length);
   const ready = new Float64Array(p.units.length);
-  for (const i of orders.io) loaded[i] = s.finish(s.io, s.unitEvent('io', i), s.io.cursor + p.units[i].ioUs).end;
+  for (const i of orders.io) loaded[i] = s.finish(s.io, s.unitTask('io', i), s.io.cursor + p.units[i].ioUs).end;
   const compute = (lane: Lane, step: number) => {
     for (const d of deps[step]) s.waitUntil(lane, ready[d], p.steps[step]);
-    s.finish(lane, s.stepEvent(step), lane.cursor + p.steps[step].computeUs);
+    s.finish(lane, s.stepTask(step), lane.cursor + p.steps[step].computeUs);
   };
   for (const t of orders.cpu) {
     if (t.kind === 'compute') compute(s.cpu, t.step);
     else {
       const u = p.units[t.unit];
       s.waitUntil(s.cpu, loaded[t.unit], u);
-      ready[t.unit] = s.finish(s.cpu, s.unitEvent('decompress', t.unit), s.cpu.cursor + u.decompressUs).end;
+      ready[t.unit] = s.finish(s.cpu, s.unitTask('decompress', t.unit), s.cpu.cursor + u.decompressUs).end;
     }
   }
   for (const step of orders.gpu) compute(s.gpu, step);
