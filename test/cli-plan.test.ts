@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { numberList } from '../engine/cli/commands/sweep.js';
-import { shardlabJson, SPAM_MODEL, tempDir } from './helpers.js';
+import { shardlab, shardlabJson, SPAM_MODEL, tempDir } from './helpers.js';
 import { assertRefused } from './refused.js';
 
 describe('shardlab plan', () => {
@@ -26,6 +26,38 @@ describe('shardlab plan', () => {
     assert.equal(typeof out.predictedMakespanMs, 'number');
     assert.ok(out.predictedMakespanMs > 0);
     assert.equal(out.shards.length, out.layers * out.slices);
+  });
+
+  test('a ranking planner on a model never profiled profiles it first, says so, then plans; later plans and profile reuse it', () => {
+    const db = join(tempDir(), 'fresh.db');
+    const plan = ['plan', '--soc', 'odroid-n2plus', '--model', store, '--target-ms', '60', '--buffer-kb', '400', '--planner', 'sti'];
+    const args = [...plan, '--importance', 'sti:4/2', '--limit', '8', '--db', db];
+    const first = shardlab(...args);
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stderr, /no sti:4\/2 importance profile of .* on spam dev\[:8\] yet; profiling it first \(32 shards\)/);
+    assert.match(first.stdout, /^sti on odroid-n2plus, target 60 ms, buffer 400 KB/);
+    const again = shardlab(...args, '--json');
+    assert.equal(again.status, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /profiling/);
+    assert.equal((JSON.parse(again.stdout) as { planner: string }).planner, 'sti');
+    // The very profile `shardlab profile --limit 8` stores: nothing left to evaluate.
+    const profile = shardlabJson<{ split: string; evaluated: number }>(
+      'profile',
+      '--model',
+      store,
+      '--high',
+      '4',
+      '--low',
+      '2',
+      '--limit',
+      '8',
+      '--db',
+      db,
+      '--json',
+    );
+    assert.deepEqual([profile.split, profile.evaluated], ['dev[:8]', 0]);
+    // A method the store cannot serve is refused with one line, before any work.
+    assertRefused([...plan, '--db', db], /importance sti:32\/2: the shard store holds 2, 4 bits/);
   });
 
   test('a target that is not a positive number is refused with one line and exit code 2', () => {

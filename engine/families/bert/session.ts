@@ -11,7 +11,7 @@ import type { ExperimentStore } from '../../store/db.js';
 import type { FamilyModel, ImportanceState, ModelFamily, ModelInfo, OpenOptions, PlanningRequest, Split } from '../family.js';
 import { makeBatch, type Batch } from './batch.js';
 import { configurationOf } from './plan/plan.js';
-import { DEFAULT_IMPORTANCE, ensureImportance, storedImportance } from './importance.js';
+import { DEFAULT_IMPORTANCE, ensureImportance, parseImportance, storedImportance } from './importance.js';
 import { BertModel } from './model.js';
 import { openStore } from './open.js';
 import { AccuracyOracle, splitKey } from './oracle.js';
@@ -114,6 +114,7 @@ export class BertFamilyModel implements FamilyModel {
 
   importance(limit?: number, method = DEFAULT_IMPORTANCE): ImportanceState {
     const task = this.needTask('importance');
+    parseImportance(method, this.store.bits);
     const all = this.info.devExamples;
     const split = splitKey('dev', Math.min(limit ?? all, all), all);
     const grid = storedImportance(this.db, { model: this.store.checksum, task, split, method }, this.info.layers, this.info.slices);
