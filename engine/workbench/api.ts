@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { SocProfile } from '../soc/profile.js';
+import type { ModelInfo } from '../families/family.js';
 import type { Plan, PlanUnit } from '../pipeline/plan.js';
 import type { TraceEvent } from '../pipeline/trace.js';
 import type { SweepRow, SweepSpec, SweepSummary } from '../sweep/types.js';
@@ -137,16 +138,11 @@ export interface SocEntry {
   file: string;
 }
 
-export interface ModelEntry {
+/** A bundled model as the views list it: its opened model's info (family, task, shape, bitwidths, dev examples). */
+export interface ModelEntry extends Omit<ModelInfo, 'task' | 'checksum'> {
+  /** Its directory's name under fixtures/models/. */
   id: string;
   task: string;
-  labels: string[];
-  layers: number;
-  slices: number;
-  hidden: number;
-  bits: number[];
-  /** Dev examples of the task (the whole split an accuracy is measured on). */
-  devExamples: number;
 }
 
 export interface AccuracyView {

@@ -138,8 +138,8 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     for (const id of this.modelDirs()) {
       const m = await this.open(id).catch(() => undefined);
       if (!m) continue;
-      const { task, labels, layers, slices, hidden, bits, devExamples } = m.info;
-      out.push({ id, task: task!, labels, layers, slices, hidden, bits, devExamples });
+      const { family, labels, layers, slices, hidden, bits, devExamples } = m.info;
+      out.push({ id, family, task: m.info.task!, labels, layers, slices, hidden, bits, devExamples });
     }
     return out;
   }

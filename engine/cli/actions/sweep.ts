@@ -13,17 +13,8 @@ import { rowsWithoutEvents, sweepCsv, sweepTable } from '../../sweep/table.js';
 import type { SweepRow, SweepSpec } from '../../sweep/types.js';
 import { progressBar } from '../../core/progress.js';
 
-/** Every planner the engine knows, for `--planners all`. */
-
-export interface SweepFlags {
-  socs: string[];
-  model: string;
-  targetsMs: number[];
-  buffersKb: number[];
-  planners: string[];
-  split: 'dev' | 'test';
-  limit?: number;
-  importance: string;
+/** The sweep's spec as flags (`--planners all` included), the request length optional. */
+export interface SweepFlags extends Omit<SweepSpec, 'seq'> {
   seq?: number;
   db?: string;
   json?: boolean;
