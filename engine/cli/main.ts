@@ -12,6 +12,7 @@ import { registerEval, registerLogits } from './commands/eval.js';
 import { registerFamilies } from './commands/families.js';
 import { registerAccuracy, registerProfile, registerShard } from './commands/shard.js';
 import { registerSocs } from './commands/socs.js';
+import { registerVerify } from './commands/verify.js';
 import { registerRegress, registerReport, registerSweep, registerSweeps } from './commands/sweep.js';
 import { CheckFailed } from './check.js';
 import { VERSION } from './version.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerAccuracy(program);
   registerProfile(program);
   registerSocs(program);
+  registerVerify(program);
   registerFamilies(program);
   registerCost(program);
   registerRun(program);

@@ -1,17 +1,20 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Files whose bytes define a model: the same checksum means the same computation. */
 export const MODEL_DEFINING_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'];
+/** Files that change results where they exist (tokenization settings; the reference a check compares with). */
+export const MODEL_OPTIONAL_FILES = ['tokenizer_config.json', 'reference-logits.json'];
 
 export function sha256(data: Buffer | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** sha256 over a checkpoint's defining files, in a fixed order (hex, first 16 characters). */
+/** sha256 over every file of a checkpoint that affects a result, in a fixed order (hex, first 16 characters). */
 export function modelChecksum(dir: string): string {
   const h = createHash('sha256');
   for (const f of MODEL_DEFINING_FILES) h.update(f).update(readFileSync(join(dir, f)));
+  for (const f of MODEL_OPTIONAL_FILES) if (existsSync(join(dir, f))) h.update(f).update(readFileSync(join(dir, f)));
   return h.digest('hex').slice(0, 16);
 }

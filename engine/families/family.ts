@@ -69,8 +69,11 @@ export interface ModelFamily {
   open(dir: string, opts: OpenOptions): Promise<FamilyModel>;
 }
 
-/** A CLI command as a family implements it: the flags as the command line parsed them. */
-export type FamilyCommand = (flags: never) => Promise<void>;
+/**
+ * A CLI command as a family implements it: the flags as the command line parsed them. It resolves to
+ * `false` when it is a check that ran and found a problem (it printed its findings; exit 1).
+ */
+export type FamilyCommand = (flags: never) => Promise<void | boolean>;
 
 /** What hosts show of an opened model. */
 export interface ModelInfo {

@@ -1,10 +1,13 @@
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { UserError } from '../../core/errors.js';
 import { BertModel, checkModelDir, type SessionOptions } from './model.js';
 import { isShapePreset } from './presets.js';
 import { ensureShapeModel } from './shape-model.js';
 import { modelChecksum } from '../../core/checksum.js';
 import type { LayerWeights } from './weights.js';
 import { uniformConfiguration } from './configuration.js';
-import { isShardStore, DEFAULT_BITS, ShardStore, writeStore } from './shard-store.js';
+import { discardStore, isShardStore, DEFAULT_BITS, removeStaleTemps, ShardStore, StoreExists, writeStore } from './shard-store.js';
 import { shardCacheDir } from '../../core/paths.js';
 
 export interface OpenedModel {
@@ -27,13 +30,33 @@ export async function openSharded(
   return { model, store };
 }
 
-/** The shard store of `--model DIR` (see openSharded), without starting a runtime session. */
+/**
+ * The shard store of `--model DIR` (see openSharded), without starting a runtime session. The cache heals
+ * itself: stale temporary folders of killed writers are removed, a damaged or outdated cached store is
+ * discarded and made again, and when another writer (a process or a worker) finishes the same store first,
+ * its store is used.
+ */
 export function openStore(dir: string, onShardProgress?: (done: number, total: number) => void): ShardStore {
   if (isShapePreset(dir)) dir = ensureShapeModel(dir);
   if (isShardStore(dir)) return ShardStore.open(dir);
   checkModelDir(dir);
   const cache = shardCacheDir(modelChecksum(dir));
-  return isShardStore(cache) ? ShardStore.open(cache) : writeStore(dir, cache, DEFAULT_BITS, onShardProgress);
+  removeStaleTemps(dirname(cache));
+  if (existsSync(cache)) {
+    try {
+      if (isShardStore(cache)) return ShardStore.open(cache, { cached: true });
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+    }
+    discardStore(cache);
+  }
+  try {
+    writeStore(dir, cache, DEFAULT_BITS, onShardProgress);
+    return ShardStore.open(cache, { cached: true });
+  } catch (e) {
+    if (e instanceof StoreExists) return ShardStore.open(cache, { cached: true });
+    throw e;
+  }
 }
 
 /** A model to evaluate at full fidelity: a checkpoint's own weights, or a store's highest-fidelity shards. */

@@ -4,9 +4,11 @@
  * Every byte is checked against the manifest before it is used, so a damaged store stops a run with a
  * message naming the file instead of producing wrong logits.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { z } from 'zod';
 import { readBertConfig, type BertConfig } from './config.js';
 import { checkModelDir } from './model.js';
@@ -20,9 +22,10 @@ import { codecOf, decodeShardInto, encodeShard, ShardFormatError, type Codec } f
 import { emptyLayer, gatherSlice, scatterSlice, SHARED_PARTS, sliceCounts } from './layout.js';
 
 export const STORE_FORMAT = 'shardlab-shard-store';
-export const STORE_VERSION = 1;
+export const STORE_VERSION = 2;
 export const DEFAULT_BITS = [2, 3, 4, 5, 6, 32];
 export const SUPPORTED_BITS = [2, 3, 4, 5, 6, 32];
+/** The checkpoint's own files a store keeps beside its shards, checksummed like them and verified on open. */
 const COPIED_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'reference-logits.json', 'README.md'];
 
 const ShardEntry = z.object({
@@ -48,6 +51,8 @@ const Manifest = z.object({
   slices: z.number().int().positive(),
   bits: z.array(z.number().int()),
   base: z.string(),
+  /** The checkpoint's files kept in the store (config, tokenizer, reference logits, card). */
+  metadata: z.array(z.string()),
   shared: z.array(z.string()),
   shards: z.array(ShardEntry),
   files: z.record(z.string(), z.object({ bytes: z.number().int().nonnegative(), sha256: z.string() })),
@@ -84,8 +89,8 @@ export function writeStore(modelDir: string, outDir: string, bits: number[], onP
     throw new UserError(`${outDir}: already exists and is not empty; choose another --out or remove it`);
   const cfg = readBertConfig(modelDir);
   const weights = loadBertWeights(modelDir, cfg);
-  const tmp = join(dirname(outDir), `.${outDir.split('/').pop()}.tmp-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
+  // One temporary folder per writer (worker threads share a pid), renamed into place when complete.
+  const tmp = join(dirname(outDir), `.${basename(outDir)}.tmp-${process.pid}-${threadId}-${randomBytes(4).toString('hex')}`);
   mkdirSync(tmp, { recursive: true });
   const files: Manifest['files'] = {};
   const put = (rel: string, data: Buffer) => {
@@ -94,7 +99,8 @@ export function writeStore(modelDir: string, outDir: string, bits: number[], onP
     files[rel] = { bytes: data.length, sha256: sha256(data) };
   };
   try {
-    for (const f of COPIED_FILES) if (existsSync(join(modelDir, f))) copyFileSync(join(modelDir, f), join(tmp, f));
+    const metadata = COPIED_FILES.filter((f) => existsSync(join(modelDir, f)));
+    for (const f of metadata) put(f, readFileSync(join(modelDir, f)));
     const base = Object.fromEntries(baseTensorSpecs(cfg).map(([key, name, shape]) => [name, { shape, data: weights[key] }]));
     put('base.safetensors', encodeSafetensors(base));
     const shards: ShardEntry[] = [];
@@ -130,19 +136,66 @@ export function writeStore(modelDir: string, outDir: string, bits: number[], onP
       slices: cfg.slices,
       bits,
       base: 'base.safetensors',
+      metadata,
       shared,
       shards,
       files,
     };
     writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1));
     mkdirSync(dirname(outDir), { recursive: true });
-    if (existsSync(outDir)) rmSync(outDir, { recursive: true }); // empty, checked above
-    renameSync(tmp, outDir);
+    try {
+      renameSync(tmp, outDir); // atomic; replaces an empty folder, never a store another writer finished first
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new StoreExists(outDir);
+      throw e;
+    }
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
   return ShardStore.open(outDir);
+}
+
+/** Another writer completed a store at `dir` first (a cache shared by processes or workers). */
+export class StoreExists extends UserError {
+  constructor(readonly dir: string) {
+    super(`${dir}: already exists (another writer finished it first); choose another --out or remove it`);
+  }
+}
+
+/** Temporary folders of writers that are gone (killed mid-write) in `parent`: removed. */
+export function removeStaleTemps(parent: string): string[] {
+  if (!existsSync(parent)) return [];
+  const removed: string[] = [];
+  for (const name of readdirSync(parent)) {
+    const m = /^\..+\.(?:tmp|discarded)-(\d+)-/.exec(name);
+    if (!m || processAlive(Number(m[1]))) continue;
+    rmSync(join(parent, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Moves a damaged store out of the way in one step (readers never see half of it), then deletes it. */
+export function discardStore(dir: string): void {
+  const aside = join(dirname(dir), `.${basename(dir)}.discarded-${process.pid}-${threadId}-${randomBytes(4).toString('hex')}`);
+  try {
+    renameSync(dir, aside);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // another writer moved it already
+    throw e;
+  }
+  rmSync(aside, { recursive: true, force: true });
 }
 
 /** ||w - ŵ|| and ||w||, kept per shard so the quality report can combine them over any set of shards. */
@@ -166,32 +219,24 @@ export class ShardStore {
     readonly dir: string,
     readonly manifest: Manifest,
     readonly config: BertConfig,
+    /** A store the cache made from a checkpoint: when a file of it is found damaged, it is discarded to be made again. */
+    readonly cached: boolean,
   ) {
     for (const s of manifest.shards) this.byKey.set(`${s.layer}/${s.slice}/${s.bits}`, s);
     const counts = sliceCounts(config);
     this.scratch = { weights: new Float32Array(counts.weights), biases: new Float32Array(counts.biases) };
   }
 
-  static open(dir: string): ShardStore {
+  static open(dir: string, opts: { cached?: boolean } = {}): ShardStore {
     const file = join(dir, 'manifest.json');
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (e) {
-      throw new UserError(`${file}: cannot read the shard manifest (${(e as NodeJS.ErrnoException).code ?? 'not valid JSON'})`);
-    }
-    const version = (raw as { version?: unknown })?.version;
-    if (typeof version === 'number' && version !== STORE_VERSION)
-      throw new UserError(
-        `${file}: shard store format version ${version}; this shardlab reads version ${STORE_VERSION}; re-shard with shardlab shard`,
-      );
-    const parsed = Manifest.safeParse(raw);
-    if (!parsed.success) throw new UserError(`${file}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+    const m = readManifest(dir);
+    // The files read outside the shard path (config, tokenizer, reference) are checked before anything uses them.
+    for (const rel of new Set(['config.json', 'tokenizer.json', ...m.metadata]))
+      verifyFile(dir, m, rel, existsSync(join(dir, rel)) ? readFileSync(join(dir, rel)) : undefined);
     const config = readBertConfig(dir);
-    const m = parsed.data;
     if (m.layers !== config.layers || m.slices !== config.slices)
       throw new UserError(`${file}: manifest shape ${m.layers}x${m.slices} does not match config.json`);
-    return new ShardStore(dir, m, config);
+    return new ShardStore(dir, m, config, !!opts.cached);
   }
 
   get checksum(): string {
@@ -231,14 +276,13 @@ export class ShardStore {
   }
 
   private verify(rel: string, data: Buffer | undefined): Buffer {
-    const path = join(this.dir, rel);
-    const want = this.manifest.files[rel];
-    if (!want) throw new UserError(`${path}: not listed in the manifest; the store is damaged, re-shard it`);
-    if (!data) throw new UserError(`${path}: missing from the shard store; re-shard with shardlab shard`);
-    if (data.length !== want.bytes)
-      throw new UserError(`${path}: ${data.length} bytes, the manifest says ${want.bytes} (truncated or damaged); re-shard`);
-    if (sha256(data) !== want.sha256) throw new UserError(`${path}: checksum mismatch, the file is corrupt; re-shard with shardlab shard`);
-    return data;
+    try {
+      return verifyFile(this.dir, this.manifest, rel, data);
+    } catch (e) {
+      if (!this.cached || !(e instanceof UserError)) throw e;
+      discardStore(this.dir);
+      throw new UserError(`${e.message.replace(/; re-shard.*$/, '')}; the cached store was discarded and is made again on the next run`);
+    }
   }
 
   /** Size in bytes of a shard file as stored (what the IO stage reads). */
@@ -293,4 +337,61 @@ export class ShardStore {
     bits.forEach((b, s) => this.decodeInto(layer, s, b, this.read(this.entry(layer, s, b).file), into));
     return sliceLayer(this.config, into, bits.length);
   }
+}
+
+/** Checks one file's bytes against the manifest; returns them, or throws a one-line UserError naming the file. */
+function verifyFile(dir: string, manifest: Manifest, rel: string, data: Buffer | undefined): Buffer {
+  const path = join(dir, rel);
+  const want = manifest.files[rel];
+  if (!want) throw new UserError(`${path}: not listed in the manifest; the store is damaged, re-shard it`);
+  if (!data) throw new UserError(`${path}: missing from the shard store; re-shard with shardlab shard`);
+  if (data.length !== want.bytes)
+    throw new UserError(`${path}: ${data.length} bytes, the manifest says ${want.bytes} (truncated or damaged); re-shard`);
+  if (sha256(data) !== want.sha256) throw new UserError(`${path}: checksum mismatch, the file is corrupt; re-shard with shardlab shard`);
+  return data;
+}
+
+/** A store's manifest, parsed and checked against this shardlab's format (one-line UserError otherwise). */
+function readManifest(dir: string): Manifest {
+  const file = join(dir, 'manifest.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${file}: cannot read the shard manifest (${(e as NodeJS.ErrnoException).code ?? 'not valid JSON'})`);
+  }
+  const version = (raw as { version?: unknown })?.version;
+  if (typeof version === 'number' && version !== STORE_VERSION)
+    throw new UserError(
+      `${file}: shard store format version ${version}; this shardlab reads version ${STORE_VERSION}; re-shard with shardlab shard`,
+    );
+  const parsed = Manifest.safeParse(raw);
+  if (!parsed.success) throw new UserError(`${file}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+  return parsed.data;
+}
+
+/** Every file a store's manifest lists, checked (presence, size, sha256) without opening the store: one line per problem. */
+export function verifyStoreFiles(
+  dir: string,
+  onProgress?: (done: number, total: number) => void,
+): { checksum?: string; files: number; problems: string[] } {
+  let m: Manifest;
+  try {
+    m = readManifest(dir);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return { files: 0, problems: [e.message] };
+  }
+  const names = Object.keys(m.files);
+  const problems: string[] = [];
+  names.forEach((rel, i) => {
+    try {
+      verifyFile(dir, m, rel, existsSync(join(dir, rel)) ? readFileSync(join(dir, rel)) : undefined);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      problems.push(e.message);
+    }
+    onProgress?.(i + 1, names.length);
+  });
+  return { checksum: m.source.checksum, files: names.length, problems };
 }

@@ -4,6 +4,7 @@ import { runCost } from './cost.js';
 import { runEval, runLogits } from './eval.js';
 import { runRun } from './run.js';
 import { runAccuracy, runProfile, runShard } from './shard.js';
+import { runVerify } from './verify.js';
 
 export const COMMANDS: Record<string, FamilyCommand> = {
   eval: runEval,
@@ -13,4 +14,5 @@ export const COMMANDS: Record<string, FamilyCommand> = {
   profile: runProfile,
   cost: runCost,
   run: runRun,
+  verify: runVerify,
 };
