@@ -216,9 +216,12 @@ function migrate(db: Database.Database): void {
       `${db.name}: experiment database schema ${version} is newer than this shardlab (${MIGRATIONS.length}); upgrade shardlab`,
     );
   for (let v = version; v < MIGRATIONS.length; v++) {
+    // BEGIN IMMEDIATE takes the write lock first, so two processes opening a new database migrate it once:
+    // the second waits, then finds the step done.
     db.transaction(() => {
+      if ((db.pragma('user_version', { simple: true }) as number) > v) return;
       db.exec(MIGRATIONS[v]);
       db.pragma(`user_version = ${v + 1}`);
-    })();
+    }).immediate();
   }
 }

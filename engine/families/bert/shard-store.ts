@@ -85,8 +85,7 @@ export interface ShardProgress {
  */
 export function writeStore(modelDir: string, outDir: string, bits: number[], onProgress?: ShardProgress): ShardStore {
   checkModelDir(modelDir);
-  if (existsSync(outDir) && (!statSync(outDir).isDirectory() || readdirSync(outDir).length > 0))
-    throw new UserError(`${outDir}: already exists and is not empty; choose another --out or remove it`);
+  if (existsSync(outDir) && (!statSync(outDir).isDirectory() || readdirSync(outDir).length > 0)) throw new StoreExists(outDir);
   const cfg = readBertConfig(modelDir);
   const weights = loadBertWeights(modelDir, cfg);
   // One temporary folder per writer (worker threads share a pid), renamed into place when complete.
@@ -157,10 +156,10 @@ export function writeStore(modelDir: string, outDir: string, bits: number[], onP
   return ShardStore.open(outDir);
 }
 
-/** Another writer completed a store at `dir` first (a cache shared by processes or workers). */
+/** A store (or other files) is at `dir` already: maybe another writer of a shared cache finished it first. */
 export class StoreExists extends UserError {
   constructor(readonly dir: string) {
-    super(`${dir}: already exists (another writer finished it first); choose another --out or remove it`);
+    super(`${dir}: already exists and is not empty; choose another --out or remove it`);
   }
 }
 
