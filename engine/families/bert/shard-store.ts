@@ -56,6 +56,8 @@ const Manifest = z.object({
   shared: z.array(z.string()),
   shards: z.array(ShardEntry),
   files: z.record(z.string(), z.object({ bytes: z.number().int().nonnegative(), sha256: z.string() })),
+  /** sha256 of the manifest's own JSON without this field: the manifest is checked like every file it lists. */
+  digest: z.string().optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;
 
@@ -140,7 +142,7 @@ export function writeStore(modelDir: string, outDir: string, bits: number[], onP
       shards,
       files,
     };
-    writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1));
+    writeFileSync(join(tmp, 'manifest.json'), JSON.stringify({ ...manifest, digest: manifestDigest(manifest) }, null, 1));
     mkdirSync(dirname(outDir), { recursive: true });
     try {
       renameSync(tmp, outDir); // atomic; replaces an empty folder, never a store another writer finished first
@@ -366,7 +368,17 @@ function readManifest(dir: string): Manifest {
     );
   const parsed = Manifest.safeParse(raw);
   if (!parsed.success) throw new UserError(`${file}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
-  return parsed.data;
+  const m = parsed.data;
+  if (m.digest !== manifestDigest(m))
+    throw new UserError(`${file}: checksum mismatch, the manifest is corrupt; re-shard with shardlab shard`);
+  const unlisted = [m.base, ...m.shared, ...m.metadata, ...m.shards.map((x) => x.file)].find((f) => !m.files[f]);
+  if (unlisted) throw new UserError(`${file}: ${unlisted} is not listed in files; the store is damaged, re-shard it`);
+  return m;
+}
+
+/** sha256 of a manifest's JSON without its digest (in the order it was written, which parsing keeps). */
+function manifestDigest(m: Manifest): string {
+  return sha256(Buffer.from(JSON.stringify({ ...m, digest: undefined })));
 }
 
 /** Every file a store's manifest lists, checked (presence, size, sha256) without opening the store: one line per problem. */
