@@ -1,32 +1,30 @@
 /**
  * Browser mode: the WorkbenchApi over a local HTTP + WebSocket bridge, bound to 127.0.0.1 with a random
- * token made at each launch. It serves the built renderer (dist/renderer/) and:
+ * token made at each launch. It serves the built renderer (dist/renderer/, path resolution in electron/files.ts) and:
  *   POST /api/<method>   JSON payload in, JSON answer out; header `x-shardlab-token: <token>`.
  *                        A bad payload is refused with 400 and {"error": "<one line>"}, before anything runs.
- *   GET  /ws?token=...   job events (progress, trace, done), one JSON message each.
- * Requests whose Host is not this bridge's (DNS rebinding) or whose Origin is another site are refused.
+ *   GET  /ws             job events (progress, trace, done), one JSON message each. The token never travels in the
+ *                        URL: the client offers it as a subprotocol (electron/ws-auth.ts); a missing or wrong one is
+ *                        refused with 401 before the upgrade, a URL with a query with 400.
+ * Requests whose Host is not this bridge's (DNS rebinding) or whose Origin is another site are refused (403).
+ * A malformed request target or percent-encoding is a 400 with a one-line error, never a 500.
  * Every response (files, 404s, API answers and refusals) carries the renderer's CSP (electron/csp.ts) and nosniff.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CallError, WorkbenchHost } from '../engine/workbench/host.js';
-import { CSP } from './csp.js';
+import { decodePart, resolveRendererFile, SECURITY_HEADERS, shown } from './files.js';
+import { EVENTS_PROTOCOL, offeredToken, TOKEN_PROTOCOL_PREFIX } from './ws-auth.js';
 
 export const RENDERER_DIR = fileURLToPath(new URL('../renderer/', import.meta.url));
 const MAX_BODY = 1 << 20;
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.map': 'application/json',
-};
+/** The event socket carries the bridge's events; a client has nothing to send but the odd stray message. */
+const MAX_WS_MESSAGE = 4096;
 
 export interface Bridge {
   url: string;
@@ -57,6 +55,29 @@ function send(res: ServerResponse, status: number, body: unknown, extra: Record<
   res.end(text);
 }
 
+/** The request target as a URL (path and query; origin-form or absolute-form), or undefined when it is none (`//`). */
+function target(raw: string | undefined): URL | undefined {
+  const t = raw ?? '/';
+  try {
+    return t.startsWith('/') ? new URL(`http://bridge${t}`) : new URL(t);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Refuses a WebSocket upgrade with an HTTP answer carrying the same headers and one-line JSON error as the rest. */
+function refuseUpgrade(socket: Duplex, status: number, reason: string, error: string): void {
+  const body = JSON.stringify({ error });
+  const headers = {
+    ...SECURITY_HEADERS,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': `${Buffer.byteLength(body)}`,
+  };
+  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`);
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\n${lines.join('')}connection: close\r\n\r\n${body}`);
+}
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     let size = 0;
@@ -84,18 +105,19 @@ export async function startBridge(o: BridgeOptions = {}): Promise<Bridge> {
   const allowedOrigins = () => allowedHosts().map((h) => `http://${h}`);
 
   const server = createServer(async (req, res) => {
-    res.setHeader('content-security-policy', CSP);
-    res.setHeader('x-content-type-options', 'nosniff');
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     try {
       if (!allowedHosts().includes(req.headers.host ?? '')) return send(res, 403, { error: `host ${req.headers.host} is not this bridge` });
-      const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+      const url = target(req.url);
+      if (!url) return send(res, 400, { error: `malformed request target ${shown(req.url ?? '')}` });
       if (url.pathname.startsWith('/api/')) {
         if (req.method !== 'POST') return send(res, 405, { error: 'use POST with a JSON payload' }, { allow: 'POST' });
         const origin = req.headers.origin;
         if (origin && !allowedOrigins().includes(origin)) return send(res, 403, { error: `origin ${origin} may not call this bridge` });
         if (!sameToken(req.headers['x-shardlab-token'] as string | undefined, token))
           return send(res, 401, { error: 'missing or wrong x-shardlab-token; open the address the bridge printed at launch' });
-        const method = decodeURIComponent(url.pathname.slice('/api/'.length));
+        const method = decodePart(url.pathname.slice('/api/'.length));
+        if (method === undefined) return send(res, 400, { error: `malformed percent-encoding in method name ${shown(url.pathname)}` });
         const text = await readBody(req);
         let payload: unknown;
         try {
@@ -107,36 +129,44 @@ export async function startBridge(o: BridgeOptions = {}): Promise<Bridge> {
         return send(res, 200, value === undefined ? null : value);
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'only GET for files' }, { allow: 'GET' });
-      const rel = url.pathname === '/' ? 'index.html' : normalize(decodeURIComponent(url.pathname)).replace(/^[/\\]+/, '');
-      const file = join(dir, rel);
-      if (rel.startsWith('..') || !file.startsWith(dir) || !existsSync(file) || !TYPES[extname(file)])
-        return send(res, 404, { error: `no such file ${url.pathname}` });
-      res.writeHead(200, { 'content-type': TYPES[extname(file)], 'cache-control': 'no-cache' });
-      res.end(readFileSync(file));
+      const found = resolveRendererFile(dir, url.pathname);
+      if (!found.ok) return send(res, found.status, { error: found.error });
+      res.writeHead(200, { 'content-type': found.type, 'cache-control': 'no-cache' });
+      res.end(req.method === 'HEAD' ? undefined : readFileSync(found.file));
     } catch (e) {
       if (e instanceof CallError) return send(res, e.user ? 400 : 500, { error: e.message });
-      send(res, 500, { error: `internal error: ${(e as Error).message}` });
+      send(res, 500, { error: `internal error: ${(e as Error).message.split('\n')[0]}` });
     }
   });
 
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_WS_MESSAGE,
+    // Reached only once the token was checked (below); the protocol selected never carries the token.
+    handleProtocols: (offered) => (offered.has(EVENTS_PROTOCOL) ? EVENTS_PROTOCOL : false),
+  });
   const clients = new Set<WebSocket>();
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = target(req.url);
     const origin = req.headers.origin;
-    const ok =
-      url.pathname === '/ws' &&
-      allowedHosts().includes(req.headers.host ?? '') &&
-      (!origin || allowedOrigins().includes(origin)) &&
-      sameToken(url.searchParams.get('token') ?? undefined, token);
-    if (!ok) {
-      socket.write(`HTTP/1.1 401 Unauthorized\r\nContent-Security-Policy: ${CSP}\r\nConnection: close\r\n\r\n`);
-      socket.destroy();
-      return;
-    }
+    if (!allowedHosts().includes(req.headers.host ?? ''))
+      return refuseUpgrade(socket, 403, 'Forbidden', `host ${req.headers.host} is not this bridge`);
+    if (origin && !allowedOrigins().includes(origin)) return refuseUpgrade(socket, 403, 'Forbidden', `origin ${origin} may not connect`);
+    if (!url || url.pathname !== '/ws') return refuseUpgrade(socket, 404, 'Not Found', 'the only WebSocket is /ws');
+    if (url.search !== '')
+      return refuseUpgrade(socket, 400, 'Bad Request', '/ws takes no query: the token goes in Sec-WebSocket-Protocol, never in the URL');
+    const offered = offeredToken(req.headers['sec-websocket-protocol']);
+    if (!offered.events || !sameToken(offered.token, token))
+      return refuseUpgrade(
+        socket,
+        401,
+        'Unauthorized',
+        `missing or wrong token: offer the subprotocols ${EVENTS_PROTOCOL} and ${TOKEN_PROTOCOL_PREFIX}<token>; open the address the bridge printed at launch`,
+      );
     wss.handleUpgrade(req, socket, head, (ws) => {
       clients.add(ws);
       ws.on('close', () => clients.delete(ws));
+      ws.on('error', () => ws.terminate());
       ws.on('message', () =>
         ws.send(JSON.stringify({ error: 'this socket only carries job events; call the API over POST /api/<method>' })),
       );

@@ -2,20 +2,39 @@
  * The Electron main process: one hardened window on the built renderer, the engine in workers
  * (engine/workbench/host.ts), and IPC handlers that check the sender and validate every payload with the
  * same zod code as the browser bridge (engine/workbench/validate.ts).
- *   contextIsolation on, sandbox on, nodeIntegration off, webviews off; a strict Content-Security-Policy
- *   (meta tag in index.html and a response header); navigation and new windows denied; permission
- *   requests refused; only the app's own top frame may call.
+ *   The renderer is served from the privileged custom protocol app://shardlab/ (dist/renderer/ only, through the
+ *   bridge's path resolution in electron/files.ts), never from file://. contextIsolation on, sandbox on,
+ *   nodeIntegration off, webviews off; a strict Content-Security-Policy (meta tag in index.html and a header on
+ *   every answer); navigations, redirects and new windows denied; external links only to allow-listed hosts
+ *   (electron/navigation.ts), anything else refused and logged; permission requests and checks denied; DevTools
+ *   only in an unpackaged app; only the app's own top frame may call.
  * Native modules (better-sqlite3, onnxruntime-node) must be built for Electron's ABI: npx @electron/rebuild.
  */
-import { app, BrowserWindow, ipcMain, Menu, session, shell, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  app,
+  BrowserWindow,
+  ipcMain,
+  Menu,
+  protocol,
+  session,
+  shell,
+  type IpcMainInvokeEvent,
+  type MenuItemConstructorOptions,
+} from 'electron';
+import { fileURLToPath } from 'node:url';
 import { WorkbenchHost } from '../engine/workbench/host.js';
 import { handleCall } from './ipc.js';
 import { CSP } from './csp.js';
+import { serveRendererRequest } from './files.js';
+import { APP_HOST, APP_INDEX_URL, APP_SCHEME, externalLinkAllowed, forLog, isAppPage } from './navigation.js';
 
-const INDEX = fileURLToPath(new URL('../renderer/index.html', import.meta.url));
+const RENDERER_DIR = fileURLToPath(new URL('../renderer/', import.meta.url));
 const PRELOAD = fileURLToPath(new URL('./preload.cjs', import.meta.url));
-const INDEX_URL = pathToFileURL(INDEX).toString();
+
+// Before ready, and once: the only privileged scheme. standard (an origin, relative URLs) and secure (a secure
+// context) are what the app's page needs; supportFetchAPI as in Electron's app:// example (the bundle is a module
+// script). No bypassCSP, corsEnabled, allowServiceWorkers or stream.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
 let win: BrowserWindow | undefined;
 const host = new WorkbenchHost('electron');
@@ -23,7 +42,16 @@ const host = new WorkbenchHost('electron');
 /** Only the app's own window, its top frame, on the app's own page may call the engine. */
 function trusted(e: IpcMainInvokeEvent): boolean {
   const frame = e.senderFrame;
-  return !!win && e.sender === win.webContents && !!frame && frame === win.webContents.mainFrame && frame.url.split('#')[0] === INDEX_URL;
+  return !!win && e.sender === win.webContents && !!frame && frame === win.webContents.mainFrame && isAppPage(frame.url);
+}
+
+/** Opens an allow-listed https link in the system browser; refuses and logs anything else. */
+function openExternal(url: string): void {
+  if (!externalLinkAllowed(url)) {
+    console.warn(`shardlab: refused to open ${forLog(url)} outside the app: not an allow-listed https link (electron/navigation.ts)`);
+    return;
+  }
+  setImmediate(() => void shell.openExternal(url)); // eng-disable OPEN_EXTERNAL_JS_CHECK: only allow-listed https hosts reach here (externalLinkAllowed)
 }
 
 function createWindow(): void {
@@ -35,28 +63,25 @@ function createWindow(): void {
     title: 'shardlab',
     show: false,
     webPreferences: {
-      preload: PRELOAD,
+      preload: PRELOAD, // eng-disable PRELOAD_JS_CHECK: our own sandboxed preload, exposes functions over three channels only (preload.cts)
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
       nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
       webviewTag: false,
       webSecurity: true,
       allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      // No middle-click openings (auxclick): the app has no use for them, and they are a way to a new window.
+      disableBlinkFeatures: 'Auxclick',
       spellcheck: false,
+      devTools: !app.isPackaged,
     },
   });
   win.once('ready-to-show', () => win?.show());
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https:\/\//.test(url)) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
-  win.webContents.on('will-navigate', (ev, url) => {
-    if (url.split('#')[0] !== INDEX_URL) ev.preventDefault();
-  });
-  win.webContents.on('will-attach-webview', (ev) => ev.preventDefault());
   win.on('closed', () => (win = undefined));
-  void win.loadFile(INDEX);
+  void win.loadURL(APP_INDEX_URL);
 }
 
 function menu(): void {
@@ -86,7 +111,8 @@ function menu(): void {
         { role: 'zoomIn' },
         { role: 'zoomOut' },
         { role: 'togglefullscreen' },
-        { role: 'toggleDevTools' },
+        // DevTools for development only: a packaged app has neither the entry nor DevTools (webPreferences.devTools).
+        ...(app.isPackaged ? [] : [{ type: 'separator' as const }, { role: 'toggleDevTools' as const }]),
       ],
     },
     { role: 'windowMenu' },
@@ -95,18 +121,37 @@ function menu(): void {
   Menu.setApplicationMenu(Menu.buildFromTemplate(template));
 }
 
+// Every web contents (the window's and any other): it stays on the app's page; redirects, navigations of any
+// frame elsewhere, webviews and new windows are denied; a link meant for a new window goes through openExternal.
 app.on('web-contents-created', (_e, contents) => {
-  contents.on('will-navigate', (ev, url) => {
-    if (url.split('#')[0] !== INDEX_URL) ev.preventDefault();
+  const stay = (what: string) => (ev: { url: string; preventDefault: () => void }) => {
+    if (isAppPage(ev.url)) return;
+    ev.preventDefault();
+    console.warn(`shardlab: ${what} to ${forLog(ev.url)} denied`);
+  };
+  contents.on('will-navigate', stay('navigation'));
+  const staySub = stay('subframe navigation');
+  contents.on('will-frame-navigate', (ev) => {
+    if (!ev.isMainFrame) staySub(ev); // the main frame's are will-navigate's (one refusal, one log line)
   });
-  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  contents.on('will-redirect', stay('redirect'));
+  contents.on('will-attach-webview', (ev) => ev.preventDefault());
+  contents.setWindowOpenHandler(({ url }) => {
+    openExternal(url);
+    return { action: 'deny' };
+  });
 });
 
 void app.whenReady().then(() => {
-  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
-  session.defaultSession.webRequest.onHeadersReceived((details, callback) =>
+  const ses = session.defaultSession;
+  ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  ses.setPermissionCheckHandler(() => false);
+  ses.setDevicePermissionHandler(() => false);
+  ses.webRequest.onHeadersReceived((details, callback) =>
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } }),
   );
+  // The app's files, from dist/renderer/ only: other hosts, methods and paths outside it are refused.
+  protocol.handle(APP_SCHEME, (request) => serveRendererRequest(request, RENDERER_DIR, APP_HOST));
   ipcMain.handle('shardlab:call', (e, method: unknown, payload: unknown) => handleCall(host, trusted(e), method, payload));
   host.onEvent((ev) => win?.webContents.send('shardlab:event', ev));
   menu();

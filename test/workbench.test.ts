@@ -1,13 +1,20 @@
 /**
  * The workbench's engine side without a UI: payload validation of every method (what both the bridge and
  * the Electron IPC handler run), the service over the real engine, the worker host with jobs and cancel,
- * the IPC handler's sender check, and the bridge's token, host and payload checks.
+ * the IPC handler's sender check, the bridge's token, host, payload and request-target checks, its WebSocket's
+ * authentication (a subprotocol, never the URL) as the renderer's client uses it, and the Electron side's
+ * Electron-free parts: the app:// file handler and the navigation and external-link rules.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { tempDir } from './helpers.js';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { WebSocket as WsClient } from 'ws';
+import type { WorkbenchClient } from '../engine/workbench/api.js';
+import { ROOT, tempDir } from './helpers.js';
 
 const HOME = tempDir('shardlab-workbench-');
 process.env.SHARDLAB_HOME = HOME;
@@ -19,6 +26,9 @@ const { WorkbenchHost, CallError } = await import('../engine/workbench/host.js')
 const { handleCall } = await import('../electron/ipc.js');
 const { startBridge } = await import('../electron/bridge.js');
 const { CSP } = await import('../electron/csp.js');
+const { resolveRendererFile, serveRendererRequest } = await import('../electron/files.js');
+const { APP_INDEX_URL, EXTERNAL_HOSTS, externalLinkAllowed, isAppPage } = await import('../electron/navigation.js');
+const { EVENTS_PROTOCOL, TOKEN_PROTOCOL_PREFIX, wsProtocols } = await import('../electron/ws-auth.js');
 const { getSocProfile } = await import('../engine/soc/load.js');
 
 const Q = { soc: 'odroid-n2plus', model: 'bert-spam', targetMs: 120, bufferKb: 1536 };
@@ -253,5 +263,315 @@ describe('browser bridge', () => {
     assert.deepEqual(await r.json(), { error: 'plan: bufferKb: must be at least 0' });
     const ok = await post('api/plan', JSON.stringify({ ...Q, planner: 'stdpl-32' }));
     assert.equal(ok.status, 200);
+  });
+});
+
+/** A renderer directory with an index and an asset, and files next to it that no request may reach. */
+function rendererFixture(): string {
+  const base = tempDir('shardlab-files-');
+  const dir = join(base, 'renderer');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>shardlab</title>');
+  writeFileSync(join(dir, 'app.js'), 'export {};');
+  writeFileSync(join(dir, 'notes.txt'), 'a type no host serves');
+  mkdirSync(join(dir, 'sub.js'));
+  writeFileSync(join(base, 'secret.js'), 'outside');
+  writeFileSync(join(base, 'renderer-evil.js'), 'outside, sharing the directory name as a prefix');
+  return dir;
+}
+
+/** Paths (as a URL carries them, still percent-encoded) that name nothing servable: each a 404. */
+const OUTSIDE = [
+  '/../secret.js',
+  '/..%2fsecret.js',
+  '/%2e%2e/secret.js',
+  '/%2e%2e%2fsecret.js',
+  '/..%5csecret.js',
+  '/../renderer-evil.js',
+  '/..%2frenderer-evil.js',
+  '//etc/passwd',
+  '/%2fetc%2fpasswd',
+  '/notes.txt',
+  '/sub.js',
+  '/app.js%00.html',
+  '/missing.js',
+];
+/** Malformed percent-encodings: each a 400 with one line, never a throw or a 500. */
+const MALFORMED = ['/%', '/%E0%A4%A', '/%zz', '/a%', '/%C3%28', '/%ED%A0%80', '/%C0%AF', '/%FF'];
+
+describe('renderer files, as both hosts serve them (electron/files.ts)', () => {
+  const dir = rendererFixture();
+
+  test('resolves the index and assets inside the directory; refuses traversal, unknown types, directories and bad encodings', () => {
+    assert.deepEqual(resolveRendererFile(dir, '/'), { ok: true, file: join(dir, 'index.html'), type: 'text/html; charset=utf-8' });
+    assert.deepEqual(resolveRendererFile(dir, '/app.js'), { ok: true, file: join(dir, 'app.js'), type: 'text/javascript; charset=utf-8' });
+    for (const p of OUTSIDE) {
+      const r = resolveRendererFile(dir, p);
+      assert.equal(r.ok ? 200 : r.status, 404, p);
+    }
+    for (const p of MALFORMED) {
+      const r = resolveRendererFile(dir, p);
+      assert.equal(r.ok ? 200 : r.status, 400, p);
+      assert.match(r.ok ? '' : r.error, /^malformed percent-encoding in path "/, p);
+    }
+  });
+
+  test('the app:// handler serves that directory only, GET and HEAD, with the CSP on every answer', async () => {
+    const get = (url: string, method = 'GET') => serveRendererRequest({ url, method }, dir, 'shardlab');
+    const index = await get(APP_INDEX_URL);
+    assert.equal(index.status, 200);
+    assert.equal(index.headers.get('content-type'), 'text/html; charset=utf-8');
+    assert.equal(await index.text(), '<!doctype html><title>shardlab</title>');
+    const js = await get('app://shardlab/app.js');
+    assert.equal(js.headers.get('content-type'), 'text/javascript; charset=utf-8');
+    const head = await get('app://shardlab/app.js', 'HEAD');
+    assert.equal(head.status, 200);
+    assert.equal(await head.text(), '');
+    const answers = [index, js, head];
+    for (const [url, method, status] of [
+      ...OUTSIDE.map((p) => [`app://shardlab${p}`, 'GET', 404] as const),
+      ...MALFORMED.map((p) => [`app://shardlab${p}`, 'GET', 400] as const),
+      ['app://other/index.html', 'GET', 404],
+      ['app://shardlab.evil/index.html', 'GET', 404],
+      [APP_INDEX_URL, 'POST', 405],
+      ['not a url', 'GET', 400],
+    ] as const) {
+      const r = await get(url, method);
+      assert.equal(r.status, status, `${method} ${url}`);
+      const { error } = (await r.clone().json()) as { error: string };
+      assert.ok(error && !error.includes('\n'), `${url}: ${error}`);
+      answers.push(r);
+    }
+    for (const r of answers) {
+      assert.equal(r.headers.get('content-security-policy'), CSP);
+      assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+    }
+  });
+});
+
+describe('Electron navigation and external links (electron/navigation.ts)', () => {
+  test('the window may only be on the app page, served from app://shardlab/', () => {
+    assert.equal(APP_INDEX_URL, 'app://shardlab/index.html');
+    for (const u of [APP_INDEX_URL, `${APP_INDEX_URL}#setup`]) assert.ok(isAppPage(u), u);
+    for (const u of [
+      'app://shardlab/',
+      'app://shardlab/app.js',
+      'app://other/index.html',
+      'app://shardlab/index.html?x=1',
+      'app://user@shardlab/index.html',
+      'file:///index.html',
+      'https://shardlab/index.html',
+      'javascript:alert(1)',
+      'not a url',
+      '',
+    ])
+      assert.ok(!isAppPage(u), u);
+  });
+
+  test('external links: https on an allow-listed host only; the renderer links to no host outside the list', () => {
+    assert.ok(!externalLinkAllowed('https://github.com/'), 'nothing is allowed unless listed');
+    const hosts = ['docs.example.org'];
+    assert.ok(externalLinkAllowed('https://docs.example.org/a/b?c=d#e', hosts));
+    for (const u of [
+      'http://docs.example.org/',
+      'https://docs.example.org.evil.com/',
+      'https://evil.com/docs.example.org',
+      'https://docs.example.org@evil.com/',
+      'https://user:pw@docs.example.org/',
+      'https://docs.example.org:8443/',
+      'smb://docs.example.org/share',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'not a url',
+    ])
+      assert.ok(!externalLinkAllowed(u, hosts), u);
+    // The list is the hosts the UI links to: every https?:// address written in the renderer is on it.
+    const linked = new Set<string>();
+    const walk = (d: string): void => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(d, e.name));
+        else if (/\.(tsx?|html)$/.test(e.name))
+          for (const m of readFileSync(join(d, e.name), 'utf8').matchAll(/https?:\/\/([a-z0-9.-]+)/gi)) linked.add(m[1].toLowerCase());
+      }
+    };
+    walk(join(ROOT, 'renderer'));
+    assert.deepEqual(
+      [...linked].filter((h) => !EXTERNAL_HOSTS.includes(h)),
+      [],
+    );
+  });
+});
+
+describe('browser bridge: request targets and the event WebSocket', () => {
+  const listeners = new Set<(e: unknown) => void>();
+  const fakeHost = {
+    call: async (method: unknown) => ({ called: method }),
+    onEvent: (l: (e: unknown) => void) => (listeners.add(l), () => listeners.delete(l)),
+    close: async () => {},
+  };
+  const emit = (e: unknown) => {
+    for (const l of listeners) l(e);
+  };
+  let bridge: Awaited<ReturnType<typeof startBridge>>;
+  before(async () => {
+    bridge = await startBridge({ host: fakeHost as never, rendererDir: rendererFixture() });
+  });
+  after(() => bridge.close());
+
+  /** One HTTP request with its target sent exactly as written (fetch would normalise it). */
+  const raw = (method: string, path: string, headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: bridge.port, method, path, headers }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  test('a malformed percent-encoding or request target is a 400 with one line (GET /%, POST /api/%E0%A4%A, ...)', async () => {
+    for (const p of MALFORMED) {
+      for (const [method, path] of [
+        ['GET', p],
+        ['POST', `/api${p}`],
+      ]) {
+        const r = await raw(method, path, { 'x-shardlab-token': bridge.token });
+        assert.equal(r.status, 400, `${method} ${path}: ${r.body}`);
+        const { error } = JSON.parse(r.body) as { error: string };
+        assert.match(error, method === 'GET' ? /^malformed percent-encoding in path "/ : /^malformed percent-encoding in method name "/);
+        assert.ok(!error.includes('\n'));
+        assert.equal(r.headers['content-security-policy'], CSP);
+      }
+    }
+    for (const p of OUTSIDE) assert.equal((await raw('GET', p)).status, 404, p);
+    assert.equal((await raw('GET', '//')).status, 404);
+    assert.equal((await raw('POST', '/api/%E0%A4%A')).status, 401, 'without the token nothing is decoded');
+    const encoded = await raw('POST', '/api/%6C%69%73%74%53%6F%63%73', { 'x-shardlab-token': bridge.token });
+    assert.deepEqual(JSON.parse(encoded.body), { called: 'listSocs' });
+  });
+
+  /** Opens /ws: the open socket, or a rejection carrying the refusal's status, error and headers. */
+  const connect = (path: string, protocols: string[] | undefined, headers: Record<string, string> = {}) =>
+    new Promise<WsClient>((resolve, reject) => {
+      const ws = new WsClient(`ws://127.0.0.1:${bridge.port}${path}`, protocols, { headers });
+      ws.once('open', () => resolve(ws));
+      ws.once('unexpected-response', (req, res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => {
+          req.destroy();
+          reject(Object.assign(new Error(body), { status: res.statusCode, csp: res.headers['content-security-policy'] }));
+        });
+      });
+      ws.once('error', reject);
+    });
+
+  test('the WebSocket refuses a missing or wrong token, a token in the URL, a foreign Host or Origin', async () => {
+    const t = bridge.token;
+    const wrong = 'f'.repeat(48);
+    const cases: [string, string, string[] | undefined, Record<string, string>, number][] = [
+      ['no subprotocols', '/ws', undefined, {}, 401],
+      ['no token', '/ws', [EVENTS_PROTOCOL], {}, 401],
+      ['a wrong token', '/ws', wsProtocols(wrong), {}, 401],
+      ['a shorter token', '/ws', wsProtocols(t.slice(1)), {}, 401],
+      ['the token without the events protocol', '/ws', [`${TOKEN_PROTOCOL_PREFIX}${t}`], {}, 401],
+      ['two tokens', '/ws', [...wsProtocols(wrong), `${TOKEN_PROTOCOL_PREFIX}${t}`], {}, 401],
+      ['the token in the URL only', `/ws?token=${t}`, undefined, {}, 400],
+      ['the token in the URL too', `/ws?token=${t}`, wsProtocols(t), {}, 400],
+      ['another path', '/events', wsProtocols(t), {}, 404],
+      ['a foreign Origin', '/ws', wsProtocols(t), { origin: 'http://evil.example' }, 403],
+      ['a foreign Host', '/ws', wsProtocols(t), { host: `evil.example:${bridge.port}` }, 403],
+    ];
+    for (const [what, path, protocols, headers, status] of cases) {
+      await assert.rejects(connect(path, protocols, headers), (e: Error & { status?: number; csp?: string }) => {
+        assert.equal(e.status, status, `${what}: ${e.message}`);
+        assert.equal(e.csp, CSP, what);
+        const { error } = JSON.parse(e.message) as { error: string };
+        assert.ok(error && !error.includes('\n') && !error.includes(t), `${what}: ${error}`);
+        return true;
+      });
+    }
+  });
+
+  test('the WebSocket accepts the token as a subprotocol, answers with the events protocol only, and carries events', async () => {
+    let selected: unknown;
+    const ws = new WsClient(`ws://127.0.0.1:${bridge.port}/ws`, wsProtocols(bridge.token), { origin: bridge.url.replace(/\/$/, '') });
+    ws.once('upgrade', (res) => (selected = res.headers['sec-websocket-protocol']));
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    assert.equal(selected, EVENTS_PROTOCOL, 'the token is never echoed back');
+    assert.equal(ws.protocol, EVENTS_PROTOCOL);
+    const got = new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString())));
+    emit({ type: 'progress', jobId: 'job-7', done: 1, total: 2 });
+    assert.deepEqual(JSON.parse(await got), { type: 'progress', jobId: 'job-7', done: 1, total: 2 });
+    const closed = new Promise<number>((resolve) => ws.once('close', resolve));
+    ws.send('x'.repeat(5000));
+    assert.equal(await closed, 1009, 'a message over 4 KB closes the socket');
+  });
+
+  test("the renderer's client sends the token in a header and a subprotocol, and in no URL it uses", async () => {
+    const dir = tempDir('shardlab-client-');
+    await build({
+      entryPoints: [join(ROOT, 'renderer/src/client.ts')],
+      bundle: true,
+      format: 'esm',
+      platform: 'neutral',
+      outfile: join(dir, 'client.mjs'),
+      logLevel: 'silent',
+    });
+    const urls: string[] = [];
+    const sockets: { ws: WsClient; protocols: unknown }[] = [];
+    const origin = bridge.url.replace(/\/$/, '');
+    class RecordingSocket extends WsClient {
+      constructor(url: string, protocols: string[]) {
+        super(url, protocols, { origin });
+        urls.push(url);
+        sockets.push({ ws: this, protocols });
+      }
+    }
+    class InertSocket {}
+    const g = globalThis as Record<string, unknown>;
+    const realFetch = globalThis.fetch;
+    const stored = new Map<string, string>();
+    const names = ['window', 'location', 'sessionStorage', 'history', 'WebSocket'];
+    Object.assign(g, {
+      window: {},
+      location: { hash: `#token=${bridge.token}`, pathname: '/', search: '', protocol: 'http:', host: `127.0.0.1:${bridge.port}` },
+      sessionStorage: { getItem: (k: string) => stored.get(k) ?? null, setItem: (k: string, v: string) => stored.set(k, v) },
+      history: { replaceState: (_s: unknown, _t: string, u: string) => urls.push(new URL(u, bridge.url).href) },
+      WebSocket: RecordingSocket,
+      fetch: (u: string, init: RequestInit) => {
+        const full = new URL(u, bridge.url).href;
+        urls.push(full);
+        return realFetch(full, init);
+      },
+    });
+    try {
+      const { makeClient } = (await import(pathToFileURL(join(dir, 'client.mjs')).href)) as {
+        makeClient(): WorkbenchClient;
+      };
+      const client = makeClient();
+      const events: unknown[] = [];
+      client.onEvent((e) => events.push(e));
+      assert.equal(sockets.length, 1);
+      const { ws } = sockets[0];
+      if (ws.readyState !== WsClient.OPEN) await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      assert.deepEqual(sockets[0].protocols, wsProtocols(bridge.token));
+      assert.deepEqual(await client.call('listSocs', {}), { called: 'listSocs' });
+      const arrived = new Promise<void>((resolve) => ws.once('message', () => setImmediate(resolve)));
+      emit({ type: 'progress', jobId: 'job-8', done: 2, total: 3 });
+      await arrived;
+      assert.deepEqual(events, [{ type: 'progress', jobId: 'job-8', done: 2, total: 3 }]);
+      const port = bridge.port;
+      assert.deepEqual(urls.sort(), [`http://127.0.0.1:${port}/`, `http://127.0.0.1:${port}/api/listSocs`, `ws://127.0.0.1:${port}/ws`]);
+      for (const u of urls) assert.ok(!u.includes(bridge.token), u);
+    } finally {
+      // The client reconnects a closed socket after a second: let it build an inert one, and stop there.
+      g.WebSocket = InertSocket;
+      for (const { ws } of sockets) ws.close();
+      g.fetch = realFetch;
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      for (const n of names) delete g[n];
+    }
   });
 });

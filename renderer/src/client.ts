@@ -1,9 +1,11 @@
 /**
  * The renderer's WorkbenchClient: window.shardlab in Electron (the preload's contextBridge object),
  * otherwise the browser bridge over fetch (calls) and a WebSocket (job events), with the launch token
- * taken from the address's fragment and kept for this tab.
+ * taken from the address's fragment and kept for this tab. The token travels in headers only, never in a URL:
+ * `x-shardlab-token` on calls, the offered subprotocols on the WebSocket (electron/ws-auth.ts).
  */
 import type { JobEvent, MethodName, WorkbenchApi, WorkbenchClient } from '../../engine/workbench/api.js';
+import { wsProtocols } from '../../electron/ws-auth.js';
 
 interface ElectronBridge {
   host: 'electron';
@@ -36,7 +38,7 @@ function browserClient(): WorkbenchClient {
   const listeners = new Set<(e: JobEvent) => void>();
   let socket: WebSocket | undefined;
   const connect = () => {
-    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws?token=${token}`);
+    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, wsProtocols(token));
     ws.onmessage = (m) => {
       const e = JSON.parse(String(m.data)) as JobEvent;
       for (const l of listeners) l(e);
