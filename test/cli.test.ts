@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { copyModel, shardlab, SOTU_MODEL, SPAM_MODEL, tempDir } from './helpers.js';
 import { assertRefused } from './refused.js';
+import { UserError } from '../engine/core/errors.js';
+import { reportError } from '../engine/cli/main.js';
 
 describe('shardlab eval', () => {
   test('--json prints one object with accuracy, examples, layers, slices', () => {
@@ -73,8 +75,88 @@ describe('bad input is refused with one line and exit code 2', () => {
     assertRefused(['eval', '--model', dir], /config\.json: not valid JSON/);
   });
 
+  test('a tokenizer.json the tokenizer library cannot build', () => {
+    const dir = copyModel(SPAM_MODEL);
+    const file = join(dir, 'tokenizer.json');
+    writeFileSync(file, readFileSync(file, 'utf8').replaceAll('"content"', '"contenu"'));
+    assertRefused(['eval', '--model', dir, '--limit', '2'], /tokenizer\.json: added_tokens: an entry has no content string/);
+    writeFileSync(file, readFileSync(file, 'utf8').replaceAll('"contenu"', '"content"').replace('"BertNormalizer"', '"BertNormaliser"'));
+    assertRefused(
+      ['eval', '--model', dir, '--limit', '2'],
+      /tokenizer\.json .*: the tokenizer cannot be built from it \(Unknown Normalizer type: BertNormaliser\)/,
+    );
+  });
+
+  test('a vocabulary id past vocab_size', () => {
+    const dir = copyModel(SPAM_MODEL);
+    const file = join(dir, 'tokenizer.json');
+    const tokenizer = JSON.parse(readFileSync(file, 'utf8'));
+    tokenizer.model.vocab.inc = 9028;
+    writeFileSync(file, JSON.stringify(tokenizer));
+    assertRefused(
+      ['eval', '--model', dir, '--limit', '2'],
+      /tokenizer\.json: model\.vocab token "inc" has id 9028; ids must be integers from 0 to 7999/,
+    );
+  });
+
+  test('a safetensors header that is null', () => {
+    const dir = copyModel(SPAM_MODEL);
+    const file = join(dir, 'model.safetensors');
+    const bytes = readFileSync(file);
+    Buffer.from('null'.padEnd(Number(bytes.readBigUInt64LE(0)))).copy(bytes, 8);
+    writeFileSync(file, bytes);
+    assertRefused(['eval', '--model', dir], /model\.safetensors: corrupt: the header is not a JSON object of tensors/);
+  });
+
+  test('a config with a huge hidden_size, refused before anything is allocated', () => {
+    const dir = copyModel(SPAM_MODEL);
+    const file = join(dir, 'config.json');
+    const config = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...config, hidden_size: 8 * 2 ** 30 }));
+    assertRefused(['eval', '--model', dir], /config\.json: hidden_size: must be at most 65536 \(got 8589934592\)/);
+    writeFileSync(file, JSON.stringify({ ...config, max_position_embeddings: 4096 }, null, 2));
+    assertRefused(
+      ['eval', '--model', dir],
+      /position_embeddings\.weight" has shape \[128, 256\] but .* implies \[4096, 256\]; config and weights do not match/,
+    );
+  });
+
+  test('a config that is not JSON, in a message V8 spreads over lines, is one line', () => {
+    const dir = copyModel(SPAM_MODEL);
+    writeFileSync(join(dir, 'config.json'), '{\n  "model_type": "bert",\n  "vocab_size": x8000\n}');
+    assertRefused(['eval', '--model', dir], /config\.json: not valid JSON/);
+  });
+
   test('an unknown split', () => assertRefused(['eval', '--model', SPAM_MODEL, '--split', 'validation'], /unknown split "validation"/));
   test('layers beyond the model', () =>
     assertRefused(['eval', '--model', SPAM_MODEL, '--layers', '9'], /--layers must be an integer from 1 to 4/));
   test('a non-numeric limit', () => assertRefused(['eval', '--model', SPAM_MODEL, '--limit', 'ten'], /--limit takes a positive integer/));
+});
+
+describe('the last resort for errors that reach the top', () => {
+  const captured = (e: unknown): { code: number; lines: string[] } => {
+    const lines: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
+    try {
+      return { code: reportError(e), lines: lines.join('\n').split('\n') };
+    } finally {
+      console.error = original;
+    }
+  };
+
+  test('bad input: one line, exit code 2', () => {
+    const { code, lines } = captured(new UserError('x.json: bad\nthing'));
+    assert.equal(code, 2);
+    assert.deepEqual(lines, ['shardlab: x.json: bad thing']);
+  });
+
+  test('anything else is a bug: said so, with its stack, exit code 1', () => {
+    const { code, lines } = captured(new TypeError("Cannot read properties of undefined (reading 'length')"));
+    assert.equal(code, 1);
+    assert.equal(lines[0], "shardlab: internal error (a bug, please report it): Cannot read properties of undefined (reading 'length')");
+    assert.match(lines[1], /^TypeError: /);
+    assert.match(lines[2], /^\s+at /);
+    assert.equal(captured('a string').lines[0], 'shardlab: internal error (a bug, please report it): a string');
+  });
 });

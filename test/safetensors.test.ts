@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { UserError } from '../engine/core/errors.js';
-import { halfToFloat, readSafetensors } from '../engine/core/safetensors.js';
+import { halfToFloat, readSafetensors, readSafetensorsHeader } from '../engine/core/safetensors.js';
 import { tempDir } from './helpers.js';
 
 function safetensors(header: object, data: Buffer): Buffer {
@@ -56,13 +56,71 @@ const bad: [string, Buffer, RegExp][] = [
   ['data cut short', safetensors({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, f32.subarray(0, 10)), /truncated: tensor "a"/],
   ['size disagrees with shape', safetensors({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 16] } }, f32), /needs 12 bytes/],
   ['unknown dtype', safetensors({ a: { dtype: 'I8', shape: [16], data_offsets: [0, 16] } }, f32), /dtype I8/],
+  ['a null header', safetensors(null as unknown as object, Buffer.alloc(0)), /header is not a JSON object/],
+  ['an array header', safetensors([], Buffer.alloc(0)), /header is not a JSON object/],
+  ['a tensor that is not an object', safetensors({ a: 7 }, Buffer.alloc(0)), /tensor "a" is not an object/],
+  ['metadata that is not strings', safetensors({ __metadata__: { n: 1 } }, Buffer.alloc(0)), /__metadata__ "n" is not a string/],
+  ['negative dims', safetensors({ a: { dtype: 'F32', shape: [-2, -3], data_offsets: [0, 24] } }, f32.subarray(0, 24)), /shape \[-2,-3\]/],
+  ['fractional dims', safetensors({ a: { dtype: 'F32', shape: [1.5, 4], data_offsets: [0, 16] } }, f32), /shape \[1\.5,4\]/],
+  ['dims as strings', safetensors({ a: { dtype: 'F32', shape: ['2', '2'], data_offsets: [0, 16] } }, f32), /shape \["2","2"\]/],
+  ['three offsets', safetensors({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 8, 16] } }, f32), /data_offsets \[0,8,16\]/],
+  ['offsets reversed', safetensors({ a: { dtype: 'F32', shape: [0], data_offsets: [16, 0] } }, f32), /invalid data offsets \[16, 0\]/],
+  [
+    'overlapping tensors',
+    safetensors({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } }, f32),
+    /tensor "b" starts at byte 8 of the data, expected 16 \(it overlaps/,
+  ],
+  ['a gap before a tensor', safetensors({ a: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } }, f32), /expected 0 \(a gap/],
+  ['bytes after the last tensor', safetensors({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, f32), /bytes left over/],
+  [
+    'a shape too big for its bytes',
+    safetensors({ a: { dtype: 'F32', shape: [2 ** 40, 2 ** 40, 0, 2 ** 40], data_offsets: [0, 16] } }, f32),
+    /needs 0 bytes, has 16/,
+  ],
+  [
+    'a shape whose product overflows',
+    safetensors({ a: { dtype: 'F32', shape: [2 ** 52, 2 ** 52], data_offsets: [0, 16] } }, f32),
+    /needs more than/,
+  ],
+  [
+    'a header length of 2^63',
+    (() => {
+      const b = safetensors({}, Buffer.alloc(0));
+      b.writeBigUInt64LE(2n ** 63n);
+      return b;
+    })(),
+    /header length 9223372036854775808 does not fit/,
+  ],
+  ['a header that is not UTF-8', safetensors({ a: 'x' }, Buffer.alloc(0)).fill(0xff, 14, 15), /not valid JSON/],
 ];
 for (const [name, bytes, message] of bad) {
   test(`refuses a safetensors file with ${name}, naming the file`, () => {
     const path = file(bytes);
-    assert.throws(
-      () => readSafetensors(path),
-      (e: unknown) => e instanceof UserError && e.message.startsWith(path) && message.test(e.message),
-    );
+    const refused = (e: unknown) => e instanceof UserError && e.message.startsWith(path) && message.test(e.message);
+    assert.throws(() => readSafetensors(path), refused);
+    assert.throws(() => readSafetensorsHeader(path), refused);
   });
 }
+
+test('a zero-size tensor and metadata are read; the header alone is read without the data', () => {
+  const path = file(
+    safetensors(
+      {
+        __metadata__: { format: 'pt' },
+        empty: { dtype: 'F16', shape: [0, 3], data_offsets: [0, 0] },
+        a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] },
+      },
+      f32,
+    ),
+  );
+  assert.deepEqual(readSafetensors(path).get('empty'), { shape: [0, 3], data: new Float32Array(0) });
+  const header = readSafetensorsHeader(path);
+  assert.deepEqual(header.metadata, { format: 'pt' });
+  assert.deepEqual(
+    header.tensors.map((t) => [t.name, t.dtype, t.shape, t.begin, t.end]),
+    [
+      ['empty', 'F16', [0, 3], 0, 0],
+      ['a', 'F32', [4], 0, 16],
+    ],
+  );
+});

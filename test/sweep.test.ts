@@ -145,4 +145,16 @@ test('bad sweep, report and regress input is refused with one line and exit 2', 
   writeFileSync(notBaseline, '{"rows": []}');
   assertRefused(['regress', '--baseline', notBaseline], /not a sweep baseline/);
   assertRefused(['regress', '--baseline', join(tempDir(), 'missing.json')], /no such baseline file/);
+  // A shape preset would make a model of random weights before anything is checked (minutes, gigabytes).
+  const text = readFileSync(BASELINES[0].file, 'utf8');
+  const preset = join(tempDir(), 'preset.json');
+  writeFileSync(preset, JSON.stringify({ ...JSON.parse(text), spec: { ...JSON.parse(text).spec, model: 'bert-large' } }, null, 1));
+  assertRefused(
+    ['regress', '--baseline', preset],
+    /spec\.model: must be a model directory or shard store, not a shape preset .*"bert-large"/,
+  );
+  // A stray byte in a pretty-printed baseline: one line, with where it is.
+  const stray = join(tempDir(), 'stray.json');
+  writeFileSync(stray, text.replace('"split"', 'x"split"'));
+  assertRefused(['regress', '--baseline', stray], /stray\.json: not valid JSON \(at line \d+, column \d+: /);
 });

@@ -46,6 +46,9 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Exit code of an internal error: a bug in shardlab, not bad input. */
+export const EXIT_INTERNAL = 1;
+
 export async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv, { from: 'user' });
@@ -53,10 +56,21 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CheckFailed) return EXIT_CHECK_FAILED;
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
-    if (e instanceof UserError) {
-      console.error(`shardlab: ${e.message}`);
-      return EXIT_USAGE;
-    }
-    throw e;
+    return reportError(e);
   }
+}
+
+/**
+ * The last resort for an error that reached the top: a UserError (bad input) is one line and exit code
+ * 2; anything else is a bug, said to be one, with its stack for the report, and exit code 1.
+ */
+export function reportError(e: unknown): number {
+  if (e instanceof UserError) {
+    console.error(`shardlab: ${e.message}`);
+    return EXIT_USAGE;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  console.error(`shardlab: internal error (a bug, please report it): ${message.replace(/\s+/g, ' ')}`);
+  if (e instanceof Error && e.stack) console.error(e.stack);
+  return EXIT_INTERNAL;
 }

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { UserError } from './errors.js';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { shown, UserError } from './errors.js';
 
 /** A tensor widened to fp32, with its shape. */
 export interface Tensor {
@@ -10,21 +10,34 @@ export interface Tensor {
 const BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2 };
 /** Headers larger than this are refused (the format's reference reader uses the same limit). */
 const MAX_HEADER = 100_000_000;
+/** Longest tensor name shown in a message. */
+const NAME_SHOWN = 120;
 
-interface Entry {
-  dtype: string;
+/** One tensor as the header describes it, checked against the file: data at [begin, end) of the data section. */
+export interface TensorEntry {
+  name: string;
+  dtype: 'F32' | 'F16' | 'BF16';
   shape: number[];
-  data_offsets: [number, number];
+  begin: number;
+  end: number;
+}
+
+/** A checked header: the tensors in header order and the metadata. */
+export interface SafetensorsHeader {
+  tensors: TensorEntry[];
+  metadata: Record<string, string>;
 }
 
 function fail(file: string, problem: string): never {
   throw new UserError(`${file}: ${problem}`);
 }
 
+const quoteName = (name: string) => JSON.stringify(name.length > NAME_SHOWN ? `${name.slice(0, NAME_SHOWN)}…` : name);
+
 /**
  * Reads a .safetensors file (8-byte little-endian header length, JSON header, raw data) into fp32
- * tensors. Every entry is checked against the file before any byte is used, so a truncated or corrupt
- * file is reported by name instead of producing wrong numbers.
+ * tensors. The whole header is checked against the file before any byte is used, so a truncated or
+ * corrupt file is reported by name instead of producing wrong numbers.
  */
 export function readSafetensors(file: string): Map<string, Tensor> {
   let buf: Buffer;
@@ -36,42 +49,136 @@ export function readSafetensors(file: string): Map<string, Tensor> {
   return parseSafetensors(buf, file);
 }
 
+/**
+ * Reads and checks only the header of a .safetensors file (its tensors' names, dtypes, shapes and
+ * offsets, checked against the file's size), without reading the data.
+ */
+export function readSafetensorsHeader(file: string): SafetensorsHeader {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    fail(file, `cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const head = Buffer.alloc(8);
+    const got = size >= 8 ? readSync(fd, head, 0, 8, 0) : 0;
+    const headerLen = checkHeaderLength(file, head.subarray(0, got), size);
+    const prefix = Buffer.alloc(8 + headerLen);
+    head.copy(prefix);
+    if (readSync(fd, prefix, 8, headerLen, 8) !== headerLen) fail(file, 'truncated while reading the header');
+    return parseSafetensorsHeader(prefix, size, file);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    fail(file, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Checks the header of a .safetensors file of `fileSize` bytes from its first bytes (`prefix`: the
+ * length field and the JSON header, at least), without its data.
+ */
+export function parseSafetensorsHeader(prefix: Buffer, fileSize: number, file: string): SafetensorsHeader {
+  const headerLen = checkHeaderLength(file, prefix.subarray(0, 8), fileSize);
+  if (prefix.length < 8 + headerLen) fail(file, 'truncated while reading the header');
+  return checkHeader(file, prefix.subarray(8, 8 + headerLen), fileSize - 8 - headerLen);
+}
+
 /** Parses a whole .safetensors file already in memory; `file` names it in errors. */
 export function parseSafetensors(buf: Buffer, file: string): Map<string, Tensor> {
-  if (buf.length < 8) fail(file, `truncated: ${buf.length} bytes, not even a safetensors header`);
-  const headerLen = Number(buf.readBigUInt64LE(0));
-  if (headerLen > MAX_HEADER || 8 + headerLen > buf.length)
-    fail(file, `corrupt or truncated: header length ${headerLen} does not fit in ${buf.length} bytes`);
-  let header: Record<string, unknown>;
-  try {
-    header = JSON.parse(buf.toString('utf8', 8, 8 + headerLen)) as Record<string, unknown>;
-  } catch {
-    fail(file, 'corrupt: the header is not valid JSON');
-  }
+  const headerLen = checkHeaderLength(file, buf.subarray(0, 8), buf.length);
+  const { tensors } = checkHeader(file, buf.subarray(8, 8 + headerLen), buf.length - 8 - headerLen);
   const data = buf.subarray(8 + headerLen);
   const out = new Map<string, Tensor>();
-  for (const [name, raw] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const entry = checkEntry(file, name, raw, data.length);
-    out.set(name, { shape: entry.shape, data: toFloat32(entry.dtype, data.subarray(...entry.data_offsets)) });
-  }
+  for (const t of tensors) out.set(t.name, { shape: t.shape, data: toFloat32(t.dtype, data.subarray(t.begin, t.end)) });
   return out;
 }
 
-function checkEntry(file: string, name: string, raw: unknown, dataLen: number): Entry {
-  const e = raw as Partial<Entry>;
-  if (!e || typeof e.dtype !== 'string' || !Array.isArray(e.shape) || !Array.isArray(e.data_offsets))
-    fail(file, `corrupt: tensor "${name}" has no dtype, shape or data_offsets`);
-  const width = BYTES[e.dtype];
-  if (!width) fail(file, `tensor "${name}" has dtype ${e.dtype}; shardlab reads F32, F16 and BF16`);
-  const [begin, end] = e.data_offsets;
-  const count = e.shape.reduce((a, b) => a * b, 1);
-  if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end < begin)
-    fail(file, `corrupt: tensor "${name}" has invalid data offsets [${begin}, ${end}]`);
-  if (end > dataLen) fail(file, `truncated: tensor "${name}" ends at byte ${end} of the data, which has only ${dataLen}`);
-  if (end - begin !== count * width)
-    fail(file, `corrupt: tensor "${name}" of shape [${e.shape.join(', ')}] needs ${count * width} bytes, has ${end - begin}`);
-  return e as Entry;
+/** The header length from the first 8 bytes, checked against the file's size. */
+function checkHeaderLength(file: string, first: Buffer, size: number): number {
+  if (first.length < 8 || size < 8) fail(file, `truncated: ${size} bytes, not even a safetensors header`);
+  const n = first.readBigUInt64LE(0);
+  if (n > BigInt(Math.min(MAX_HEADER, size - 8))) fail(file, `corrupt or truncated: header length ${n} does not fit in ${size} bytes`);
+  return Number(n);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Checks a header against the data section's length: a JSON object of tensors (and an optional
+ * __metadata__ of strings), each with a dtype shardlab reads, a shape of integers >= 0 and offsets that
+ * hold exactly its bytes; the tensors tile the data section in order, from 0 to its end, without gaps
+ * or overlaps. Nothing is allocated from the header's numbers.
+ */
+function checkHeader(file: string, json: Buffer, dataLen: number): SafetensorsHeader {
+  let header: unknown;
+  try {
+    header = JSON.parse(utf8.decode(json));
+  } catch {
+    fail(file, 'corrupt: the header is not valid JSON');
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header))
+    fail(file, 'corrupt: the header is not a JSON object of tensors');
+  const metadata: Record<string, string> = {};
+  const tensors: TensorEntry[] = [];
+  for (const [name, raw] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(file, 'corrupt: __metadata__ is not an object');
+      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+        if (typeof v !== 'string') fail(file, `corrupt: __metadata__ ${quoteName(k)} is not a string`);
+        metadata[k] = v;
+      }
+      continue;
+    }
+    tensors.push(checkEntry(file, name, raw, dataLen));
+  }
+  // The tensors must tile the data section: sorted by offset, each starting where the previous ended.
+  const sorted = [...tensors].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  for (const t of sorted) {
+    if (t.begin !== at)
+      fail(
+        file,
+        `corrupt: tensor ${quoteName(t.name)} starts at byte ${t.begin} of the data, expected ${at} (${t.begin < at ? 'it overlaps the previous tensor' : 'a gap before it'})`,
+      );
+    at = t.end;
+  }
+  if (at !== dataLen) fail(file, `corrupt: the tensors end at byte ${at} of the data, which has ${dataLen} (bytes left over)`);
+  return { tensors, metadata };
+}
+
+function checkEntry(file: string, name: string, raw: unknown, dataLen: number): TensorEntry {
+  const t = quoteName(name);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(file, `corrupt: tensor ${t} is not an object`);
+  const e = raw as Record<string, unknown>;
+  const { dtype, shape, data_offsets: offsets } = e;
+  if (typeof dtype !== 'string' || !Array.isArray(shape) || !Array.isArray(offsets))
+    fail(file, `corrupt: tensor ${t} has no dtype, shape or data_offsets`);
+  const width = Object.hasOwn(BYTES, dtype) ? BYTES[dtype] : 0;
+  if (!width) fail(file, `tensor ${t} has dtype ${dtype.length > 20 ? `${dtype.slice(0, 20)}…` : dtype}; shardlab reads F32, F16 and BF16`);
+  if (!shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0))
+    fail(file, `corrupt: tensor ${t} has shape ${shown(shape)}; expected integers >= 0`);
+  if (offsets.length !== 2 || !offsets.every((x) => Number.isSafeInteger(x) && (x as number) >= 0))
+    fail(file, `corrupt: tensor ${t} has data_offsets ${shown(offsets)}; expected two integers >= 0`);
+  const [begin, end] = offsets as [number, number];
+  if (end < begin) fail(file, `corrupt: tensor ${t} has invalid data offsets [${begin}, ${end}]`);
+  if (end > dataLen) fail(file, `truncated: tensor ${t} ends at byte ${end} of the data, which has only ${dataLen}`);
+  // Its element count, stopping as soon as it cannot fit (so no product overflows).
+  const dims = shape as number[];
+  const limit = (end - begin) / width;
+  let count = dims.includes(0) ? 0 : 1;
+  for (const d of dims) if (count > 0 && (count *= d) > limit) break;
+  if (count !== limit)
+    fail(
+      file,
+      count > limit
+        ? `corrupt: tensor ${t} of shape [${dims.join(', ')}] needs more than the ${end - begin} bytes it has`
+        : `corrupt: tensor ${t} of shape [${dims.join(', ')}] needs ${count * width} bytes, has ${end - begin}`,
+    );
+  return { name, dtype: dtype as TensorEntry['dtype'], shape: [...dims], begin, end };
 }
 
 function toFloat32(dtype: string, bytes: Buffer): Float32Array {
@@ -110,7 +217,7 @@ export function halfToFloat(h: number): number {
 /** Writes fp32 tensors as a .safetensors file (names sorted, data in that order). */
 export function encodeSafetensors(tensors: Record<string, Tensor>): Buffer {
   const names = Object.keys(tensors).sort();
-  const header: Record<string, Entry> = {};
+  const header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }> = {};
   let offset = 0;
   for (const name of names) {
     const bytes = tensors[name].data.length * 4;

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
-import { UserError } from '../core/errors.js';
+import { parseJson, shown as showValue, UserError } from '../core/errors.js';
 import { dataDir } from '../core/paths.js';
 import { SocProfileSchema, type SocProfile } from './profile.js';
 
@@ -40,7 +40,7 @@ function valueAt(raw: unknown, path: Path): unknown {
 /** One issue as `path: reason`, in words a person editing the JSON can act on. */
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   const got = valueAt(raw, issue.path);
-  const shown = got === undefined ? '' : `, got ${JSON.stringify(got)}`;
+  const shown = got === undefined ? '' : `, got ${showValue(got)}`;
   switch (issue.code) {
     case 'unrecognized_keys':
       return (
@@ -77,12 +77,7 @@ function readProfileFile(file: string, bundled: boolean): SocProfileFile {
   } catch (e) {
     throw new UserError(`${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${file}: not valid JSON (${(e as Error).message.replace(/\s+/g, ' ')})`);
-  }
+  const raw = parseJson(text, file);
   const profile = parseSocProfile(raw, file);
   const expected = basename(file, '.json');
   if (profile.id !== expected)

@@ -1,22 +1,54 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { UserError } from '../../core/errors.js';
+import { parseJson, shown, UserError } from '../../core/errors.js';
+import { readSafetensorsHeader, type SafetensorsHeader } from '../../core/safetensors.js';
+
+/**
+ * Upper bounds of the dimensions config.json may declare: generous (BERT-large is 1024 hidden, 4096
+ * intermediate, 24 layers, 16 heads), so that no config can make the engine allocate without bound.
+ */
+export const CONFIG_LIMITS = {
+  vocab_size: 1 << 21,
+  hidden_size: 65_536,
+  num_hidden_layers: 1_024,
+  num_attention_heads: 1_024,
+  intermediate_size: 65_536,
+  max_position_embeddings: 65_536,
+  type_vocab_size: 1_024,
+  labels: 65_536,
+} as const;
+
+const dim = (max: number) =>
+  z
+    .number({ message: 'must be a number' })
+    .int({ message: 'must be an integer' })
+    .min(1, { message: 'must be at least 1' })
+    .max(max, { message: `must be at most ${max}` });
 
 /** The subset of a Hugging Face BertConfig that shardlab runs, as read from config.json. */
 const ConfigSchema = z.object({
   model_type: z.literal('bert', { message: 'model_type must be "bert"' }),
-  vocab_size: z.number().int().positive(),
-  hidden_size: z.number().int().positive(),
-  num_hidden_layers: z.number().int().positive(),
-  num_attention_heads: z.number().int().positive(),
-  intermediate_size: z.number().int().positive(),
-  max_position_embeddings: z.number().int().positive(),
-  type_vocab_size: z.number().int().positive().default(2),
-  layer_norm_eps: z.number().positive().default(1e-12),
+  vocab_size: dim(CONFIG_LIMITS.vocab_size),
+  hidden_size: dim(CONFIG_LIMITS.hidden_size),
+  num_hidden_layers: dim(CONFIG_LIMITS.num_hidden_layers),
+  num_attention_heads: dim(CONFIG_LIMITS.num_attention_heads),
+  intermediate_size: dim(CONFIG_LIMITS.intermediate_size),
+  max_position_embeddings: dim(CONFIG_LIMITS.max_position_embeddings),
+  type_vocab_size: dim(CONFIG_LIMITS.type_vocab_size).default(2),
+  layer_norm_eps: z
+    .number({ message: 'must be a number' })
+    .positive({ message: 'must be above 0' })
+    .max(1, { message: 'must be at most 1' })
+    .default(1e-12),
   hidden_act: z.literal('gelu', { message: 'only hidden_act "gelu" (erf form) is supported' }).default('gelu'),
-  id2label: z.record(z.string(), z.string()),
-  shardlab: z.object({ task: z.string().optional(), shapeOnly: z.boolean().optional() }).partial().optional(),
+  id2label: z
+    .record(z.string(), z.string({ message: 'labels must be strings' }).max(1000, { message: 'a label is at most 1000 characters' }))
+    .refine((m) => Object.keys(m).length >= 1, { message: 'needs at least one label' }),
+  shardlab: z
+    .object({ task: z.string().max(200).optional(), shapeOnly: z.boolean().optional() })
+    .partial()
+    .optional(),
 });
 
 export interface BertConfig {
@@ -39,11 +71,22 @@ export interface BertConfig {
   shapeOnly?: boolean;
 }
 
+/** The value at a zod issue's path, for the message. */
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let v = raw;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
 export function parseBertConfig(raw: unknown, file: string): BertConfig {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${file}: not a JSON object of settings`);
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new UserError(`${file}: ${issue.path.join('.') || 'config'}: ${issue.message}`);
+    const got = valueAt(raw, issue.path);
+    throw new UserError(
+      `${file}: ${issue.path.map(String).join('.') || 'config'}: ${issue.message}${got === undefined ? '' : ` (got ${shown(got)})`}`,
+    );
   }
   const c = parsed.data;
   if (c.hidden_size % c.num_attention_heads !== 0)
@@ -52,10 +95,15 @@ export function parseBertConfig(raw: unknown, file: string): BertConfig {
     throw new UserError(
       `${file}: intermediate_size ${c.intermediate_size} is not divisible by num_attention_heads ${c.num_attention_heads}, so it cannot be cut into slices`,
     );
-  const labels = Object.keys(c.id2label)
-    .map(Number)
-    .sort((a, b) => a - b)
-    .map((i) => c.id2label[String(i)]);
+  // id2label must number its labels 0, 1, …, n - 1 (as Hugging Face writes it).
+  const keys = Object.keys(c.id2label);
+  if (keys.length > CONFIG_LIMITS.labels) throw new UserError(`${file}: id2label: at most ${CONFIG_LIMITS.labels} labels`);
+  const labels: string[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    if (!Object.hasOwn(c.id2label, String(i)))
+      throw new UserError(`${file}: id2label: keys must be the label ids 0 to ${keys.length - 1}; "${i}" is missing`);
+    labels.push(c.id2label[String(i)]);
+  }
   return {
     vocabSize: c.vocab_size,
     hidden: c.hidden_size,
@@ -74,6 +122,12 @@ export function parseBertConfig(raw: unknown, file: string): BertConfig {
   };
 }
 
+/**
+ * Reads and checks a model directory's config.json, then checks it against the weights beside it
+ * before anything is allocated from it: every dimension the checkpoint's model.safetensors (or a shard
+ * store's base.safetensors) pins must match its tensor shapes, and a shard store must be big enough to
+ * hold the encoder layers the config declares.
+ */
 export function readBertConfig(dir: string): BertConfig {
   const file = join(dir, 'config.json');
   let text: string;
@@ -82,11 +136,75 @@ export function readBertConfig(dir: string): BertConfig {
   } catch {
     throw new UserError(`${file}: missing; --model must be a model directory with config.json, model.safetensors and tokenizer.json`);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new UserError(`${file}: not valid JSON`);
+  const cfg = parseBertConfig(parseJson(text, file), file);
+  checkAgainstWeights(dir, cfg, file);
+  return cfg;
+}
+
+/** Tensors whose shapes pin the config's dimensions, with the shapes config.json implies. */
+function pinnedShapes(cfg: BertConfig, checkpoint: boolean): [string, number[]][] {
+  const H = cfg.hidden;
+  const shapes: [string, number[]][] = [
+    ['bert.embeddings.word_embeddings.weight', [cfg.vocabSize, H]],
+    ['bert.embeddings.position_embeddings.weight', [cfg.maxPositions, H]],
+    ['bert.embeddings.token_type_embeddings.weight', [cfg.typeVocab, H]],
+    ['bert.pooler.dense.weight', [H, H]],
+    ['classifier.weight', [cfg.labels.length, H]],
+  ];
+  if (checkpoint)
+    shapes.push(
+      ['bert.encoder.layer.0.intermediate.dense.weight', [cfg.intermediate, H]],
+      [`bert.encoder.layer.${cfg.layers - 1}.attention.self.query.weight`, [H, H]],
+    );
+  return shapes;
+}
+
+function checkAgainstWeights(dir: string, cfg: BertConfig, configFile: string): void {
+  const checkpoint = exists(join(dir, 'model.safetensors'));
+  const weightsFile = join(dir, checkpoint ? 'model.safetensors' : 'base.safetensors');
+  if (!checkpoint && !exists(weightsFile)) return; // a bare config (shardlab cost): nothing is allocated from it
+  const header: SafetensorsHeader = readSafetensorsHeader(weightsFile);
+  const byName = new Map(header.tensors.map((t) => [t.name, t.shape]));
+  for (const [name, want] of pinnedShapes(cfg, checkpoint)) {
+    const shape = byName.get(name) ?? byName.get(name.replace(/^bert\./, ''));
+    if (!shape) throw new UserError(`${weightsFile}: tensor "${name}" is missing; is this a BertForSequenceClassification checkpoint?`);
+    if (shape.length !== want.length || shape.some((d, i) => d !== want[i]))
+      throw new UserError(
+        `${weightsFile}: tensor "${name}" has shape [${shape.join(', ')}] but ${configFile} implies [${want.join(', ')}]; config and weights do not match`,
+      );
   }
-  return parseBertConfig(raw, file);
+  if (checkpoint) return;
+  // A shard store holds every layer's slices at 2 bits or more: at least a quarter byte per weight.
+  const H = cfg.hidden;
+  const layerWeights = 4 * H * H + 2 * H * cfg.intermediate;
+  const stored = directoryBytes(dir);
+  if ((cfg.layers * layerWeights) / 4 > stored)
+    throw new UserError(
+      `${configFile}: ${cfg.layers} layers of hidden_size ${H} and intermediate_size ${cfg.intermediate} need more than the ${stored} bytes of the shard store; config and shards do not match`,
+    );
+}
+
+function exists(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Bytes of the regular files in `dir` and its subfolders (one level down: a shard store's layout). */
+function directoryBytes(dir: string): number {
+  let total = 0;
+  const add = (d: string, depth: number) => {
+    try {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (e.isFile()) total += statSync(join(d, e.name)).size;
+        else if (e.isDirectory() && depth > 0) add(join(d, e.name), depth - 1);
+      }
+    } catch {
+      // an unreadable entry adds nothing; the store's own checks name it when it is needed
+    }
+  };
+  add(dir, 1);
+  return total;
 }

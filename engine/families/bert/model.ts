@@ -44,6 +44,8 @@ export function checkModelDir(dir: string): void {
   const missing = MODEL_FILES.filter((f) => !existsSync(join(dir, f)));
   if (missing.length === MODEL_FILES.length) throw new UserError(`${dir}: not a model directory (no ${MODEL_FILES.join(', ')})`);
   if (missing.length > 0) throw new UserError(`${join(dir, missing[0])}: missing; a model directory needs ${MODEL_FILES.join(', ')}`);
+  const notFile = MODEL_FILES.find((f) => !statSync(join(dir, f)).isFile());
+  if (notFile) throw new UserError(`${join(dir, notFile)}: not a file; a model directory needs ${MODEL_FILES.join(', ')} as files`);
 }
 
 /**
@@ -77,7 +79,7 @@ export class BertModel {
 
   /** Builds the sessions around base weights; layer weights are supplied per request (or by `weights`). */
   static async create(dir: string, config: BertConfig, base: BaseWeights | BertWeights, opts: SessionOptions = {}): Promise<BertModel> {
-    const tokenizer = TextEncoder.fromDir(dir, config.maxPositions);
+    const tokenizer = TextEncoder.fromDir(dir, config.maxPositions, config.vocabSize);
     const quiet = sessionOptions({ ...opts, spin: false });
     const [embed, layer, head] = await Promise.all([
       ort.InferenceSession.create(embeddingGraph(config, base), quiet),
