@@ -32,7 +32,8 @@ const RULES: Record<string, string[]> = {
   'engine/cli': [...BELOW_FAMILIES, ...REGISTRY, 'engine/sweep', 'engine/report'],
   'engine/workbench': [...BELOW_FAMILIES, ...REGISTRY, 'engine/sweep', 'engine/report'],
   electron: [...BELOW_FAMILIES, ...REGISTRY, 'engine/sweep', 'engine/report', 'engine/cli', 'engine/workbench'],
-  renderer: ['type:engine/workbench/api.ts'],
+  // The browser client speaks the bridge's wire protocol: its WebSocket auth lives in one import-free module both use.
+  renderer: ['type:engine/workbench/api.ts', 'electron/ws-auth.ts'],
   bench: ['engine/**'],
 };
 const ROOTS = ['engine', 'electron', 'renderer', 'bench'];

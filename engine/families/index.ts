@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../core/errors.js';
+import { parseJson, UserError } from '../core/errors.js';
 import { bertFamily } from './bert/family.js';
 import type { ModelFamily } from './family.js';
 
@@ -26,12 +26,9 @@ export function familyOf(dir: string): ModelFamily {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: no such directory; --model takes a model directory`);
   const config = join(dir, 'config.json');
   if (existsSync(config)) {
-    let type: unknown;
-    try {
-      type = (JSON.parse(readFileSync(config, 'utf8')) as { model_type?: unknown }).model_type;
-    } catch (e) {
-      throw new UserError(`${config}: not valid JSON (${(e as Error).message}); fix or replace it`);
-    }
+    if (!statSync(config).isFile()) throw new UserError(`${config}: not a file; a model directory needs a config.json file`);
+    const parsed = parseJson(readFileSync(config, 'utf8'), config, 'fix or replace it') as { model_type?: unknown } | null;
+    const type = parsed?.model_type;
     throw new UserError(
       `${config}: model_type ${JSON.stringify(type)} is not a known model family (${FAMILIES.map((x) => x.id).join(', ')}); see shardlab families`,
     );

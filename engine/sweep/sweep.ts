@@ -39,7 +39,11 @@ export function checkSpec(spec: SweepSpec, model: FamilyModel): SocProfile[] {
 
 /** Runs a sweep; `all` among its planners stands for every planner of the model's family (stored expanded). */
 export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOptions = {}): Promise<Sweep> {
-  const model = await familyOf(asked.model).open(asked.model, { db });
+  const family = familyOf(asked.model);
+  // Refused before a preset's random-weights model is made (minutes): a sweep scores quality.
+  if (family.presets.includes(asked.model))
+    throw new UserError(`${asked.model} is a shape preset with random weights; a sweep needs a model trained on a task`);
+  const model = await family.open(asked.model, { db });
   const spec = asked.planners.includes('all') ? { ...asked, planners: model.plannerNames() } : asked;
   try {
     const profiles = checkSpec(spec, model);

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { z } from 'zod';
 import { readBertConfig, type BertConfig } from './config.js';
@@ -373,6 +373,9 @@ function readManifest(dir: string): Manifest {
     throw new UserError(`${file}: checksum mismatch, the manifest is corrupt; re-shard with shardlab shard`);
   const unlisted = [m.base, ...m.shared, ...m.metadata, ...m.shards.map((x) => x.file)].find((f) => !m.files[f]);
   if (unlisted) throw new UserError(`${file}: ${unlisted} is not listed in files; the store is damaged, re-shard it`);
+  const outside = Object.keys(m.files).find((f) => isAbsolute(f) || normalize(f).split(sep)[0] === '..');
+  if (outside) throw new UserError(`${file}: ${outside} lies outside the store; the manifest is damaged, re-shard it`);
+  if (m.shared.length !== m.layers) throw new UserError(`${file}: ${m.shared.length} shared files for ${m.layers} layers; re-shard it`);
   return m;
 }
 
