@@ -8,7 +8,7 @@ import { sha256 } from '../engine/core/checksum.js';
 import { loadTask } from '../engine/families/bert/datasets.js';
 import { UserError } from '../engine/core/errors.js';
 import { uniformConfiguration } from '../engine/families/bert/configuration.js';
-import { ShardStore, writeStore } from '../engine/families/bert/shard-store.js';
+import { manifestDigest, ShardStore, STORE_VERSION, writeStore } from '../engine/families/bert/shard-store.js';
 import { SPAM_MODEL, tempDir } from './helpers.js';
 import { cpSync } from 'node:fs';
 
@@ -110,13 +110,17 @@ describe('shard store of the spam fixture', () => {
     writeFileSync(path, other);
     const manifest = JSON.parse(readFileSync(join(copy, 'manifest.json'), 'utf8'));
     manifest.files[entry.file].sha256 = sha256(other);
+    manifest.digest = manifestDigest(manifest);
     writeFileSync(join(copy, 'manifest.json'), JSON.stringify(manifest));
     assert.throws(
       () => ShardStore.open(copy).loadLayer(1, [4, 4, 4]),
       (e: unknown) => e instanceof UserError && e.message.startsWith(path) && /format version 99/.test(e.message),
     );
-    manifest.version = 2;
+    manifest.version = STORE_VERSION + 1;
     writeFileSync(join(copy, 'manifest.json'), JSON.stringify(manifest));
-    assert.throws(() => ShardStore.open(copy), /format version 2/);
+    assert.throws(
+      () => ShardStore.open(copy),
+      new RegExp(`format version ${STORE_VERSION + 1}; this shardlab reads version ${STORE_VERSION}`),
+    );
   });
 });

@@ -380,7 +380,7 @@ function readManifest(dir: string): Manifest {
 }
 
 /** sha256 of a manifest's JSON without its digest (in the order it was written, which parsing keeps). */
-function manifestDigest(m: Manifest): string {
+export function manifestDigest(m: Manifest): string {
   return sha256(Buffer.from(JSON.stringify({ ...m, digest: undefined })));
 }
 
