@@ -31,3 +31,8 @@ export function lengthBuckets(seqs: TokenIds[], batchSize: number): number[][] {
   for (let i = 0; i < order.length; i += batchSize) out.push(order.slice(i, i + batchSize));
   return out;
 }
+
+/** A deterministic input for shape-only models: [CLS], ids, [SEP] (ids 2 and 3 in the fixtures' vocabulary). */
+export function syntheticTokens(length: number, vocab: number): Int32Array {
+  return Int32Array.from({ length }, (_, i) => (i === 0 ? 2 : i === length - 1 ? 3 : 5 + ((i * 7919) % (vocab - 5))));
+}

@@ -62,10 +62,14 @@ export class AccuracyOracle {
     );
   }
 
-  /** The stored answer for a configuration, without evaluating. */
-  cached(c: Configuration): OracleAnswer | undefined {
-    const a = this.oracle.cached(c);
-    return a && answer(a);
+  /** The stored answer for a configuration, without evaluating, as the generic oracle gives it. */
+  cachedQuality(c: Configuration): QualityAnswer | undefined {
+    return this.oracle.cached(c);
+  }
+
+  /** A configuration's accuracy as the generic oracle gives it (metric, value, count). */
+  quality(c: Configuration, onProgress?: (done: number, total: number) => void): Promise<QualityAnswer> {
+    return this.oracle.quality(c, onProgress);
   }
 
   async accuracy(c: Configuration, onProgress?: (done: number, total: number) => void): Promise<OracleAnswer> {

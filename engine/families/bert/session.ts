@@ -9,7 +9,7 @@ import { codecOfBits, type Plan, type PlanUnit } from '../../pipeline/plan.js';
 import type { CostModel } from '../../soc/cost.js';
 import type { ExperimentStore } from '../../store/db.js';
 import type { FamilyModel, ImportanceState, ModelFamily, ModelInfo, OpenOptions, PlanningRequest, Split } from '../family.js';
-import { makeBatch, type Batch } from './batch.js';
+import { makeBatch, syntheticTokens, type Batch } from './batch.js';
 import { configurationOf } from './plan/plan.js';
 import { DEFAULT_IMPORTANCE, ensureImportance, parseImportance, storedImportance } from './importance.js';
 import { BertModel } from './model.js';
@@ -26,11 +26,6 @@ import type { TraceEvent } from '../../pipeline/trace.js';
 
 export async function openBert(family: ModelFamily, dir: string, opts: OpenOptions): Promise<BertFamilyModel> {
   return new BertFamilyModel(family, dir, openStore(dir, opts.onPrepare), opts);
-}
-
-/** A deterministic request for shape-only models: [CLS], ids, [SEP] (ids 2 and 3 in the fixtures' vocabulary). */
-function syntheticTokens(length: number, vocab: number): Int32Array {
-  return Int32Array.from({ length }, (_, i) => (i === 0 ? 2 : i === length - 1 ? 3 : 5 + ((i * 7919) % (vocab - 5))));
 }
 
 export class BertFamilyModel implements FamilyModel {
@@ -195,32 +190,13 @@ export class BertFamilyModel implements FamilyModel {
 
   async quality(plan: Plan, where: Split, o: { onProgress?: (done: number, total: number) => void } = {}) {
     const oracle = this.oracle(where);
-    const a = await oracle.accuracy(configurationOf(plan), o.onProgress);
-    return {
-      metric: 'accuracy',
-      value: a.accuracy,
-      count: a.examples,
-      configHash: a.configHash,
-      cached: a.cached,
-      ms: a.ms,
-      split: oracle.splitKey,
-    };
+    return { ...(await oracle.quality(configurationOf(plan), o.onProgress)), split: oracle.splitKey };
   }
 
   cachedQuality(plan: Plan, where: Split) {
     if (!this.task) return undefined;
     const oracle = this.oracle(where);
-    const a = oracle.cached(configurationOf(plan));
-    return (
-      a && {
-        metric: 'accuracy',
-        value: a.accuracy,
-        count: a.examples,
-        configHash: a.configHash,
-        cached: true,
-        ms: a.ms,
-        split: oracle.splitKey,
-      }
-    );
+    const a = oracle.cachedQuality(configurationOf(plan));
+    return a && { ...a, split: oracle.splitKey };
   }
 }

@@ -1,3 +1,5 @@
+import { syntheticTokens } from '../batch.js';
+import { DEFAULT_SEQ } from '../defaults.js';
 import { writeFileSync } from 'node:fs';
 import { AccuracyOracle } from '../oracle.js';
 import { executePlan } from '../program.js';
@@ -35,11 +37,6 @@ export interface RunFlags extends ThrottleFlags {
 
 const ms = (us: number) => us / 1000;
 
-/** A deterministic input for shape-only models: [CLS], ids, [SEP] (ids 2 and 3 in the fixtures' vocabulary). */
-function syntheticTokens(length: number, vocab: number): Int32Array {
-  return Int32Array.from({ length }, (_, i) => (i === 0 ? 2 : i === length - 1 ? 3 : 5 + ((i * 7919) % (vocab - 5))));
-}
-
 /** shardlab run: one plan through the pipelined executor under an SoC profile. */
 export async function runRun(f: RunFlags): Promise<void> {
   if (!!f.config === !!f.paradigm) throw new UserError('run needs exactly one of --config FILE or --paradigm load-exec|layerwise|hold');
@@ -64,7 +61,9 @@ export async function runRun(f: RunFlags): Promise<void> {
   const shapeOnly = !!store.config.shapeOnly;
   if (shapeOnly && f.eval) throw new UserError(`--eval: ${f.model} is a shape-only model with random weights; accuracy is not applicable`);
   const task = shapeOnly ? undefined : taskOf(store.config, f.task, f.model);
-  const tokens = task ? model.tokenizer.encode(loadTask(task, 'dev').examples[0].text) : syntheticTokens(128, store.config.vocabSize);
+  const tokens = task
+    ? model.tokenizer.encode(loadTask(task, 'dev').examples[0].text)
+    : syntheticTokens(DEFAULT_SEQ, store.config.vocabSize);
   const batch = makeBatch([tokens]);
   const clock = f.mode === 'real' ? new RealClock() : new VirtualClock();
   const r = await executePlan({ plan, store, model, cost, clock, batch });
