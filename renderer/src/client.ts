@@ -75,8 +75,7 @@ function browserClient(): WorkbenchClient {
       if (opened && !down) {
         down = true;
         ch.dispatch({ type: 'link', up: false, message: 'the connection to the workbench server dropped; reconnecting…' });
-      }
-      if (down && ++failures === RECONNECT_MS.length)
+      } else if (down && ++failures === RECONNECT_MS.length)
         ch.dispatch({
           type: 'link',
           up: false,
