@@ -154,6 +154,7 @@ void app.whenReady().then(() => {
   protocol.handle(APP_SCHEME, (request) => serveRendererRequest(request, RENDERER_DIR, APP_HOST));
   ipcMain.handle('shardlab:call', (e, method: unknown, payload: unknown) => handleCall(host, trusted(e), method, payload));
   host.onEvent((ev) => win?.webContents.send('shardlab:event', ev));
+  host.onEngine((ev) => win?.webContents.send('shardlab:event', ev));
   menu();
   createWindow();
   app.on('activate', () => {

@@ -1,5 +1,5 @@
 import { BitsGrid, Legend } from '../components/BitsGrid.js';
-import { Empty, ErrorBox, Progress } from '../components/feedback.js';
+import { Current, Empty, ErrorBox, Progress } from '../components/feedback.js';
 import { ImportanceMissing } from '../components/ImportanceMissing.js';
 import { PlannerSelect } from '../components/PlannerSelect.js';
 import type { Ctx } from '../context.js';
@@ -51,12 +51,14 @@ export function WhatIfView({ ctx }: { ctx: Ctx }) {
       {plan?.importance === 'missing' && <ImportanceMissing ctx={ctx} />}
       {!plan && !ctx.planError && <Empty title="Planning…">The first plan appears in a moment.</Empty>}
       {plan && (
-        <>
+        <Current stale={ctx.planStale}>
           <section className="metrics" aria-live="polite" data-testid="metrics" data-target={plan.query.targetMs}>
             <div className={`metric ${metTarget ? 'good' : 'bad'}`}>
               <span>Predicted latency</span>
               <b data-testid="predicted-ms">{fmtMs(plan.makespanMs)}</b>
-              <small>{metTarget ? `meets ${q.targetMs} ms` : `misses ${q.targetMs} ms by ${fmtMs(plan.overshootMs)}`}</small>
+              <small>
+                {metTarget ? `meets ${plan.query.targetMs} ms` : `misses ${plan.query.targetMs} ms by ${fmtMs(plan.overshootMs)}`}
+              </small>
             </div>
             <div className={`metric ${plan.stallMs > 0 ? 'bad' : 'good'}`}>
               <span>Stall</span>
@@ -110,7 +112,7 @@ export function WhatIfView({ ctx }: { ctx: Ctx }) {
             <BitsGrid plan={plan} compact />
             <Legend />
           </section>
-        </>
+        </Current>
       )}
     </div>
   );
