@@ -1,18 +1,20 @@
 /**
- * The Electron main process: one hardened window on the built renderer, the engine in workers
- * (engine/workbench/host.ts), and IPC handlers that check the sender and validate every payload with the
- * same zod code as the browser bridge (engine/workbench/validate.ts).
+ * The Electron main process: one hardened window on the built renderer, and IPC handlers that check the
+ * sender and relay every call to the engine. The engine runs in a plain Node process of its own
+ * (electron/engine-client.ts), never inside Electron, so its native modules are the ones `npm install`
+ * built for Node; it validates every payload with the same zod code as the browser bridge.
  *   The renderer is served from the privileged custom protocol app://shardlab/ (dist/renderer/ only, through the
  *   bridge's path resolution in electron/files.ts), never from file://. contextIsolation on, sandbox on,
  *   nodeIntegration off, webviews off; a strict Content-Security-Policy (meta tag in index.html and a header on
  *   every answer); navigations, redirects and new windows denied; external links only to allow-listed hosts
  *   (electron/navigation.ts), anything else refused and logged; permission requests and checks denied; DevTools
  *   only in an unpackaged app; only the app's own top frame may call.
- * Native modules (better-sqlite3, onnxruntime-node) must be built for Electron's ABI: npx @electron/rebuild.
+ * Nothing here loads a native module: no @electron/rebuild.
  */
 import {
   app,
   BrowserWindow,
+  dialog,
   ipcMain,
   Menu,
   protocol,
@@ -22,7 +24,8 @@ import {
   type MenuItemConstructorOptions,
 } from 'electron';
 import { fileURLToPath } from 'node:url';
-import { WorkbenchHost } from '../engine/workbench/host.js';
+import { join } from 'node:path';
+import { EngineProcess, findNode, type EngineStatus } from './engine-client.js';
 import { handleCall } from './ipc.js';
 import { CSP } from './csp.js';
 import { serveRendererRequest } from './files.js';
@@ -30,6 +33,11 @@ import { APP_HOST, APP_INDEX_URL, APP_SCHEME, externalLinkAllowed, forLog, isApp
 
 const RENDERER_DIR = fileURLToPath(new URL('../renderer/', import.meta.url));
 const PRELOAD = fileURLToPath(new URL('./preload.cjs', import.meta.url));
+/** Plain Node cannot read inside app.asar: a packaged app keeps the engine unpacked beside it (electron-builder.yml). */
+const ENGINE_ENTRY = fileURLToPath(new URL('../engine/workbench/engine-process.js', import.meta.url)).replace(
+  /app\.asar([\\/])/,
+  'app.asar.unpacked$1',
+);
 
 // Before ready, and once: the only privileged scheme. standard (an origin, relative URLs) and secure (a secure
 // context) are what the app's page needs; supportFetchAPI as in Electron's app:// example (the bundle is a module
@@ -37,7 +45,26 @@ const PRELOAD = fileURLToPath(new URL('./preload.cjs', import.meta.url));
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
 let win: BrowserWindow | undefined;
-const host = new WorkbenchHost('electron');
+let engine: EngineProcess | undefined;
+
+/** The engine's Node: bundled with a packaged app (resources/node/), else found as findNode says. */
+function startEngine(): EngineProcess {
+  const exe = process.platform === 'win32' ? 'node.exe' : 'node';
+  const node = findNode({ bundled: app.isPackaged ? join(process.resourcesPath, 'node', exe) : undefined });
+  console.log(`shardlab: the engine runs on Node ${node.version} at ${node.path} (${node.source})`);
+  const e = new EngineProcess({
+    node,
+    entry: ENGINE_ENTRY,
+    host: 'electron',
+    onEvent: (ev) => win?.webContents.send('shardlab:event', ev),
+    onStatus: (s: EngineStatus) => {
+      console.warn(`shardlab: ${s.message}`);
+      win?.webContents.send('shardlab:engine', s);
+    },
+  });
+  void e.start().catch((err: Error) => console.error(`shardlab: ${err.message}`));
+  return e;
+}
 
 /** Only the app's own window, its top frame, on the app's own page may call the engine. */
 function trusted(e: IpcMainInvokeEvent): boolean {
@@ -63,7 +90,7 @@ function createWindow(): void {
     title: 'shardlab',
     show: false,
     webPreferences: {
-      preload: PRELOAD, // eng-disable PRELOAD_JS_CHECK: our own sandboxed preload, exposes functions over three channels only (preload.cts)
+      preload: PRELOAD, // eng-disable PRELOAD_JS_CHECK: our own sandboxed preload, exposes functions over four channels only (preload.cts)
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
@@ -152,8 +179,15 @@ void app.whenReady().then(() => {
   );
   // The app's files, from dist/renderer/ only: other hosts, methods and paths outside it are refused.
   protocol.handle(APP_SCHEME, (request) => serveRendererRequest(request, RENDERER_DIR, APP_HOST));
-  ipcMain.handle('shardlab:call', (e, method: unknown, payload: unknown) => handleCall(host, trusted(e), method, payload));
-  host.onEvent((ev) => win?.webContents.send('shardlab:event', ev));
+  try {
+    engine = startEngine();
+  } catch (err) {
+    dialog.showErrorBox('shardlab cannot start its engine', (err as Error).message);
+    app.exit(1);
+    return;
+  }
+  const relay = engine;
+  ipcMain.handle('shardlab:call', (e, method: unknown, payload: unknown) => handleCall(relay, trusted(e), method, payload));
   menu();
   createWindow();
   app.on('activate', () => {
@@ -161,6 +195,7 @@ void app.whenReady().then(() => {
   });
 });
 
+// The engine's lifetime follows the window's.
 app.on('window-all-closed', () => {
-  void host.close().finally(() => app.quit());
+  void (engine?.close() ?? Promise.resolve()).finally(() => app.quit());
 });

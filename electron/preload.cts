@@ -1,6 +1,6 @@
 /**
  * The preload of the sandboxed renderer: exposes the WorkbenchApi as window.shardlab through
- * contextBridge, over three IPC channels. It exposes functions only (never ipcRenderer itself); every
+ * contextBridge, over four IPC channels. It exposes functions only (never ipcRenderer itself); every
  * payload is validated again in the main process, which also checks that the sender is the app's frame.
  * CommonJS, as sandboxed preloads must be; types only from the engine.
  */
@@ -20,6 +20,11 @@ contextBridge.exposeInMainWorld('shardlab', {
     const f = (_: IpcRendererEvent, e: JobEvent) => listener(e);
     ipcRenderer.on('shardlab:event', f);
     return () => ipcRenderer.removeListener('shardlab:event', f);
+  },
+  onEngine(listener: (s: { state: string; message: string }) => void): () => void {
+    const f = (_: IpcRendererEvent, s: { state: string; message: string }) => listener(s);
+    ipcRenderer.on('shardlab:engine', f);
+    return () => ipcRenderer.removeListener('shardlab:engine', f);
   },
   onMenu(listener: (command: string) => void): () => void {
     const f = (_: IpcRendererEvent, c: string) => listener(c);

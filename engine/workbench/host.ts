@@ -6,23 +6,15 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { AppInfo, JobEvent, JobSpec, MethodName } from './api.js';
+import { CallError } from './call-error.js';
 import { validateCall } from './validate.js';
 import type { JobMessage, ServiceReply, WorkerData } from './worker.js';
+
+export { CallError };
 
 const WORKER = new URL('./worker.js', import.meta.url);
 /** How long a cancelled job may take to stop on its own before its worker is terminated. */
 const CANCEL_GRACE_MS = 3000;
-
-export class CallError extends Error {
-  constructor(
-    message: string,
-    /** True when the caller caused it (bad payload, unknown id): a 400, not a 500. */
-    readonly user: boolean,
-  ) {
-    super(message);
-    this.name = 'CallError';
-  }
-}
 
 interface Job {
   worker: Worker;
