@@ -29,7 +29,9 @@ export interface NodeRuntime {
 /** A Node binary's version, or undefined when it is not one that runs. */
 function nodeVersion(path: string): string | undefined {
   if (!existsSync(path)) return undefined;
-  const r = spawnSync(path, ['-p', 'process.versions.node'], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+  const env = { ...process.env };
+  delete env.ELECTRON_RUN_AS_NODE; // asked as it will be run: an Electron binary is not a Node here
+  const r = spawnSync(path, ['-p', 'process.versions.node'], { encoding: 'utf8', timeout: 10_000, env });
   const v = r.status === 0 ? r.stdout.trim() : '';
   return /^\d+\.\d+\.\d+$/.test(v) ? v : undefined;
 }

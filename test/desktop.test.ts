@@ -1,9 +1,10 @@
 /**
- * The desktop app's engine process (issue 19), Electron-free: electron/engine-client.ts forks
- * engine/workbench/engine-process.ts on plain Node, relays calls and job events over the IPC channel,
- * restarts the engine when it dies (pending calls fail with one line), and stops it on close.
+ * The desktop app (issue 19), Electron-free: electron/engine-client.ts forks engine/workbench/engine-process.ts
+ * on plain Node, relays calls and job events over the IPC channel, restarts the engine when it dies (pending
+ * calls fail with one line), and stops it on close; `npm run dist` without Electron's binary says so and fails.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { AppInfo, JobEvent } from '../engine/workbench/api.js';
@@ -82,4 +83,13 @@ test('close stops the engine process (the window closed)', async () => {
   await engine.close();
   assert.equal(alive(pid), false);
   await assert.rejects(engine.call('info', {}), /shutting down/);
+});
+
+test('npm run dist without an Electron binary: one line that says what to do, non-zero exit, nothing built', (t) => {
+  const r = spawnSync(process.execPath, [join(ROOT, 'electron/dist.mjs')], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status === 0) return t.skip('Electron and its binary are installed here: dist built packages');
+  assert.equal(r.status, 1);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], /^npm run dist: cannot package: .*(Electron|electron).*; nothing was built\.$/);
 });
