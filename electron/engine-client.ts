@@ -69,9 +69,7 @@ export function findNode(o: { bundled?: string; env?: NodeJS.ProcessEnv } = {}):
   );
 }
 
-export type EngineStatus =
-  | { state: 'restarted'; message: string }
-  | { state: 'failed'; message: string };
+export type EngineStatus = { state: 'restarted'; message: string } | { state: 'failed'; message: string };
 
 export interface EngineOptions {
   node: NodeRuntime;

@@ -8,11 +8,52 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { AppInfo, JobEvent } from '../engine/workbench/api.js';
+import { WebSocket as WsClient } from 'ws';
 import { EngineProcess, findNode, type EngineStatus } from '../electron/engine-client.js';
+import { apiContract, type ApiUnderTest } from './api-contract.js';
 import { ROOT, tempDir } from './helpers.js';
 
 process.env.SHARDLAB_HOME = tempDir('shardlab-engine-process-');
 const ENTRY = join(ROOT, 'dist/engine/workbench/engine-process.js');
+const { ENGINE_ENTRY } = await import('../electron/app.js');
+const { startBridge } = await import('../electron/bridge.js');
+const { wsProtocols } = await import('../electron/ws-auth.js');
+
+// The same WorkbenchApi contract for both front ends: browser mode's bridge over HTTP and its WebSocket, and the
+// engine process started exactly as the desktop app starts it (its Node, its entry) and spoken to over IPC.
+const closers: (() => Promise<unknown>)[] = [];
+after(async () => {
+  for (const c of closers) await c();
+});
+apiContract('browser bridge', async () => {
+  const bridge = await startBridge({ port: 0 });
+  const events: JobEvent[] = [];
+  const ws = new WsClient(`ws://127.0.0.1:${bridge.port}/ws`, wsProtocols(bridge.token), { origin: bridge.url.replace(/\/$/, '') });
+  ws.on('message', (d) => events.push(JSON.parse(String(d)) as JobEvent));
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  closers.push(async () => {
+    ws.close();
+    await bridge.close();
+  });
+  const call = async (method: string, payload: unknown) => {
+    const r = await fetch(`${bridge.url.replace(/\/$/, '')}/api/${method}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-shardlab-token': bridge.token },
+      body: JSON.stringify(payload),
+    });
+    const body = (await r.json()) as { error?: string };
+    if (!r.ok) throw new Error(body.error);
+    return body;
+  };
+  return { call, events } satisfies ApiUnderTest;
+});
+apiContract('desktop engine process', async () => {
+  const events: JobEvent[] = [];
+  const e = new EngineProcess({ node: findNode(), entry: ENGINE_ENTRY, host: 'electron', onEvent: (ev) => events.push(ev) });
+  await e.start();
+  closers.push(() => e.close());
+  return { call: (m, p) => e.call(m, p), events };
+});
 
 const events: JobEvent[] = [];
 const statuses: EngineStatus[] = [];

@@ -211,7 +211,7 @@ describe('layers', () => {
     });
 });
 
-/** Every file main.ts loads at run time (relative imports that are not type-only), main.ts included. */
+/** Every project file `start` loads at run time (relative imports that are not type-only), itself included. */
 function runtimeClosure(start: string): Set<string> {
   const seen = new Set<string>([start]);
   const queue = [start];
@@ -226,8 +226,9 @@ function runtimeClosure(start: string): Set<string> {
   return seen;
 }
 
-test('the Electron main process loads no native module: the engine runs in a Node process (issue 19)', () => {
-  const loaded = runtimeClosure('electron/main.ts');
+test("Electron's processes (main, preload) load no native module: the engine runs in a Node process (issue 19)", () => {
+  const loaded = new Set([...runtimeClosure('electron/main.ts'), ...runtimeClosure('electron/preload.cts')]);
+  assert.ok(loaded.has('electron/app.ts'));
   assert.ok(loaded.has('electron/engine-client.ts'));
   const BARE = /\b(?:import|export)\s+(?!type\s)(?:[\w$*{},\s]+?\s+from\s*)?['"]([^'".][^'"\n]*)['"]|\bimport\s*\(\s*['"]([^'".][^'"\n]*)['"]\s*\)/g;
   const native = [...loaded].flatMap((f) =>
