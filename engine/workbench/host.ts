@@ -1,11 +1,12 @@
 /**
- * What a host (Electron's main process, the browser bridge) holds: the engine in child processes. Calls go
- * to one long-lived service process; long jobs run in processes of their own (jobs.ts), so a job never
+ * What a host holds (the browser bridge, or the desktop app's engine process: plain Node either way): the
+ * engine in child processes. Calls go to one long-lived service process; long jobs run in processes of their own (jobs.ts), so a job never
  * delays a slider's plan and killing one never touches the host. If the service process dies, the calls
  * it was answering fail with one line, it is started again at once, and listeners hear an EngineEvent.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { AppInfo, EngineEvent, JobEvent, JobSpec, MethodName } from './api.js';
+import { CallError } from './call-error.js';
 import { forkEngine, howItEnded, JobPool } from './jobs.js';
 import { validateCall } from './validate.js';
 import type { ServiceCall, ServiceReply } from './worker.js';
@@ -14,16 +15,7 @@ import type { ServiceCall, ServiceReply } from './worker.js';
 const MAX_QUICK_RESTARTS = 3;
 const RESTART_WINDOW_MS = 10_000;
 
-export class CallError extends Error {
-  constructor(
-    message: string,
-    /** True when the caller caused it (bad payload, unknown id): a 400, not a 500. */
-    readonly user: boolean,
-  ) {
-    super(message);
-    this.name = 'CallError';
-  }
-}
+export { CallError };
 
 export class WorkbenchHost {
   private service: ChildProcess | undefined;
