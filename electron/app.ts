@@ -253,9 +253,10 @@ export function startDesktopApp(electron: ElectronApi, makeEngine: EngineFactory
       engine = makeEngine({
         isPackaged: app.isPackaged,
         onEvent: (ev) => win?.webContents.send('shardlab:event', ev),
+        // The engine process itself died: the window hears it as it hears the engine's own restarts.
         onStatus: (st) => {
           console.warn(`shardlab: ${st.message}`);
-          win?.webContents.send('shardlab:engine', st);
+          win?.webContents.send('shardlab:event', { type: 'engine', message: st.message } satisfies EngineEvent);
         },
       });
     } catch (err) {
