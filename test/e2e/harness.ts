@@ -34,7 +34,7 @@ export interface Server {
 
 /** Starts `node dist/electron/start.js --browser` on a fresh SHARDLAB_HOME and waits for the address it prints. */
 export async function startServer(home = tempDir('shardlab-e2e-')): Promise<Server> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/electron/start.js'), '--browser'], {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/electron/start.js'), '--browser', '--port', '0'], {
     env: { ...process.env, SHARDLAB_HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
