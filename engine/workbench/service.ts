@@ -12,7 +12,7 @@ import { dataDir } from '../core/paths.js';
 import { familyOf, type FamilyModel, type PlannedRequest } from '../families/index.js';
 import { RealClock } from '../pipeline/clock.js';
 import { executorThreads } from '../pipeline/executor.js';
-import { meetsTarget, type Plan } from '../pipeline/plan.js';
+import { DEFAULT_BUFFER_KB, meetsTarget, type Plan } from '../pipeline/plan.js';
 import { chromeTrace, type TraceEvent } from '../pipeline/trace.js';
 import { renderReport } from '../report/report.js';
 import { CostModel, resolveSettings } from '../soc/cost.js';
@@ -48,7 +48,7 @@ export const DEFAULTS: AppInfo['defaults'] = {
   planner: 'sti',
   comparePlanner: 'stdpl-32',
   targetMs: 120,
-  bufferKb: 1536,
+  bufferKb: DEFAULT_BUFFER_KB,
 };
 
 export interface JobContext {
