@@ -13,7 +13,7 @@ import { familyOf, type FamilyModel, type PlannedRequest } from '../families/ind
 import { RealClock } from '../pipeline/clock.js';
 import { executorThreads } from '../pipeline/executor.js';
 import { DEFAULT_BUFFER_KB, meetsTarget, type Plan } from '../pipeline/plan.js';
-import { chromeTrace, type TraceEvent } from '../pipeline/trace.js';
+import { chromeTrace, inFlightMemory, type TraceEvent } from '../pipeline/trace.js';
 import { renderReport } from '../report/report.js';
 import { CostModel, resolveSettings } from '../soc/cost.js';
 import { getSocProfile, loadSocProfileFiles, parseSocProfile, userSocsDir } from '../soc/load.js';
@@ -203,6 +203,7 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
       slices: r.plan.slices,
       shards,
       events: r.predicted.events,
+      memory: inFlightMemory(r.predicted.events, r.persistentBytes),
       makespanMs,
       stallMs: r.predicted.stallUs / 1000,
       overshootMs: r.overshootMs,
@@ -219,7 +220,7 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
 
   async planTrace(req: { query: PlanQuery }): Promise<ExportFile> {
     const v = await this.plan(req.query);
-    const trace = chromeTrace(v.events, [], {
+    const trace = chromeTrace(v.events, v.memory, {
       planner: v.planner,
       soc: req.query.soc,
       model: req.query.model,
