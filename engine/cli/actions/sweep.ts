@@ -58,9 +58,12 @@ export async function runSweepCommand(f: SweepFlags): Promise<void> {
       // The table a row at a time as the rows land; JSON and CSV wait for the stored sweep (one document).
       onRow: (r) => {
         if (!people) return;
-        if (process.stderr.isTTY) process.stderr.write('\r\x1b[K'); // the progress bar's line, redrawn below the row
+        // On a terminal the row takes the progress bar's line and the bar is redrawn below it. The bar restores
+        // the cursor it saved at its start when it stops, so the cursor is saved again below each row.
+        if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
         if (printed++ === 0) console.log(table.header);
         console.log(table.row(r));
+        if (process.stderr.isTTY) process.stderr.write('\x1b7');
       },
     });
     bars.sweep.stop();
