@@ -180,10 +180,18 @@ export async function startBridge(o: BridgeOptions = {}): Promise<Bridge> {
   // Engine events (a restarted service) travel on the same socket; the client tells them apart by type.
   const unsubscribeEngine = host.onEngine?.(broadcast);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port ?? 0, '127.0.0.1', () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.port ?? 0, '127.0.0.1', () => resolve());
+    });
+  } catch (e) {
+    // The port was taken after all: leave no engine worker behind.
+    unsubscribe();
+    wss.close();
+    if (!o.host) await host.close();
+    throw e;
+  }
   port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}/`;
   return {

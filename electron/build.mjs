@@ -14,6 +14,6 @@ if (!existsSync(join(root, 'node_modules/electron/electron.d.ts'))) {
       '  Install its types with: ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm install   (browser mode works without it)',
   );
 } else {
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(here, 'tsconfig.json')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', join(here, 'tsconfig.json')], { stdio: 'inherit' });
   console.log('electron main and preload built into dist/electron/');
 }

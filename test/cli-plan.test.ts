@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { numberList } from '../engine/cli/commands/sweep.js';
+import { DEFAULT_BUFFER_KB } from '../engine/pipeline/plan.js';
 import { shardlab, shardlabJson, SPAM_MODEL, tempDir } from './helpers.js';
 import { assertRefused } from './refused.js';
 
@@ -80,5 +81,63 @@ describe('shardlab sweep --targets-ms', () => {
     assertRefused([...sweep, '-10:10:5'], /--targets-ms takes numbers above 0, got -10/);
     assertRefused([...sweep, 'fast'], /--targets-ms takes numbers or from:to:step ranges/);
     assertRefused([...sweep, '50', '--buffers-kb', '-1'], /--buffers-kb takes numbers >= 0, got -1/);
+  });
+});
+
+describe('shardlab run --planner and models by name', () => {
+  const where = ['--soc', 'odroid-n2plus', '--model', 'bert-spam', '--target-ms', '60'];
+
+  test('--model takes a bundled model by name; run --planner executes the plan that plan gives, with the one buffer default', () => {
+    const plan = shardlabJson<{
+      planner: string;
+      bufferKb: number;
+      layers: number;
+      slices: number;
+      predictedMakespanMs: number;
+      persistentBytes: number;
+    }>('plan', ...where, '--planner', 'sti-uniform', '--json');
+    assert.equal(plan.bufferKb, DEFAULT_BUFFER_KB);
+    const run = shardlabJson<{ planner: string; layers: number; slices: number; makespanMs: number; persistentBytes: number }>(
+      'run',
+      ...where,
+      '--planner',
+      'sti-uniform',
+      '--json',
+    );
+    assert.equal(run.planner, 'sti-uniform');
+    assert.equal(run.layers, plan.layers);
+    assert.equal(run.slices, plan.slices);
+    assert.equal(run.persistentBytes, plan.persistentBytes);
+    assert.ok(plan.persistentBytes > 0, 'the default buffer preloads shards');
+    // The executor in virtual time keeps the planned schedule.
+    assert.ok(Math.abs(run.makespanMs - plan.predictedMakespanMs) < 1e-6, `${run.makespanMs} vs ${plan.predictedMakespanMs}`);
+  });
+
+  test('run --eval reports the accuracy with its 95 % interval', () => {
+    const run = shardlabJson<{ accuracy: number; examples: number; accuracyInterval: { low: number; high: number } }>(
+      'run',
+      ...where,
+      '--planner',
+      'stdpl-4',
+      '--eval',
+      '--limit',
+      '20',
+      '--json',
+    );
+    assert.equal(run.examples, 20);
+    assert.ok(run.accuracyInterval.low <= run.accuracy && run.accuracy <= run.accuracyInterval.high);
+    assert.ok(run.accuracyInterval.high - run.accuracyInterval.low > 0.05, 'twenty examples leave a wide interval');
+    const text = shardlab('run', ...where, '--planner', 'stdpl-4', '--eval', '--limit', '20');
+    assert.match(text.stdout, /accuracy\s+\d+\.\d % ± \d+\.\d \(95 %, 20 dev examples\)/);
+  });
+
+  test('unknown names and half-given plans are refused with one line', () => {
+    assertRefused(
+      ['plan', '--soc', 'odroid-n2plus', '--model', 'bert-spamm', '--target-ms', '60'],
+      /no model "bert-spamm": .*bundled model \(bert-sotu-era, bert-spam\)/,
+    );
+    assertRefused(['run', '--soc', 'odroid-n2plus', '--model', 'bert-spam', '--planner', 'stdpl-4'], /--planner stdpl-4 needs --target-ms/);
+    assertRefused([...['run'], ...where, '--paradigm', 'layerwise'], /one plan: --planner\/--target-ms, or --config FILE, or --paradigm/);
+    assertRefused(['run', ...where, '--bits', '4'], /--bits goes with --paradigm/);
   });
 });

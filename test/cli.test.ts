@@ -160,3 +160,14 @@ describe('the last resort for errors that reach the top', () => {
     assert.equal(captured('a string').lines[0], 'shardlab: internal error (a bug, please report it): a string');
   });
 });
+
+describe('npm start --port', async () => {
+  const { DEFAULT_PORT, parsePort } = await import('../electron/start.js');
+  test('a stable default port, so the browser keeps its settings; 0 for any; bad values refused', () => {
+    assert.deepEqual(parsePort([]), { port: DEFAULT_PORT, asked: false });
+    assert.deepEqual(parsePort(['--browser', '--port', '0']), { port: 0, asked: true });
+    assert.deepEqual(parsePort(['--port', '5001']), { port: 5001, asked: true });
+    for (const bad of [['--port'], ['--port', 'x'], ['--port', '70000'], ['--port', '-1']])
+      assert.match((parsePort(bad) as { error: string }).error, /--port takes a port number 0\.\.65535/);
+  });
+});

@@ -9,7 +9,11 @@ import { loadSocProfiles } from '../engine/soc/load.js';
 import { ExperimentStore } from '../engine/store/db.js';
 import { compareRows, DEFAULT_TOLERANCE, regress } from '../engine/sweep/regress.js';
 import { runSweep } from '../engine/sweep/sweep.js';
+import { accuracyCell, rowsWithoutEvents, sweepCsv, sweepTable } from '../engine/sweep/table.js';
 import type { Sweep, SweepSpec } from '../engine/sweep/types.js';
+import { wilson95 } from '../engine/eval/interval.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { ROOT, shardlab, SPAM_MODEL, TEST_HOME, tempDir } from './helpers.js';
 import { assertRefused } from './refused.js';
 
@@ -157,4 +161,50 @@ test('bad sweep, report and regress input is refused with one line and exit 2', 
   const stray = join(tempDir(), 'stray.json');
   writeFileSync(stray, text.replace('"split"', 'x"split"'));
   assertRefused(['regress', '--baseline', stray], /stray\.json: not valid JSON \(at line \d+, column \d+: /);
+});
+
+test('rows carry their example count and 95 % interval; rows stored before without a count still read', () => {
+  for (const r of sweep.rows) assert.equal(r.examples, 32);
+  const exported = rowsWithoutEvents(sweep.rows);
+  assert.deepEqual(exported[0].accuracyInterval, wilson95(sweep.rows[0].accuracy, 32));
+  assert.ok(!('events' in exported[0]));
+  assert.match(accuracyCell(sweep.rows[0]), /^\d+\.\d % ± \d+\.\d$/);
+  const csv = sweepCsv(sweep.rows).split('\n');
+  const cols = csv[0].split(',');
+  const first = csv[1].split(',');
+  assert.equal(Number(first[cols.indexOf('accuracyLow')]), exported[0].accuracyInterval!.low);
+  assert.equal(first[cols.indexOf('examples')], '32');
+  // A sweep stored before rows kept their count: no interval, the bare accuracy, empty CSV cells.
+  const old = sweep.rows.map((r) => ({ ...r, examples: undefined }));
+  assert.equal(rowsWithoutEvents(old)[0].accuracyInterval, undefined);
+  assert.match(sweepTable(old), new RegExp(`${(100 * old[0].accuracy).toFixed(1)} %  `));
+  assert.equal(sweepCsv(old).split('\n')[1].split(',')[cols.indexOf('accuracyLow')], '');
+});
+
+test('shardlab sweep prints a row per point with its interval; report without --out writes sweep-ID.html here', () => {
+  const args = ['sweep', '--socs', 'odroid-n2plus', '--model', 'bert-spam', '--targets-ms', '40,120', '--buffers-kb', '400'];
+  const r = shardlab(...args, '--planners', 'stdpl-32,sti-uniform', '--limit', '32');
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.match(lines[0], /^soc\s+planner\s+target ms\s+buffer KB\s+n x m\s+accuracy \(95 %\)/);
+  const rows = lines.filter((l) => l.startsWith('odroid-n2plus'));
+  assert.equal(rows.length, 4);
+  for (const row of rows) assert.match(row, /\d+\.\d % ± \d+\.\d/);
+  // Every row lines up with the header.
+  const at = lines[0].indexOf('makespan ms') + 'makespan ms'.length;
+  for (const row of rows) assert.match(row.slice(at - 6, at), /^\s*\d+\.\d$/);
+  const id = /stored as sweep (\d+)/.exec(lines.at(-1)!)![1];
+  const cwd = tempDir();
+  const rep = spawnSync(process.execPath, [join(ROOT, 'bin/shardlab.js'), 'report', id], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, SHARDLAB_HOME: TEST_HOME },
+  });
+  assert.equal(rep.status, 0, rep.stderr);
+  assert.ok(existsSync(join(cwd, `sweep-${id}.html`)));
+  assert.match(rep.stdout, new RegExp(`wrote ${join(cwd, `sweep-${id}.html`)} \\(html, sweep ${id}, 4 rows\\)`));
+  const json = JSON.parse(shardlab('sweep', ...args.slice(1), '--planners', 'stdpl-32', '--limit', '32', '--json').stdout);
+  assert.equal(json.rows.length, 2);
+  assert.equal(json.rows[0].examples, 32);
+  assert.ok(json.rows[0].accuracyInterval.low <= json.rows[0].accuracy);
 });

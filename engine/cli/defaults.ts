@@ -10,3 +10,6 @@ export const DEFAULT_BITS: readonly number[] = [2, 3, 4, 5, 6, 32];
 
 /** regress's tolerance: sweep/regress.ts DEFAULT_TOLERANCE. */
 export const DEFAULT_TOLERANCE: Readonly<Tolerance> = { accuracy: 0.005, makespan: 0.01, memory: 0.01 };
+
+/** The importance profile ranking planners use when none is named (plan, run --planner, sweep). */
+export const DEFAULT_IMPORTANCE = 'sti:32/2';

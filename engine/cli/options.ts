@@ -22,3 +22,12 @@ export function parseSplit(value: string): Split {
   if (!isSplit(value)) throw new InvalidArgumentError(`unknown split "${value}": use one of ${SPLITS.join(', ')}`);
   return value;
 }
+
+/** Any finite number at least zero: buffer capacities. */
+export function nonNegativeNumber(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${flag} takes a number >= 0, got "${value}"`);
+    return n;
+  };
+}

@@ -4,6 +4,12 @@
  * the preload buffer before the request starts, plus the family's own configuration.
  */
 
+/**
+ * The preload buffer a request is planned with when none is given, KB: the one default the CLI (plan,
+ * run --planner, sweep) and the workbench share.
+ */
+export const DEFAULT_BUFFER_KB = 1536;
+
 /** How a unit is stored: the STI dictionary codec at 2–6 bits, plain floats, or int8. */
 export type CodecName = 'sti-dict' | 'fp32' | 'fp16' | 'int8';
 

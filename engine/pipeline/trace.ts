@@ -3,6 +3,7 @@
  * chrome://tracing): one thread per stage with complete ("X") events that never overlap on a thread,
  * and counter ("C") tracks for the preload buffer and total memory.
  */
+import type { MemorySample } from './memory.js';
 export interface TraceEvent {
   stage: 'io' | 'decompress' | 'compute' | 'stall';
   layer: number;
@@ -65,4 +66,37 @@ export function chromeTrace(
     });
   }
   return { traceEvents, displayTimeUnit: 'ms', otherData: meta };
+}
+
+/**
+ * The memory curve a timeline implies where no executor measured one (a predicted plan): the preload
+ * buffer throughout, plus each streamed unit's stored bytes from the end of its read to the end of its
+ * decode, as the executor counts its 'in-flight' bytes. Decoded weight buffers and activations are not in
+ * it (events do not carry their sizes), so it is a lower bound of the executor's curve.
+ */
+export function inFlightMemory(events: TraceEvent[], persistentBytes: number): MemorySample[] {
+  const key = (e: TraceEvent) => `${e.layer}/${e.slice}/${e.token ?? ''}`;
+  const read = new Map<string, number>();
+  const deltas: { t: number; bytes: number }[] = [];
+  for (const e of [...events].sort((a, b) => a.end - b.end)) {
+    if (e.stage === 'io') {
+      read.set(key(e), e.bytes);
+      deltas.push({ t: e.end, bytes: e.bytes });
+    } else if (e.stage === 'decompress' && read.has(key(e))) {
+      deltas.push({ t: e.end, bytes: -read.get(key(e))! });
+      read.delete(key(e));
+    }
+  }
+  // Frees before allocations at equal times, as MemoryTracker orders them.
+  deltas.sort((a, b) => a.t - b.t || Math.sign(a.bytes) - Math.sign(b.bytes));
+  let transient = 0;
+  const samples: MemorySample[] = [{ t: 0, persistent: persistentBytes, transient: 0 }];
+  for (const d of deltas) {
+    transient += d.bytes;
+    samples.push({ t: d.t, persistent: persistentBytes, transient });
+  }
+  // The preload buffer stays resident to the end of the request.
+  const end = Math.max(0, ...events.map((e) => e.end));
+  if (end > samples[samples.length - 1].t) samples.push({ t: end, persistent: persistentBytes, transient });
+  return samples;
 }

@@ -41,6 +41,7 @@ const Row = z.object({
   layers: z.number().int().nonnegative().max(1_000_000),
   slices: z.number().int().nonnegative().max(1_000_000),
   accuracy: z.number(),
+  examples: z.number().int().positive().optional(),
   makespanMs: z.number(),
   stallMs: z.number(),
   persistentBytes: z.number(),

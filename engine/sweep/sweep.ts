@@ -18,6 +18,8 @@ import type { Sweep, SweepRow, SweepSpec } from './types.js';
 
 export interface SweepOptions {
   onProgress?: (done: number, total: number, stage: 'importance' | 'sweep') => void;
+  /** Each row as it lands, before the sweep is stored (a terminal prints it at once). */
+  onRow?: (row: SweepRow) => void;
   signal?: AbortSignal;
   /** The planning step; tests substitute a perturbed planner to prove regressions are caught. */
   plan?: (model: FamilyModel, cost: CostModel, req: PlanningRequest) => PlannedRequest;
@@ -71,7 +73,8 @@ export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOp
               runs.set(key, r);
             }
             const q = await model.quality(p.plan, { split: spec.split, limit: spec.limit });
-            rows.push(row(profile.id, planner, targetMs, bufferKb, p, r, q.value, q.configHash));
+            rows.push(row(profile.id, planner, targetMs, bufferKb, p, r, q));
+            o.onRow?.(rows[rows.length - 1]);
             o.onProgress?.(rows.length, total, 'sweep');
           }
     }
@@ -92,8 +95,7 @@ function row(
   bufferKb: number,
   p: PlannedRequest,
   r: RunResult,
-  accuracy: number,
-  configHash: string,
+  q: { value: number; count: number; configHash: string },
 ): SweepRow {
   const makespanMs = r.makespanUs / 1000;
   const plan = p.plan;
@@ -104,14 +106,15 @@ function row(
     bufferKb,
     layers: plan.layers,
     slices: plan.slices,
-    accuracy,
+    accuracy: q.value,
+    examples: q.count,
     makespanMs,
     stallMs: r.stallUs / 1000,
     persistentBytes: r.persistentBytes,
     peakBytes: r.peakBytes,
     deadlineMet: meetsTarget(makespanMs, targetMs),
     withinBudget: r.persistentBytes <= bufferKb * 1024,
-    configHash,
+    configHash: q.configHash,
     surrogate: p.surrogate,
     shards: plan.units.map((u) => ({ layer: u.layer, slice: u.slice, bits: u.bits, preload: u.preload })),
     events: r.events,

@@ -30,6 +30,8 @@ export interface SweepRow {
   slices: number;
   /** Oracle accuracy of the plan's configuration on the sweep's split, 0..1. */
   accuracy: number;
+  /** Examples the accuracy was measured on (its 95 % interval follows from it); absent in sweeps stored before it was kept. */
+  examples?: number;
   /** From the executor in virtual time. */
   makespanMs: number;
   stallMs: number;

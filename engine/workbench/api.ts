@@ -9,13 +9,14 @@ import { z } from 'zod';
 import type { SocProfile } from '../soc/profile.js';
 import type { ModelInfo } from '../families/family.js';
 import type { Plan, PlanUnit } from '../pipeline/plan.js';
+import type { MemorySample } from '../pipeline/memory.js';
 import type { TraceEvent } from '../pipeline/trace.js';
 import type { SweepRow, SweepSpec, SweepSummary } from '../sweep/types.js';
 
 /** A shard (unit) of a plan as the views draw it. */
 export type ShardPlan = Pick<PlanUnit, 'layer' | 'slice' | 'bits' | 'preload'>;
 
-export type { SocProfile, Plan, TraceEvent, SweepRow, SweepSpec, SweepSummary };
+export type { SocProfile, Plan, TraceEvent, MemorySample, SweepRow, SweepSpec, SweepSummary };
 
 // ---- request payloads ---------------------------------------------------------------------------
 
@@ -164,6 +165,8 @@ export interface PlanView {
   shards: (ShardPlan & { bytes: number })[];
   /** The predicted timeline (virtual time). */
   events: TraceEvent[];
+  /** Memory over the predicted timeline: the preload buffer plus streamed shards read and not yet decoded (pipeline/trace.ts inFlightMemory). */
+  memory: MemorySample[];
   makespanMs: number;
   stallMs: number;
   overshootMs: number;

@@ -12,8 +12,8 @@ import { dataDir } from '../core/paths.js';
 import { familyOf, type FamilyModel, type PlannedRequest } from '../families/index.js';
 import { RealClock } from '../pipeline/clock.js';
 import { executorThreads } from '../pipeline/executor.js';
-import { meetsTarget, type Plan } from '../pipeline/plan.js';
-import { chromeTrace, type TraceEvent } from '../pipeline/trace.js';
+import { DEFAULT_BUFFER_KB, meetsTarget, type Plan } from '../pipeline/plan.js';
+import { chromeTrace, inFlightMemory, type TraceEvent } from '../pipeline/trace.js';
 import { renderReport } from '../report/report.js';
 import { CostModel, resolveSettings } from '../soc/cost.js';
 import { getSocProfile, loadSocProfileFiles, parseSocProfile, userSocsDir } from '../soc/load.js';
@@ -48,7 +48,7 @@ export const DEFAULTS: AppInfo['defaults'] = {
   planner: 'sti',
   comparePlanner: 'stdpl-32',
   targetMs: 120,
-  bufferKb: 1536,
+  bufferKb: DEFAULT_BUFFER_KB,
 };
 
 export interface JobContext {
@@ -203,6 +203,7 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
       slices: r.plan.slices,
       shards,
       events: r.predicted.events,
+      memory: inFlightMemory(r.predicted.events, r.persistentBytes),
       makespanMs,
       stallMs: r.predicted.stallUs / 1000,
       overshootMs: r.overshootMs,
@@ -219,7 +220,7 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
 
   async planTrace(req: { query: PlanQuery }): Promise<ExportFile> {
     const v = await this.plan(req.query);
-    const trace = chromeTrace(v.events, [], {
+    const trace = chromeTrace(v.events, v.memory, {
       planner: v.planner,
       soc: req.query.soc,
       model: req.query.model,

@@ -32,9 +32,12 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/** Starts `node dist/electron/start.js --browser` on a fresh SHARDLAB_HOME and waits for the address it prints. */
-export async function startServer(home = tempDir('shardlab-e2e-')): Promise<Server> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/electron/start.js'), '--browser'], {
+/**
+ * Starts `node dist/electron/start.js --browser` on a fresh SHARDLAB_HOME and waits for the address it
+ * prints. Any free port unless one is given, so parallel servers never collide.
+ */
+export async function startServer(home = tempDir('shardlab-e2e-'), port = 0): Promise<Server> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/electron/start.js'), '--browser', '--port', String(port)], {
     env: { ...process.env, SHARDLAB_HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

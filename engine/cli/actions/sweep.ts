@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import { renderReport, type ReportFormat } from '../../report/report.js';
 import { loadSocProfiles } from '../../soc/load.js';
@@ -9,7 +10,7 @@ import { VERSION } from '../version.js';
 import { familyOf } from '../../families/index.js';
 import { ExperimentStore } from '../../store/db.js';
 import { runSweep } from '../../sweep/sweep.js';
-import { rowsWithoutEvents, sweepCsv, sweepTable } from '../../sweep/table.js';
+import { rowsWithoutEvents, streamingTable, sweepCsv } from '../../sweep/table.js';
 import type { SweepRow, SweepSpec } from '../../sweep/types.js';
 import { progressBar } from '../../core/progress.js';
 
@@ -35,27 +36,50 @@ export async function runSweepCommand(f: SweepFlags): Promise<void> {
     seq: f.seq ?? familyOf(f.model).defaultSeq,
   };
   const db = ExperimentStore.open(f.db);
-  const bars = { importance: progressBar('importance profile', !f.json && !f.csv), sweep: progressBar('sweep', !f.json && !f.csv) };
+  const people = !f.json && !f.csv;
+  const bars = { importance: progressBar('importance profile', people), sweep: progressBar('sweep', people) };
+  const table = streamingTable(
+    f.planners.includes('all')
+      ? {
+          ...spec,
+          planners: familyOf(f.model)
+            .planners()
+            .map((p) => p.name),
+        }
+      : spec,
+  );
+  let printed = 0;
   try {
     const sweep = await runSweep(spec, db, {
       onProgress: (done, total, stage) => {
         if (stage === 'sweep') bars.importance.stop();
         bars[stage].update(done, total);
       },
+      // The table a row at a time as the rows land; JSON and CSV wait for the stored sweep (one document).
+      onRow: (r) => {
+        if (!people) return;
+        // On a terminal the row takes the progress bar's line and the bar is redrawn below it. The bar restores
+        // the cursor it saved at its start when it stops, so the cursor is saved again below each row.
+        if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+        if (printed++ === 0) console.log(table.header);
+        console.log(table.row(r));
+        if (process.stderr.isTTY) process.stderr.write('\x1b7');
+      },
     });
     bars.sweep.stop();
     if (f.json) return console.log(JSON.stringify({ ...sweep, rows: rowsWithoutEvents(sweep.rows) }));
     if (f.csv) return void process.stdout.write(sweepCsv(sweep.rows));
-    console.log(sweepTable(sweep.rows));
-    console.log(`stored as sweep ${sweep.id} in ${db.path}; \`shardlab report ${sweep.id} --format html --out report.html\``);
+    console.log(`stored as sweep ${sweep.id} in ${db.path}; \`shardlab report ${sweep.id}\` writes its HTML report`);
   } finally {
+    bars.importance.stop();
+    bars.sweep.stop();
     db.close();
   }
 }
 
 export interface ReportFlags {
   format: ReportFormat;
-  out: string;
+  out?: string;
   timelineMs?: number;
   db?: string;
 }
@@ -67,8 +91,9 @@ export function runReport(id: number, f: ReportFlags): void {
   if (f.timelineMs !== undefined && !sweep.spec.targetsMs.includes(f.timelineMs))
     throw new UserError(`--timeline-ms ${f.timelineMs}: the sweep's targets are ${sweep.spec.targetsMs.join(', ')}`);
   const profiles = loadSocProfiles().filter((p) => sweep.spec.socs.includes(p.id));
-  writeOut(f.out, renderReport(sweep, f.format, { profiles, version: VERSION, timelineTargetMs: f.timelineMs }));
-  console.log(`wrote ${f.out} (${f.format}, sweep ${id}, ${sweep.rowCount} rows)`);
+  const out = f.out ?? `sweep-${id}.${f.format}`;
+  writeOut(out, renderReport(sweep, f.format, { profiles, version: VERSION, timelineTargetMs: f.timelineMs }));
+  console.log(`wrote ${resolve(out)} (${f.format}, sweep ${id}, ${sweep.rowCount} rows)`);
 }
 
 /** shardlab sweeps: the stored sweeps. */

@@ -1,24 +1,48 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { resolveModel } from '../model-arg.js';
 import { FAMILIES } from '../../families/index.js';
-import { positiveInt } from '../options.js';
+import { DEFAULT_BUFFER_KB } from '../../pipeline/plan.js';
+import type { RunCommandFlags } from '../actions/run.js';
+import { DEFAULT_IMPORTANCE } from '../defaults.js';
+import { nonNegativeNumber, positiveInt, positiveNumber } from '../options.js';
 import { throttleOptions } from '../throttles.js';
 
 /** Every registered family's paradigms (bert: STI's three). */
 const PARADIGMS = [...new Set(FAMILIES.flatMap((f) => f.paradigms))];
 
 export function registerRun(program: Command): void {
+  const planners = FAMILIES.flatMap((f) => f.planners());
   const cmd = program
     .command('run')
     .description('run a plan through the pipelined executor (real reads, dequantization and compute) under an SoC profile')
     .requiredOption('--soc <id>', 'SoC profile id (see shardlab socs)')
-    .requiredOption('--model <dir>', 'checkpoint directory, shard store, or a shape preset: bert-base | bert-large | distilbert')
+    .requiredOption(
+      '--model <dir>',
+      'checkpoint directory, shard store, or a shape preset: bert-base | bert-large | distilbert, or a bundled model by name',
+      resolveModel,
+    )
+    .option(
+      '--planner <name>',
+      `plan with this planner for --target-ms, as shardlab plan does (${planners.map((p) => p.name).join(' | ')})`,
+    )
+    .option(
+      '--target-ms <t>',
+      'with --planner: the target latency, ms (the default planner when --planner is not given)',
+      positiveNumber('--target-ms'),
+    )
+    .option('--importance <method>', `with --planner: the importance profile a ranking planner uses (default ${DEFAULT_IMPORTANCE})`)
+    .option('--seq <tokens>', "with --planner: the request length planned for (default: the model family's)", positiveInt('--seq'))
     .option('--config <file>', 'configuration JSON to run layerwise: {"layers", "slices", "bits"}')
     .option('--paradigm <name>', `${PARADIGMS.join(' | ')} over the full model`, (v: string) => {
       if (!PARADIGMS.includes(v)) throw new InvalidArgumentError(`--paradigm must be one of ${PARADIGMS.join(', ')}, got "${v}"`);
       return v;
     })
     .option('--bits <b>', 'uniform bitwidth for --paradigm (default 32)', positiveInt('--bits'))
-    .option('--buffer-kb <k>', 'preload buffer capacity: fill it with shards in layer order', positiveInt('--buffer-kb'))
+    .option(
+      '--buffer-kb <k>',
+      `preload buffer capacity, KB: with --planner, planned (default ${DEFAULT_BUFFER_KB}); with --config or --paradigm, filled with shards in layer order (default none)`,
+      nonNegativeNumber('--buffer-kb'),
+    )
     .option(
       '--mode <mode>',
       'virtual (modeled time, instant) | real (wall-clock, paced)',
@@ -29,10 +53,10 @@ export function registerRun(program: Command): void {
       'virtual',
     )
     .option('--eval', 'also report the dev accuracy of the configuration (cached)')
-    .option('--limit <k>', 'with --eval: first K dev examples only', positiveInt('--limit'))
+    .option('--limit <k>', 'with --eval: first K dev examples only (and the importance profile a planner uses)', positiveInt('--limit'))
     .option('--task <name>', 'task (default: the one in the model config)')
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--trace <file>', 'write a Chrome Trace Event JSON file (opens in Perfetto)')
     .option('--json', 'print one JSON object');
-  throttleOptions(cmd).action(async (f: { model: string }) => (await import('../family-command.js')).familyCommand('run', f.model, f));
+  throttleOptions(cmd).action(async (f: RunCommandFlags) => (await import('../actions/run.js')).runRunCommand(f));
 }

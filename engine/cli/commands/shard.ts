@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { resolveModel } from '../model-arg.js';
 import { DEFAULT_BITS } from '../defaults.js';
 import { positiveInt } from '../options.js';
 
@@ -6,7 +7,7 @@ export function registerShard(program: Command): void {
   program
     .command('shard')
     .description('cut every layer into slices and write each slice at every fidelity, with a checked manifest; prints a quality report')
-    .requiredOption('--model <dir>', 'checkpoint directory')
+    .requiredOption('--model <dir>', 'checkpoint directory, or a bundled model by name', resolveModel)
     .requiredOption('--out <dir>', 'new shard store directory')
     .option('--bits <list>', 'bitwidths to store (2..6 dictionary-quantized, 32 = fp32)', DEFAULT_BITS.join(','))
     .option('--task <name>', 'task for the accuracy figures (default: the one in the model config)')
@@ -21,7 +22,7 @@ export function registerAccuracy(program: Command): void {
   program
     .command('accuracy')
     .description('dev accuracy of a configuration (layers, slices, bits per shard), evaluated from the shard store and cached')
-    .requiredOption('--model <dir>', 'checkpoint directory or shard store')
+    .requiredOption('--model <dir>', 'checkpoint directory or shard store, or a bundled model by name', resolveModel)
     .requiredOption('--config <file>', 'JSON: {"layers": N, "slices": M, "bits": B or [[...], ...]}')
     .option('--task <name>', 'task (default: the one in the model config)')
     .option('--limit <k>', 'first K dev examples only', positiveInt('--limit'))
@@ -34,7 +35,7 @@ export function registerProfile(program: Command): void {
   program
     .command('profile')
     .description('importance of every (layer, slice) shard from real dev-set evaluations; resumes an interrupted run')
-    .requiredOption('--model <dir>', 'checkpoint directory or shard store')
+    .requiredOption('--model <dir>', 'checkpoint directory or shard store, or a bundled model by name', resolveModel)
     .option('--method <name>', 'sti: accuracy with that shard high and the rest low; drop: accuracy lost with that shard alone low', 'sti')
     .option('--high <bits>', 'high fidelity', '32')
     .option('--low <bits>', 'low fidelity', '2')

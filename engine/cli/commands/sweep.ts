@@ -1,9 +1,11 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { resolveModel } from '../model-arg.js';
 import { expandPlanners, FAMILIES } from '../../families/index.js';
 import { REPORT_FORMATS } from '../../report/report.js';
 import type { Tolerance } from '../../sweep/regress.js';
 import type { RegressFlags, ReportFlags, SweepFlags } from '../actions/sweep.js';
-import { DEFAULT_BITS, DEFAULT_TOLERANCE } from '../defaults.js';
+import { DEFAULT_BITS, DEFAULT_IMPORTANCE, DEFAULT_TOLERANCE } from '../defaults.js';
+import { DEFAULT_BUFFER_KB } from '../../pipeline/plan.js';
 import { positiveInt } from '../options.js';
 
 /**
@@ -48,9 +50,9 @@ export function registerSweep(program: Command): void {
       'run every SoC x target x buffer x planner: plan, execute in virtual time, score accuracy with the oracle; stores the sweep and prints its rows',
     )
     .requiredOption('--socs <ids>', 'SoC profile ids, comma-separated', list)
-    .requiredOption('--model <dir>', 'checkpoint directory or shard store')
+    .requiredOption('--model <dir>', 'checkpoint directory or shard store, or a bundled model by name', resolveModel)
     .requiredOption('--targets-ms <list>', 'target latencies, ms: 100,200 or 50:500:50', numberList('--targets-ms'))
-    .option('--buffers-kb <list>', 'preload buffer capacities, KB', numberList('--buffers-kb', { zero: true }), [400])
+    .option('--buffers-kb <list>', 'preload buffer capacities, KB', numberList('--buffers-kb', { zero: true }), [DEFAULT_BUFFER_KB])
     .option('--planners <names>', `planners, comma-separated, or all (${plannerList().join(', ')})`, list, ['all'])
     .addOption(
       new Option('--split <split>', 'split the accuracy is measured on (importance is profiled on dev)')
@@ -63,7 +65,7 @@ export function registerSweep(program: Command): void {
       `importance profile for the ranking planners (${FAMILIES.flatMap((f) => f.planners().filter((p) => p.ranks))
         .map((p) => p.name)
         .join(', ')}); profiled first when missing`,
-      'sti:32/2',
+      DEFAULT_IMPORTANCE,
     )
     .option('--seq <tokens>', "request length, tokens (default: the model family's, 128 for bert)", positiveInt('--seq'))
     .option('--db <path>', 'experiment database (default: in the user data directory)')
@@ -78,7 +80,7 @@ export function registerReport(program: Command): void {
     .description('write a stored sweep as a self-contained HTML report (charts inline, opens offline), or its raw rows as JSON or CSV')
     .argument('<sweep-id>', 'sweep id (shardlab sweeps lists them)', positiveInt('sweep id'))
     .addOption(new Option('--format <f>', 'report format').choices(REPORT_FORMATS).default('html'))
-    .requiredOption('--out <file>', 'file to write')
+    .option('--out <file>', 'file to write (default: sweep-ID.html, .json or .csv in the current directory)')
     .option('--timeline-ms <t>', 'target whose timelines the HTML draws (default: the middle target)', Number)
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .action(async (id: number, f: ReportFlags) => (await import('../actions/sweep.js')).runReport(id, f));
@@ -115,7 +117,7 @@ export function registerRegress(program: Command): void {
       parseTolerance,
       DEFAULT_TOLERANCE,
     )
-    .option('--model <dir>', "the model to re-run (default: the baseline's)")
+    .option('--model <dir>', "the model to re-run (default: the baseline's), or a bundled model by name", resolveModel)
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--json', 'print one JSON object')
     .action(async (f: RegressFlags) => (await import('../actions/sweep.js')).runRegress(f));

@@ -29,7 +29,8 @@ export function LiveView({ ctx }: { ctx: Ctx }) {
 
   const result = job?.status === 'done' ? (job.result as LiveResult) : null;
   const predictedEnd = (plan?.makespanMs ?? q.targetMs) * 1000;
-  const end = Math.max(predictedEnd, ...(job?.trace.map((e) => e.end) ?? [0])) * 1.05;
+  // The window takes in the target too, so its line and label are never cut off.
+  const end = Math.max(predictedEnd, q.targetMs * 1000, ...(job?.trace.map((e) => e.end) ?? [0])) * 1.05;
   const w = win ?? { start: 0, end };
 
   return (
@@ -37,7 +38,7 @@ export function LiveView({ ctx }: { ctx: Ctx }) {
       <h1>Live</h1>
       <p className="lede">
         Runs the current plan for real — shard files read, dequantized and computed on onnxruntime — paced by the SoC's modeled times, and
-        draws each event as the engine finishes it.
+        draws each event as the engine finishes it. Click a timeline, then W/S zoom, A/D pan and 0 resets; shift-drag measures a range.
       </p>
       <section className="panel controls">
         <span>
@@ -80,6 +81,7 @@ export function LiveView({ ctx }: { ctx: Ctx }) {
           id="predicted"
           title="predicted (virtual time)"
           events={plan.events}
+          memory={plan.memory}
           window={w}
           onWindow={setWin}
           fullEndUs={end}

@@ -42,8 +42,9 @@ export function PipelineView({ ctx }: { ctx: Ctx }) {
     <div className="view pipeline">
       <h1>Pipeline</h1>
       <p className="lede">
-        Predicted IO → decompress → compute timelines on {q.soc}, one above the other. Hatched red is compute waiting for data. Wheel to
-        zoom, drag to pan, hover a bar for its shard.
+        Predicted IO → decompress → compute timelines on {q.soc}, one above the other. Hatched red is compute waiting for data; the memory
+        lane is the preload buffer plus shards read and not yet decoded. Click a timeline, then W/S zoom, A/D pan and 0 resets (as in
+        Perfetto); the wheel zooms, dragging pans, shift-drag measures a range; hover a bar for its shard.
       </p>
       <section className="panel controls">
         <label htmlFor="pa">Top</label>
@@ -66,6 +67,7 @@ export function PipelineView({ ctx }: { ctx: Ctx }) {
             id="a"
             title={`${plan.planner}: ${plan.layers}×${plan.slices}, ${fmtMs(plan.makespanMs)}`}
             events={plan.events}
+            memory={plan.memory}
             window={w}
             onWindow={setWin}
             fullEndUs={end}
@@ -79,6 +81,7 @@ export function PipelineView({ ctx }: { ctx: Ctx }) {
             id="b"
             title={`${other.planner}: ${other.layers}×${other.slices}, ${fmtMs(other.makespanMs)}`}
             events={other.events}
+            memory={other.memory}
             window={w}
             onWindow={setWin}
             fullEndUs={end}
@@ -96,6 +99,9 @@ export function PipelineView({ ctx }: { ctx: Ctx }) {
         </span>
         <span>
           <i className="hatch" /> stall
+        </span>
+        <span>
+          <i style={{ background: 'var(--accent)' }} /> memory
         </span>
       </div>
     </div>

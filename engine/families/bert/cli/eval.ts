@@ -1,4 +1,5 @@
 import { evaluate } from '../accuracy.js';
+import { formatAccuracy, wilson95 } from '../../../eval/interval.js';
 import { compareWithReference } from '../reference.js';
 import { openForEval } from '../open.js';
 import { loadTask, type Split } from '../datasets.js';
@@ -42,6 +43,7 @@ export async function runEval(flags: EvalFlags): Promise<void> {
     examples: r.examples,
     correct: r.correct,
     accuracy: r.accuracy,
+    accuracyInterval: wilson95(r.accuracy, r.examples),
     examplesPerSecond: r.examplesPerSecond,
   };
   if (flags.json) return console.log(JSON.stringify(out));
@@ -50,7 +52,7 @@ export async function runEval(flags: EvalFlags): Promise<void> {
   console.log(
     `submodel    ${layers}/${model.config.layers} layers x ${slices}/${model.config.slices} slices${bits === 32 ? '' : `, ${bits}-bit shards`}`,
   );
-  console.log(`accuracy    ${(100 * r.accuracy).toFixed(2)} % (${r.correct}/${r.examples})`);
+  console.log(`accuracy    ${formatAccuracy(r.accuracy, r.examples, 2)} (95 %; ${r.correct}/${r.examples})`);
   console.log(`speed       ${r.examplesPerSecond.toFixed(1)} examples/s`);
 }
 

@@ -1,7 +1,8 @@
 import { syntheticTokens } from '../batch.js';
 import { DEFAULT_SEQ } from '../defaults.js';
 import { writeFileSync } from 'node:fs';
-import { AccuracyOracle } from '../oracle.js';
+import { AccuracyOracle, type OracleAnswer } from '../oracle.js';
+import { formatAccuracy, wilson95 } from '../../../eval/interval.js';
 import { executePlan } from '../program.js';
 import { makeBatch } from '../batch.js';
 import { loadTask } from '../datasets.js';
@@ -33,13 +34,16 @@ export interface RunFlags extends ThrottleFlags {
   db?: string;
   json?: boolean;
   trace?: string;
+  /** A plan made by a planner (shardlab run --planner), run as it is. */
+  plan?: Plan;
 }
 
 const ms = (us: number) => us / 1000;
 
 /** shardlab run: one plan through the pipelined executor under an SoC profile. */
 export async function runRun(f: RunFlags): Promise<void> {
-  if (!!f.config === !!f.paradigm) throw new UserError('run needs exactly one of --config FILE or --paradigm load-exec|layerwise|hold');
+  if (!f.plan && !!f.config === !!f.paradigm)
+    throw new UserError('run needs exactly one of --config FILE or --paradigm load-exec|layerwise|hold, or --planner NAME --target-ms T');
   if (f.config && f.bits !== undefined) throw new UserError('--bits goes with --paradigm; a --config file sets the bits of every shard');
   const profile = getSocProfile(f.soc);
   const settings = runSettings(profile, f);
@@ -49,7 +53,8 @@ export async function runRun(f: RunFlags): Promise<void> {
   bar.stop();
   const shape = { layers: store.config.layers, slices: store.config.slices, bits: store.bits };
   let plan: Plan;
-  if (f.config) plan = planFromConfiguration('config', readConfiguration(f.config, shape));
+  if (f.plan) plan = f.plan;
+  else if (f.config) plan = planFromConfiguration('config', readConfiguration(f.config, shape));
   else {
     // --bits goes with --paradigm only; a --config file carries its own bitwidths, checked by readConfiguration.
     const bits = f.bits ?? 32;
@@ -57,7 +62,7 @@ export async function runRun(f: RunFlags): Promise<void> {
       throw new UserError(`--bits ${bits}${f.bits === undefined ? ' (the default)' : ''}: the shard store holds ${store.bits.join(', ')}`);
     plan = paradigmPlan(f.paradigm!, uniformConfiguration(shape.layers, shape.slices, bits));
   }
-  if (f.bufferKb) plan = fillPreload(plan, (s) => store.shardBytes(s.layer, s.slice, s.bits), f.bufferKb * 1024);
+  if (f.bufferKb && !f.plan) plan = fillPreload(plan, (s) => store.shardBytes(s.layer, s.slice, s.bits), f.bufferKb * 1024);
   const shapeOnly = !!store.config.shapeOnly;
   if (shapeOnly && f.eval) throw new UserError(`--eval: ${f.model} is a shape-only model with random weights; accuracy is not applicable`);
   const task = shapeOnly ? undefined : taskOf(store.config, f.task, f.model);
@@ -67,10 +72,10 @@ export async function runRun(f: RunFlags): Promise<void> {
   const batch = makeBatch([tokens]);
   const clock = f.mode === 'real' ? new RealClock() : new VirtualClock();
   const r = await executePlan({ plan, store, model, cost, clock, batch });
-  let accuracy: number | undefined;
+  let quality: OracleAnswer | undefined;
   if (f.eval) {
     const db = ExperimentStore.open(f.db);
-    accuracy = (await new AccuracyOracle(model, store, db, task!, 'dev', f.limit).accuracy(configurationOf(plan))).accuracy;
+    quality = await new AccuracyOracle(model, store, db, task!, 'dev', f.limit).accuracy(configurationOf(plan));
     db.close();
   }
   await model.release();
@@ -91,7 +96,9 @@ export async function runRun(f: RunFlags): Promise<void> {
     persistentBytes: r.persistentBytes,
     peakBytes: r.peakBytes,
     // Only with --eval: JSON.stringify leaves an undefined accuracy out.
-    accuracy,
+    accuracy: quality?.accuracy,
+    examples: quality?.examples,
+    accuracyInterval: quality && wilson95(quality.accuracy, quality.examples),
     memoryByCategory: r.memoryByCategory,
     overruns: r.overruns.length,
   };
@@ -115,6 +122,6 @@ export async function runRun(f: RunFlags): Promise<void> {
   console.log(`memory      persistent ${mb(out.persistentBytes)}, peak ${mb(out.peakBytes)}; streamed ${mb(out.ioBytes)}`);
   const byCategory = Object.entries(r.memoryByCategory).map(([c, m]) => `${c} ${mb(m.persistent + m.peak)}`);
   console.log(`  by kind   ${byCategory.join(', ')} (each at its own peak)`);
-  if (accuracy !== undefined) console.log(`accuracy    ${(100 * accuracy).toFixed(2)} % (dev)`);
+  if (quality) console.log(`accuracy    ${formatAccuracy(quality.accuracy, quality.examples)} (95 %, ${quality.examples} dev examples)`);
   if (f.trace) console.log(`trace       ${f.trace}`);
 }

@@ -1,3 +1,4 @@
+import { formatAccuracy, wilson95 } from '../../../eval/interval.js';
 import { AccuracyOracle } from '../oracle.js';
 import { IMPORTANCE_METHODS, profileImportance, type ImportanceMethod } from '../importance.js';
 import { BertModel } from '../model.js';
@@ -79,9 +80,17 @@ export async function runAccuracy(f: AccuracyFlags): Promise<void> {
   bar.stop();
   db.close();
   await model.release();
-  const out = { model: f.model, task, split: oracle.splitKey, layers: config.layers, slices: config.slices, ...a };
+  const out = {
+    model: f.model,
+    task,
+    split: oracle.splitKey,
+    layers: config.layers,
+    slices: config.slices,
+    ...a,
+    accuracyInterval: wilson95(a.accuracy, a.examples),
+  };
   if (f.json) return console.log(JSON.stringify(out));
-  console.log(`accuracy    ${pct(a.accuracy)} % (${a.correct}/${a.examples}, ${task} ${oracle.splitKey})`);
+  console.log(`accuracy    ${formatAccuracy(a.accuracy, a.examples, 2)} (95 %; ${a.correct}/${a.examples}, ${task} ${oracle.splitKey})`);
   console.log(`config      ${config.layers} layers x ${config.slices} slices, hash ${a.configHash}`);
   console.log(a.cached ? `from cache  yes (${a.ms.toFixed(1)} ms)` : `evaluated   ${(a.ms / 1000).toFixed(1)} s, now cached`);
 }

@@ -1,0 +1,35 @@
+import { UserError } from '../../core/errors.js';
+import type { Plan } from '../../pipeline/plan.js';
+import { ExperimentStore } from '../../store/db.js';
+import { familyCommand } from '../family-command.js';
+import { planRequest, type PlanFlags } from './plan.js';
+
+export interface RunCommandFlags extends Omit<PlanFlags, 'targetMs'> {
+  targetMs?: number;
+  config?: string;
+  paradigm?: string;
+  bits?: number;
+}
+
+/**
+ * shardlab run: the plan comes from a planner (--planner/--target-ms, planned exactly as `shardlab plan`
+ * plans it), a --config file or a --paradigm; the family's run command executes it.
+ */
+export async function runRunCommand(f: RunCommandFlags): Promise<void> {
+  if (f.planner === undefined && f.targetMs === undefined) return familyCommand('run', f.model, f);
+  if (f.targetMs === undefined) throw new UserError(`--planner ${f.planner} needs --target-ms T, the latency it plans for`);
+  if (f.config || f.paradigm) throw new UserError('run takes one plan: --planner/--target-ms, or --config FILE, or --paradigm, not both');
+  if (f.bits !== undefined) throw new UserError('--bits goes with --paradigm; a planner chooses the bits of every shard');
+  const db = ExperimentStore.open(f.db);
+  let plan: Plan;
+  let bufferKb: number;
+  try {
+    const planned = await planRequest({ ...f, targetMs: f.targetMs }, db);
+    await planned.model.release();
+    plan = planned.output.plan;
+    bufferKb = planned.bufferKb;
+  } finally {
+    db.close();
+  }
+  return familyCommand('run', f.model, { ...f, bufferKb, plan });
+}
