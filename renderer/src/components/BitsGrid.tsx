@@ -50,3 +50,30 @@ export function Legend() {
     </div>
   );
 }
+
+/** The importance heatmap's colour for v on [lo, hi]: light blue (least important) to dark orange (most). */
+export function heat(v: number, lo: number, hi: number): string {
+  const t = hi > lo ? (v - lo) / (hi - lo) : 0.5;
+  return `hsl(${210 - 190 * t} 75% ${72 - 30 * t}%)`;
+}
+
+/** The colour scale of the heatmap, with its values (in %) at five points. */
+export function HeatLegend({ lo, hi, label }: { lo: number; hi: number; label: string }) {
+  const stops = [0, 0.25, 0.5, 0.75, 1];
+  return (
+    <div className="heat-legend" data-testid="heat-legend">
+      <span className="muted">{label}</span>
+      <div>
+        <div
+          className="heat-bar"
+          style={{ background: `linear-gradient(to right, ${stops.map((t) => heat(lo + t * (hi - lo), lo, hi)).join(', ')})` }}
+        />
+        <div className="heat-ticks">
+          {stops.map((t) => (
+            <span key={t}>{(100 * (lo + t * (hi - lo))).toFixed(1)}</span>
+          ))}
+        </div>
+      </div>
+    </div>
+  );
+}
