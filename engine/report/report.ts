@@ -29,20 +29,40 @@ export function renderReport(sweep: Sweep, format: ReportFormat, setup: ReportSe
   return html(sweep, setup);
 }
 
-/** The examples a row's accuracy was measured on: its own count when the sweep recorded one, else the report's. */
-type Counted = SweepRow & { examples?: number };
-let examplesOf: (r: SweepRow) => number | undefined = () => undefined;
-/** A row's accuracy with its 95 % interval ("70.5 % ± 6.3"), or with the note that its example count is unknown. */
-const acc = (r: SweepRow) => {
-  const n = examplesOf(r);
-  return n ? formatAccuracy(r.accuracy, n) : `${pct(r.accuracy)} % (interval unknown: example count not recorded)`;
-};
-/** A row's accuracy as a chart point: value, error bar and tooltip text, in %. */
-const accPoint = (r: SweepRow) => {
-  const n = examplesOf(r);
-  const ci = n ? wilson95(r.accuracy, n) : undefined;
-  return { y: 100 * r.accuracy, ...(ci ? { yLow: 100 * ci.low, yHigh: 100 * ci.high } : {}) };
-};
+/** How a sweep's accuracies are written: each with its 95 % interval, from the examples it was measured on. */
+interface Accuracies {
+  /** The row's own count when the sweep recorded one, else the report's. */
+  count(r: SweepRow): number | undefined;
+  /** "70.5 % ± 6.3", or the value with the note that its count is unknown. */
+  text(r: SweepRow): string;
+  /** As a chart point: value and error bar, in %. */
+  point(r: SweepRow): { y: number; yLow?: number; yHigh?: number };
+  /** "64.2–76.1" (%), or "unknown". */
+  interval(r: SweepRow): string;
+}
+
+function accuracies(fallback: number | undefined): Accuracies {
+  const count = (r: SweepRow) => (r as SweepRow & { examples?: number }).examples ?? fallback;
+  const ci = (r: SweepRow) => {
+    const n = count(r);
+    return n ? wilson95(r.accuracy, n) : undefined;
+  };
+  return {
+    count,
+    text: (r) => {
+      const n = count(r);
+      return n ? formatAccuracy(r.accuracy, n) : `${pct(r.accuracy)} % (interval unknown: example count not recorded)`;
+    },
+    point: (r) => {
+      const c = ci(r);
+      return { y: 100 * r.accuracy, ...(c ? { yLow: 100 * c.low, yHigh: 100 * c.high } : {}) };
+    },
+    interval: (r) => {
+      const c = ci(r);
+      return c ? `${pct(c.low)}–${pct(c.high)}` : 'unknown';
+    },
+  };
+}
 const metWord = (r: SweepRow) => (r.deadlineMet ? 'deadline met' : 'deadline MISSED');
 
 const pct = (x: number) => (100 * x).toFixed(2);
@@ -107,7 +127,7 @@ function claim(c: CheckSummary, holds: string): string {
     : `<b class="bad">fails at ${c.failed}</b> of the ${where} (rows marked)`;
 }
 
-function verdictSection(v: Verdict[]): string {
+function verdictSection(v: Verdict[], a: Accuracies): string {
   if (v.length === 0) return '<section><h2>STI against the baselines</h2><p class="empty">The sweep has no sti rows.</p></section>';
   const sum = summarize(v);
   const ratios = v.filter((x) => x.memoryRatio !== undefined).map((x) => x.memoryRatio!);
@@ -116,8 +136,8 @@ function verdictSection(v: Verdict[]): string {
       (
         x,
       ) => `<tr class="${x.accuracyOk === false || x.memoryOk === false ? 'bad' : ''}"><td>${esc(x.soc)}</td><td>${x.bufferKb}</td><td>${x.targetMs}</td>
-<td>${acc(x.sti)}${x.sti.deadlineMet ? '' : ' (missed)'}</td><td>${x.bestBaseline ? `${esc(x.bestBaseline.planner)} ${acc(x.bestBaseline)}` : '—'}</td><td>${yesNo(x.accuracyOk)}</td>
-<td>${x.bestVariant ? `${esc(x.bestVariant.planner)} ${acc(x.bestVariant)}` : '—'}</td><td>${x.optimal ? acc(x.optimal) : '—'}</td><td>${x.hold32 ? acc(x.hold32) : '—'}</td><td>${kb(x.sti.persistentBytes)}</td><td>${x.memoryRatio !== undefined ? `${x.memoryRatio.toFixed(1)}×` : 'n/a'}</td><td>${yesNo(x.memoryOk)}</td></tr>`,
+<td>${a.text(x.sti)}${x.sti.deadlineMet ? '' : ' (missed)'}</td><td>${x.bestBaseline ? `${esc(x.bestBaseline.planner)} ${a.text(x.bestBaseline)}` : '—'}</td><td>${yesNo(x.accuracyOk)}</td>
+<td>${x.bestVariant ? `${esc(x.bestVariant.planner)} ${a.text(x.bestVariant)}` : '—'}</td><td>${x.optimal ? a.text(x.optimal) : '—'}</td><td>${x.hold32 ? a.text(x.hold32) : '—'}</td><td>${kb(x.sti.persistentBytes)}</td><td>${x.memoryRatio !== undefined ? `${x.memoryRatio.toFixed(1)}×` : 'n/a'}</td><td>${yesNo(x.memoryOk)}</td></tr>`,
     )
     .join('');
   return `<section><h2>STI against the baselines</h2>
@@ -127,7 +147,7 @@ Accuracies are shown with their 95 % (Wilson) interval: differences inside it ar
 <table><tr><th>SoC</th><th>buffer KB</th><th>target ms</th><th>STI %</th><th>best baseline meeting it, %</th><th>STI ≥</th><th>best STI ablation or variant, %</th><th>optimal %</th><th>hold-32 %</th><th>STI persistent KB</th><th>hold-32 / STI memory</th><th>≥ 10×</th></tr>${rows}</table></section>`;
 }
 
-function curves(rows: SweepRow[]): string {
+function curves(rows: SweepRow[], a: Accuracies): string {
   const out: string[] = [];
   for (const [key, g] of groups(rows, (r) => `${r.soc}|${r.bufferKb}`)) {
     const [soc, buf] = key.split('|');
@@ -136,9 +156,9 @@ function curves(rows: SweepRow[]): string {
       dashed: planner === 'optimal',
       points: rs.map((r) => ({
         x: r.targetMs,
-        ...accPoint(r),
+        ...a.point(r),
         hollow: !r.deadlineMet,
-        title: `${planner} @ ${r.targetMs} ms target: accuracy ${acc(r)}; makespan ${r.makespanMs.toFixed(1)} ms, ${metWord(r)}; ${kb(r.persistentBytes)} KB resident${alsoHere(g, r)}`,
+        title: `${planner} @ ${r.targetMs} ms target: accuracy ${a.text(r)}; makespan ${r.makespanMs.toFixed(1)} ms, ${metWord(r)}; ${kb(r.persistentBytes)} KB resident${alsoHere(g, r)}`,
       })),
     }));
     out.push(
@@ -160,8 +180,8 @@ function curves(rows: SweepRow[]): string {
       line: false,
       points: rs.map((r) => ({
         x: Math.max(r.persistentBytes / 1024, 1),
-        ...accPoint(r),
-        title: `${planner} @ ${r.targetMs} ms target: ${kb(r.persistentBytes)} KB resident, accuracy ${acc(r)}, ${metWord(r)}`,
+        ...a.point(r),
+        title: `${planner} @ ${r.targetMs} ms target: ${kb(r.persistentBytes)} KB resident, accuracy ${a.text(r)}, ${metWord(r)}`,
       })),
     }));
     out.push(
@@ -184,7 +204,7 @@ function alsoHere(rows: SweepRow[], r: SweepRow): string {
   return same.length ? `; also here: ${same.join(', ')}` : '';
 }
 
-function greedyVsOptimal(rows: SweepRow[]): string {
+function greedyVsOptimal(rows: SweepRow[], a: Accuracies): string {
   const pairs = rows
     .filter((r) => r.planner === 'sti')
     .map((s) => ({
@@ -198,7 +218,7 @@ function greedyVsOptimal(rows: SweepRow[]): string {
   const body = pairs
     .map(
       ({ s, o }) =>
-        `<tr><td>${esc(s.soc)}</td><td>${s.bufferKb}</td><td>${s.targetMs}</td><td>${s.layers}×${s.slices}</td><td>${acc(s)}</td><td>${acc(o)}</td><td>${(100 * (o.accuracy - s.accuracy)).toFixed(2)}</td><td>${s.surrogate.toFixed(3)}</td><td>${o.surrogate.toFixed(3)}</td><td>${s.configHash === o.configHash ? 'same plan' : ''}</td></tr>`,
+        `<tr><td>${esc(s.soc)}</td><td>${s.bufferKb}</td><td>${s.targetMs}</td><td>${s.layers}×${s.slices}</td><td>${a.text(s)}</td><td>${a.text(o)}</td><td>${(100 * (o.accuracy - s.accuracy)).toFixed(2)}</td><td>${s.surrogate.toFixed(3)}</td><td>${o.surrogate.toFixed(3)}</td><td>${s.configHash === o.configHash ? 'same plan' : ''}</td></tr>`,
     )
     .join('');
   const series: Series[] = [...groups(pairs, (p) => `${p.s.soc}, ${p.s.bufferKb} KB`)].flatMap(([key, ps]) => [
@@ -207,9 +227,9 @@ function greedyVsOptimal(rows: SweepRow[]): string {
       style: plannerStyle('sti'),
       points: ps.map(({ s }) => ({
         x: s.targetMs,
-        ...accPoint(s),
+        ...a.point(s),
         hollow: !s.deadlineMet,
-        title: `sti @ ${s.targetMs} ms: ${acc(s)}, ${metWord(s)}`,
+        title: `sti @ ${s.targetMs} ms: ${a.text(s)}, ${metWord(s)}`,
       })),
     },
     {
@@ -217,9 +237,9 @@ function greedyVsOptimal(rows: SweepRow[]): string {
       style: plannerStyle('optimal'),
       points: ps.map(({ o }) => ({
         x: o.targetMs,
-        ...accPoint(o),
+        ...a.point(o),
         hollow: !o.deadlineMet,
-        title: `optimal @ ${o.targetMs} ms: ${acc(o)}, ${metWord(o)}`,
+        title: `optimal @ ${o.targetMs} ms: ${a.text(o)}, ${metWord(o)}`,
       })),
     },
   ]);
@@ -229,7 +249,7 @@ ${chart({ title: 'Accuracy of STI greedy and optimal, point by point (bars: 95 %
 <table><tr><th>SoC</th><th>buffer KB</th><th>target ms</th><th>n×m</th><th>greedy %, 95 % interval</th><th>optimal %, 95 % interval</th><th>optimal − greedy (points)</th><th>greedy surrogate</th><th>optimal surrogate</th><th></th></tr>${body}</table></section>`;
 }
 
-function timelines(sweep: Sweep, setup: ReportSetup): string {
+function timelines(sweep: Sweep, setup: ReportSetup, a: Accuracies): string {
   const targets = [...new Set(sweep.rows.map((r) => r.targetMs))].sort((a, b) => a - b);
   const target = setup.timelineTargetMs ?? targets[Math.floor(targets.length / 2)];
   const out: string[] = [];
@@ -243,7 +263,7 @@ function timelines(sweep: Sweep, setup: ReportSetup): string {
     for (const r of g)
       out.push(
         timeline({
-          title: `${r.planner}: ${r.layers}×${r.slices}, makespan ${r.makespanMs.toFixed(1)} ms (${metWord(r)}), stall ${r.stallMs.toFixed(1)} ms, ${acc(r)}`,
+          title: `${r.planner}: ${r.layers}×${r.slices}, makespan ${r.makespanMs.toFixed(1)} ms (${metWord(r)}), stall ${r.stallMs.toFixed(1)} ms, ${a.text(r)}`,
           events: r.events ?? [],
           targetMs: target,
           spanMs: span,
@@ -253,21 +273,14 @@ function timelines(sweep: Sweep, setup: ReportSetup): string {
   return `<section><h2>Pipeline timelines at ${target} ms</h2><p>Lanes: IO (blue), decompression (orange), compute (green), stalls (red); hover a block for layer, slice, bits and bytes.</p>${out.join('\n')}</section>`;
 }
 
-function rawTable(rows: SweepRow[]): string {
+function rawTable(rows: SweepRow[], a: Accuracies): string {
   const body = rows
     .map(
       (r) =>
-        `<tr${r.deadlineMet ? '' : ' class="bad"'}><td>${esc(r.soc)}</td><td>${esc(r.planner)}</td><td>${r.targetMs}</td><td>${r.bufferKb}</td><td>${r.layers}×${r.slices}</td><td>${pct(r.accuracy)}</td><td>${interval(r)}</td><td>${examplesOf(r) ?? '?'}</td><td>${r.makespanMs.toFixed(2)}</td><td>${r.stallMs.toFixed(2)}</td><td>${r.persistentBytes}</td><td>${r.peakBytes}</td><td>${r.deadlineMet ? 'met' : 'MISSED'}</td><td>${r.withinBudget ? 'yes' : 'no: over the buffer'}</td></tr>`,
+        `<tr${r.deadlineMet ? '' : ' class="bad"'}><td>${esc(r.soc)}</td><td>${esc(r.planner)}</td><td>${r.targetMs}</td><td>${r.bufferKb}</td><td>${r.layers}×${r.slices}</td><td>${pct(r.accuracy)}</td><td>${a.interval(r)}</td><td>${a.count(r) ?? '?'}</td><td>${r.makespanMs.toFixed(2)}</td><td>${r.stallMs.toFixed(2)}</td><td>${r.persistentBytes}</td><td>${r.peakBytes}</td><td>${r.deadlineMet ? 'met' : 'MISSED'}</td><td>${r.withinBudget ? 'yes' : 'no: over the buffer'}</td></tr>`,
     )
     .join('');
   return `<section><h2>Raw rows</h2><table><tr><th>soc</th><th>planner</th><th>targetMs</th><th>bufferKb</th><th>n×m</th><th>accuracy %</th><th>95 % interval %</th><th>examples</th><th>makespanMs</th><th>stallMs</th><th>persistentBytes</th><th>peakBytes</th><th>deadline</th><th>within buffer</th></tr>${body}</table></section>`;
-}
-
-function interval(r: SweepRow): string {
-  const n = examplesOf(r);
-  if (!n) return 'unknown';
-  const { low, high } = wilson95(r.accuracy, n);
-  return `${pct(low)}–${pct(high)}`;
 }
 
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 16px}
@@ -277,8 +290,7 @@ th{background:#f4f4f4}tr.bad td{background:#fde8e8}.ok{color:#1a7f37}.bad{color:
 svg{display:block;margin:10px 0;max-width:100%;height:auto}svg .grid{stroke:#eee}svg .tick{font-size:10.5px;fill:#555}svg .axis{font-size:11.5px;fill:#333}svg .ct{font-size:12.5px;font-weight:600;fill:#222}code{font-size:12px}`;
 
 function html(sweep: Sweep, setup: ReportSetup): string {
-  const fallback = setup.examples ?? sweep.spec.limit;
-  examplesOf = (r) => (r as Counted).examples ?? fallback;
+  const a = accuracies(setup.examples ?? sweep.spec.limit);
   const v = verdicts(sweep.rows);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>shardlab sweep ${sweep.id}: ${esc(sweep.task)}</title>
@@ -286,12 +298,12 @@ function html(sweep: Sweep, setup: ReportSetup): string {
 <style>${CSS}</style></head><body>
 <h1>shardlab sweep ${sweep.id}: ${esc(sweep.task)} on ${sweep.spec.socs.map(esc).join(', ')}</h1>
 <p>Generated by shardlab ${esc(setup.version)} from the experiment store. Every accuracy is a real evaluation of the plan's configuration; every makespan, stall and memory figure comes from the pipelined executor in virtual time under the SoC profile below.</p>
-${verdictSection(v)}
-${curves(sweep.rows)}
-${greedyVsOptimal(sweep.rows)}
-${timelines(sweep, setup)}
+${verdictSection(v, a)}
+${curves(sweep.rows, a)}
+${greedyVsOptimal(sweep.rows, a)}
+${timelines(sweep, setup, a)}
 ${setupSection(sweep, setup.profiles)}
-${rawTable(sweep.rows)}
+${rawTable(sweep.rows, a)}
 </body></html>
 `;
 }

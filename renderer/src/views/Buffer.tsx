@@ -2,7 +2,7 @@ import { BitsGrid, HeatLegend, heat, Legend } from '../components/BitsGrid.js';
 import { Empty } from '../components/feedback.js';
 import { ImportanceMissing } from '../components/ImportanceMissing.js';
 import type { Ctx } from '../context.js';
-import { fmtBytes } from '../format.js';
+import { fmtAcc, fmtBytes } from '../format.js';
 
 export function BufferView({ ctx }: { ctx: Ctx }) {
   const { plan } = ctx;
@@ -15,6 +15,8 @@ export function BufferView({ ctx }: { ctx: Ctx }) {
   const flat = grid?.flat() ?? [];
   const lo = Math.min(...flat);
   const hi = Math.max(...flat);
+  // The profile answers the request's example count (the whole dev split when it is 0).
+  const n = ctx.query.evalLimit || ctx.models.find((m) => m.id === ctx.query.model)?.devExamples || 0;
   return (
     <div className="view buffer">
       <h1>Buffer</h1>
@@ -71,7 +73,7 @@ export function BufferView({ ctx }: { ctx: Ctx }) {
                           key={s}
                           className="cell"
                           style={{ background: heat(v, lo, hi) }}
-                          title={`layer ${l} shard ${s}: ${v.toFixed(4)}`}
+                          title={`layer ${l} shard ${s}: ${n ? fmtAcc(v, n) : `${(100 * v).toFixed(1)} %`} (95 % interval on ${n} examples)`}
                         >
                           {(100 * v).toFixed(0)}
                         </td>
