@@ -19,7 +19,10 @@ export interface PlannerStyle {
   dash?: string;
 }
 
-/** Okabe–Ito, without yellow (too light on white) and black (kept for text and axes). */
+/**
+ * Okabe–Ito without yellow (too light on white) and black (invisible on the dark theme); a mid grey,
+ * readable on both themes, for the exact solver; brown for planners the palette does not know.
+ */
 const OKABE_ITO = {
   blue: '#0072B2',
   sky: '#56B4E9',
@@ -27,19 +30,19 @@ const OKABE_ITO = {
   orange: '#E69F00',
   vermillion: '#D55E00',
   purple: '#CC79A7',
-  grey: '#7F7F7F',
-  dark: '#333333',
+  grey: '#8C8C8C',
+  brown: '#A6761D',
 };
 
 const FAMILY_COLOR: Record<string, string> = {
   sti: OKABE_ITO.blue,
   'sti-variant': OKABE_ITO.sky,
-  optimal: OKABE_ITO.dark,
+  optimal: OKABE_ITO.grey,
   submodel: OKABE_ITO.purple,
   'load-exec': OKABE_ITO.orange,
   stdpl: OKABE_ITO.vermillion,
   hold: OKABE_ITO.green,
-  other: OKABE_ITO.grey,
+  other: OKABE_ITO.brown,
 };
 
 /** Markers of the planners that carry a bitwidth (stdpl-4, hold-32, …), by bits. */

@@ -13,7 +13,8 @@ import { Swatch } from './charts.js';
 
 export function PlannerTable({ ctx }: { ctx: Ctx }) {
   const { soc, model, targetMs, bufferKb, evalLimit } = ctx.query;
-  const [rows, setRows] = useState<PlannerSummary[] | null>(null);
+  // The answer with the target it was planned for: while a newer one is on its way, the verdicts stay paired with their own target.
+  const [answer, setAnswer] = useState<{ rows: PlannerSummary[]; targetMs: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const asked = useRef(0);
   // Accuracy jobs that finish change the cache: ask again when one is done.
@@ -24,7 +25,7 @@ export function PlannerTable({ ctx }: { ctx: Ctx }) {
       const { soc, model, targetMs, bufferKb, evalLimit } = planQuery(ctx.query);
       ctx.api
         .call('planAll', { soc, model, targetMs, bufferKb, ...(evalLimit ? { evalLimit } : {}) })
-        .then((r) => n === asked.current && (setRows(r), setError(null)))
+        .then((rows) => n === asked.current && (setAnswer({ rows, targetMs }), setError(null)))
         .catch((e: Error) => n === asked.current && setError(e.message));
     }, 150);
     return () => clearTimeout(t);
@@ -38,7 +39,8 @@ export function PlannerTable({ ctx }: { ctx: Ctx }) {
     );
 
   if (error) return <p className="bad-text">{error}</p>;
-  if (!rows) return <p className="muted">Planning every planner…</p>;
+  if (!answer) return <p className="muted">Planning every planner…</p>;
+  const { rows } = answer;
   return (
     <table className="list planners" data-testid="planner-table">
       <thead>
@@ -46,7 +48,7 @@ export function PlannerTable({ ctx }: { ctx: Ctx }) {
           <th>planner</th>
           <th>submodel</th>
           <th>predicted latency</th>
-          <th>deadline ({targetMs} ms)</th>
+          <th>deadline ({answer.targetMs} ms)</th>
           <th>stall</th>
           <th>accuracy (95 % interval)</th>
           <th>preload memory</th>
@@ -72,7 +74,7 @@ export function PlannerTable({ ctx }: { ctx: Ctx }) {
               </td>
               <td>{fmtMs(r.makespanMs)}</td>
               <td className={r.meetsTarget ? 'good-text' : 'bad-text'}>
-                {r.meetsTarget ? 'met' : `missed by ${fmtMs(r.makespanMs - targetMs)}`}
+                {r.meetsTarget ? 'met' : `missed by ${fmtMs(r.makespanMs - answer.targetMs)}`}
               </td>
               <td>{fmtMs(r.stallMs)}</td>
               <td>

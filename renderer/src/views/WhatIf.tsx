@@ -49,7 +49,9 @@ export function WhatIfView({ ctx }: { ctx: Ctx }) {
             <div className={`metric ${metTarget ? 'good' : 'bad'}`}>
               <span>Predicted latency</span>
               <b data-testid="predicted-ms">{fmtMs(plan.makespanMs)}</b>
-              <small>{metTarget ? `meets ${q.targetMs} ms` : `misses ${q.targetMs} ms by ${fmtMs(plan.overshootMs)}`}</small>
+              <small>
+                {metTarget ? `meets ${plan.query.targetMs} ms` : `misses ${plan.query.targetMs} ms by ${fmtMs(plan.overshootMs)}`}
+              </small>
             </div>
             <div className={`metric ${plan.stallMs > 0 ? 'bad' : 'good'}`}>
               <span>Stall</span>
