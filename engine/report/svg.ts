@@ -60,6 +60,9 @@ export function chart(o: {
   let [x0, x1] = [Math.min(...pts.map((p) => fx(p.x))), Math.max(...pts.map((p) => fx(p.x)))];
   let [y0, y1] = [Math.min(...pts.map((p) => p.yLow ?? p.y)), Math.max(...pts.map((p) => p.yHigh ?? p.y))];
   if (x1 === x0) [x0, x1] = [x0 - 1, x1 + 1];
+  // Room at both ends, so markers (spread ones too) stay off the y axis and the legend.
+  const xpad = (x1 - x0) * 0.04;
+  [x0, x1] = [x0 - xpad, x1 + xpad];
   const pad = (y1 - y0) * 0.08 || 1;
   [y0, y1] = [y0 - pad, Math.min(y1 + pad, o.yMax ?? Infinity)];
   const sx = (x: number) => m.l + ((fx(x) - x0) / (x1 - x0)) * (W - m.l - m.r);
@@ -78,6 +81,18 @@ export function chart(o: {
   parts.push(
     `<text transform="translate(14 ${(m.t + H - m.b) / 2}) rotate(-90)" class="axis" text-anchor="middle">${esc(o.yLabel)}</text>`,
   );
+  // Coinciding points of different series (identical plans) are spread 6 px apart, so each one shows.
+  const spots = new Map<string, number[]>();
+  o.series.forEach((s, i) => {
+    for (const p of s.points) {
+      const key = `${Math.round(sx(p.x))},${Math.round(sy(p.y))}`;
+      if (!spots.get(key)?.includes(i)) spots.set(key, [...(spots.get(key) ?? []), i]);
+    }
+  });
+  const spread = (p: Point, i: number) => {
+    const group = spots.get(`${Math.round(sx(p.x))},${Math.round(sy(p.y))}`) ?? [i];
+    return sx(p.x) + 6 * (group.indexOf(i) - (group.length - 1) / 2);
+  };
   o.series.forEach((s, i) => {
     const st = s.style ?? plannerStyle(s.name);
     const c = st.color;
@@ -85,10 +100,10 @@ export function chart(o: {
     const sorted = [...s.points].sort((a, b) => a.x - b.x);
     if (s.line !== false && sorted.length > 1)
       parts.push(
-        `<polyline fill="none" stroke="${c}" stroke-width="1.6"${dash ? ` stroke-dasharray="${dash}"` : ''} points="${sorted.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ')}"/>`,
+        `<polyline fill="none" stroke="${c}" stroke-width="1.6"${dash ? ` stroke-dasharray="${dash}"` : ''} points="${sorted.map((p) => `${spread(p, i).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ')}"/>`,
       );
     for (const p of sorted) {
-      const [px, py] = [sx(p.x), sy(p.y)];
+      const [px, py] = [spread(p, i), sy(p.y)];
       if (p.yLow !== undefined && p.yHigh !== undefined)
         parts.push(
           `<path d="M${px.toFixed(1)},${sy(p.yLow).toFixed(1)}V${sy(p.yHigh).toFixed(1)}M${(px - 3).toFixed(1)},${sy(p.yLow).toFixed(1)}h6M${(px - 3).toFixed(1)},${sy(p.yHigh).toFixed(1)}h6" stroke="${c}" stroke-width="1" opacity="0.6" fill="none"/>`,
