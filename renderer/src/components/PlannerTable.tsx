@@ -1,7 +1,8 @@
 /**
  * Every planner at the current target and buffer (What-if): predicted latency, stall, accuracy ± its
  * interval from the cache (or a button that computes it), resident memory and the deadline verdict.
- * Plans are milliseconds, so the table follows the sliders (latest answer wins); a row click picks that planner.
+ * Asked once the sliders rest (400 ms), so it never queues ahead of the plan a drag is waiting for; the
+ * latest answer wins; a row click picks that planner.
  */
 import { useEffect, useRef, useState } from 'react';
 import { plannerStyle } from '../../../engine/report/palette.js';
@@ -27,7 +28,7 @@ export function PlannerTable({ ctx }: { ctx: Ctx }) {
         .call('planAll', { soc, model, targetMs, bufferKb, ...(evalLimit ? { evalLimit } : {}) })
         .then((rows) => n === asked.current && (setAnswer({ rows, targetMs }), setError(null)))
         .catch((e: Error) => n === asked.current && setError(e.message));
-    }, 150);
+    }, 400);
     return () => clearTimeout(t);
   }, [soc, model, targetMs, bufferKb, evalLimit, doneJobs]);
 

@@ -134,8 +134,8 @@ export function TradeoffsView({ ctx }: { ctx: Ctx }) {
             Start sweep
           </button>
           <span className="muted">
-            Each point is planned, executed in virtual time and scored on {ctx.query.evalLimit ? `the first ${ctx.query.evalLimit}` : 'all'}{' '}
-            dev examples
+            Each point is planned, executed in virtual time and scored on{' '}
+            {ctx.query.evalLimit ? `a fixed stratified sample of ${ctx.query.evalLimit}` : 'all'} dev examples
             {ranking ? '; sti needs the importance profile and runs it first if missing' : ''}.
           </span>
         </div>
