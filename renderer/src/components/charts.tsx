@@ -136,15 +136,14 @@ function PointsChart({
   const [hidden, setHidden] = useState<string[]>([]);
   const [spread, setSpread] = useState(true);
   const [hover, setHover] = useState<{ p: ChartPoint; cx: number; cy: number } | null>(null);
-  // Everything drawn is memoized: a hover (or a job event re-rendering the view) must not hand recharts
-  // new data, which would redraw the points between a mouse-down and its mouse-up and lose the click.
+  // What is drawn, computed once per change of series, hidden set or spreading (see `plot` below).
   const { shown, all, spots, xs, drawn } = useMemo(() => {
     const shown = series.filter((s) => !hidden.includes(s.name));
     const all = shown.flatMap((s) => s.points);
     const spots = new Map<string, ChartPoint[]>();
     for (const p of all) spots.set(spotOf(p), [...(spots.get(spotOf(p)) ?? []), p]);
     const xs = all.map((p) => p.x);
-    const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+    const [x0, x1] = xs.length ? [Math.min(...xs), Math.max(...xs)] : [1, 10];
     // A deterministic offset for each of k coinciding points: 1.2 % of the axis apart (a factor on a log axis).
     const jitter = (p: ChartPoint) => {
       const group = spots.get(spotOf(p)) ?? [p];
@@ -155,11 +154,10 @@ function PointsChart({
     const drawn = new Map(shown.map((s) => [s.name, s.points.map((p) => ({ ...p, jx: jitter(p) }))]));
     return { shown, all, spots, xs, drawn };
   }, [series, hidden, spread, logX]);
-  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  const [x0, x1] = xs.length ? [Math.min(...xs), Math.max(...xs)] : [1, 10];
   const [y0, y1] = yDomain(all);
 
-  // Markers must keep their identity across renders (a hover re-renders): a new render function would
-  // remount every point between a mouse-down and its mouse-up, and the click would be lost.
+  // The latest onOpen, without making new markers when the parent passes a new function.
   const openRef = useRef(onOpen);
   openRef.current = onOpen;
   const marker = (s: SeriesInfo) =>
@@ -192,7 +190,8 @@ function PointsChart({
 
   const markers = useMemo(() => new Map(series.map((s) => [s.name, marker(s)])), [series]);
 
-  // The plot itself only changes with what is drawn, never on a hover (see above).
+  // The plot changes only with what is drawn, never on a hover: re-rendering it when the tooltip opened
+  // replaced the points between a mouse-down and its mouse-up, and the click was lost.
   const plot = useMemo(
     () => (
       <ResponsiveContainer width="100%" height={300}>

@@ -11,6 +11,9 @@ const numbers = (s: string) =>
     .filter(Boolean)
     .map(Number);
 
+/** Sweep jobs whose result was announced (and selected) once: a later visit does not announce them again. */
+const announced = new Set<string>();
+
 export function TradeoffsView({ ctx }: { ctx: Ctx }) {
   const { list, error, reload } = useSweeps(ctx);
   const [selected, setSelected] = useState<number | null>(null);
@@ -35,7 +38,13 @@ export function TradeoffsView({ ctx }: { ctx: Ctx }) {
     });
   const { targets, buffers, planners } = form;
   const [jobId, setJobId] = useState<string | null>(null);
-  const job = jobId ? ctx.jobs[jobId] : (Object.values(ctx.jobs).find((j) => j.kind === 'sweep' && j.status === 'running') ?? undefined);
+  // A sweep started before the view was left is still this view's: its progress shows on return.
+  const job = jobId
+    ? ctx.jobs[jobId]
+    : Object.values(ctx.jobs)
+        .filter((j) => j.kind === 'sweep')
+        .sort((a, b) => a.startedAt - b.startedAt)
+        .at(-1);
 
   // Targets follow the SoC and model until the user types their own.
   const here = `${ctx.query.soc}/${ctx.query.model}`;
@@ -65,7 +74,8 @@ export function TradeoffsView({ ctx }: { ctx: Ctx }) {
   }, [id, ctx.api]);
 
   useEffect(() => {
-    if (job?.status === 'done') {
+    if (job?.status === 'done' && !announced.has(job.jobId)) {
+      announced.add(job.jobId);
       const r = job.result as { id: number };
       void reload().then(() => setSelected(r.id));
       ctx.notify(`Sweep #${r.id} stored`);
