@@ -214,7 +214,6 @@ function PointsChart({
             stroke="var(--fg-muted)"
             unit="%"
             width={52}
-            label={{ value: 'accuracy', angle: -90, position: 'insideLeft', offset: 12, fill: 'var(--fg-muted)' }}
           />
           {shown.map((s) => {
             const data = drawn.get(s.name);

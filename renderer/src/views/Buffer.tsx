@@ -1,4 +1,4 @@
-import { BitsGrid, HeatLegend, heat, Legend } from '../components/BitsGrid.js';
+import { BitsGrid, HeatLegend, heat, heatText, Legend } from '../components/BitsGrid.js';
 import { Empty } from '../components/feedback.js';
 import { ImportanceMissing } from '../components/ImportanceMissing.js';
 import type { Ctx } from '../context.js';
@@ -72,10 +72,10 @@ export function BufferView({ ctx }: { ctx: Ctx }) {
                         <td
                           key={s}
                           className="cell"
-                          style={{ background: heat(v, lo, hi) }}
+                          style={{ background: heat(v, lo, hi), color: heatText(v, lo, hi) }}
                           title={`layer ${l} shard ${s}: ${n ? fmtAcc(v, n) : `${(100 * v).toFixed(1)} %`} (95 % interval on ${n} examples)`}
                         >
-                          {(100 * v).toFixed(0)}
+                          {(100 * v).toFixed(hi - lo < 0.05 ? 1 : 0)}
                         </td>
                       ))}
                     </tr>
@@ -88,8 +88,13 @@ export function BufferView({ ctx }: { ctx: Ctx }) {
                 {(100 * hi).toFixed(1)}.
               </p>
             </>
-          ) : (
+          ) : plan.importance === 'missing' ? (
             <ImportanceMissing ctx={ctx} />
+          ) : (
+            <p className="muted" data-testid="importance-none">
+              No importance profile of {ctx.query.model} is stored yet; {plan.planner} does not rank shards by one. A ranking planner (sti)
+              asks for it.
+            </p>
           )}
         </section>
       </div>
