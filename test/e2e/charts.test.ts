@@ -228,10 +228,10 @@ describe(
         await view('whatif');
         await view('tradeoffs');
         assert.equal(await page.locator('#sw-targets').inputValue(), '33, 44');
-    await page.getByTestId('theme-toggle').click();
-    await page.getByTestId('chart-accuracy').locator('[data-testid="chart-point"]').first().waitFor();
-    await shot(page, 'charts', 'tradeoffs-dark');
-    await page.getByTestId('theme-toggle').click();
+        await page.getByTestId('theme-toggle').click();
+        await page.getByTestId('chart-accuracy').locator('[data-testid="chart-point"]').first().waitFor();
+        await shot(page, 'charts', 'tradeoffs-dark');
+        await page.getByTestId('theme-toggle').click();
         const report = (await call('exportSweep', { id: 1, format: 'html' })) as { content: string };
         assert.match(report.content, /% ± [\d.]+/);
         assert.match(report.content, /class="missed"/);

@@ -207,14 +207,7 @@ function PointsChart({
             tickFormatter={(v: number) => String(Number(v.toPrecision(3)))}
             label={{ value: xLabel, position: 'insideBottom', offset: -12, fill: 'var(--fg-muted)' }}
           />
-          <YAxis
-            type="number"
-            dataKey="y"
-            domain={[y0, y1]}
-            stroke="var(--fg-muted)"
-            unit="%"
-            width={52}
-          />
+          <YAxis type="number" dataKey="y" domain={[y0, y1]} stroke="var(--fg-muted)" unit="%" width={52} />
           {shown.map((s) => {
             const data = drawn.get(s.name);
             const bars = <ErrorBar dataKey="err" direction="y" width={4} stroke={s.style.color} strokeWidth={1} strokeOpacity={0.55} />;
