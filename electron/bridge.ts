@@ -3,7 +3,7 @@
  * token made at each launch. It serves the built renderer (dist/renderer/, path resolution in electron/files.ts) and:
  *   POST /api/<method>   JSON payload in, JSON answer out; header `x-shardlab-token: <token>`.
  *                        A bad payload is refused with 400 and {"error": "<one line>"}, before anything runs.
- *   GET  /ws             job events (progress, trace, done), one JSON message each. The token never travels in the
+ *   GET  /ws             job events (progress, trace, done) and engine events (a restart), one JSON message each. The token never travels in the
  *                        URL: the client offers it as a subprotocol (electron/ws-auth.ts); a missing or wrong one is
  *                        refused with 401 before the upgrade, a URL with a query with 400.
  * Requests whose Host is not this bridge's (DNS rebinding) or whose Origin is another site are refused (403).
@@ -172,10 +172,13 @@ export async function startBridge(o: BridgeOptions = {}): Promise<Bridge> {
       );
     });
   });
-  const unsubscribe = host.onEvent((e) => {
+  const broadcast = (e: unknown) => {
     const text = JSON.stringify(e);
     for (const c of clients) c.send(text);
-  });
+  };
+  const unsubscribe = host.onEvent(broadcast);
+  // Engine events (a restarted service) travel on the same socket; the client tells them apart by type.
+  const unsubscribeEngine = host.onEngine?.(broadcast);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -191,6 +194,7 @@ export async function startBridge(o: BridgeOptions = {}): Promise<Bridge> {
     host,
     close: async () => {
       unsubscribe();
+      unsubscribeEngine?.();
       for (const c of clients) c.terminate();
       wss.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -3,7 +3,8 @@
  * validate the payload with the same zod schemas as the bridge (through WorkbenchHost.call), and answer
  * with an envelope the preload turns back into a value or a thrown Error with one line.
  */
-import { CallError, type WorkbenchHost } from '../engine/workbench/host.js';
+import { CallError } from '../engine/workbench/call-error.js';
+import type { WorkbenchHost } from '../engine/workbench/host.js';
 
 export type Envelope = { ok: true; value: unknown } | { ok: false; error: string };
 

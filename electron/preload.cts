@@ -5,7 +5,7 @@
  * CommonJS, as sandboxed preloads must be; types only from the engine.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { JobEvent } from '../engine/workbench/api.js';
+import type { EngineEvent, JobEvent } from '../engine/workbench/api.js';
 
 type Reply = { ok: true; value: unknown } | { ok: false; error: string };
 
@@ -16,8 +16,8 @@ contextBridge.exposeInMainWorld('shardlab', {
     if (!r.ok) throw new Error(r.error);
     return r.value;
   },
-  onEvent(listener: (e: JobEvent) => void): () => void {
-    const f = (_: IpcRendererEvent, e: JobEvent) => listener(e);
+  onEvent(listener: (e: JobEvent | EngineEvent) => void): () => void {
+    const f = (_: IpcRendererEvent, e: JobEvent | EngineEvent) => listener(e);
     ipcRenderer.on('shardlab:event', f);
     return () => ipcRenderer.removeListener('shardlab:event', f);
   },

@@ -211,3 +211,34 @@ describe('layers', () => {
       if (found.length) assert.fail(`${top}/ breaks the layering in ${count} places:\n${found.join('\n')}`);
     });
 });
+
+/** Every project file `start` loads at run time (relative imports that are not type-only), itself included. */
+function runtimeClosure(start: string): Set<string> {
+  const seen = new Set<string>([start]);
+  const queue = [start];
+  while (queue.length) {
+    const f = queue.pop()!;
+    for (const i of imports)
+      if (i.from === f && !i.typeOnly && i.to && !seen.has(i.to)) {
+        seen.add(i.to);
+        queue.push(i.to);
+      }
+  }
+  return seen;
+}
+
+test("Electron's processes (main, preload) load no native module: the engine runs in a Node process (issue 19)", () => {
+  const loaded = new Set([...runtimeClosure('electron/main.ts'), ...runtimeClosure('electron/preload.cts')]);
+  assert.ok(loaded.has('electron/app.ts'));
+  assert.ok(loaded.has('electron/engine-client.ts'));
+  const BARE = /\b(?:import|export)\s+(?!type\s)(?:[\w$*{},\s]+?\s+from\s*)?['"]([^'".][^'"\n]*)['"]|\bimport\s*\(\s*['"]([^'".][^'"\n]*)['"]\s*\)/g;
+  const native = [...loaded].flatMap((f) =>
+    [...blankComments(readFileSync(posix.join(ROOT, f), 'utf8')).matchAll(BARE)]
+      .map((m) => m[1] ?? m[2])
+      .filter((spec) => /^(better-sqlite3|onnxruntime-node)(\/|$)/.test(spec))
+      .map((spec) => `${f} imports ${spec}`),
+  );
+  assert.deepEqual(native, []);
+  for (const f of ['engine/workbench/host.ts', 'engine/workbench/service.ts', 'engine/workbench/worker.ts', 'engine/store/db.ts'])
+    assert.ok(!loaded.has(f), `electron/main.ts loads ${f} at run time`);
+});

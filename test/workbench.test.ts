@@ -47,6 +47,7 @@ const BAD: Record<string, [unknown, RegExp]> = {
   importance: [{ model: 'bert-spam', evalLimit: 0 }, /^importance: evalLimit: must be more than 0$/],
   startJob: [{ kind: 'live', query: { ...Q, planner: 'sti' }, slowdown: 0.5 }, /^startJob: slowdown: must be at least 1$/],
   cancelJob: [{ jobId: 3 }, /^cancelJob: jobId: expected string$/],
+  listJobs: [{ all: true }, /^listJobs: payload: unknown field "all"$/],
   listSweeps: [{ all: true }, /^listSweeps: payload: unknown field "all"$/],
   getSweep: [{ id: -1 }, /^getSweep: id: must be more than 0$/],
   deleteSweep: [{}, /^deleteSweep: id: expected number$/],

@@ -216,12 +216,34 @@ export interface TargetRange {
 export type JobKind = JobSpec['kind'];
 
 export type JobEvent =
+  /** Waiting for a free slot (the host runs a few jobs at once), behind `ahead` others. */
+  | { jobId: string; kind: JobKind; type: 'queued'; ahead: number }
   | { jobId: string; kind: JobKind; type: 'started' }
   | { jobId: string; kind: JobKind; type: 'progress'; done: number; total: number; stage?: string }
   | { jobId: string; kind: JobKind; type: 'trace'; events: TraceEvent[] }
   | { jobId: string; kind: JobKind; type: 'done'; result: unknown }
   | { jobId: string; kind: JobKind; type: 'error'; message: string }
   | { jobId: string; kind: JobKind; type: 'cancelled' };
+
+/** A job the host has not settled yet, as listJobs answers. */
+export interface ActiveJob {
+  jobId: string;
+  kind: JobKind;
+  state: 'queued' | 'running';
+}
+
+/** Said by a host outside any job: its engine (service) process died and was restarted. */
+export interface EngineEvent {
+  type: 'engine';
+  message: string;
+}
+
+/** Said by the renderer's client of its link to the host: the browser's connection dropped, or is back. */
+export interface LinkEvent {
+  type: 'link';
+  up: boolean;
+  message: string;
+}
 
 export interface LiveResult {
   planner: string;
@@ -260,6 +282,8 @@ export interface WorkbenchApi {
   importance(req: ModelQuery): Promise<number[][] | null>;
   startJob(req: JobSpec): Promise<{ jobId: string }>;
   cancelJob(req: { jobId: string }): Promise<{ cancelled: boolean }>;
+  /** The jobs not settled yet: what a client that lost its event link checks its own list against. */
+  listJobs(req: Record<string, never>): Promise<ActiveJob[]>;
   listSweeps(req: Record<string, never>): Promise<SweepSummary[]>;
   getSweep(req: { id: number }): Promise<SweepView>;
   deleteSweep(req: { id: number }): Promise<{ deleted: boolean }>;
@@ -282,6 +306,7 @@ export const METHODS: Record<MethodName, z.ZodType> = {
   importance: ModelQuerySchema,
   startJob: JobSpecSchema,
   cancelJob: JobIdSchema,
+  listJobs: EmptySchema,
   listSweeps: EmptySchema,
   getSweep: SweepIdSchema,
   deleteSweep: SweepIdSchema,
@@ -292,6 +317,8 @@ export const METHODS: Record<MethodName, z.ZodType> = {
 export interface WorkbenchClient {
   call<M extends MethodName>(method: M, req: Parameters<WorkbenchApi[M]>[0]): Promise<Awaited<ReturnType<WorkbenchApi[M]>>>;
   onEvent(listener: (e: JobEvent) => void): () => void;
+  /** The engine restarted, the link to the host dropped or came back (browser mode). */
+  onStatus(listener: (e: EngineEvent | LinkEvent) => void): () => void;
   /** Menu commands from the Electron application menu (browser mode: none). */
   onMenu?(listener: (command: string) => void): () => void;
   host: 'electron' | 'browser';

@@ -1,72 +1,87 @@
 /**
- * What a host (Electron's main process, the browser bridge) holds: the engine in workers. Calls go to one
- * long-lived service worker; each long job gets a worker of its own, so a job never delays a slider's
- * plan, and a job that does not stop when cancelled is ended with its worker (what it stored so far stays:
- * importance rows and accuracies are written one by one, a sweep only when complete).
+ * What a host holds (the browser bridge, or the desktop app's engine process: plain Node either way): the
+ * engine in child processes. Calls go to one long-lived service process; long jobs run in processes of their own (jobs.ts), so a job never
+ * delays a slider's plan and killing one never touches the host. If the service process dies, the calls
+ * it was answering fail with one line, it is started again at once, and listeners hear an EngineEvent.
  */
-import { Worker } from 'node:worker_threads';
-import type { AppInfo, JobEvent, JobSpec, MethodName } from './api.js';
+import type { ChildProcess } from 'node:child_process';
+import type { AppInfo, EngineEvent, JobEvent, JobSpec, MethodName } from './api.js';
+import { CallError } from './call-error.js';
+import { forkEngine, howItEnded, JobPool } from './jobs.js';
 import { validateCall } from './validate.js';
-import type { JobMessage, ServiceReply, WorkerData } from './worker.js';
+import type { ServiceCall, ServiceReply } from './worker.js';
 
-const WORKER = new URL('./worker.js', import.meta.url);
-/** How long a cancelled job may take to stop on its own before its worker is terminated. */
-const CANCEL_GRACE_MS = 3000;
+/** Restarts allowed within RESTART_WINDOW_MS before the service is only started again by the next call. */
+const MAX_QUICK_RESTARTS = 3;
+const RESTART_WINDOW_MS = 10_000;
 
-export class CallError extends Error {
-  constructor(
-    message: string,
-    /** True when the caller caused it (bad payload, unknown id): a 400, not a 500. */
-    readonly user: boolean,
-  ) {
-    super(message);
-    this.name = 'CallError';
-  }
-}
-
-interface Job {
-  worker: Worker;
-  spec: JobSpec;
-  finished: boolean;
-}
+export { CallError };
 
 export class WorkbenchHost {
-  private service: Worker | undefined;
+  private service: ChildProcess | undefined;
   private nextId = 1;
-  private nextJob = 1;
+  private closing = false;
+  private restarts: number[] = [];
   private readonly pending = new Map<number, { method: string; resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private readonly jobs = new Map<string, Job>();
   private readonly listeners = new Set<(e: JobEvent) => void>();
+  private readonly engineListeners = new Set<(e: EngineEvent) => void>();
+  readonly jobs: JobPool;
 
-  constructor(private readonly kind: AppInfo['host']) {}
+  constructor(
+    private readonly kind: AppInfo['host'],
+    opts: { jobSlots?: number } = {},
+  ) {
+    this.jobs = new JobPool(kind, (e) => this.emit(e), opts.jobSlots);
+  }
 
-  private serviceWorker(): Worker {
+  /** The service process, started if it is not running. */
+  private serviceProcess(): ChildProcess {
     if (this.service) return this.service;
-    const w = new Worker(WORKER, { workerData: { mode: 'service', host: this.kind } satisfies WorkerData });
-    w.on('message', (m: ServiceReply) => {
+    const child = forkEngine({ mode: 'service', host: this.kind });
+    child.on('message', (m: ServiceReply) => {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
       if (m.ok) p.resolve(m.value);
       else p.reject(new CallError(m.user ? `${p.method}: ${m.error}` : m.error, m.user));
     });
-    w.on('error', (e) => this.failAll(`the engine worker failed: ${e.message}`));
-    w.on('exit', () => {
-      this.service = undefined;
-      this.failAll('the engine worker exited');
-    });
-    this.service = w;
-    return w;
+    child.on('error', (e) => this.serviceDied(child, `could not run (${e.message})`));
+    child.once('exit', (code, signal) => this.serviceDied(child, `stopped (${howItEnded(code, signal)})`));
+    this.service = child;
+    return child;
   }
 
-  private failAll(message: string): void {
-    for (const p of this.pending.values()) p.reject(new CallError(message, false));
+  private serviceDied(child: ChildProcess, how: string): void {
+    if (this.service !== child) return;
+    this.service = undefined;
+    for (const p of this.pending.values()) p.reject(new CallError(`${p.method}: the engine ${how} before answering; try again`, false));
     this.pending.clear();
+    if (this.closing) return;
+    child.kill('SIGKILL');
+    const now = Date.now();
+    this.restarts = [...this.restarts.filter((t) => now - t < RESTART_WINDOW_MS), now];
+    const restart = this.restarts.length <= MAX_QUICK_RESTARTS;
+    if (restart) this.serviceProcess();
+    const message = restart
+      ? `the engine ${how} and was restarted; numbers on screen are being fetched again`
+      : `the engine ${how} again; it will be started by the next request`;
+    for (const l of this.engineListeners) l({ type: 'engine', message });
+  }
+
+  /** The service process's id (for tests that kill it). */
+  get servicePid(): number | undefined {
+    return this.service?.pid;
   }
 
   onEvent(listener: (e: JobEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Events about the engine itself, outside any job: its service process died and was restarted. */
+  onEngine(listener: (e: EngineEvent) => void): () => void {
+    this.engineListeners.add(listener);
+    return () => this.engineListeners.delete(listener);
   }
 
   private emit(e: JobEvent): void {
@@ -81,50 +96,27 @@ export class WorkbenchHost {
     } catch (e) {
       throw new CallError((e as Error).message, true);
     }
-    if (v.method === 'startJob') return this.startJob(v.payload as JobSpec);
-    if (v.method === 'cancelJob') return this.cancelJob((v.payload as { jobId: string }).jobId);
+    if (v.method === 'startJob') return this.jobs.start(v.payload as JobSpec);
+    if (v.method === 'cancelJob') return this.jobs.cancel((v.payload as { jobId: string }).jobId);
+    if (v.method === 'listJobs') return this.jobs.active();
+    if (this.closing) throw new CallError(`${v.method}: the workbench is shutting down`, false);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { method: v.method, resolve, reject });
-      this.serviceWorker().postMessage({ id, method: v.method, payload: v.payload });
+      this.serviceProcess().send({ id, method: v.method, payload: v.payload } satisfies ServiceCall);
     });
-  }
-
-  private startJob(spec: JobSpec): { jobId: string } {
-    const jobId = `job-${this.nextJob++}`;
-    const worker = new Worker(WORKER, { workerData: { mode: 'job', host: this.kind, jobId, spec } satisfies WorkerData });
-    const job: Job = { worker, spec, finished: false };
-    this.jobs.set(jobId, job);
-    worker.on('message', (m: JobMessage) => {
-      if (m.event.type === 'done' || m.event.type === 'error' || m.event.type === 'cancelled') job.finished = true;
-      this.emit(m.event);
-    });
-    worker.on('error', (e) => {
-      job.finished = true;
-      this.emit({ jobId, kind: spec.kind, type: 'error', message: `internal error: ${e.message}` });
-    });
-    worker.on('exit', () => {
-      if (!job.finished) {
-        job.finished = true;
-        this.emit({ jobId, kind: spec.kind, type: 'cancelled' });
-      }
-      this.jobs.delete(jobId);
-    });
-    return { jobId };
-  }
-
-  private cancelJob(jobId: string): { cancelled: boolean } {
-    const job = this.jobs.get(jobId);
-    if (!job || job.finished) return { cancelled: false };
-    job.worker.postMessage({ cancel: true });
-    setTimeout(() => {
-      if (!job.finished) void job.worker.terminate();
-    }, CANCEL_GRACE_MS).unref();
-    return { cancelled: true };
   }
 
   async close(): Promise<void> {
-    for (const j of this.jobs.values()) await j.worker.terminate();
-    await this.service?.terminate();
+    this.closing = true;
+    await this.jobs.close();
+    const s = this.service;
+    if (!s || s.exitCode !== null || s.signalCode !== null) return;
+    // The service closes its store when the channel closes; one that does not exit soon is killed.
+    const exited = new Promise<void>((resolve) => s.once('exit', () => resolve()));
+    const kill = setTimeout(() => s.kill('SIGKILL'), 2000);
+    s.disconnect();
+    await exited;
+    clearTimeout(kill);
   }
 }

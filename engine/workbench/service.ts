@@ -61,7 +61,7 @@ export interface JobContext {
   signal: AbortSignal;
 }
 
-export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancelJob'> {
+export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancelJob' | 'listJobs'> {
   private readonly models = new Map<string, Promise<FamilyModel>>();
   private dbHandle: ExperimentStore | undefined;
 

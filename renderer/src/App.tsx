@@ -1,13 +1,27 @@
 /**
  * The workbench shell: header, navigation, the shared request (SoC, model, planner, target, buffer),
- * the current plan (fetched latest-wins while sliders drag), background accuracy, jobs and their events,
- * theme and keyboard shortcuts.
+ * the current plan (fetched latest-wins while sliders drag) and whether it is current, background accuracy
+ * (one job at a time: a superseded one is cancelled), jobs and their events, the engine's and the
+ * connection's state (restarts, drops: said in a banner, then everything is fetched again), theme and
+ * keyboard shortcuts.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AppInfo, JobSpec, ModelEntry, PlanView, SocEntry, WorkbenchClient } from '../../engine/workbench/api.js';
 import { fmtAcc } from './format.js';
 import type { Ctx } from './context.js';
-import { applyEvent, newJob, loadQuery, planQuery, saveQuery, VIEWS, type JobState, type Query, type ViewId } from './state.js';
+import {
+  applyEvent,
+  newJob,
+  loadQuery,
+  notCurrent,
+  planQuery,
+  saveQuery,
+  settleLost,
+  VIEWS,
+  type JobState,
+  type Query,
+  type ViewId,
+} from './state.js';
 import { SetupView } from './views/Setup.js';
 import { WhatIfView } from './views/WhatIf.js';
 import { PipelineView } from './views/Pipeline.js';
@@ -35,6 +49,8 @@ export function App({ api }: { api: WorkbenchClient }) {
   const [view, setView] = useState<ViewId>(() => (location.hash.match(/view=(\w+)/)?.[1] as ViewId) ?? 'whatif');
   const [theme, setTheme] = useState(initialTheme);
   const [toast, setToast] = useState<{ text: string; kind: 'ok' | 'error' } | null>(null);
+  /** Why the link to the engine is down (browser mode's connection), or null while it is up. */
+  const [linkDown, setLinkDown] = useState<string | null>(null);
   const [help, setHelp] = useState(false);
   const runRef = useRef<(() => void) | null>(null);
   const inputAt = useRef<number | null>(null);
@@ -156,6 +172,36 @@ export function App({ api }: { api: WorkbenchClient }) {
   );
   const refreshRef = useRef(() => {});
   refreshRef.current = () => query && void fetchPlan(query, null);
+  const refetchAllRef = useRef(() => {});
+  refetchAllRef.current = () => {
+    refreshRef.current();
+    if (query)
+      api
+        .call('planners', { model: query.model })
+        .then(setPlanners)
+        .catch(() => {});
+  };
+
+  // The engine restarted, or the connection dropped and came back: say so, and fetch what is on screen again.
+  useEffect(
+    () =>
+      api.onStatus((e) => {
+        if (e.type === 'engine') {
+          notify(e.message, 'error');
+          refetchAllRef.current();
+        } else if (!e.up) setLinkDown(e.message);
+        else {
+          setLinkDown(null);
+          notify(e.message);
+          refetchAllRef.current();
+          api
+            .call('listJobs', {})
+            .then((active) => setJobs((j) => settleLost(j, active)))
+            .catch(() => {});
+        }
+      }),
+    [api, notify],
+  );
 
   const startJob = useCallback(
     async (spec: JobSpec, label: string) => {
@@ -179,21 +225,28 @@ export function App({ api }: { api: WorkbenchClient }) {
     [api, notify],
   );
 
-  // Background accuracy: a plan without a cached accuracy gets one computed once the sliders rest.
+  // Background accuracy: a plan without a cached accuracy gets one computed once the sliders rest. One such
+  // job at a time: the one of a plan no longer on screen is cancelled (also when its start is still on its way).
   const accuracyJob = useRef<{ hash: string; jobId: string | null } | null>(null);
   useEffect(() => {
-    if (!plan || !query?.autoAccuracy || plan.accuracy) return;
-    const hash = `${plan.query.model}/${plan.configHash}/${plan.query.evalLimit ?? 0}`;
-    if (accuracyJob.current?.hash === hash) return;
+    const hash =
+      plan && query?.autoAccuracy && !plan.accuracy ? `${plan.query.model}/${plan.configHash}/${plan.query.evalLimit ?? 0}` : null;
+    const current = accuracyJob.current;
+    if (current?.hash === hash) return;
+    if (current) {
+      accuracyJob.current = null;
+      if (current.jobId) cancelJob(current.jobId);
+    }
+    if (!hash || !plan) return;
     const t = setTimeout(async () => {
-      const prev = accuracyJob.current;
-      if (prev?.jobId && jobs[prev.jobId]?.status === 'running') cancelJob(prev.jobId);
-      accuracyJob.current = { hash, jobId: null };
+      const mine = { hash, jobId: null as string | null };
+      accuracyJob.current = mine;
       const id = await startJob(
         { kind: 'accuracy', query: plan.query, plan: plan.plan },
         `accuracy of ${plan.planner} ${plan.layers}×${plan.slices}`,
       );
-      if (accuracyJob.current?.hash === hash) accuracyJob.current.jobId = id;
+      if (accuracyJob.current === mine) mine.jobId = id;
+      else if (id) cancelJob(id);
     }, 400);
     return () => clearTimeout(t);
   }, [plan, query?.autoAccuracy]);
@@ -238,6 +291,8 @@ export function App({ api }: { api: WorkbenchClient }) {
   );
 
   const running = Object.values(jobs).filter((j) => j.status === 'running');
+  const queuedCount = running.filter((j) => j.queued).length;
+  const planStale = query ? notCurrent(plan?.query, planQuery(query), planError, linkDown) : null;
   const ctx: Ctx | null = useMemo(
     () =>
       boot && query
@@ -252,6 +307,7 @@ export function App({ api }: { api: WorkbenchClient }) {
             plan,
             planError,
             planLoading,
+            planStale,
             lastUpdateMs,
             jobs,
             startJob,
@@ -270,6 +326,7 @@ export function App({ api }: { api: WorkbenchClient }) {
       plan,
       planError,
       planLoading,
+      planStale,
       lastUpdateMs,
       jobs,
       api,
@@ -318,8 +375,15 @@ export function App({ api }: { api: WorkbenchClient }) {
         {plan?.accuracy && <span className="chip">{fmtAcc(plan.accuracy.accuracy, plan.accuracy.examples)}</span>}
         <span className="spacer" />
         {running.length > 0 && (
-          <span className="chip busy" data-testid="jobs-running" title={running.map((j) => j.label).join('\n')}>
-            {running.length} job{running.length > 1 ? 's' : ''} running
+          <span
+            className="chip busy"
+            data-testid="jobs-running"
+            title={running.map((j) => `${j.label}${j.queued ? ' (queued)' : ''}`).join('\n')}
+          >
+            {running.length - queuedCount > 0 &&
+              `${running.length - queuedCount} job${running.length - queuedCount > 1 ? 's' : ''} running`}
+            {running.length - queuedCount > 0 && queuedCount > 0 && ' · '}
+            {queuedCount > 0 && `${queuedCount} queued`}
           </span>
         )}
         <button className="ghost" onClick={() => setHelp(true)} title="Keyboard shortcuts (?)">
@@ -345,6 +409,11 @@ export function App({ api }: { api: WorkbenchClient }) {
           {ctx.info.host} mode · v{ctx.info.version}
         </div>
       </nav>
+      {linkDown && (
+        <div className="banner error" role="alert" data-testid="link-banner">
+          {linkDown}
+        </div>
+      )}
       <main className="content" data-testid={`view-${view}`}>
         {view === 'setup' && <SetupView ctx={ctx} />}
         {view === 'whatif' && <WhatIfView ctx={ctx} />}

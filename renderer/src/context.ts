@@ -16,6 +16,8 @@ export interface Ctx {
   plan: PlanView | null;
   planError: string | null;
   planLoading: boolean;
+  /** Why `plan` does not answer the current query ("not current: …"), or null when it does. */
+  planStale: string | null;
   /** Set when the plan on screen answers a slider move: ms from the input event to the committed render. */
   lastUpdateMs: number | null;
   jobs: Record<string, JobState>;

@@ -25,11 +25,30 @@ export function planQuery(q: Query) {
   };
 }
 
+/** The same plan request, whatever the order of its fields. */
+export function sameRequest(a: object, b: object): boolean {
+  const key = (o: object) => JSON.stringify(Object.entries(o).sort(([x], [y]) => (x < y ? -1 : 1)));
+  return key(a) === key(b);
+}
+
+/**
+ * Why a plan on screen does not answer the current settings, or null when it does: the link to the engine
+ * is down, the request for the current settings failed, or its answer has not arrived yet.
+ */
+export function notCurrent(shown: object | undefined, wanted: object, error: string | null, linkDown: string | null): string | null {
+  if (linkDown) return `not current: ${linkDown}`;
+  if (error) return `not current: ${error}`;
+  if (!shown || !sameRequest(shown, wanted)) return 'not current: updating…';
+  return null;
+}
+
 export interface JobState {
   jobId: string;
   kind: JobKind;
   label: string;
+  /** 'running' until it settles; a job waiting for a free slot in the host is running and `queued`. */
   status: 'running' | 'done' | 'error' | 'cancelled';
+  queued: boolean;
   done: number;
   total: number;
   stage?: string;
@@ -43,6 +62,12 @@ export function applyEvent(jobs: Record<string, JobState>, e: JobEvent): Record<
   const j = jobs[e.jobId] ?? newJob(e.jobId, e.kind, e.kind);
   const next = { ...j };
   switch (e.type) {
+    case 'queued':
+      next.queued = true;
+      break;
+    case 'started':
+      next.queued = false;
+      break;
     case 'progress':
       next.done = e.done;
       next.total = e.total;
@@ -93,5 +118,15 @@ export const VIEWS = [
 export type ViewId = (typeof VIEWS)[number]['id'];
 
 export function newJob(jobId: string, kind: JobKind, label: string): JobState {
-  return { jobId, kind, label, status: 'running', done: 0, total: 0, trace: [], startedAt: Date.now() };
+  return { jobId, kind, label, status: 'running', queued: false, done: 0, total: 0, trace: [], startedAt: Date.now() };
+}
+
+/** Jobs the client believes running that the host no longer has (events lost while the link was down). */
+export function settleLost(jobs: Record<string, JobState>, active: { jobId: string }[]): Record<string, JobState> {
+  const alive = new Set(active.map((a) => a.jobId));
+  const next = { ...jobs };
+  for (const j of Object.values(jobs))
+    if (j.status === 'running' && !alive.has(j.jobId))
+      next[j.jobId] = { ...j, status: 'error', queued: false, message: 'its end was not heard: the connection dropped while it ran' };
+  return next;
 }

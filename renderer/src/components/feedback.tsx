@@ -1,4 +1,4 @@
-/** The small status widgets of every view: a job's progress bar, an empty state, an error box. */
+/** The small status widgets of every view: a job's progress bar, an empty state, an error box, a stale mark. */
 import type { JobState } from '../state.js';
 
 export function Progress({ job, onCancel }: { job: JobState; onCancel?: () => void }) {
@@ -17,7 +17,9 @@ export function Progress({ job, onCancel }: { job: JobState; onCancel?: () => vo
       </div>
       <span className="muted">
         {job.status === 'running'
-          ? `${job.stage ? job.stage + ' ' : ''}${job.done}/${job.total || '…'}`
+          ? job.queued
+            ? 'queued: waiting for a free slot'
+            : `${job.stage ? job.stage + ' ' : ''}${job.done}/${job.total || '…'}`
           : job.status === 'error'
             ? `failed: ${job.message}`
             : job.status}
@@ -36,6 +38,25 @@ export function Empty({ title, children }: { title: string; children?: React.Rea
     <div className="empty" role="status">
       <strong>{title}</strong>
       <div>{children}</div>
+    </div>
+  );
+}
+
+/**
+ * Numbers from a plan, dimmed and labelled while that plan does not answer the current settings
+ * (`stale`: "not current: <why>", as Ctx.planStale says), so stale numbers never pass for current ones.
+ */
+export function Current({ stale, children }: { stale: string | null; children: React.ReactNode }) {
+  return (
+    <div className={stale ? 'current not-current' : 'current'} data-testid="plan-current" data-current={stale ? 'no' : 'yes'}>
+      {stale && (
+        <div className="not-current-label" role="status" data-testid="not-current">
+          {stale}
+        </div>
+      )}
+      <div className="current-body" aria-disabled={stale ? true : undefined}>
+        {children}
+      </div>
     </div>
   );
 }

@@ -1,13 +1,13 @@
 import { useEffect, useState } from 'react';
 import type { PlanView } from '../../../engine/workbench/api.js';
-import { Empty, ErrorBox } from '../components/feedback.js';
+import { Current, Empty, ErrorBox } from '../components/feedback.js';
 import { ImportanceMissing } from '../components/ImportanceMissing.js';
 import { PlannerSelect } from '../components/PlannerSelect.js';
 import { Timeline, type Window } from '../components/Timeline.js';
 import type { Ctx } from '../context.js';
 import { download } from '../download.js';
 import { fmtMs } from '../format.js';
-import { planQuery } from '../state.js';
+import { notCurrent, planQuery } from '../state.js';
 
 export function PipelineView({ ctx }: { ctx: Ctx }) {
   const { query: q, plan } = ctx;
@@ -61,26 +61,30 @@ export function PipelineView({ ctx }: { ctx: Ctx }) {
       {otherError && <ErrorBox text={otherError} />}
       {!plan && !ctx.planError && <Empty title="Planning…" />}
       {plan && (
-        <Timeline
-          id="a"
-          title={`${plan.planner}: ${plan.layers}×${plan.slices}, ${fmtMs(plan.makespanMs)}`}
-          events={plan.events}
-          window={w}
-          onWindow={setWin}
-          fullEndUs={end}
-          targetMs={q.targetMs}
-        />
+        <Current stale={ctx.planStale}>
+          <Timeline
+            id="a"
+            title={`${plan.planner}: ${plan.layers}×${plan.slices}, ${fmtMs(plan.makespanMs)}`}
+            events={plan.events}
+            window={w}
+            onWindow={setWin}
+            fullEndUs={end}
+            targetMs={q.targetMs}
+          />
+        </Current>
       )}
       {other && (
-        <Timeline
-          id="b"
-          title={`${other.planner}: ${other.layers}×${other.slices}, ${fmtMs(other.makespanMs)}`}
-          events={other.events}
-          window={w}
-          onWindow={setWin}
-          fullEndUs={end}
-          targetMs={q.targetMs}
-        />
+        <Current stale={notCurrent(other.query, { ...planQuery(q), planner: q.comparePlanner }, otherError, null)}>
+          <Timeline
+            id="b"
+            title={`${other.planner}: ${other.layers}×${other.slices}, ${fmtMs(other.makespanMs)}`}
+            events={other.events}
+            window={w}
+            onWindow={setWin}
+            fullEndUs={end}
+            targetMs={q.targetMs}
+          />
+        </Current>
       )}
       <div className="legend">
         <span>

@@ -1,5 +1,5 @@
 import { BitsGrid, Legend } from '../components/BitsGrid.js';
-import { Empty, ErrorBox, Progress } from '../components/feedback.js';
+import { Current, Empty, ErrorBox, Progress } from '../components/feedback.js';
 import { ImportanceMissing } from '../components/ImportanceMissing.js';
 import { PlannerSelect } from '../components/PlannerSelect.js';
 import { PlannerTable } from '../components/PlannerTable.js';
@@ -44,7 +44,7 @@ export function WhatIfView({ ctx }: { ctx: Ctx }) {
       {plan?.importance === 'missing' && <ImportanceMissing ctx={ctx} />}
       {!plan && !ctx.planError && <Empty title="Planning…">The first plan appears in a moment.</Empty>}
       {plan && (
-        <>
+        <Current stale={ctx.planStale}>
           <section className="metrics" aria-live="polite" data-testid="metrics" data-target={plan.query.targetMs}>
             <div className={`metric ${metTarget ? 'good' : 'bad'}`}>
               <span>Predicted latency</span>
@@ -118,7 +118,7 @@ export function WhatIfView({ ctx }: { ctx: Ctx }) {
             </h2>
             <PlannerTable ctx={ctx} />
           </section>
-        </>
+        </Current>
       )}
     </div>
   );
