@@ -33,7 +33,8 @@ const RULES: Record<string, string[]> = {
   'engine/workbench': [...BELOW_FAMILIES, ...REGISTRY, 'engine/sweep', 'engine/report'],
   electron: [...BELOW_FAMILIES, ...REGISTRY, 'engine/sweep', 'engine/report', 'engine/cli', 'engine/workbench'],
   // The browser client speaks the bridge's wire protocol: its WebSocket auth lives in one import-free module both use.
-  renderer: ['type:engine/workbench/api.ts', 'electron/ws-auth.ts'],
+  // Likewise the one 95 % interval and the one planner palette, which the UI and the HTML report must share.
+  renderer: ['type:engine/workbench/api.ts', 'electron/ws-auth.ts', 'engine/eval/interval.ts', 'engine/report/palette.ts'],
   bench: ['engine/**'],
 };
 const ROOTS = ['engine', 'electron', 'renderer', 'bench'];

@@ -42,6 +42,8 @@ const BAD: Record<string, [unknown, RegExp]> = {
   planners: [{ model: 'a/../../b' }, /^planners: model: must be a model id/],
   plan: [{ ...Q, planner: 'sti', targetMs: '100' }, /^plan: targetMs: expected number$/],
   planTrace: [{ query: { ...Q } }, /^planTrace: query\.planner: expected string$/],
+  planAll: [{ ...Q, planner: 'sti' }, /^planAll: payload: unknown field "planner"$/],
+  targetRange: [{ soc: 'odroid-n2plus', model: 'bert-spam', bufferKb: -1 }, /^targetRange: bufferKb: must be at least 0$/],
   importance: [{ model: 'bert-spam', evalLimit: 0 }, /^importance: evalLimit: must be more than 0$/],
   startJob: [{ kind: 'live', query: { ...Q, planner: 'sti' }, slowdown: 0.5 }, /^startJob: slowdown: must be at least 1$/],
   cancelJob: [{ jobId: 3 }, /^cancelJob: jobId: expected string$/],

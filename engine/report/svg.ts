@@ -3,11 +3,15 @@
  * chart with axes and a legend, and a pipeline timeline with one lane per stage.
  */
 import type { TraceEvent } from '../pipeline/trace.js';
+import { markerPath, plannerStyle, type PlannerStyle } from './palette.js';
 
 export interface Point {
   x: number;
   y: number;
-  /** Drawn hollow (e.g. a missed deadline). */
+  /** Error bar (e.g. the 95 % interval of an accuracy), in y units. */
+  yLow?: number;
+  yHigh?: number;
+  /** Drawn hollow (a missed deadline). */
   hollow?: boolean;
   title?: string;
 }
@@ -15,13 +19,12 @@ export interface Point {
 export interface Series {
   name: string;
   points: Point[];
+  /** Colour, marker and dash; default: the palette's style of the series' name as a planner. */
+  style?: PlannerStyle;
   /** Connect the points (false: scatter only). */
   line?: boolean;
   dashed?: boolean;
 }
-
-const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
-export const colorOf = (i: number) => PALETTE[i % PALETTE.length];
 
 export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -43,20 +46,25 @@ export function chart(o: {
   yLabel: string;
   series: Series[];
   logX?: boolean;
+  /** Upper bound of the y axis (accuracy: 100). */
+  yMax?: number;
   width?: number;
   height?: number;
 }): string {
   const W = o.width ?? 820;
-  const H = o.height ?? Math.max(320, 48 + 15 * o.series.length);
+  const H = o.height ?? Math.max(320, 64 + 15 * o.series.length);
   const m = { l: 60, r: 220, t: 28, b: 44 };
   const pts = o.series.flatMap((s) => s.points);
   if (pts.length === 0) return `<p class="empty">${esc(o.title)}: no points.</p>`;
   const fx = (x: number) => (o.logX ? Math.log10(Math.max(x, 1)) : x);
   let [x0, x1] = [Math.min(...pts.map((p) => fx(p.x))), Math.max(...pts.map((p) => fx(p.x)))];
-  let [y0, y1] = [Math.min(...pts.map((p) => p.y)), Math.max(...pts.map((p) => p.y))];
+  let [y0, y1] = [Math.min(...pts.map((p) => p.yLow ?? p.y)), Math.max(...pts.map((p) => p.yHigh ?? p.y))];
   if (x1 === x0) [x0, x1] = [x0 - 1, x1 + 1];
+  // Room at both ends, so markers (spread ones too) stay off the y axis and the legend.
+  const xpad = (x1 - x0) * 0.04;
+  [x0, x1] = [x0 - xpad, x1 + xpad];
   const pad = (y1 - y0) * 0.08 || 1;
-  [y0, y1] = [y0 - pad, y1 + pad];
+  [y0, y1] = [y0 - pad, Math.min(y1 + pad, o.yMax ?? Infinity)];
   const sx = (x: number) => m.l + ((fx(x) - x0) / (x1 - x0)) * (W - m.l - m.r);
   const sy = (y: number) => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
   const parts: string[] = [`<text x="${m.l}" y="18" class="ct">${esc(o.title)}</text>`];
@@ -73,22 +81,45 @@ export function chart(o: {
   parts.push(
     `<text transform="translate(14 ${(m.t + H - m.b) / 2}) rotate(-90)" class="axis" text-anchor="middle">${esc(o.yLabel)}</text>`,
   );
+  // Coinciding points of different series (identical plans) are spread 6 px apart, so each one shows.
+  const spots = new Map<string, number[]>();
   o.series.forEach((s, i) => {
-    const c = colorOf(i);
+    for (const p of s.points) {
+      const key = `${Math.round(sx(p.x))},${Math.round(sy(p.y))}`;
+      if (!spots.get(key)?.includes(i)) spots.set(key, [...(spots.get(key) ?? []), i]);
+    }
+  });
+  const spread = (p: Point, i: number) => {
+    const group = spots.get(`${Math.round(sx(p.x))},${Math.round(sy(p.y))}`) ?? [i];
+    return sx(p.x) + 6 * (group.indexOf(i) - (group.length - 1) / 2);
+  };
+  o.series.forEach((s, i) => {
+    const st = s.style ?? plannerStyle(s.name);
+    const c = st.color;
+    const dash = s.dashed ? '5 3' : st.dash;
     const sorted = [...s.points].sort((a, b) => a.x - b.x);
     if (s.line !== false && sorted.length > 1)
       parts.push(
-        `<polyline fill="none" stroke="${c}" stroke-width="1.6"${s.dashed ? ' stroke-dasharray="5 3"' : ''} points="${sorted.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ')}"/>`,
+        `<polyline fill="none" stroke="${c}" stroke-width="1.6"${dash ? ` stroke-dasharray="${dash}"` : ''} points="${sorted.map((p) => `${spread(p, i).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ')}"/>`,
       );
-    for (const p of sorted)
+    for (const p of sorted) {
+      const [px, py] = [spread(p, i), sy(p.y)];
+      if (p.yLow !== undefined && p.yHigh !== undefined)
+        parts.push(
+          `<path d="M${px.toFixed(1)},${sy(p.yLow).toFixed(1)}V${sy(p.yHigh).toFixed(1)}M${(px - 3).toFixed(1)},${sy(p.yLow).toFixed(1)}h6M${(px - 3).toFixed(1)},${sy(p.yHigh).toFixed(1)}h6" stroke="${c}" stroke-width="1" opacity="0.6" fill="none"/>`,
+        );
       parts.push(
-        `<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="3.5" fill="${p.hollow ? 'white' : c}" stroke="${c}" stroke-width="1.5"><title>${esc(p.title ?? `${s.name}: ${fmt(p.x)}, ${fmt(p.y)}`)}</title></circle>`,
+        `<path d="${markerPath(st.shape, px, py, 4)}" fill="${p.hollow ? 'white' : c}" stroke="${c}" stroke-width="1.6" class="${p.hollow ? 'missed' : 'met'}"><title>${esc(p.title ?? `${s.name}: ${fmt(p.x)}, ${fmt(p.y)}`)}</title></path>`,
       );
+    }
     const ly = m.t + 4 + i * 15;
     parts.push(
-      `<rect x="${W - m.r + 12}" y="${ly}" width="12" height="3" fill="${c}"/><text x="${W - m.r + 30}" y="${ly + 5}" class="tick">${esc(s.name)}</text>`,
+      `<line x1="${W - m.r + 8}" x2="${W - m.r + 28}" y1="${ly + 2}" y2="${ly + 2}" stroke="${c}" stroke-width="1.6"${dash ? ` stroke-dasharray="${dash}"` : ''}/><path d="${markerPath(st.shape, W - m.r + 18, ly + 2, 3.5)}" fill="${c}" stroke="${c}"/><text x="${W - m.r + 34}" y="${ly + 6}" class="tick">${esc(s.name)}</text>`,
     );
   });
+  parts.push(
+    `<text x="${W - m.r + 8}" y="${m.t + 4 + o.series.length * 15 + 14}" class="tick">filled: deadline met · hollow: missed</text>`,
+  );
   return `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(o.title)}">${parts.join('')}</svg>`;
 }
 

@@ -5,6 +5,8 @@
  *     keeps the whole model resident, so it competes only where the buffer holds it; it is the reference for
  *     the memory check instead. STI's own ablations and variants are reported beside it, not as baselines.
  *   memory — wherever STI is within 1 point of hold-32, its persistent memory is at least 10x smaller.
+ * A check is only claimed where the sweep's rows make it: no baseline meeting the deadline, no hold-32
+ * row, or STI not within 1 point of hold-32 leave it undefined (not made), never "holds".
  */
 import type { SweepRow } from '../sweep/types.js';
 
@@ -17,11 +19,13 @@ export interface Verdict {
   bestBaseline?: SweepRow;
   /** The most accurate of STI's ablations and variants (sti-nobuffer, sti-uniform, sti-plus, …) meeting it. */
   bestVariant?: SweepRow;
-  accuracyOk: boolean;
+  /** STI is at least as accurate as the best baseline; undefined when no baseline meets the deadline within the budget. */
+  accuracyOk?: boolean;
   hold32?: SweepRow;
   /** hold-32's persistent bytes over STI's, when STI is within 1 point of hold-32. */
   memoryRatio?: number;
-  memoryOk: boolean;
+  /** The memory ratio is at least 10x; undefined when the sweep has no hold-32 row here or STI is not within 1 point of it. */
+  memoryOk?: boolean;
   optimal?: SweepRow;
 }
 
@@ -45,12 +49,40 @@ export function verdicts(rows: SweepRow[], stiName = 'sti'): Verdict[] {
       sti,
       bestBaseline,
       bestVariant,
-      accuracyOk: !bestBaseline || (sti.deadlineMet && sti.accuracy >= bestBaseline.accuracy - 1e-12),
+      accuracyOk: bestBaseline ? sti.deadlineMet && sti.accuracy >= bestBaseline.accuracy - 1e-12 : undefined,
       hold32,
       memoryRatio,
-      memoryOk: memoryRatio === undefined || memoryRatio >= 10,
+      memoryOk: memoryRatio === undefined ? undefined : memoryRatio >= 10,
       optimal: same.find((r) => r.planner === 'optimal'),
     });
   }
   return out;
+}
+
+/** What a check over all verdicts may claim: holds or fails where it was made, and how often; or that it was not made, and why. */
+export interface CheckSummary {
+  made: number;
+  failed: number;
+  /** Why the check was made nowhere (empty when made at least once). */
+  why: string;
+}
+
+export function summarize(v: Verdict[]): { accuracy: CheckSummary; memory: CheckSummary } {
+  const count = (f: (x: Verdict) => boolean | undefined) => ({
+    made: v.filter((x) => f(x) !== undefined).length,
+    failed: v.filter((x) => f(x) === false).length,
+  });
+  const acc = count((x) => x.accuracyOk);
+  const mem = count((x) => x.memoryOk);
+  return {
+    accuracy: { ...acc, why: acc.made ? '' : 'no baseline of STI §9 meets the deadline within the buffer at any point of this sweep' },
+    memory: {
+      ...mem,
+      why: mem.made
+        ? ''
+        : v.some((x) => x.hold32)
+          ? 'STI is never within 1 point of hold-32 in this sweep'
+          : 'the sweep has no hold-32 rows to compare with',
+    },
+  };
 }

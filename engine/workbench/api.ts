@@ -122,6 +122,12 @@ export const ExportSchema = z
   })
   .strict();
 export const PlanTraceSchema = z.object({ query: PlanQuerySchema }).strict();
+/** Every planner of the model at one request: the request without its planner. */
+export const PlanAllSchema = PlanQuerySchema.omit({ planner: true });
+export type PlanAllQuery = z.infer<typeof PlanAllSchema>;
+/** The target latencies worth offering for a SoC and model (the request's target and planner are not needed). */
+export const TargetRangeSchema = PlanQuerySchema.omit({ planner: true, targetMs: true, evalLimit: true });
+export type TargetRangeQuery = z.infer<typeof TargetRangeSchema>;
 export const EmptySchema = z.object({}).strict();
 
 // ---- what the UI sees ---------------------------------------------------------------------------
@@ -182,6 +188,34 @@ export interface PlanView {
   importanceGrid: number[][] | null;
 }
 
+/** One planner's plan at the current request, as What-if's table lists it: numbers only, accuracy from the cache. */
+export interface PlannerSummary {
+  /** The planner asked for. */
+  planner: string;
+  /** The planner that made the plan (sti-uniform stands in for a ranking planner without its importance profile). */
+  madeBy: string;
+  layers: number;
+  slices: number;
+  makespanMs: number;
+  stallMs: number;
+  meetsTarget: boolean;
+  persistentBytes: number;
+  bufferBytes: number;
+  /** Cached accuracy only (null: not evaluated yet); never computed by this call. */
+  accuracy: AccuracyView | null;
+}
+
+/** The range of target latencies for a SoC and model: from the fastest plan any planner makes to the full model streamed layerwise. */
+export interface TargetRange {
+  /** Predicted makespan of the smallest plan (what any planner falls back to when nothing fits), ms. */
+  fastestMs: number;
+  /** Predicted makespan of the whole model at fp32 streamed layer by layer (stdpl-32), ms. */
+  slowestMs: number;
+  /** The slider's ends: a bit below the fastest, a bit above the slowest, rounded. */
+  minMs: number;
+  maxMs: number;
+}
+
 export type JobKind = JobSpec['kind'];
 
 export type JobEvent =
@@ -233,6 +267,8 @@ export interface ExportFile {
 
 export interface SweepView extends SweepSummary {
   rows: SweepRow[];
+  /** Examples each accuracy of the sweep was measured on (for its 95 % interval), when the rows do not carry their own; null if unknown. */
+  examples: number | null;
 }
 
 /** Every call the UI can make. Each takes one payload object (validated by the host) and resolves to its answer. */
@@ -243,6 +279,8 @@ export interface WorkbenchApi {
   listModels(req: Record<string, never>): Promise<ModelEntry[]>;
   planners(req: ModelQuery): Promise<string[]>;
   plan(req: PlanQuery): Promise<PlanView>;
+  planAll(req: PlanAllQuery): Promise<PlannerSummary[]>;
+  targetRange(req: TargetRangeQuery): Promise<TargetRange>;
   planTrace(req: { query: PlanQuery }): Promise<ExportFile>;
   importance(req: ModelQuery): Promise<number[][] | null>;
   startJob(req: JobSpec): Promise<{ jobId: string }>;
@@ -265,6 +303,8 @@ export const METHODS: Record<MethodName, z.ZodType> = {
   listModels: EmptySchema,
   planners: ModelQuerySchema,
   plan: PlanQuerySchema,
+  planAll: PlanAllSchema,
+  targetRange: TargetRangeSchema,
   planTrace: PlanTraceSchema,
   importance: ModelQuerySchema,
   startJob: JobSpecSchema,

@@ -29,11 +29,15 @@ import type {
   LiveResult,
   ModelEntry,
   ModelQuery,
+  PlanAllQuery,
+  PlannerSummary,
   PlanQuery,
   PlanView,
   SaveSocRequest,
   SocEntry,
   SweepView,
+  TargetRange,
+  TargetRangeQuery,
   WorkbenchApi,
 } from './api.js';
 import { ScaledRealClock } from './scaled-clock.js';
@@ -218,6 +222,46 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     };
   }
 
+  /** Every planner of the model at one request (What-if's table): plans are milliseconds; accuracy is read from the cache only. */
+  async planAll(q: PlanAllQuery): Promise<PlannerSummary[]> {
+    const m = await this.open(q.model);
+    const out: PlannerSummary[] = [];
+    for (const planner of m.plannerNames()) {
+      const { r, planner: madeBy } = await this.planOf({ ...q, planner });
+      const makespanMs = r.predicted.makespanUs / 1000;
+      const hit = m.cachedQuality(r.plan, { split: 'dev', limit: q.evalLimit });
+      out.push({
+        planner,
+        madeBy,
+        layers: r.plan.layers,
+        slices: r.plan.slices,
+        makespanMs,
+        stallMs: r.predicted.stallUs / 1000,
+        meetsTarget: meetsTarget(makespanMs, q.targetMs),
+        persistentBytes: r.persistentBytes,
+        bufferBytes: q.bufferKb * 1024,
+        accuracy: hit ? { accuracy: hit.value, examples: hit.count, split: hit.split, cached: true } : null,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * The targets worth offering on a SoC for a model: from the fastest plan (the smallest submodel every
+   * planner falls back to when nothing fits) to the whole model at its widest bits streamed layer by
+   * layer. Planned with the uniform planners only, so the answer needs no importance profile.
+   */
+  async targetRange(q: TargetRangeQuery): Promise<TargetRange> {
+    const m = await this.open(q.model);
+    const makespan = async (planner: string, targetMs: number) =>
+      (await this.planOf({ ...q, planner, targetMs })).r.predicted.makespanUs / 1000;
+    const fastestMs = await makespan(m.unranked('sti'), 1e-3);
+    const widest = Math.max(...m.info.bits);
+    const layerwise = m.plannerNames().find((p) => p === `stdpl-${widest}`);
+    const slowestMs = Math.max(fastestMs, layerwise ? await makespan(layerwise, 600_000) : await makespan(m.unranked('sti'), 600_000));
+    return { fastestMs, slowestMs, minMs: niceDown(fastestMs * 0.6), maxMs: niceUp(slowestMs * 1.5) };
+  }
+
   async planTrace(req: { query: PlanQuery }): Promise<ExportFile> {
     const v = await this.plan(req.query);
     const trace = chromeTrace(v.events, v.memory, {
@@ -242,10 +286,24 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     return this.db.listSweeps<SweepSpec>();
   }
 
-  private sweep(id: number): SweepView {
+  private async sweep(id: number): Promise<SweepView> {
     const s = this.db.getSweep<SweepSpec, SweepRow>(id);
     if (!s) throw new UserError(`no sweep #${id} in the experiment store (it may have been deleted); pick one from the list`);
-    return s;
+    return { ...s, examples: await this.sweepExamples(s.spec) };
+  }
+
+  /** The examples a sweep's accuracies were measured on: its limit, or the whole dev split of its (bundled) model. */
+  private async sweepExamples(spec: SweepSpec): Promise<number | null> {
+    const id = spec.model.split(/[\\/]/).filter(Boolean).at(-1) ?? '';
+    const dev =
+      spec.split === 'dev'
+        ? await this.open(id).then(
+            (m) => m.info.devExamples,
+            () => undefined,
+          )
+        : undefined;
+    if (spec.limit) return dev ? Math.min(spec.limit, dev) : spec.limit;
+    return dev ?? null;
   }
 
   async getSweep(req: { id: number }): Promise<SweepView> {
@@ -253,12 +311,12 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
   }
 
   async deleteSweep(req: { id: number }): Promise<{ deleted: boolean }> {
-    this.sweep(req.id);
+    await this.sweep(req.id);
     return { deleted: this.db.deleteSweep(req.id) };
   }
 
   async exportSweep(req: { id: number; format: 'html' | 'json' | 'csv' | 'trace'; row?: number }): Promise<ExportFile> {
-    const s = this.sweep(req.id);
+    const s = await this.sweep(req.id);
     const base = `shardlab-sweep-${s.id}`;
     if (req.format === 'trace') {
       const i = req.row ?? 0;
@@ -272,7 +330,11 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     return {
       filename: `${base}.${req.format}`,
       mimeType: mime,
-      content: renderReport(s, req.format, { profiles: s.spec.socs.map((id) => getSocProfile(id)), version: (await this.info()).version }),
+      content: renderReport(s, req.format, {
+        profiles: s.spec.socs.map((id) => getSocProfile(id)),
+        version: (await this.info()).version,
+        examples: s.examples ?? undefined,
+      }),
     };
   }
 
@@ -385,6 +447,16 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     });
   }
 }
+
+/** Two significant digits, rounded down / up: slider ends that read well (0.93 → 0.93, 7.46 → 7.4, 1234 → 1300). */
+const niceDown = (x: number) => {
+  const mag = 10 ** (Math.floor(Math.log10(x)) - 1);
+  return Number((Math.floor(x / mag) * mag).toPrecision(2));
+};
+const niceUp = (x: number) => {
+  const mag = 10 ** (Math.floor(Math.log10(x)) - 1);
+  return Number((Math.ceil(x / mag) * mag).toPrecision(2));
+};
 
 export class JobCancelled extends Error {
   constructor() {

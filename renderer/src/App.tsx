@@ -7,7 +7,7 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AppInfo, JobSpec, ModelEntry, PlanView, SocEntry, WorkbenchClient } from '../../engine/workbench/api.js';
-import { fmtPct } from './format.js';
+import { fmtAcc } from './format.js';
 import type { Ctx } from './context.js';
 import {
   applyEvent,
@@ -372,7 +372,7 @@ export function App({ api }: { api: WorkbenchClient }) {
         <span className="chip" title="Target latency and preload buffer">
           {query!.targetMs} ms · {query!.bufferKb} KB
         </span>
-        {plan?.accuracy && <span className="chip">{fmtPct(plan.accuracy.accuracy)}</span>}
+        {plan?.accuracy && <span className="chip">{fmtAcc(plan.accuracy.accuracy, plan.accuracy.examples)}</span>}
         <span className="spacer" />
         {running.length > 0 && (
           <span

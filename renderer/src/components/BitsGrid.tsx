@@ -50,3 +50,54 @@ export function Legend() {
     </div>
   );
 }
+
+/** Viridis at five stops (perceptually uniform, colour-blind safe, readable in grey). */
+const VIRIDIS = [
+  [68, 1, 84],
+  [59, 82, 139],
+  [33, 145, 140],
+  [94, 201, 98],
+  [253, 231, 37],
+];
+const unit = (v: number, lo: number, hi: number) => (hi > lo ? Math.min(1, Math.max(0, (v - lo) / (hi - lo))) : 0.5);
+
+/** The importance heatmap's colour for v on [lo, hi]: dark purple (least important) to yellow (most). */
+export function heat(v: number, lo: number, hi: number): string {
+  const t = unit(v, lo, hi) * (VIRIDIS.length - 1);
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(t));
+  const f = t - i;
+  const [r, g, b] = VIRIDIS[i].map((c, k) => Math.round(c + f * (VIRIDIS[i + 1][k] - c)));
+  return `rgb(${r} ${g} ${b})`;
+}
+
+/** Text on a heat cell: white on the dark half of the scale, black on the light half. */
+export const heatText = (v: number, lo: number, hi: number) => (unit(v, lo, hi) < 0.55 ? '#fff' : '#111');
+
+/** The colour scale of the heatmap, with its values (in %) at five points; one swatch when every cell is equal. */
+export function HeatLegend({ lo, hi, label }: { lo: number; hi: number; label: string }) {
+  if (!(hi > lo))
+    return (
+      <div className="heat-legend" data-testid="heat-legend">
+        <span className="muted">{label}</span>
+        <i className="heat-swatch" style={{ background: heat(lo, lo, hi) }} />
+        <span>every shard {(100 * lo).toFixed(1)}: the profile tells no shard from another</span>
+      </div>
+    );
+  const stops = [0, 0.25, 0.5, 0.75, 1];
+  return (
+    <div className="heat-legend" data-testid="heat-legend">
+      <span className="muted">{label}</span>
+      <div>
+        <div
+          className="heat-bar"
+          style={{ background: `linear-gradient(to right, ${stops.map((t) => heat(lo + t * (hi - lo), lo, hi)).join(', ')})` }}
+        />
+        <div className="heat-ticks">
+          {stops.map((t) => (
+            <span key={t}>{(100 * (lo + t * (hi - lo))).toFixed(1)}</span>
+          ))}
+        </div>
+      </div>
+    </div>
+  );
+}

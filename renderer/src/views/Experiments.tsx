@@ -4,8 +4,10 @@ import { AccuracyChart } from '../components/charts.js';
 import { Empty, ErrorBox } from '../components/feedback.js';
 import type { Ctx } from '../context.js';
 import { download } from '../download.js';
-import { fmtMs, fmtPct, fmtBytes } from '../format.js';
-import { describeSweep, useSweeps } from '../sweeps.js';
+import { Swatch } from '../components/charts.js';
+import { plannerStyle } from '../../../engine/report/palette.js';
+import { fmtAcc, fmtBytes, fmtMs, fmtPct } from '../format.js';
+import { describeSweep, examplesOf, openRow, useSweeps } from '../sweeps.js';
 
 export function ExperimentsView({ ctx }: { ctx: Ctx }) {
   const { list, error, reload } = useSweeps(ctx);
@@ -123,7 +125,10 @@ export function ExperimentsView({ ctx }: { ctx: Ctx }) {
           <h2>
             Sweep #{compare[0].id} against #{compare[1].id}
           </h2>
-          <AccuracyChart sweeps={compare} />
+          <p className="muted">
+            Lines of #{compare[1].id} are dotted; filled markers met their deadline, hollow ones missed it. Click a point to open its plan.
+          </p>
+          <AccuracyChart sweeps={compare} onOpen={(p) => openRow(ctx, p.row, p.sweep)} />
         </section>
       )}
       {one && (
@@ -153,28 +158,50 @@ export function ExperimentsView({ ctx }: { ctx: Ctx }) {
                 <th>buffer</th>
                 <th>submodel</th>
                 <th>makespan</th>
+                <th>deadline</th>
                 <th>stall</th>
-                <th>accuracy</th>
+                <th>accuracy (95 % interval)</th>
                 <th>preload</th>
+                <th />
               </tr>
             </thead>
             <tbody>
-              {one.rows.map((r, i) => (
-                <tr key={i} className={i === row ? 'selected' : ''} onClick={() => setRow(i)}>
-                  <td>{i}</td>
-                  <td>{r.soc}</td>
-                  <td>{r.planner}</td>
-                  <td>{r.targetMs} ms</td>
-                  <td>{r.bufferKb} KB</td>
-                  <td>
-                    {r.layers}×{r.slices}
-                  </td>
-                  <td className={r.deadlineMet ? '' : 'bad-text'}>{fmtMs(r.makespanMs)}</td>
-                  <td>{fmtMs(r.stallMs)}</td>
-                  <td>{fmtPct(r.accuracy)}</td>
-                  <td>{fmtBytes(r.persistentBytes)}</td>
-                </tr>
-              ))}
+              {one.rows.map((r, i) => {
+                const n = examplesOf(r, one);
+                return (
+                  <tr key={i} className={i === row ? 'selected' : ''} onClick={() => setRow(i)} data-row={i}>
+                    <td>{i}</td>
+                    <td>{r.soc}</td>
+                    <td>
+                      <Swatch style={plannerStyle(r.planner)} met={r.deadlineMet} /> {r.planner}
+                    </td>
+                    <td>{r.targetMs} ms</td>
+                    <td>{r.bufferKb} KB</td>
+                    <td>
+                      {r.layers}×{r.slices}
+                    </td>
+                    <td className={r.deadlineMet ? '' : 'bad-text'}>{fmtMs(r.makespanMs)}</td>
+                    <td className={r.deadlineMet ? 'good-text' : 'bad-text'}>{r.deadlineMet ? 'met' : 'missed'}</td>
+                    <td>{fmtMs(r.stallMs)}</td>
+                    <td>{n ? fmtAcc(r.accuracy, n) : `${fmtPct(r.accuracy)} (count unknown)`}</td>
+                    <td className={r.withinBudget ? '' : 'bad-text'} title={r.withinBudget ? '' : `over the ${r.bufferKb} KB buffer`}>
+                      {fmtBytes(r.persistentBytes)}
+                    </td>
+                    <td>
+                      <button
+                        className="small"
+                        data-testid="open-row"
+                        onClick={(e) => {
+                          e.stopPropagation();
+                          openRow(ctx, r, one);
+                        }}
+                      >
+                        Open plan
+                      </button>
+                    </td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </section>

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { Ctx } from '../context.js';
 import type { SocProfile } from '../../../engine/workbench/api.js';
+import { wilson95 } from '../../../engine/eval/interval.js';
 
 interface Sourced {
   value: number;
@@ -60,6 +61,12 @@ function edited(base: SocProfile, d: Draft): SocProfile {
   ];
   return p;
 }
+
+/** The widest 95 % interval an accuracy on n examples can have (at 50 %), in points: what a quick mode costs. */
+const halfWidth = (n: number) => {
+  const { low, high } = wilson95(0.5, n);
+  return ((100 * (high - low)) / 2).toFixed(n >= 1000 ? 1 : 0);
+};
 
 export function SetupView({ ctx }: { ctx: Ctx }) {
   const { query: q } = ctx;
@@ -132,10 +139,12 @@ export function SetupView({ ctx }: { ctx: Ctx }) {
           value={q.evalLimit}
           onChange={(e) => ctx.setQuery({ evalLimit: Number(e.target.value) })}
         >
-          <option value={0}>all {model?.devExamples} dev examples</option>
+          <option value={0}>
+            all {model?.devExamples} dev examples{model ? ` (95 % interval at most ± ${halfWidth(model.devExamples)} points)` : ''}
+          </option>
           {[200, 50, 20].map((n) => (
             <option key={n} value={n}>
-              first {n} dev examples (quick)
+              {n} dev examples, a fixed stratified sample (quick; ± up to {halfWidth(n)} points)
             </option>
           ))}
         </select>

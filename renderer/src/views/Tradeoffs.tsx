@@ -3,7 +3,7 @@ import type { SweepView } from '../../../engine/workbench/api.js';
 import { AccuracyChart, MemoryChart } from '../components/charts.js';
 import { Empty, ErrorBox, Progress } from '../components/feedback.js';
 import type { Ctx } from '../context.js';
-import { describeSweep, useSweeps } from '../sweeps.js';
+import { describeSweep, loadSweepForm, openRow, saveSweepForm, suggestTargets, useSweeps, type SweepForm } from '../sweeps.js';
 
 const numbers = (s: string) =>
   s
@@ -11,17 +11,54 @@ const numbers = (s: string) =>
     .filter(Boolean)
     .map(Number);
 
+/** Sweep jobs whose result was announced (and selected) once: a later visit does not announce them again. */
+const announced = new Set<string>();
+
 export function TradeoffsView({ ctx }: { ctx: Ctx }) {
   const { list, error, reload } = useSweeps(ctx);
   const [selected, setSelected] = useState<number | null>(null);
   const [sweep, setSweep] = useState<SweepView | null>(null);
   const [soc, setSoc] = useState<string | undefined>();
   const [buffer, setBuffer] = useState<number | undefined>();
-  const [targets, setTargets] = useState('40, 60, 80, 120, 160, 240');
-  const [buffers, setBuffers] = useState(String(ctx.query.bufferKb));
-  const [planners, setPlanners] = useState<string[]>(['sti-uniform', 'stdpl-32', 'stdpl-4']);
+  // The form outlives the view (and a restart): it is stored on every change.
+  const [form, setFormState] = useState<SweepForm>(
+    () =>
+      loadSweepForm() ?? {
+        targets: '',
+        buffers: String(ctx.query.bufferKb),
+        planners: ['sti-uniform', 'stdpl-32', 'stdpl-4'],
+        suggestedFor: '',
+      },
+  );
+  const setForm = (p: Partial<SweepForm>) =>
+    setFormState((f) => {
+      const next = { ...f, ...p };
+      saveSweepForm(next);
+      return next;
+    });
+  const { targets, buffers, planners } = form;
   const [jobId, setJobId] = useState<string | null>(null);
-  const job = jobId ? ctx.jobs[jobId] : undefined;
+  // A sweep started before the view was left is still this view's: its progress shows on return.
+  const job = jobId
+    ? ctx.jobs[jobId]
+    : Object.values(ctx.jobs)
+        .filter((j) => j.kind === 'sweep')
+        .sort((a, b) => a.startedAt - b.startedAt)
+        .at(-1);
+
+  // Targets follow the SoC and model until the user types their own.
+  const here = `${ctx.query.soc}/${ctx.query.model}`;
+  const suggest = async () => {
+    try {
+      const r = await ctx.api.call('targetRange', { soc: ctx.query.soc, model: ctx.query.model, bufferKb: ctx.query.bufferKb });
+      setForm({ targets: suggestTargets(r.fastestMs, r.slowestMs).join(', '), suggestedFor: here });
+    } catch (e) {
+      ctx.notify((e as Error).message, 'error');
+    }
+  };
+  useEffect(() => {
+    if (form.suggestedFor !== null && form.suggestedFor !== here) void suggest();
+  }, [here]);
 
   const id = selected ?? list?.[0]?.id ?? null;
   useEffect(() => {
@@ -37,7 +74,8 @@ export function TradeoffsView({ ctx }: { ctx: Ctx }) {
   }, [id, ctx.api]);
 
   useEffect(() => {
-    if (job?.status === 'done') {
+    if (job?.status === 'done' && !announced.has(job.jobId)) {
+      announced.add(job.jobId);
       const r = job.result as { id: number };
       void reload().then(() => setSelected(r.id));
       ctx.notify(`Sweep #${r.id} stored`);
@@ -50,7 +88,7 @@ export function TradeoffsView({ ctx }: { ctx: Ctx }) {
       socs: [ctx.query.soc],
       targetsMs: numbers(targets),
       buffersKb: numbers(buffers),
-      planners,
+      planners: known,
       ...(ctx.query.evalLimit ? { limit: ctx.query.evalLimit } : {}),
     };
     const id = await ctx.startJob({ kind: 'sweep', sweep: spec }, `sweep of ${spec.planners.length} planners`);
@@ -61,7 +99,9 @@ export function TradeoffsView({ ctx }: { ctx: Ctx }) {
     () => sweep?.rows.filter((r) => r.soc === soc && (buffer === undefined || r.bufferKb === buffer)) ?? [],
     [sweep, soc, buffer],
   );
+  const shownSweeps = useMemo(() => (sweep ? [sweep] : []), [sweep]);
   const ranking = planners.some((p) => ['sti', 'sti-plus', 'sti-nobuffer', 'optimal'].includes(p));
+  const known = planners.filter((p) => ctx.planners.includes(p));
 
   return (
     <div className="view tradeoffs">
@@ -72,9 +112,16 @@ export function TradeoffsView({ ctx }: { ctx: Ctx }) {
         </h2>
         <div className="controls">
           <label htmlFor="sw-targets">Targets (ms)</label>
-          <input id="sw-targets" value={targets} onChange={(e) => setTargets(e.target.value)} />
+          <input id="sw-targets" value={targets} onChange={(e) => setForm({ targets: e.target.value, suggestedFor: null })} />
+          <button
+            className="small ghost"
+            onClick={suggest}
+            title="Targets from the fastest plan to the whole model streamed layerwise on this SoC"
+          >
+            Suggest for {ctx.query.soc}
+          </button>
           <label htmlFor="sw-buffers">Buffers (KB)</label>
-          <input id="sw-buffers" value={buffers} onChange={(e) => setBuffers(e.target.value)} />
+          <input id="sw-buffers" value={buffers} onChange={(e) => setForm({ buffers: e.target.value })} />
         </div>
         <div className="checks" role="group" aria-label="planners">
           {ctx.planners.map((p) => (
@@ -82,19 +129,23 @@ export function TradeoffsView({ ctx }: { ctx: Ctx }) {
               <input
                 type="checkbox"
                 checked={planners.includes(p)}
-                onChange={(e) => setPlanners(e.target.checked ? [...planners, p] : planners.filter((x) => x !== p))}
+                onChange={(e) => setForm({ planners: e.target.checked ? [...planners, p] : planners.filter((x) => x !== p) })}
               />
               {p}
             </label>
           ))}
         </div>
         <div className="row">
-          <button onClick={start} disabled={job?.status === 'running' || planners.length === 0} data-testid="start-sweep">
+          <button
+            onClick={start}
+            disabled={job?.status === 'running' || known.length === 0 || numbers(targets).length === 0}
+            data-testid="start-sweep"
+          >
             Start sweep
           </button>
           <span className="muted">
-            Each point is planned, executed in virtual time and scored on {ctx.query.evalLimit ? `the first ${ctx.query.evalLimit}` : 'all'}{' '}
-            dev examples
+            Each point is planned, executed in virtual time and scored on{' '}
+            {ctx.query.evalLimit ? `a fixed stratified sample of ${ctx.query.evalLimit}` : 'all'} dev examples
             {ranking ? '; sti needs the importance profile and runs it first if missing' : ''}.
           </span>
         </div>
@@ -133,14 +184,20 @@ export function TradeoffsView({ ctx }: { ctx: Ctx }) {
             )}
           </div>
           {sweep && (
-            <div className="two">
+            <p className="muted">
+              Filled markers met their deadline, hollow ones missed it; bars are 95 % intervals of the accuracy. Click a point to open its
+              plan in What-if and Pipeline; click a legend entry to hide or show its series.
+            </p>
+          )}
+          {sweep && (
+            <div className="charts">
               <div data-testid="accuracy-chart">
                 <h3>Accuracy against target latency</h3>
-                <AccuracyChart sweeps={[sweep]} soc={soc} bufferKb={buffer} />
+                <AccuracyChart sweeps={shownSweeps} soc={soc} bufferKb={buffer} onOpen={(p) => openRow(ctx, p.row, p.sweep)} />
               </div>
               <div data-testid="memory-chart">
                 <h3>Accuracy against preload memory</h3>
-                <MemoryChart rows={rows} />
+                <MemoryChart sweep={sweep} rows={rows} onOpen={(p) => openRow(ctx, p.row, p.sweep)} />
               </div>
             </div>
           )}

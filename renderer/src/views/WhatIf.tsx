@@ -2,8 +2,10 @@ import { BitsGrid, Legend } from '../components/BitsGrid.js';
 import { Current, Empty, ErrorBox, Progress } from '../components/feedback.js';
 import { ImportanceMissing } from '../components/ImportanceMissing.js';
 import { PlannerSelect } from '../components/PlannerSelect.js';
+import { PlannerTable } from '../components/PlannerTable.js';
+import { TargetControl } from '../components/TargetControl.js';
 import type { Ctx } from '../context.js';
-import { fmtBytes, fmtMs, fmtPct } from '../format.js';
+import { fmtAcc, fmtBytes, fmtMs } from '../format.js';
 
 export function WhatIfView({ ctx }: { ctx: Ctx }) {
   const { query: q, plan } = ctx;
@@ -11,6 +13,8 @@ export function WhatIfView({ ctx }: { ctx: Ctx }) {
     .filter((j) => j.kind === 'accuracy' && j.status === 'running')
     .at(-1);
   const metTarget = plan?.meetsTarget;
+  // hold-X keeps the whole model resident whatever the buffer: say when a plan does not fit it.
+  const overBuffer = plan ? plan.persistentBytes - plan.bufferBytes : 0;
   return (
     <div className="view whatif">
       <h1>What-if</h1>
@@ -21,18 +25,7 @@ export function WhatIfView({ ctx }: { ctx: Ctx }) {
         <label htmlFor="planner">Planner</label>
         <PlannerSelect ctx={ctx} id="planner" value={q.planner} onChange={(v) => ctx.setQuery({ planner: v })} />
         <label htmlFor="target">Target latency</label>
-        <input
-          id="target"
-          data-testid="target-slider"
-          type="range"
-          min={10}
-          max={600}
-          step={1}
-          value={q.targetMs}
-          onInput={(e) => ctx.setQuery({ targetMs: Number((e.target as HTMLInputElement).value) }, performance.now())}
-          onChange={() => {}}
-        />
-        <output data-testid="target-value">{q.targetMs} ms</output>
+        <TargetControl ctx={ctx} />
         <label htmlFor="buffer">Preload buffer</label>
         <input
           id="buffer"
@@ -74,10 +67,10 @@ export function WhatIfView({ ctx }: { ctx: Ctx }) {
             </div>
             <div className="metric">
               <span>Accuracy</span>
-              <b data-testid="accuracy">{plan.accuracy ? fmtPct(plan.accuracy.accuracy) : '—'}</b>
+              <b data-testid="accuracy">{plan.accuracy ? fmtAcc(plan.accuracy.accuracy, plan.accuracy.examples) : '—'}</b>
               <small>
                 {plan.accuracy
-                  ? `${plan.accuracy.split}, ${plan.accuracy.examples} examples (stored)`
+                  ? `95 % interval; ${plan.accuracy.split}, ${plan.accuracy.examples} examples (stored)`
                   : accJob
                     ? 'evaluating in the background…'
                     : q.autoAccuracy
@@ -86,10 +79,17 @@ export function WhatIfView({ ctx }: { ctx: Ctx }) {
               </small>
               {accJob && !plan.accuracy && <Progress job={accJob} />}
             </div>
-            <div className="metric">
+            <div className={`metric ${overBuffer > 0 ? 'bad' : ''}`}>
               <span>Preload memory</span>
               <b data-testid="memory">{fmtBytes(plan.persistentBytes)}</b>
-              <small>of {fmtBytes(plan.bufferBytes)} buffer</small>
+              {overBuffer > 0 ? (
+                <small data-testid="memory-warning" role="alert">
+                  exceeds the {fmtBytes(plan.bufferBytes)} buffer by {fmtBytes(overBuffer)} (
+                  {(plan.persistentBytes / Math.max(plan.bufferBytes, 1)).toFixed(1)}×)
+                </small>
+              ) : (
+                <small>of {fmtBytes(plan.bufferBytes)} buffer</small>
+              )}
             </div>
             <div className="metric">
               <span>Streamed per request</span>
@@ -111,6 +111,12 @@ export function WhatIfView({ ctx }: { ctx: Ctx }) {
             </h2>
             <BitsGrid plan={plan} compact />
             <Legend />
+          </section>
+          <section className="panel">
+            <h2>
+              Every planner at {q.targetMs} ms and {q.bufferKb} KB
+            </h2>
+            <PlannerTable ctx={ctx} />
           </section>
         </Current>
       )}
