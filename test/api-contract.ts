@@ -75,6 +75,12 @@ export function apiContract(name: string, open: () => Promise<ApiUnderTest>): vo
     const p = await call<PlanView>('plan', Q);
     assert.ok(p.makespanMs > 0 && p.plan.units.length > 0);
     assert.equal(typeof p.meetsTarget, 'boolean');
+    const all = { soc: Q.soc, model: Q.model, targetMs: Q.targetMs, bufferKb: Q.bufferKb };
+    const rows = await call<{ planner: string }[]>('planAll', all);
+    assert.ok(rows.some((r) => r.planner === 'sti-uniform'));
+    const where = { soc: Q.soc, model: Q.model, bufferKb: Q.bufferKb };
+    const range = await call<{ minMs: number; maxMs: number; fastestMs: number }>('targetRange', where);
+    assert.ok(range.minMs > 0 && range.minMs <= range.fastestMs && range.fastestMs < range.maxMs);
     const trace = await call<ExportFile>('planTrace', { query: Q });
     assert.ok(Array.isArray((JSON.parse(trace.content) as { traceEvents: unknown[] }).traceEvents));
     const grid = await call<number[][] | null>('importance', { model: 'bert-spam' });
