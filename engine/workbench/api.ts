@@ -183,7 +183,15 @@ export type JobKind = JobSpec['kind'];
 
 export type JobEvent =
   | { jobId: string; kind: JobKind; type: 'started' }
-  | { jobId: string; kind: JobKind; type: 'progress'; done: number; total: number; stage?: string }
+  | {
+      jobId: string;
+      kind: JobKind;
+      type: 'progress';
+      done: number;
+      total: number;
+      stage?: string;
+      /** Estimated time left, ms (from the rate so far). */ etaMs?: number;
+    }
   | { jobId: string; kind: JobKind; type: 'trace'; events: TraceEvent[] }
   | { jobId: string; kind: JobKind; type: 'done'; result: unknown }
   | { jobId: string; kind: JobKind; type: 'error'; message: string }

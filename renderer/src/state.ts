@@ -33,6 +33,8 @@ export interface JobState {
   done: number;
   total: number;
   stage?: string;
+  /** Estimated time left, ms, as the last progress event said. */
+  etaMs?: number;
   result?: unknown;
   message?: string;
   trace: TraceEvent[];
@@ -47,6 +49,7 @@ export function applyEvent(jobs: Record<string, JobState>, e: JobEvent): Record<
       next.done = e.done;
       next.total = e.total;
       next.stage = e.stage;
+      next.etaMs = e.etaMs;
       break;
     case 'trace':
       next.trace = [...j.trace, ...e.events];

@@ -49,9 +49,13 @@ function addLayer(g: GraphBuilder, cfg: BertConfig, x: string, bias: string, w: 
   // The query side: every position, or position 0 alone ([batch, hidden], viewed as [batch, 1, heads, d]).
   const xq = clsOnly ? g.node('Gather', [x, g.intScalar(`${tag}_cls`, 0)], { axis: 1 }) : x2;
   const qShape = clsOnly
-    ? g.node('Concat', [g.node('Slice', [bsShape, g.ints(`${tag}_z1`, [0]), g.ints(`${tag}_one_i`, [1])]), g.ints(`${tag}_qheads`, [1, -1, cfg.headDim])], {
-        axis: 0,
-      })
+    ? g.node(
+        'Concat',
+        [g.node('Slice', [bsShape, g.ints(`${tag}_z1`, [0]), g.ints(`${tag}_one_i`, [1])]), g.ints(`${tag}_qheads`, [1, -1, cfg.headDim])],
+        {
+          axis: 0,
+        },
+      )
     : headShape;
   const q = heads(xq, qShape, w.wq, w.bq, [0, 2, 1, 3]);
   const k = heads(x2, headShape, w.wk, w.bk, [0, 2, 3, 1]);

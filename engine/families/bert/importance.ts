@@ -21,7 +21,6 @@ import { lengthBuckets, makeBatch } from './batch.js';
 import type { TokenIds } from './tokenizer.js';
 import { emptyLayer, gatherSlice, scatterSlice } from './layout.js';
 import type { AccuracyOracle } from './oracle.js';
-import type { BertModel } from './model.js';
 import type { ShardStore } from './shard-store.js';
 import { sliceLayer, type LayerWeights } from './weights.js';
 
@@ -197,5 +196,9 @@ export async function ensureImportance(
   const have = servingImportance(db, key, { split: oracle.split, want: oracle.examples.length, all }, layers, slices);
   if (have) return { ...have, evaluated: 0 };
   const p = await profileImportance(oracle, db, { method, layers, slices, high, low, modelChecksum: store.checksum, onProgress });
-  return { grid: storedImportance(db, { ...key, split: oracle.splitKey }, layers, slices)!, split: oracle.splitKey, evaluated: p.evaluated };
+  return {
+    grid: storedImportance(db, { ...key, split: oracle.splitKey }, layers, slices)!,
+    split: oracle.splitKey,
+    evaluated: p.evaluated,
+  };
 }
