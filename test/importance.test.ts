@@ -11,6 +11,9 @@ import { ShardStore, writeStore } from '../engine/families/bert/shard-store.js';
 import { ExperimentStore } from '../engine/store/db.js';
 import { SPAM_MODEL, tempDir } from './helpers.js';
 
+process.env.SHARDLAB_HOME = tempDir('shardlab-home-');
+const { WorkbenchService } = await import('../engine/workbench/service.js');
+
 function withShard(c: Configuration, layer: number, slice: number, bits: number): Configuration {
   const rows = c.bits.map((r) => r.slice());
   rows[layer][slice] = bits;
@@ -123,4 +126,31 @@ describe('importance profiling', () => {
     assert.equal(serve(600)?.split, 'dev');
     db.close();
   });
+});
+
+test('workbench: the profile job reports example evaluations with time left; its profile then serves fewer examples', async () => {
+  const s = new WorkbenchService('test');
+  try {
+    const q = { soc: 'odroid-n2plus', model: 'bert-spam', planner: 'sti', targetMs: 120, bufferKb: 1536 };
+    assert.equal((await s.plan({ ...q, evalLimit: 6 })).importance, 'missing');
+    const events: { done: number; total: number; etaMs?: number }[] = [];
+    const ctx = {
+      jobId: 'j',
+      signal: new AbortController().signal,
+      emit: (e: { type: string }) => e.type === 'progress' && events.push(e as never),
+    };
+    const r = (await s.runJob({ kind: 'importance', model: 'bert-spam', evalLimit: 12 }, ctx)) as { split: string; evaluated: number };
+    assert.deepEqual([r.split, r.evaluated], ['dev~strat12', 32]);
+    assert.deepEqual([events[0].done, events[0].total], [0, 33 * 12]);
+    assert.equal(events.at(-1)!.done, 33 * 12);
+    assert.ok(
+      events.slice(1).every((e) => typeof e.etaMs === 'number' && e.etaMs >= 0),
+      'every report after the first says how long is left',
+    );
+    const fewer = await s.plan({ ...q, evalLimit: 6 });
+    assert.deepEqual([fewer.importance, fewer.planner], ['stored', 'sti'], 'the profile on 12 examples serves a request on 6');
+    assert.equal((await s.plan({ ...q, evalLimit: 24 })).importance, 'missing', 'but not one on 24');
+  } finally {
+    await s.close();
+  }
 });
