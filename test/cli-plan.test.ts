@@ -35,7 +35,7 @@ describe('shardlab plan', () => {
     const args = [...plan, '--importance', 'sti:4/2', '--limit', '8', '--db', db];
     const first = shardlab(...args);
     assert.equal(first.status, 0, first.stderr);
-    assert.match(first.stderr, /no sti:4\/2 importance profile of .* on spam dev\[:8\] yet; profiling it first \(32 shards\)/);
+    assert.match(first.stderr, /no sti:4\/2 importance profile of .* on spam dev~strat8 yet; profiling it first \(32 shards\)/);
     assert.match(first.stdout, /^sti on odroid-n2plus, target 60 ms, buffer 400 KB/);
     const again = shardlab(...args, '--json');
     assert.equal(again.status, 0, again.stderr);
@@ -56,7 +56,7 @@ describe('shardlab plan', () => {
       db,
       '--json',
     );
-    assert.deepEqual([profile.split, profile.evaluated], ['dev[:8]', 0]);
+    assert.deepEqual([profile.split, profile.evaluated], ['dev~strat8', 0]);
     // A method the store cannot serve is refused with one line, before any work.
     assertRefused([...plan, '--db', db], /importance sti:32\/2: the shard store holds 2, 4 bits/);
   });

@@ -15,15 +15,17 @@ describe('shardlab eval', () => {
     assert.equal(out.examples, 40);
     assert.equal(out.layers, 2);
     assert.equal(out.slices, 4);
-    assert.equal(out.split, 'dev');
+    assert.equal(out.split, 'dev~strat40', 'a quick run names its stratified sample');
     assert.ok(out.accuracy >= 0 && out.accuracy <= 1);
+    assert.ok(out.interval.low <= out.accuracy && out.accuracy <= out.interval.high);
     assert.ok(out.examplesPerSecond > 0);
   });
 
   test('defaults to the full model and prints a readable summary', () => {
     const r = shardlab('eval', '--model', SOTU_MODEL, '--split', 'test', '--limit', '20');
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /accuracy\s+\d+\.\d\d %/);
+    assert.match(r.stdout, /accuracy\s+\d+\.\d\d % ± \d+\.\d\d \(95 % interval/);
+    assert.match(r.stdout, /split\s+test~strat20, 20 examples \(a fixed stratified sample\)/);
     assert.match(r.stdout, /4\/4 layers x 8\/8 slices/);
   });
 });

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { profileImportance } from '../engine/families/bert/importance.js';
 import { AccuracyOracle } from '../engine/families/bert/oracle.js';
 import { BertModel } from '../engine/families/bert/model.js';
 import { uniformConfiguration } from '../engine/families/bert/configuration.js';
@@ -10,7 +9,7 @@ import { ShardStore, writeStore } from '../engine/families/bert/shard-store.js';
 import { ExperimentStore } from '../engine/store/db.js';
 import { SPAM_MODEL, tempDir } from './helpers.js';
 
-describe('accuracy oracle and importance profiling', () => {
+describe('accuracy oracle', () => {
   let store: ShardStore;
   let model: BertModel;
   before(async () => {
@@ -72,36 +71,12 @@ describe('accuracy oracle and importance profiling', () => {
     assert.equal(second.cached, true);
     assert.equal(second.accuracy, first.accuracy);
     assert.equal(second.examples, 40);
+    assert.equal(oracle.splitKey, 'dev~strat40');
+    assert.ok(first.interval.low <= first.accuracy && first.accuracy <= first.interval.high);
+    assert.ok(first.interval.high - first.interval.low > 0.1, 'forty examples leave a wide interval');
     const other = await oracle.accuracy(uniformConfiguration(2, 4, 32));
     assert.equal(other.cached, false);
     assert.notEqual(other.configHash, first.configHash);
     db.close();
-  });
-
-  test('profiles are deterministic and an interrupted profile resumes', async () => {
-    const opts = { layers: 4, slices: 8, high: 32, low: 2, modelChecksum: store.checksum };
-    const dbA = ExperimentStore.open(join(tempDir(), 'a.db'));
-    const a = await profileImportance(new AccuracyOracle(model, store, dbA, 'spam', 'dev', 24), dbA, { ...opts, method: 'drop' });
-    assert.equal(a.scores.length, 32);
-    assert.equal(a.evaluated, 32);
-
-    // Interrupt a second run after 5 shards, then resume it.
-    const dbB = ExperimentStore.open(join(tempDir(), 'b.db'));
-    const oracleB = new AccuracyOracle(model, store, dbB, 'spam', 'dev', 24);
-    await assert.rejects(
-      profileImportance(oracleB, dbB, {
-        ...opts,
-        method: 'drop',
-        onProgress: (done) => {
-          if (done === 5) throw new Error('interrupted');
-        },
-      }),
-      /interrupted/,
-    );
-    const b = await profileImportance(oracleB, dbB, { ...opts, method: 'drop' });
-    assert.equal(b.evaluated, 27);
-    assert.deepEqual(b.scores, a.scores);
-    dbA.close();
-    dbB.close();
   });
 });

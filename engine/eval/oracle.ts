@@ -26,7 +26,7 @@ export interface QualityScope {
   /** The model's checksum. */
   model: string;
   task: string;
-  /** The split as stored, e.g. dev, or dev[:64] for the first 64 examples. */
+  /** The split as stored, e.g. dev, or dev~strat64 for a stratified sample of 64 of its examples (eval/sample.ts). */
   split: string;
   metric: string;
 }

@@ -115,7 +115,7 @@ export interface PlannedRequest {
   surrogate: number;
 }
 
-/** Where a quality is measured: a split, or its first `limit` examples. */
+/** Where a quality is measured: a split, or a fixed stratified sample of `limit` of its examples (eval/sample.ts). */
 export interface Split {
   split: 'dev' | 'test';
   limit?: number;
@@ -124,7 +124,11 @@ export interface Split {
 export interface ImportanceState {
   /** The grid, or undefined while no complete profile is stored. */
   grid?: number[][];
-  /** The split key it is (or would be) stored under, e.g. dev or dev[:64]. */
+  /**
+   * The split key of the profile that serves the request: the stored one used (a profile on more examples
+   * serves a request on fewer, e.g. dev for dev~strat200), or, while none is stored, the key it would be
+   * stored under.
+   */
   split: string;
   method: string;
 }
@@ -139,7 +143,7 @@ export interface FamilyModel {
   ranks(planner: string): boolean;
   /** The planner that stands in for a ranking planner where its profile is missing and an answer cannot wait. */
   unranked(planner: string): string;
-  /** The stored importance profile (on dev, or its first `limit` examples). */
+  /** The stored importance profile serving dev, or its stratified sample of `limit` examples (one on more examples serves). */
   importance(limit?: number, method?: string): ImportanceState;
   /**
    * The one rule for a ranking planner without a profile, for every host: profile it first, store it, and

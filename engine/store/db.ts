@@ -150,6 +150,13 @@ export class ExperimentStore {
       .all(k.model, k.task, k.split, k.method) as ImportanceRow[];
   }
 
+  /** The split keys importance rows are stored under for a model, task and method, with their row counts. */
+  importanceSplits(k: Omit<ImportanceKey, 'split'>): { split: string; rows: number }[] {
+    return this.db
+      .prepare('SELECT split, COUNT(*) AS rows FROM importance WHERE model = ? AND task = ? AND method = ? GROUP BY split ORDER BY split')
+      .all(k.model, k.task, k.method) as { split: string; rows: number }[];
+  }
+
   putImportance(k: ImportanceKey, r: ImportanceRow): void {
     this.db.transaction(() =>
       this.db

@@ -222,7 +222,15 @@ export type JobEvent =
   /** Waiting for a free slot (the host runs a few jobs at once), behind `ahead` others. */
   | { jobId: string; kind: JobKind; type: 'queued'; ahead: number }
   | { jobId: string; kind: JobKind; type: 'started' }
-  | { jobId: string; kind: JobKind; type: 'progress'; done: number; total: number; stage?: string }
+  | {
+      jobId: string;
+      kind: JobKind;
+      type: 'progress';
+      done: number;
+      total: number;
+      stage?: string;
+      /** Estimated time left, ms (from the rate so far). */ etaMs?: number;
+    }
   | { jobId: string; kind: JobKind; type: 'trace'; events: TraceEvent[] }
   | { jobId: string; kind: JobKind; type: 'done'; result: unknown }
   | { jobId: string; kind: JobKind; type: 'error'; message: string }

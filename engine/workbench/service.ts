@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors.js';
 import { dataDir } from '../core/paths.js';
+import { timeLeft } from '../core/progress.js';
 import { familyOf, type FamilyModel, type PlannedRequest } from '../families/index.js';
 import { RealClock } from '../pipeline/clock.js';
 import { executorThreads } from '../pipeline/executor.js';
@@ -341,9 +342,13 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
   // ---- long jobs (run in a worker of their own by the hosts) --------------------------------------
 
   async runJob(spec: JobSpec, ctx: JobContext): Promise<unknown> {
+    // Time left from the rate so far, measured afresh for each stage (a sweep profiles, then runs rows).
+    let eta = { stage: undefined as string | undefined, left: timeLeft() };
     const progress = (done: number, total: number, stage?: string) => {
       if (ctx.signal.aborted) throw new JobCancelled();
-      ctx.emit({ jobId: ctx.jobId, kind: spec.kind, type: 'progress', done, total, stage });
+      if (stage !== eta.stage) eta = { stage, left: timeLeft() };
+      const etaMs = eta.left(done, total);
+      ctx.emit({ jobId: ctx.jobId, kind: spec.kind, type: 'progress', done, total, stage, ...(etaMs === undefined ? {} : { etaMs }) });
     };
     switch (spec.kind) {
       case 'accuracy':

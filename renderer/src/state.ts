@@ -52,6 +52,8 @@ export interface JobState {
   done: number;
   total: number;
   stage?: string;
+  /** Estimated time left, ms, as the last progress event said. */
+  etaMs?: number;
   result?: unknown;
   message?: string;
   trace: TraceEvent[];
@@ -72,6 +74,7 @@ export function applyEvent(jobs: Record<string, JobState>, e: JobEvent): Record<
       next.done = e.done;
       next.total = e.total;
       next.stage = e.stage;
+      next.etaMs = e.etaMs;
       break;
     case 'trace':
       next.trace = [...j.trace, ...e.events];

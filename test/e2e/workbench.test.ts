@@ -242,20 +242,23 @@ function suite(host: Host, skip: string | false) {
       await shot(page, host, 'whatif-dragged');
     });
 
-    test('Buffer: sti asks for the importance profile, runs it, then plans with it', { timeout: 180_000 }, async () => {
-      await resetQuery(DEFAULTS);
-      await view('4', 'buffer');
-      await page.getByTestId('bits-grid').waitFor();
-      await page.getByTestId('importance-missing').first().waitFor();
-      await page.getByTestId('run-importance').first().click();
-      await page.getByTestId('progress-importance').first().waitFor();
-      await page.getByTestId('importance-grid').waitFor({ timeout: 170_000 });
-      const cells = await page.locator('[data-testid="bits-grid"] td.cell').count();
-      assert.equal(cells, 4 * 8);
-      assert.ok((await page.locator('[data-testid="bits-grid"] td[data-preload="1"]').count()) > 0, 'some shards preloaded at 1536 KB');
-      assert.match(await page.getByTestId('capacity').innerText(), /used of 1\.50 MB/);
-      await shot(page, host, 'buffer');
-    });
+    test(
+      'Buffer: sti starts the missing importance profile by itself, shows its progress, then plans with it',
+      { timeout: 180_000 },
+      async () => {
+        await resetQuery(DEFAULTS);
+        await view('4', 'buffer');
+        await page.getByTestId('bits-grid').waitFor();
+        await page.getByTestId('importance-missing').first().waitFor();
+        await page.getByTestId('progress-importance').first().waitFor();
+        await page.getByTestId('importance-grid').waitFor({ timeout: 170_000 });
+        const cells = await page.locator('[data-testid="bits-grid"] td.cell').count();
+        assert.equal(cells, 4 * 8);
+        assert.ok((await page.locator('[data-testid="bits-grid"] td[data-preload="1"]').count()) > 0, 'some shards preloaded at 1536 KB');
+        assert.match(await page.getByTestId('capacity').innerText(), /used of 1\.50 MB/);
+        await shot(page, host, 'buffer');
+      },
+    );
 
     test('Pipeline: stdpl-32 stalls on odroid-n2plus, sti does not', { timeout: 60_000 }, async () => {
       await resetQuery(DEFAULTS);

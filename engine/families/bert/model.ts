@@ -6,7 +6,7 @@ import type { Batch } from './batch.js';
 import { UserError } from '../../core/errors.js';
 import { TextEncoder } from './tokenizer.js';
 import { readBertConfig, type BertConfig } from './config.js';
-import { embeddingGraph, headGraph, layerGraph, stackedGraph, stackedInput } from './graphs.js';
+import { embeddingGraph, headGraph, layerGraph, stackedGraph, stackedInput, tailGraph } from './graphs.js';
 import {
   LAYER_PARTS,
   loadBertWeights,
@@ -56,6 +56,10 @@ export function checkModelDir(dir: string): void {
 export class BertModel {
   /** Whole-request sessions by number of layers, built on first use (see stackedGraph). */
   private readonly stacks = new Map<number, Promise<ort.InferenceSession>>();
+  /** The last-layer session that computes only the row the head reads (see layerGraph), built on first use. */
+  private clsLayer?: Promise<ort.InferenceSession>;
+  /** Tail sessions (last n layers and the head, see tailGraph) by n, built on first use. */
+  private readonly tails = new Map<number, Promise<ort.InferenceSession>>();
 
   private constructor(
     readonly dir: string,
@@ -128,11 +132,16 @@ export class BertModel {
     }
   }
 
-  /** Runs one encoder layer with the given (already sliced) weights. */
-  async runLayer(hidden: ort.Tensor, maskBias: ort.Tensor, w: LayerWeights): Promise<ort.Tensor> {
+  /**
+   * Runs one encoder layer with the given (already sliced) weights. `clsOnly` for the last layer before the
+   * head: only position 0 is computed and returned ([batch, 1, hidden]), which is all the head reads.
+   */
+  async runLayer(hidden: ort.Tensor, maskBias: ort.Tensor, w: LayerWeights, clsOnly = false): Promise<ort.Tensor> {
     const feeds: Record<string, ort.Tensor> = { hidden, mask_bias: maskBias };
     this.feedLayer(feeds, w, (part) => part);
-    return (await this.layer.run(feeds)).out;
+    if (!clsOnly) return (await this.layer.run(feeds)).out;
+    this.clsLayer ??= ort.InferenceSession.create(layerGraph(this.config, true), sessionOptions(this.options));
+    return (await (await this.clsLayer).run(feeds)).out;
   }
 
   async runHead(hidden: ort.Tensor): Promise<Float32Array> {
@@ -159,6 +168,16 @@ export class BertModel {
     return (await session.run(feeds)).logits.data as Float32Array;
   }
 
+  /** Logits [batch × labels] of the given last layers and the head run on a hidden state, in one session run (see tailGraph). */
+  async logitsFrom(hidden: ort.Tensor, maskBias: ort.Tensor, layers: LayerWeights[]): Promise<Float32Array> {
+    const n = layers.length;
+    if (!this.tails.has(n))
+      this.tails.set(n, ort.InferenceSession.create(tailGraph(this.config, this.base, n), sessionOptions(this.options)));
+    const feeds: Record<string, ort.Tensor> = { hidden, mask_bias: maskBias };
+    layers.forEach((w, l) => this.feedLayer(feeds, w, (part) => stackedInput(l, part)));
+    return (await (await this.tails.get(n)!).run(feeds)).logits.data as Float32Array;
+  }
+
   /** Logits computed layer by layer through the per-layer session, as the executor runs them. */
   async logitsLayerByLayer(batch: Batch, layers: LayerWeights[]): Promise<Float32Array> {
     const { hidden, maskBias } = await this.embedBatch(batch);
@@ -168,7 +187,7 @@ export class BertModel {
   }
 
   async release(): Promise<void> {
-    const stacks = await Promise.all(this.stacks.values());
+    const stacks = await Promise.all([...this.stacks.values(), ...this.tails.values(), ...(this.clsLayer ? [this.clsLayer] : [])]);
     await Promise.all([this.embed.release(), this.layer.release(), this.head.release(), ...stacks.map((s) => s.release())]);
   }
 }

@@ -2,7 +2,9 @@
  * Accuracy of a BERT configuration on a task split, evaluated for real from the shard store through the
  * generic quality oracle (cached in the experiment store under the metric "accuracy").
  */
+import { wilson95, type Interval } from '../../eval/interval.js';
 import { QualityOracle, type QualityAnswer } from '../../eval/oracle.js';
+import { sampleKey, stratifiedSample } from '../../eval/sample.js';
 import type { ExperimentStore } from '../../store/db.js';
 import { evaluate } from './accuracy.js';
 import { configurationHash, type Configuration } from './configuration.js';
@@ -14,6 +16,8 @@ export interface OracleAnswer {
   accuracy: number;
   examples: number;
   correct: number;
+  /** The 95 % interval of the accuracy from its example count (eval/interval.ts). */
+  interval: Interval;
   configHash: string;
   /** True when the answer came from the experiment store rather than a fresh evaluation. */
   cached: boolean;
@@ -21,27 +25,31 @@ export interface OracleAnswer {
   ms: number;
 }
 
-/** The split key answers are stored under: the split, or its first K examples. */
+/** The split key answers are stored under: the split, or a stratified sample of K of its examples (eval/sample.ts). */
 export function splitKey(split: Split, examples: number, all: number): string {
-  return examples < all ? `${split}[:${examples}]` : split;
+  return sampleKey(split, examples, all);
 }
 
 export class AccuracyOracle {
-  private readonly examples: Example[];
+  /** The examples answers are measured on: the split, or its fixed stratified sample of `limit`. */
+  readonly examples: Example[];
   readonly splitKey: string;
+  /** How many examples the whole split has. */
+  readonly splitSize: number;
   private readonly oracle: QualityOracle<Configuration>;
 
   constructor(
     /** The model, or how to get it when a configuration is first measured (cached answers need none). */
     private readonly model: BertModel | (() => Promise<BertModel>),
-    private readonly store: ShardStore,
+    readonly store: ShardStore,
     db: ExperimentStore,
     readonly task: TaskName,
-    split: Split = 'dev',
+    readonly split: Split = 'dev',
     limit?: number,
   ) {
     const all = loadTask(task, split).examples;
-    this.examples = limit ? all.slice(0, limit) : all;
+    this.splitSize = all.length;
+    this.examples = limit ? stratifiedSample(all, limit) : all;
     this.splitKey = splitKey(split, this.examples.length, all.length);
     this.oracle = new QualityOracle(
       db,
@@ -49,8 +57,7 @@ export class AccuracyOracle {
       {
         hash: configurationHash,
         measure: async (c, onProgress) => {
-          const model = typeof this.model === 'function' ? await this.model() : this.model;
-          const r = await evaluate(model, this.examples, {
+          const r = await evaluate(await this.runtime(), this.examples, {
             layers: c.layers,
             slices: c.slices,
             weights: this.store.configurationWeights(c),
@@ -60,6 +67,11 @@ export class AccuracyOracle {
         },
       },
     );
+  }
+
+  /** The model's runtime sessions (started now if the oracle was given a way to start them). */
+  runtime(): Promise<BertModel> {
+    return typeof this.model === 'function' ? this.model() : Promise.resolve(this.model);
   }
 
   /** The stored answer for a configuration, without evaluating, as the generic oracle gives it. */
@@ -82,6 +94,7 @@ function answer(a: QualityAnswer): OracleAnswer {
     accuracy: a.value,
     examples: a.count,
     correct: Math.round(a.value * a.count),
+    interval: wilson95(a.value, a.count),
     configHash: a.configHash,
     cached: a.cached,
     ms: a.ms,

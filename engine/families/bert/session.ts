@@ -11,7 +11,7 @@ import type { ExperimentStore } from '../../store/db.js';
 import type { FamilyModel, ImportanceState, ModelFamily, ModelInfo, OpenOptions, PlanningRequest, Split } from '../family.js';
 import { makeBatch, syntheticTokens, type Batch } from './batch.js';
 import { configurationOf } from './plan/plan.js';
-import { DEFAULT_IMPORTANCE, ensureImportance, parseImportance, storedImportance } from './importance.js';
+import { DEFAULT_IMPORTANCE, ensureImportance, parseImportance, servingImportance } from './importance.js';
 import { BertModel } from './model.js';
 import { openStore } from './open.js';
 import { AccuracyOracle, splitKey } from './oracle.js';
@@ -107,13 +107,15 @@ export class BertFamilyModel implements FamilyModel {
     return o;
   }
 
+  /** The stored profile serving `limit` examples of dev (see servingImportance); split says which profile it is. */
   importance(limit?: number, method = DEFAULT_IMPORTANCE): ImportanceState {
     const task = this.needTask('importance');
     parseImportance(method, this.store.bits);
     const all = this.info.devExamples;
-    const split = splitKey('dev', Math.min(limit ?? all, all), all);
-    const grid = storedImportance(this.db, { model: this.store.checksum, task, split, method }, this.info.layers, this.info.slices);
-    return { grid, split, method };
+    const want = Math.min(limit ?? all, all);
+    const key = { model: this.store.checksum, task, method };
+    const have = servingImportance(this.db, key, { split: 'dev', want, all }, this.info.layers, this.info.slices);
+    return { grid: have?.grid, split: have?.split ?? splitKey('dev', want, all), method };
   }
 
   async ensureImportance(
@@ -123,7 +125,7 @@ export class BertFamilyModel implements FamilyModel {
     const method = o.method ?? DEFAULT_IMPORTANCE;
     const oracle = this.oracle({ split: 'dev', limit });
     const r = await ensureImportance(oracle, this.db, this.store, method, o.onProgress);
-    return { ...r, split: oracle.splitKey, method };
+    return { ...r, method };
   }
 
   async preparePlanners(names: string[]): Promise<void> {

@@ -19,7 +19,7 @@ export function Progress({ job, onCancel }: { job: JobState; onCancel?: () => vo
         {job.status === 'running'
           ? job.queued
             ? 'queued: waiting for a free slot'
-            : `${job.stage ? job.stage + ' ' : ''}${job.done}/${job.total || '…'}`
+            : `${job.stage ? job.stage + ' ' : ''}${job.done}/${job.total || '…'}${job.etaMs === undefined ? '' : ` · ${timeLeftText(job.etaMs)} left`}`
           : job.status === 'error'
             ? `failed: ${job.message}`
             : job.status}
@@ -31,6 +31,12 @@ export function Progress({ job, onCancel }: { job: JobState; onCancel?: () => vo
       )}
     </div>
   );
+}
+
+/** "40 s", "3 min 20 s": an estimate of time left. */
+function timeLeftText(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 }
 
 export function Empty({ title, children }: { title: string; children?: React.ReactNode }) {

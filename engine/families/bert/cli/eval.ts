@@ -5,6 +5,8 @@ import { openForEval } from '../open.js';
 import { loadTask, type Split } from '../datasets.js';
 import { taskOf } from '../datasets.js';
 import { progressBar } from '../../../core/progress.js';
+import { formatAccuracy, wilson95 } from '../../../eval/interval.js';
+import { sampleKey, stratifiedSample } from '../../../eval/sample.js';
 
 export interface EvalFlags {
   model: string;
@@ -23,7 +25,9 @@ export async function runEval(flags: EvalFlags): Promise<void> {
   const layers = flags.layers ?? model.config.layers;
   const slices = flags.slices ?? model.config.slices;
   model.checkShape(layers, slices);
-  const examples = loadTask(task, flags.split).examples.slice(0, flags.limit);
+  const all = loadTask(task, flags.split).examples;
+  const examples = flags.limit ? stratifiedSample(all, flags.limit) : all;
+  const splitKey = sampleKey(flags.split, examples.length, all.length);
   const bar = progressBar(`eval ${task}/${flags.split}`, !flags.json);
   const r = await evaluate(model, examples, {
     layers,
@@ -36,7 +40,7 @@ export async function runEval(flags: EvalFlags): Promise<void> {
   const out = {
     model: flags.model,
     task,
-    split: flags.split,
+    split: splitKey,
     layers,
     slices,
     bits,
@@ -48,11 +52,11 @@ export async function runEval(flags: EvalFlags): Promise<void> {
   };
   if (flags.json) return console.log(JSON.stringify(out));
   console.log(`model       ${flags.model} (${task}, ${model.config.labels.join(' / ')})`);
-  console.log(`split       ${flags.split}, ${r.examples} examples`);
+  console.log(`split       ${splitKey}, ${r.examples} examples${splitKey === flags.split ? '' : ' (a fixed stratified sample)'}`);
   console.log(
     `submodel    ${layers}/${model.config.layers} layers x ${slices}/${model.config.slices} slices${bits === 32 ? '' : `, ${bits}-bit shards`}`,
   );
-  console.log(`accuracy    ${formatAccuracy(r.accuracy, r.examples, 2)} (95 %; ${r.correct}/${r.examples})`);
+  console.log(`accuracy    ${formatAccuracy(r.accuracy, r.examples, 2)} (95 % interval; ${r.correct}/${r.examples})`);
   console.log(`speed       ${r.examplesPerSecond.toFixed(1)} examples/s`);
 }
 
