@@ -5,7 +5,6 @@ import { openForEval } from '../open.js';
 import { loadTask, type Split } from '../datasets.js';
 import { taskOf } from '../datasets.js';
 import { progressBar } from '../../../core/progress.js';
-import { formatAccuracy, wilson95 } from '../../../eval/interval.js';
 import { sampleKey, stratifiedSample } from '../../../eval/sample.js';
 
 export interface EvalFlags {
