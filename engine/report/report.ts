@@ -108,7 +108,7 @@ function setupSection(sweep: Sweep, profiles: SocProfile[]): string {
   });
   return `<section><h2>Setup</h2><table>
 <tr><td>model</td><td><code>${esc(s.model)}</code> (checksum <code>${esc(sweep.modelChecksum)}</code>)</td></tr>
-<tr><td>task</td><td>${esc(sweep.task)}; accuracy on the ${s.split} split${s.limit ? ` (first ${s.limit} examples)` : ''}; importance ${esc(s.importance)} profiled on dev</td></tr>
+<tr><td>task</td><td>${esc(sweep.task)}; accuracy on the ${s.split} split${s.limit ? ` (a fixed stratified sample of ${s.limit} examples)` : ''}; importance ${esc(s.importance)} profiled on dev</td></tr>
 <tr><td>request</td><td>${s.seq} tokens; makespan and memory from the executor in virtual time (real reads, dequantization and compute, modeled SoC time)</td></tr>
 <tr><td>targets</td><td>${s.targetsMs.join(', ')} ms</td></tr><tr><td>preload buffers</td><td>${s.buffersKb.join(', ')} KB</td></tr>
 <tr><td>planners</td><td>${s.planners.map(esc).join(', ')}</td></tr>

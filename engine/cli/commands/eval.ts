@@ -15,7 +15,7 @@ export function registerEval(program: Command): void {
     .option('--split <split>', 'train | dev | test', parseSplit, 'dev')
     .option('--layers <n>', 'run the first N layers (default: all)', positiveInt('--layers'))
     .option('--slices <m>', 'run the first M slices of each layer (default: all)', positiveInt('--slices'))
-    .option('--limit <k>', 'evaluate only the first K examples', positiveInt('--limit'))
+    .option('--limit <k>', 'evaluate a fixed stratified sample of K examples', positiveInt('--limit'))
     .option('--json', 'print one JSON object')
     .action(async (f: { model: string }) => (await import('../family-command.js')).familyCommand('eval', f.model, f));
 }

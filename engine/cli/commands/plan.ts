@@ -27,7 +27,7 @@ export function registerPlan(program: Command): void {
     )
     .option(
       '--limit <k>',
-      'importance profiled on the first K dev examples (the profile `shardlab profile --limit K` stores)',
+      'importance profiled on a fixed stratified sample of K dev examples (the profile `shardlab profile --limit K` stores); a stored profile on more examples serves',
       positiveInt('--limit'),
     )
     .option('--seq <tokens>', "sequence length (default: the model family's, 128 for bert)", positiveInt('--seq'))

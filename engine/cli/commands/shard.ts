@@ -11,7 +11,7 @@ export function registerShard(program: Command): void {
     .requiredOption('--out <dir>', 'new shard store directory')
     .option('--bits <list>', 'bitwidths to store (2..6 dictionary-quantized, 32 = fp32)', DEFAULT_BITS.join(','))
     .option('--task <name>', 'task for the accuracy figures (default: the one in the model config)')
-    .option('--limit <k>', 'evaluate accuracy on the first K dev examples only', positiveInt('--limit'))
+    .option('--limit <k>', 'evaluate accuracy on a fixed stratified sample of K dev examples', positiveInt('--limit'))
     .option('--no-eval', 'skip the uniform-bitwidth accuracy figures')
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--json', 'print one JSON object')
@@ -25,7 +25,7 @@ export function registerAccuracy(program: Command): void {
     .requiredOption('--model <dir>', 'checkpoint directory or shard store, or a bundled model by name', resolveModel)
     .requiredOption('--config <file>', 'JSON: {"layers": N, "slices": M, "bits": B or [[...], ...]}')
     .option('--task <name>', 'task (default: the one in the model config)')
-    .option('--limit <k>', 'first K dev examples only', positiveInt('--limit'))
+    .option('--limit <k>', 'a fixed stratified sample of K dev examples', positiveInt('--limit'))
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--json', 'print one JSON object')
     .action(async (f: { model: string }) => (await import('../family-command.js')).familyCommand('accuracy', f.model, f));
@@ -40,7 +40,7 @@ export function registerProfile(program: Command): void {
     .option('--high <bits>', 'high fidelity', '32')
     .option('--low <bits>', 'low fidelity', '2')
     .option('--task <name>', 'task (default: the one in the model config)')
-    .option('--limit <k>', 'first K dev examples only', positiveInt('--limit'))
+    .option('--limit <k>', 'a fixed stratified sample of K dev examples', positiveInt('--limit'))
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--json', 'print one JSON object')
     .action(async (f: { model: string }) => (await import('../family-command.js')).familyCommand('profile', f.model, f));

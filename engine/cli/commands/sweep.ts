@@ -59,7 +59,7 @@ export function registerSweep(program: Command): void {
         .choices(['dev', 'test'])
         .default('dev'),
     )
-    .option('--limit <k>', 'first K examples of the split (and of dev for importance) only', positiveInt('--limit'))
+    .option('--limit <k>', 'a fixed stratified sample of K examples of the split (and of dev for importance)', positiveInt('--limit'))
     .option(
       '--importance <method>',
       `importance profile for the ranking planners (${FAMILIES.flatMap((f) => f.planners().filter((p) => p.ranks))
