@@ -4,21 +4,11 @@
  * Shard stores made from a checkpoint are kept by checksum, not by name, so they resolve through the
  * checkpoint that made them.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from 'commander';
+import { BUNDLED_MODELS_DIR, bundledModels } from '../core/paths.js';
 import { FAMILIES } from '../families/index.js';
-
-/** The bundled models: fixtures/models/ at the repository root (found from dist/engine/cli/). */
-export const BUNDLED_MODELS_DIR = fileURLToPath(new URL('../../../fixtures/models/', import.meta.url));
-
-export function bundledModels(): string[] {
-  if (!existsSync(BUNDLED_MODELS_DIR)) return [];
-  return readdirSync(BUNDLED_MODELS_DIR)
-    .filter((n) => statSync(join(BUNDLED_MODELS_DIR, n)).isDirectory())
-    .sort();
-}
 
 /**
  * The model a --model value names. A bundled model is given as a path relative to the working directory

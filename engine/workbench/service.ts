@@ -4,11 +4,11 @@
  * exports, and the long jobs (accuracy, importance profile, sweep, real-time run) that hosts run in a
  * worker of their own. No Electron, no React, no HTTP: hosts validate payloads (validate.ts) and call in.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors.js';
-import { dataDir } from '../core/paths.js';
+import { BUNDLED_MODELS_DIR, bundledModels, dataDir } from '../core/paths.js';
 import { timeLeft } from '../core/progress.js';
 import { familyOf, type FamilyModel, type PlannedRequest } from '../families/index.js';
 import { RealClock } from '../pipeline/clock.js';
@@ -43,8 +43,6 @@ import type {
 } from './api.js';
 import { ScaledRealClock } from './scaled-clock.js';
 
-/** The bundled models: fixtures/models/ at the repository root (found from dist/engine/workbench/). */
-export const MODELS_DIR = fileURLToPath(new URL('../../../fixtures/models/', import.meta.url));
 const PACKAGE_JSON = fileURLToPath(new URL('../../../package.json', import.meta.url));
 
 export const DEFAULTS: AppInfo['defaults'] = {
@@ -106,13 +104,6 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
 
   // ---- models ------------------------------------------------------------------------------------
 
-  private modelDirs(): string[] {
-    if (!existsSync(MODELS_DIR)) return [];
-    return readdirSync(MODELS_DIR, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && existsSync(join(MODELS_DIR, d.name, 'config.json')))
-      .map((d) => d.name)
-      .sort();
-  }
 
   /** A bundled model opened for planning (no runtime sessions); kept for the service's life. */
   private open(id: string): Promise<FamilyModel> {
@@ -126,9 +117,9 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
   }
 
   private modelDir(id: string): string {
-    if (!this.modelDirs().includes(id))
-      throw new UserError(`unknown model "${id}"; the workbench has ${this.modelDirs().join(', ') || 'no models in fixtures/models'}`);
-    return join(MODELS_DIR, id);
+    if (!bundledModels().includes(id))
+      throw new UserError(`unknown model "${id}"; the workbench has ${bundledModels().join(', ') || 'no models in fixtures/models'}`);
+    return join(BUNDLED_MODELS_DIR, id);
   }
 
   private async openModel(id: string): Promise<FamilyModel> {
@@ -140,7 +131,7 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
 
   async listModels(): Promise<ModelEntry[]> {
     const out: ModelEntry[] = [];
-    for (const id of this.modelDirs()) {
+    for (const id of bundledModels()) {
       const m = await this.open(id).catch(() => undefined);
       if (!m) continue;
       const { family, labels, layers, slices, hidden, bits, devExamples } = m.info;
