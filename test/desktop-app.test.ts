@@ -12,18 +12,9 @@ import { startDesktopApp } from '../electron/app.js';
 import { CSP } from '../electron/csp.js';
 import { APP_INDEX_URL, APP_SCHEME } from '../electron/navigation.js';
 import { fakeElectron, FakeWebContents } from './fake-electron.js';
-import { tempDir } from './helpers.js';
+import { alive, tempDir } from './helpers.js';
 
 process.env.SHARDLAB_HOME = tempDir('shardlab-desktop-app-');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('the desktop app on a fake Electron, with its real engine process', async () => {
   const electron = fakeElectron();

@@ -11,7 +11,7 @@ import type { AppInfo, JobEvent } from '../engine/workbench/api.js';
 import { WebSocket as WsClient } from 'ws';
 import { EngineProcess, findNode, type EngineStatus } from '../electron/engine-client.js';
 import { apiContract, type ApiUnderTest } from './api-contract.js';
-import { ROOT, tempDir } from './helpers.js';
+import { alive, ROOT, tempDir } from './helpers.js';
 
 process.env.SHARDLAB_HOME = tempDir('shardlab-engine-process-');
 const ENTRY = join(ROOT, 'dist/engine/workbench/engine-process.js');
@@ -49,7 +49,12 @@ apiContract('browser bridge', async () => {
 });
 apiContract('desktop engine process', async () => {
   const events: JobEvent[] = [];
-  const e = new EngineProcess({ node: findNode(), entry: ENGINE_ENTRY, host: 'electron', onEvent: (ev) => 'jobId' in ev && events.push(ev) });
+  const e = new EngineProcess({
+    node: findNode(),
+    entry: ENGINE_ENTRY,
+    host: 'electron',
+    onEvent: (ev) => 'jobId' in ev && events.push(ev),
+  });
   await e.start();
   closers.push(() => e.close());
   return { call: (m, p) => e.call(m, p), events };
@@ -65,15 +70,6 @@ const engine = new EngineProcess({
   onStatus: (s) => statuses.push(s),
 });
 after(() => engine.close());
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('findNode: this Node when nothing else is named; SHARDLAB_NODE that is not a Node is refused in one line', () => {
   const here = findNode({ env: { PATH: '' } });

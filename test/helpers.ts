@@ -45,3 +45,13 @@ export function copyModel(dir: string): string {
   cpSync(dir, out, { recursive: true });
   return out;
 }
+
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, shot, startServer, type Server } from './harness.js';
+import { apiCall, CHROMIUM, CHROMIUM_ARGS, shot, startServer, type Server } from './harness.js';
 
 /** Small and quick: 20 dev examples, two targets, planners whose 40 ms plans miss (stdpl-32) and meet (sti-uniform). */
 const LIMIT = 20;
@@ -35,16 +35,7 @@ describe(
     let page: Page;
     const errors: string[] = [];
 
-    const call = async (method: string, payload: unknown) => {
-      const r = await fetch(`${server.url}api/${method}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-shardlab-token': server.token },
-        body: JSON.stringify(payload),
-      });
-      const body = (await r.json()) as unknown;
-      assert.equal(r.status, 200, `${method}: ${JSON.stringify(body)}`);
-      return body;
-    };
+    const call = (method: string, payload: unknown) => apiCall(server, method, payload);
     const sweeps = async () => ((await call('listSweeps', {})) as { id: number }[]).length;
     const runSweep = async (spec: typeof SWEEP) => {
       const before = await sweeps();

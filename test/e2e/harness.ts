@@ -36,6 +36,18 @@ export interface Server {
  * Starts `node dist/electron/start.js --browser` on a fresh SHARDLAB_HOME and waits for the address it
  * prints. Any free port unless one is given, so parallel servers never collide.
  */
+/** One API call to a started bridge, as the page makes it; anything but 200 fails the test with the bridge's line. */
+export async function apiCall(server: Pick<Server, 'url' | 'token'>, method: string, payload: unknown): Promise<unknown> {
+  const r = await fetch(`${server.url}api/${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-shardlab-token': server.token },
+    body: JSON.stringify(payload),
+  });
+  const body = (await r.json()) as unknown;
+  if (r.status !== 200) throw new Error(`${method}: HTTP ${r.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
 export async function startServer(home = tempDir('shardlab-e2e-'), port = 0): Promise<Server> {
   const child = spawn(process.execPath, [join(ROOT, 'dist/electron/start.js'), '--browser', '--port', String(port)], {
     env: { ...process.env, SHARDLAB_HOME: home },

@@ -14,7 +14,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, shot, startServer, type Server } from './harness.js';
+import { apiCall, CHROMIUM, CHROMIUM_ARGS, shot, startServer, type Server } from './harness.js';
 
 const MODEL = 'bert-sotu-era';
 /** Reads the first number out of text such as "73.8 ms" or "77.1 % ± 2.1". */
@@ -30,16 +30,7 @@ describe('What-if under a slider storm (browser mode)', () => {
   let serverErr = '';
   const pageErrors: string[] = [];
 
-  const api = async (method: string, payload: unknown) => {
-    const r = await fetch(`${server.url}api/${method}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-shardlab-token': server.token },
-      body: JSON.stringify(payload),
-    });
-    const body = (await r.json()) as unknown;
-    assert.equal(r.status, 200, `${method}: ${JSON.stringify(body)}`);
-    return body;
-  };
+  const api = (method: string, payload: unknown) => apiCall(server, method, payload);
   const alive = () => server.child.exitCode === null && server.child.signalCode === null;
   /** The request the page holds now, as it saved it. */
   const savedQuery = async () =>
