@@ -17,7 +17,7 @@ describe('shardlab eval', () => {
     assert.equal(out.slices, 4);
     assert.equal(out.split, 'dev~strat40', 'a quick run names its stratified sample');
     assert.ok(out.accuracy >= 0 && out.accuracy <= 1);
-    assert.ok(out.interval.low <= out.accuracy && out.accuracy <= out.interval.high);
+    assert.ok(out.accuracyInterval.low <= out.accuracy && out.accuracy <= out.accuracyInterval.high);
     assert.ok(out.examplesPerSecond > 0);
   });
 
