@@ -8,6 +8,9 @@ export interface BitsQuality {
   bytes: number;
   /** Dev accuracy of the full-size model with every shard at this bitwidth (when evaluated). */
   accuracy?: number;
+  /** Its 95 % interval and the examples it was measured on (when evaluated). */
+  accuracyInterval?: { low: number; high: number };
+  examples?: number;
 }
 
 export interface QualityReport {

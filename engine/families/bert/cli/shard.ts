@@ -38,9 +38,8 @@ export async function runShard(f: ShardFlags): Promise<void> {
     const oracle = new AccuracyOracle(model, store, db, taskOf(store.config, f.task, f.model), 'dev', f.limit);
     for (const q of report.perBits) {
       const ebar = progressBar(`accuracy ${q.bits}-bit`, !f.json);
-      q.accuracy = (
-        await oracle.accuracy(uniformConfiguration(store.config.layers, store.config.slices, q.bits), (d, t) => ebar.update(d, t))
-      ).accuracy;
+      const a = await oracle.accuracy(uniformConfiguration(store.config.layers, store.config.slices, q.bits), (d, t) => ebar.update(d, t));
+      Object.assign(q, { accuracy: a.accuracy, accuracyInterval: a.interval, examples: a.examples });
       ebar.stop();
     }
     db.close();
@@ -51,7 +50,7 @@ export async function runShard(f: ShardFlags): Promise<void> {
   console.log('bits  rel.error  outliers   MB      dev accuracy');
   for (const q of report.perBits)
     console.log(
-      `${String(q.bits).padStart(4)}  ${q.relativeError.toFixed(4).padStart(9)}  ${pct(q.outlierFraction).padStart(6)} %  ${mb(q.bytes).padStart(6)}  ${q.accuracy === undefined ? 'n/a' : pct(q.accuracy) + ' %'}`,
+      `${String(q.bits).padStart(4)}  ${q.relativeError.toFixed(4).padStart(9)}  ${pct(q.outlierFraction).padStart(6)} %  ${mb(q.bytes).padStart(6)}  ${q.accuracy === undefined ? 'n/a' : formatAccuracy(q.accuracy, q.examples ?? 0, 2)}`,
     );
   console.log(`fidelity versions add ${mb(report.extraBytes)} MB over the fp32 shards (${mb(report.fp32Bytes)} MB)`);
   console.log(
@@ -80,17 +79,20 @@ export async function runAccuracy(f: AccuracyFlags): Promise<void> {
   bar.stop();
   db.close();
   await model.release();
+  const { interval, ...answer } = a;
   const out = {
     model: f.model,
     task,
     split: oracle.splitKey,
     layers: config.layers,
     slices: config.slices,
-    ...a,
-    accuracyInterval: wilson95(a.accuracy, a.examples),
+    ...answer,
+    accuracyInterval: interval,
   };
   if (f.json) return console.log(JSON.stringify(out));
-  console.log(`accuracy    ${formatAccuracy(a.accuracy, a.examples, 2)} (95 %; ${a.correct}/${a.examples}, ${task} ${oracle.splitKey})`);
+  console.log(
+    `accuracy    ${formatAccuracy(a.accuracy, a.examples, 2)} (95 % interval; ${a.correct}/${a.examples}, ${task} ${oracle.splitKey})`,
+  );
   console.log(`config      ${config.layers} layers x ${config.slices} slices, hash ${a.configHash}`);
   console.log(a.cached ? `from cache  yes (${a.ms.toFixed(1)} ms)` : `evaluated   ${(a.ms / 1000).toFixed(1)} s, now cached`);
 }
@@ -144,11 +146,15 @@ export async function runProfile(f: ProfileFlags): Promise<void> {
         high,
         low,
         reference: p.reference,
+        referenceInterval: wilson95(p.reference, p.examples),
+        examples: p.examples,
         evaluated: p.evaluated,
         scores: grid,
       }),
     );
-  console.log(`importance (${f.method}, ${high}/${low} bits) on ${task} ${oracle.splitKey}; reference accuracy ${pct(p.reference)} %`);
+  console.log(
+    `importance (${f.method}, ${high}/${low} bits) on ${task} ${oracle.splitKey}; reference accuracy ${formatAccuracy(p.reference, p.examples, 2)} (95 % interval)`,
+  );
   console.log(`layer  ${Array.from({ length: store.config.slices }, (_, s) => `s${s}`.padStart(7)).join('')}`);
   grid.forEach((row, l) =>
     console.log(`${String(l).padStart(5)}  ${row.map((v) => (f.method === 'sti' ? pct(v) : (100 * v).toFixed(2)).padStart(7)).join('')}`),
