@@ -81,7 +81,12 @@ describe('What-if under a slider storm (browser mode)', () => {
     await context.addInitScript(
       (model) =>
         localStorage.getItem('shardlab-query') ||
-        localStorage.setItem('shardlab-query', JSON.stringify({ model, evalLimit: 0, autoAccuracy: true, targetMs: 100 })),
+        // sti-uniform: a planner that needs no importance profile, so the only jobs are the storm's accuracy jobs (with
+        // sti the page would also profile the model on first use: minutes on the whole dev split, a job of its own).
+        localStorage.setItem(
+          'shardlab-query',
+          JSON.stringify({ model, planner: 'sti-uniform', evalLimit: 0, autoAccuracy: true, targetMs: 100 }),
+        ),
       MODEL,
     );
     page = await context.newPage();

@@ -48,16 +48,23 @@ export function TradeoffsView({ ctx }: { ctx: Ctx }) {
 
   // Targets follow the SoC and model until the user types their own.
   const here = `${ctx.query.soc}/${ctx.query.model}`;
-  const suggest = async () => {
+  /** Fills the targets from the SoC's range; by itself (`auto`) only while the user has not typed their own. */
+  const suggest = async (auto = false) => {
     try {
       const r = await ctx.api.call('targetRange', { soc: ctx.query.soc, model: ctx.query.model, bufferKb: ctx.query.bufferKb });
-      setForm({ targets: suggestTargets(r.fastestMs, r.slowestMs).join(', '), suggestedFor: here });
+      const targets = suggestTargets(r.fastestMs, r.slowestMs).join(', ');
+      setFormState((f) => {
+        if (auto && f.suggestedFor === null) return f; // typed while the range was on its way: theirs stays
+        const next = { ...f, targets, suggestedFor: here };
+        saveSweepForm(next);
+        return next;
+      });
     } catch (e) {
       ctx.notify((e as Error).message, 'error');
     }
   };
   useEffect(() => {
-    if (form.suggestedFor !== null && form.suggestedFor !== here) void suggest();
+    if (form.suggestedFor !== null && form.suggestedFor !== here) void suggest(true);
   }, [here]);
 
   const id = selected ?? list?.[0]?.id ?? null;
@@ -115,7 +122,7 @@ export function TradeoffsView({ ctx }: { ctx: Ctx }) {
           <input id="sw-targets" value={targets} onChange={(e) => setForm({ targets: e.target.value, suggestedFor: null })} />
           <button
             className="small ghost"
-            onClick={suggest}
+            onClick={() => void suggest()}
             title="Targets from the fastest plan to the whole model streamed layerwise on this SoC"
           >
             Suggest for {ctx.query.soc}
