@@ -289,10 +289,18 @@ function suite(host: Host, skip: string | false) {
       await page.locator('#sw-targets').fill('60, 120');
       await page.locator('#sw-buffers').fill('1536');
       const checks = page.getByRole('group', { name: 'planners' });
-      for (const p of await checks.locator('label').allInnerTexts()) {
-        const want = ['sti-uniform', 'stdpl-32'].includes(p.trim());
-        await checks.getByLabel(p.trim(), { exact: true }).setChecked(want);
-      }
+      const wanted = ['sti-uniform', 'stdpl-32'];
+      const checked = async () => {
+        const names = (await checks.locator('label').allInnerTexts()).map((p) => p.trim());
+        const on = await Promise.all(names.map((p) => checks.getByLabel(p, { exact: true }).isChecked()));
+        return names.filter((_, i) => on[i]);
+      };
+      // Set the boxes until the form holds exactly the two (the list may re-render while the planners load).
+      for (let round = 0; round < 3 && JSON.stringify(await checked()) !== JSON.stringify(wanted); round++)
+        for (const p of await checks.locator('label').allInnerTexts())
+          await checks.getByLabel(p.trim(), { exact: true }).setChecked(wanted.includes(p.trim()));
+      assert.deepEqual(await checked(), wanted);
+      assert.equal(await page.locator('#sw-targets').inputValue(), '60, 120');
       await page.getByTestId('start-sweep').click();
       await page.getByTestId('progress-sweep').waitFor();
       // (a flat curve has an empty bounding box: wait for it in the DOM, not for visibility)
@@ -321,7 +329,8 @@ function suite(host: Host, skip: string | false) {
       assert.ok((await page.getByTestId('compare-panel').locator('.recharts-line').count()) >= 3);
       await page.locator('tr[data-sweep="1"]').getByRole('button', { name: 'Open' }).click();
       await page.getByTestId('sweep-detail').waitFor();
-      assert.equal(await page.locator('[data-testid="sweep-detail"] tbody tr').count(), 4);
+      const detail = page.locator('[data-testid="sweep-detail"] tbody tr');
+      assert.equal(await detail.count(), 4, (await detail.allInnerTexts()).join('\n'));
       await shot(page, host, 'experiments');
       if (host === 'browser') {
         const grab = async (id: string) => {
