@@ -165,9 +165,10 @@ export class EngineProcess {
   async close(): Promise<void> {
     this.closed = true;
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.disconnect();
+    if (child.connected) child.disconnect();
+    else child.kill();
     const timer = setTimeout(() => child.kill('SIGKILL'), CLOSE_GRACE_MS);
     await exited;
     clearTimeout(timer);
