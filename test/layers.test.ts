@@ -231,7 +231,8 @@ test("Electron's processes (main, preload) load no native module: the engine run
   const loaded = new Set([...runtimeClosure('electron/main.ts'), ...runtimeClosure('electron/preload.cts')]);
   assert.ok(loaded.has('electron/app.ts'));
   assert.ok(loaded.has('electron/engine-client.ts'));
-  const BARE = /\b(?:import|export)\s+(?!type\s)(?:[\w$*{},\s]+?\s+from\s*)?['"]([^'".][^'"\n]*)['"]|\bimport\s*\(\s*['"]([^'".][^'"\n]*)['"]\s*\)/g;
+  const BARE =
+    /\b(?:import|export)\s+(?!type\s)(?:[\w$*{},\s]+?\s+from\s*)?['"]([^'".][^'"\n]*)['"]|\bimport\s*\(\s*['"]([^'".][^'"\n]*)['"]\s*\)/g;
   const native = [...loaded].flatMap((f) =>
     [...blankComments(readFileSync(posix.join(ROOT, f), 'utf8')).matchAll(BARE)]
       .map((m) => m[1] ?? m[2])

@@ -104,7 +104,6 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
 
   // ---- models ------------------------------------------------------------------------------------
 
-
   /** A bundled model opened for planning (no runtime sessions); kept for the service's life. */
   private open(id: string): Promise<FamilyModel> {
     let p = this.models.get(id);

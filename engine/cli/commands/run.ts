@@ -53,7 +53,11 @@ export function registerRun(program: Command): void {
       'virtual',
     )
     .option('--eval', 'also report the dev accuracy of the configuration (cached)')
-    .option('--limit <k>', 'with --eval: a fixed stratified sample of K dev examples (and the importance profile a planner uses)', positiveInt('--limit'))
+    .option(
+      '--limit <k>',
+      'with --eval: a fixed stratified sample of K dev examples (and the importance profile a planner uses)',
+      positiveInt('--limit'),
+    )
     .option('--task <name>', 'task (default: the one in the model config)')
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--trace <file>', 'write a Chrome Trace Event JSON file (opens in Perfetto)')
