@@ -12,6 +12,7 @@ import { delimiter, join } from 'node:path';
 import type { AppInfo, EngineEvent, JobEvent } from '../engine/workbench/api.js';
 import type { EngineMessage, EngineRequest } from '../engine/workbench/engine-process.js';
 import { CallError } from '../engine/workbench/call-error.js';
+import { ExitWindow } from '../engine/workbench/exit-window.js';
 
 export const MIN_NODE_MAJOR = 20;
 /** More unexpected exits than this within RESTART_WINDOW_MS and the engine is left stopped (it cannot start). */
@@ -87,7 +88,7 @@ export class EngineProcess {
   private child: ChildProcess | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private exits: number[] = [];
+  private readonly exits = new ExitWindow(RESTART_WINDOW_MS);
   private closed = false;
   private failed: string | undefined;
   private ready: Promise<void> = Promise.resolve();
@@ -138,10 +139,9 @@ export class EngineProcess {
     const lost = `the engine process stopped (${how})`;
     for (const p of this.pending.values()) p.reject(new CallError(`${p.method}: ${lost}; it was restarted, try again`, false));
     this.pending.clear();
-    const now = Date.now();
-    this.exits = [...this.exits.filter((t) => now - t < RESTART_WINDOW_MS), now];
-    if (this.exits.length > MAX_RESTARTS) {
-      this.failed = `${lost} ${this.exits.length} times within a minute; it is left stopped: restart the app (the terminal shows why)`;
+    const exits = this.exits.record();
+    if (exits > MAX_RESTARTS) {
+      this.failed = `${lost} ${exits} times within a minute; it is left stopped: restart the app (the terminal shows why)`;
       this.o.onStatus?.({ state: 'failed', message: this.failed });
       return;
     }

@@ -7,6 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { AppInfo, EngineEvent, JobEvent, JobSpec, MethodName } from './api.js';
 import { CallError } from './call-error.js';
+import { ExitWindow } from './exit-window.js';
 import { forkEngine, howItEnded, JobPool } from './jobs.js';
 import { validateCall } from './validate.js';
 import type { ServiceCall, ServiceReply } from './worker.js';
@@ -21,7 +22,7 @@ export class WorkbenchHost {
   private service: ChildProcess | undefined;
   private nextId = 1;
   private closing = false;
-  private restarts: number[] = [];
+  private readonly exits = new ExitWindow(RESTART_WINDOW_MS);
   private readonly pending = new Map<number, { method: string; resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly listeners = new Set<(e: JobEvent) => void>();
   private readonly engineListeners = new Set<(e: EngineEvent) => void>();
@@ -58,9 +59,7 @@ export class WorkbenchHost {
     this.pending.clear();
     if (this.closing) return;
     child.kill('SIGKILL');
-    const now = Date.now();
-    this.restarts = [...this.restarts.filter((t) => now - t < RESTART_WINDOW_MS), now];
-    const restart = this.restarts.length <= MAX_QUICK_RESTARTS;
+    const restart = this.exits.record() <= MAX_QUICK_RESTARTS;
     if (restart) this.serviceProcess();
     const message = restart
       ? `the engine ${how} and was restarted; numbers on screen are being fetched again`

@@ -29,6 +29,21 @@ export function PipelineView({ ctx }: { ctx: Ctx }) {
   const end = Math.max(plan?.makespanMs ?? 0, other?.makespanMs ?? 0, q.targetMs) * 1000 * 1.02;
   const w = win ?? { start: 0, end };
   useEffect(() => setWin(null), [end]);
+  /** One plan's timeline on the shared time window, marked when it does not answer the current settings. */
+  const planTimeline = (id: string, p: PlanView, stale: string | null) => (
+    <Current stale={stale}>
+      <Timeline
+        id={id}
+        title={`${p.planner}: ${p.layers}×${p.slices}, ${fmtMs(p.makespanMs)}`}
+        events={p.events}
+        memory={p.memory}
+        window={w}
+        onWindow={setWin}
+        fullEndUs={end}
+        targetMs={q.targetMs}
+      />
+    </Current>
+  );
 
   const exportTrace = async (query: ReturnType<typeof planQuery>) => {
     try {
@@ -61,34 +76,8 @@ export function PipelineView({ ctx }: { ctx: Ctx }) {
       {ctx.planError && <ErrorBox text={ctx.planError} />}
       {otherError && <ErrorBox text={otherError} />}
       {!plan && !ctx.planError && <Empty title="Planning…" />}
-      {plan && (
-        <Current stale={ctx.planStale}>
-          <Timeline
-            id="a"
-            title={`${plan.planner}: ${plan.layers}×${plan.slices}, ${fmtMs(plan.makespanMs)}`}
-            events={plan.events}
-            memory={plan.memory}
-            window={w}
-            onWindow={setWin}
-            fullEndUs={end}
-            targetMs={q.targetMs}
-          />
-        </Current>
-      )}
-      {other && (
-        <Current stale={notCurrent(other.query, { ...planQuery(q), planner: q.comparePlanner }, otherError, null)}>
-          <Timeline
-            id="b"
-            title={`${other.planner}: ${other.layers}×${other.slices}, ${fmtMs(other.makespanMs)}`}
-            events={other.events}
-            memory={other.memory}
-            window={w}
-            onWindow={setWin}
-            fullEndUs={end}
-            targetMs={q.targetMs}
-          />
-        </Current>
-      )}
+      {plan && planTimeline('a', plan, ctx.planStale)}
+      {other && planTimeline('b', other, notCurrent(other.query, { ...planQuery(q), planner: q.comparePlanner }, otherError, null))}
       <div className="legend">
         <span>
           <i style={{ background: 'var(--b2)' }} /> 2-bit … <i style={{ background: 'var(--b6)' }} /> 6-bit{' '}
