@@ -48,10 +48,10 @@ function checkTokens(tokens: number[], w: RwkvWeights): void {
 
 /** shardlab logits for RWKV models: after --tokens (against --expected), or against reference-logits.json. */
 export async function runLogits(flags: LogitsFlags): Promise<void | boolean> {
+  if (flags.expected && !flags.tokens) throw new UserError('--expected needs --tokens: the logits are compared after those tokens');
   if (!flags.reference && !flags.tokens)
     throw new UserError('shardlab logits on an RWKV model needs --tokens LIST (with --expected FILE to compare) or --reference');
   if (flags.reference && (flags.tokens || flags.expected)) throw new UserError('give either --reference or --tokens/--expected, not both');
-  if (flags.expected && !flags.tokens) throw new UserError('--expected needs --tokens: the logits are compared after those tokens');
   if (flags.reference && statSync(flags.model).isFile())
     throw new UserError(`${flags.model}: an rwkv.cpp file has no reference-logits.json; use --tokens LIST --expected FILE`);
   const w = loadRwkv(flags.model);
