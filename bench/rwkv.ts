@@ -1,0 +1,85 @@
+/**
+ * RWKV in RNN mode on onnxruntime-node: tokens/s of greedy decoding, and how a token's time splits into
+ * the step graph's session.run and everything around it (embedding-row tensor, state hand-over, argmax).
+ * Also compares matrices as graph initializers with matrices fed as inputs.
+ *
+ *   npm run bench:rwkv -- [--model DIR|FILE.bin] [--tokens N] [--threads T]
+ *
+ * Without a model it uses fixtures/models/rwkv5-en, or, while that does not exist, a random-weight
+ * directory of its shape (5.2, 6 layers, D 256, head 64, FFN 896, vocab 8192, F16 matrices).
+ */
+import { existsSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { argmax } from '../engine/families/rwkv/compare.js';
+import { loadRwkv } from '../engine/families/rwkv/load.js';
+import { writeModelDir } from '../engine/families/rwkv/model-dir.js';
+import { FIXTURE_SHAPE, randomWeights } from '../engine/families/rwkv/random-model.js';
+import { RwkvRunner } from '../engine/families/rwkv/runner.js';
+import type { WeightsAs } from '../engine/families/rwkv/step-graph.js';
+import { describe, type RwkvWeights } from '../engine/families/rwkv/weights.js';
+
+const FIXTURE = 'fixtures/models/rwkv5-en';
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    tokens: { type: 'string', default: '256' },
+    threads: { type: 'string', default: '2' },
+    warmup: { type: 'string', default: '16' },
+  },
+});
+const N = Number(values.tokens);
+const threads = Number(values.threads);
+const warmup = Number(values.warmup);
+
+function modelPath(): string {
+  if (values.model) return values.model;
+  if (existsSync(FIXTURE)) return FIXTURE;
+  const dir = join(mkdtempSync(join(tmpdir(), 'shardlab-rwkv-bench-')), 'rwkv5-random');
+  writeModelDir(dir, randomWeights(FIXTURE_SHAPE, 1), { f16: true });
+  console.log(`${FIXTURE} does not exist yet: using a random-weight directory of its shape instead (${dir})`);
+  return dir;
+}
+
+interface Measured {
+  tokensPerSecond: number;
+  /** Per token, ms: the whole loop iteration, and session.run within it. */
+  tokenMs: number;
+  runMs: number;
+}
+
+/** Greedy decoding of N tokens after a warm-up: each step's argmax is the next token. */
+async function measure(w: RwkvWeights, weightsAs: WeightsAs): Promise<Measured> {
+  const r = await RwkvRunner.open(w, { threads, weightsAs });
+  let token = 0;
+  for (let i = 0; i < warmup; i++) token = argmax(await r.step(token));
+  r.reset();
+  const before = { ...r.times };
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) token = argmax(await r.step(token));
+  const wall = performance.now() - t0;
+  const runMs = (r.times.runMs - before.runMs) / N;
+  await r.release();
+  return { tokensPerSecond: (1000 * N) / wall, tokenMs: wall / N, runMs };
+}
+
+const path = modelPath();
+const w = loadRwkv(path);
+console.log(`model       ${path} (${describe(w)})`);
+console.log(`run         ${N} tokens of greedy decoding after ${warmup} warm-up tokens, ${threads} threads`);
+const rows: [WeightsAs, Measured][] = [];
+// Alternate the two placements so a busy machine's noise falls on both.
+for (let round = 0; round < 2; round++)
+  for (const as of (round ? ['inputs', 'initializers'] : ['initializers', 'inputs']) as WeightsAs[]) rows.push([as, await measure(w, as)]);
+for (const as of ['initializers', 'inputs'] as WeightsAs[]) {
+  const mine = rows.filter(([a]) => a === as).map(([, m]) => m);
+  const best = mine.reduce((a, b) => (b.tokensPerSecond > a.tokensPerSecond ? b : a));
+  const around = best.tokenMs - best.runMs;
+  console.log(
+    `${as.padEnd(12)} ${best.tokensPerSecond.toFixed(1)} tokens/s; per token ${best.tokenMs.toFixed(3)} ms = session.run ${best.runMs.toFixed(3)} ms + around it ${around.toFixed(3)} ms (${((100 * around) / best.tokenMs).toFixed(1)} %)`,
+  );
+}
+console.log('best of two rounds each; timings on a shared machine are noisy');
