@@ -13,11 +13,17 @@ export interface RunnerOptions {
   threads?: number;
   /**
    * Matrices as graph initializers (default) or as inputs. bench/rwkv.ts on the fixture's shape (5.2, 6
-   * layers, D 256, vocab 8192, random weights), 2 threads, 256 greedy tokens, on a busy 2-core machine
-   * (load ~7): initializers 121 tokens/s (8.3 ms/token), inputs 87 tokens/s (11.5 ms/token); onnxruntime
-   * prepacks constant matrices, which it cannot do for inputs.
+   * layers, D 256, vocab 8192, random weights), 2 threads without spinning, 256 greedy tokens, on a busy
+   * 2-core machine (load ~5, noisy): initializers 267 tokens/s (3.7 ms/token), inputs 168 tokens/s
+   * (6.0 ms/token); onnxruntime prepacks constant matrices, which it cannot do for inputs.
    */
   weightsAs?: WeightsAs;
+  /**
+   * Let idle intra-op threads spin for work (onnxruntime's default); off unless asked. A step is ~340 small
+   * ops, and on a busy 2-core machine spinning threads steal the cores the step needs: bench/rwkv.ts
+   * measured 2 threads at 127 tokens/s spinning and 267 not (same run as above).
+   */
+  spin?: boolean;
 }
 
 /** Time spent in steps so far: the step graph's session.run, and the whole of step() around it. */
@@ -70,6 +76,7 @@ export class RwkvRunner {
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
+      extra: { session: { intra_op: { allow_spinning: opts.spin ? '1' : '0' } } },
     });
     const feeds: Record<string, ort.Tensor> = {};
     for (const i of graph.inputs) feeds[i.name] = new ort.Tensor('float32', i.data, i.dims);
