@@ -111,18 +111,12 @@ class Step {
 
   /** Token shift: xx·μ + prev·(1 − μ), with μ the tensor `mix`. */
   shift(xx: string, prev: string, mix: string): string {
-    const mu = this.t(mix);
     const g = this.g;
-    return g.node('Add', [
-      g.node('Mul', [xx, this.vec(mix)]),
-      g.node('Mul', [
-        prev,
-        this.vec(
-          `${mix}.complement`,
-          mapFloats(mu, (m) => 1 - m),
-        ),
-      ]),
-    ]);
+    const complement = this.vec(
+      `${mix}.complement`,
+      mapFloats(this.t(mix), (m) => 1 - m),
+    );
+    return g.node('Add', [g.node('Mul', [xx, this.vec(mix)]), g.node('Mul', [prev, complement])]);
   }
 
   /** A part of layer l's state, as a flat slice of the state input. */
@@ -165,9 +159,10 @@ function timeMixV5(s: Step, xx: string, prev: string, S: string, p: string, l: n
   const [H, N] = [w.heads, w.headSize];
   const shape = (name: string, dims: number[]) => g.ints(`l${l}_${name}`, dims);
   const proj = (m: string, weight: string) => s.matmul(s.shift(xx, prev, `${p}.time_mix_${m}`), `${p}.${weight}.weight`);
-  const r = g.node('Reshape', [proj('r', 'receptance'), shape('row', [H, 1, N])]);
+  const row = shape('row', [H, 1, N]);
+  const r = g.node('Reshape', [proj('r', 'receptance'), row]);
   const k = g.node('Reshape', [proj('k', 'key'), shape('col', [H, N, 1])]);
-  const v = g.node('Reshape', [proj('v', 'value'), `l${l}_row`]);
+  const v = g.node('Reshape', [proj('v', 'value'), row]);
   const kv = g.node('MatMul', [k, v]); // (H, N, N): k_i·v_j
   const s3 = g.node('Reshape', [S, shape('hnn', [H, N, N])]);
   const u = s.vec(`${p}.time_first`, s.t(`${p}.time_first`), [H, N, 1]);
