@@ -2,12 +2,12 @@
  * rwkv.cpp's model file (`.bin`, ggml magic): a 24-byte header, then tensor records until the end of
  * the file. Only FP32 and FP16 data is read; quantized files are refused, never misread.
  */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { UserError } from '../../core/errors.js';
 import { halfToFloat, type Tensor } from '../../core/safetensors.js';
+import { GGML_MAGIC } from './detect.js';
 import { checkWeights, mapFloats, perChannel, LAYER_NORM_EPS, type RwkvVersion, type RwkvWeights } from './weights.js';
 
-export const GGML_MAGIC = 0x67676d66;
 const HEADER_BYTES = 24;
 /** rwkv.cpp's data types past FP32 (0) and FP16 (1). */
 const QUANTIZED: Record<number, string> = { 2: 'Q4_0', 3: 'Q4_1', 4: 'Q4_1_O', 5: 'Q4_2', 6: 'Q4_3', 7: 'Q5_0', 8: 'Q5_1', 9: 'Q8_0' };
@@ -16,20 +16,6 @@ const MAX_VOCAB = 1 << 20;
 const MAX_EMBD = 1 << 16;
 const MAX_LAYERS = 1024;
 const MAX_KEY = 1024;
-
-/** True when the file starts with the ggml magic (never throws). */
-export function isBinFile(path: string): boolean {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    const b = Buffer.alloc(4);
-    return readSync(fd, b, 0, 4, 0) === 4 && b.readUInt32LE(0) === GGML_MAGIC;
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 
 interface BinHeader {
   fileVersion: number;

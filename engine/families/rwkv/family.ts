@@ -1,7 +1,7 @@
 /** The RWKV family: RWKV-edge's recurrent language models, run token by token (RNN mode). */
 import { UserError } from '../../core/errors.js';
 import type { ModelFamily } from '../family.js';
-import { isRwkvModel } from './load.js';
+import { isRwkvModel } from './detect.js';
 
 export const rwkvFamily: ModelFamily = {
   id: 'rwkv',

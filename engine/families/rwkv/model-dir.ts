@@ -26,16 +26,6 @@ export interface RwkvConfig {
 const VERSIONS: readonly RwkvVersion[] = ['4', '5.1', '5.2'];
 const LIMITS = { n_layer: 1024, n_embd: 65536, head_size: 4096, dim_ffn: 1 << 20, vocab_size: 1 << 20 };
 
-/** True when `dir` is a directory whose config.json says model_type "rwkv" (never throws). */
-export function isRwkvDir(dir: string): boolean {
-  try {
-    const j = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model_type?: unknown };
-    return j?.model_type === 'rwkv';
-  } catch {
-    return false;
-  }
-}
-
 /** Reads and checks config.json: every field present, of its type and within bounds. */
 export function readRwkvConfig(dir: string): RwkvConfig {
   const file = join(dir, 'config.json');
