@@ -50,9 +50,11 @@ function modelPath(): string {
 
 interface Measured {
   tokensPerSecond: number;
-  /** Per token, ms: the whole loop iteration, and session.run within it. */
+  /** Per token, ms: the whole loop iteration, session.run within it, the rest of step() (input tensor, state hand-over), argmax. */
   tokenMs: number;
   runMs: number;
+  stepRestMs: number;
+  argmaxMs: number;
 }
 
 interface Setup {
@@ -67,12 +69,19 @@ async function measure(w: RwkvWeights, setup: Setup): Promise<Measured> {
   for (let i = 0; i < warmup; i++) token = argmax(await r.step(token));
   r.reset();
   const before = { ...r.times };
+  let argmaxMs = 0;
   const t0 = performance.now();
-  for (let i = 0; i < N; i++) token = argmax(await r.step(token));
+  for (let i = 0; i < N; i++) {
+    const logits = await r.step(token);
+    const t = performance.now();
+    token = argmax(logits);
+    argmaxMs += performance.now() - t;
+  }
   const wall = performance.now() - t0;
   const runMs = (r.times.runMs - before.runMs) / N;
+  const stepRestMs = (r.times.totalMs - before.totalMs) / N - runMs;
   await r.release();
-  return { tokensPerSecond: (1000 * N) / wall, tokenMs: wall / N, runMs };
+  return { tokensPerSecond: (1000 * N) / wall, tokenMs: wall / N, runMs, stepRestMs, argmaxMs: argmaxMs / N };
 }
 
 const SETUPS: Setup[] = [
@@ -89,11 +98,12 @@ console.log(`run         ${N} tokens of greedy decoding after ${warmup} warm-up 
 const results = new Map<Setup, Measured[]>(SETUPS.map((s) => [s, []]));
 // Two rounds in opposite orders, so a busy machine's noise falls on every setup.
 for (const order of [SETUPS, [...SETUPS].reverse()]) for (const s of order) results.get(s)!.push(await measure(w, s));
+const us = (ms: number) => `${(1000 * ms).toFixed(0)} µs`;
 for (const s of SETUPS) {
   const best = results.get(s)!.reduce((a, b) => (b.tokensPerSecond > a.tokensPerSecond ? b : a));
   const around = best.tokenMs - best.runMs;
   console.log(
-    `${label(s).padEnd(23)} ${best.tokensPerSecond.toFixed(1).padStart(6)} tokens/s; per token ${best.tokenMs.toFixed(3)} ms = session.run ${best.runMs.toFixed(3)} ms + around it ${around.toFixed(3)} ms (${((100 * around) / best.tokenMs).toFixed(1)} %)`,
+    `${label(s).padEnd(23)} ${best.tokensPerSecond.toFixed(1).padStart(6)} tokens/s; per token ${best.tokenMs.toFixed(3)} ms = session.run ${best.runMs.toFixed(3)} ms + around it ${around.toFixed(3)} ms (${((100 * around) / best.tokenMs).toFixed(1)} %: step() outside run ${us(best.stepRestMs)}, argmax ${us(best.argmaxMs)}, the loop ${us(around - best.stepRestMs - best.argmaxMs)})`,
   );
 }
 console.log('best of two rounds each; the first row is the runner default; timings on a shared machine are noisy');
