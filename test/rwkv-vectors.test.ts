@@ -70,7 +70,7 @@ describe('the runner', () => {
     assert.ok(d.maxAbsDiff <= 1e-5, `max |diff| ${d.maxAbsDiff}`);
   });
 
-  test('a state snapshot restores the sequence exactly; reset starts over', async (t) => {
+  test('a state snapshot restores the sequence exactly; reset starts over; steps do not overlap', async (t) => {
     const file = vector(t, modelFile('4v0-660K', 'FP32'));
     if (!file) return;
     const r = await RwkvRunner.open(loadBinFile(file));
@@ -83,9 +83,12 @@ describe('the runner', () => {
     const b = await r.step(110);
     r.reset();
     const c = await r.logitsAfter(PROMPT);
-    await r.release();
     assert.deepEqual(b, a);
     assert.deepEqual(c, a);
+    const first = r.step(34);
+    await assert.rejects(r.step(105), /while a step is running/);
+    await first;
+    await r.release();
     assert.ok(compareLogits(a, expectedLogits('4v0-660K')).maxAbsDiff <= 1e-5);
   });
 });

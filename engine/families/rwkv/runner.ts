@@ -56,6 +56,7 @@ function normalisedEmbeddings(w: RwkvWeights): Float32Array {
 export class RwkvRunner {
   private state: ort.Tensor;
   private readonly fresh: ort.Tensor;
+  private busy = false;
   readonly times: StepTimes = { steps: 0, runMs: 0, totalMs: 0 };
 
   private constructor(
@@ -88,17 +89,24 @@ export class RwkvRunner {
     this.state = this.fresh;
   }
 
-  /** Feeds one token; resolves to the logits after it (a new array each step). */
+  /** Feeds one token; resolves to the logits after it (a new array each step). One step at a time. */
   async step(token: number): Promise<Float32Array> {
     const t0 = performance.now();
     const { vocab: V, embd: D } = this.weights;
     if (!Number.isInteger(token) || token < 0 || token >= V) throw new UserError(`token ${token} is not from 0 to ${V - 1}`);
+    if (this.busy) throw new Error('RwkvRunner.step called while a step is running: await each step before the next');
     this.feeds.x = new ort.Tensor('float32', this.embeddings.subarray(token * D, (token + 1) * D), [D]);
     this.feeds.state = this.state;
     const t1 = performance.now();
-    const out = await this.session.run(this.feeds);
+    this.busy = true;
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await this.session.run(this.feeds);
+    } finally {
+      this.busy = false;
+    }
     const t2 = performance.now();
-    this.state = out.state_out;
+    this.state = out.state_out as ort.Tensor;
     this.times.steps++;
     this.times.runMs += t2 - t1;
     this.times.totalMs += t2 - t0;
