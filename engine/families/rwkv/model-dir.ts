@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { parseJson, shown, UserError } from '../../core/errors.js';
 import { encodeSafetensors, readSafetensors, readSafetensorsHeader, type Tensor } from '../../core/safetensors.js';
-import { checkWeights, expectedShapes, mapFloats, type RwkvVersion, type RwkvWeights } from './weights.js';
+import { checkWeights, expectedShapes, LAYER_NORM_EPS, mapFloats, type RwkvVersion, type RwkvWeights } from './weights.js';
 
 export interface RwkvConfig {
   model_type: 'rwkv';
@@ -89,7 +89,7 @@ export function loadModelDir(dir: string): RwkvWeights {
       tensors.delete(name);
     }
   }
-  return checkWeights({ ...shapeOf(config), groupNormEps: config.groupnorm_eps ?? 0, tensors }, file);
+  return checkWeights({ ...shapeOf(config), groupNormEps: config.groupnorm_eps ?? LAYER_NORM_EPS, tensors }, file);
 }
 
 export interface WriteOptions {
