@@ -145,4 +145,38 @@ describe('bad .bin files are refused with one line', () => {
     writeInt(file, 24, 77); // the first record's n_dims
     assertUserError(() => loadBinFile(file), /corrupt tensor record at byte 24/);
   });
+
+  test('random bit flips in the header and record headers: loaded or refused with one line, never a crash', (t) => {
+    const file = vector(t, modelFile('4v0-660K', 'FP16'));
+    if (!file) return;
+    const good = readFileSync(file);
+    const out = join(tempDir(), 'flipped.bin');
+    // Byte offsets of the header and of every record's header (not the data), where a flip changes the structure.
+    const structural: number[] = [...Array(24).keys()];
+    for (let p = 24; p < good.length;) {
+      const [dims, keyLen, dtype] = [good.readInt32LE(p), good.readInt32LE(p + 4), good.readInt32LE(p + 8)];
+      const head = 12 + 4 * dims + keyLen;
+      for (let k = 0; k < head; k++) structural.push(p + k);
+      let count = 1;
+      for (let d = 0; d < dims; d++) count *= good.readInt32LE(p + 12 + 4 * d);
+      p += head + count * (dtype === 0 ? 4 : 2);
+    }
+    let seed = 12345;
+    const next = (n: number) => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
+    let refused = 0;
+    for (let i = 0; i < 150; i++) {
+      const bad = Buffer.from(good);
+      const at = structural[next(structural.length)];
+      bad[at] ^= 1 << next(8);
+      writeFileSync(out, bad);
+      try {
+        loadBinFile(out);
+      } catch (e) {
+        assert.ok(e instanceof UserError, `flip at byte ${at}: ${(e as Error).stack}`);
+        assert.doesNotMatch(e.message, /\n/);
+        refused++;
+      }
+    }
+    assert.ok(refused > 30, `only ${refused} of 150 flips refused`);
+  });
 });
