@@ -214,10 +214,13 @@ export function halfToFloat(h: number): number {
   return HALF_TABLE[h];
 }
 
-/** The nearest fp16 (round to nearest, ties to even) of a float, as its 16 bits. */
+const F32_SCRATCH = new Float32Array(1);
+const U32_SCRATCH = new Uint32Array(F32_SCRATCH.buffer);
+
+/** The nearest fp16 (round to nearest, ties to even) of a float32, as its 16 bits. */
 export function floatToHalf(x: number): number {
-  const f = new Float32Array([x]);
-  const u = new Uint32Array(f.buffer)[0];
+  F32_SCRATCH[0] = x;
+  const u = U32_SCRATCH[0];
   const sign = (u >>> 16) & 0x8000;
   const exp = (u >>> 23) & 0xff;
   const frac = u & 0x7fffff;
