@@ -3,9 +3,10 @@
  * the step graph's session.run and everything around it (embedding-row tensor, state hand-over, argmax).
  * Also compares matrices as graph initializers with matrices fed as inputs, and intra-op threads that spin.
  *
- * Measured on the random fixture-shape directory, 256 tokens, 2 threads, on a 2-core machine busy with a
- * training job (load ~5; noisy): initializers 267 tokens/s, 3.75 ms/token of which 0.06 ms (1.5 %) around
- * session.run; inputs 168 tokens/s; initializers with spinning threads 127 tokens/s.
+ * Measured on the random fixture-shape directory, 256 tokens, 2 threads, four runs on a 2-core machine busy
+ * with a training job (load 5–7; noisy): initializers 208–349 tokens/s (2.9–4.8 ms/token), of which
+ * 0.8–1.5 % is around session.run (about 8 µs in step() outside run, 15 µs argmax); inputs 157–250
+ * tokens/s; initializers with spinning threads 110–127 tokens/s.
  *
  *   npm run bench:rwkv -- [--model DIR|FILE.bin] [--tokens N] [--threads T]
  *

@@ -13,15 +13,16 @@ export interface RunnerOptions {
   threads?: number;
   /**
    * Matrices as graph initializers (default) or as inputs. bench/rwkv.ts on the fixture's shape (5.2, 6
-   * layers, D 256, vocab 8192, random weights), 2 threads without spinning, 256 greedy tokens, on a busy
-   * 2-core machine (load ~5, noisy): initializers 267 tokens/s (3.7 ms/token), inputs 168 tokens/s
-   * (6.0 ms/token); onnxruntime prepacks constant matrices, which it cannot do for inputs.
+   * layers, D 256, vocab 8192, random weights), 2 threads without spinning, 256 greedy tokens, four runs on
+   * a 2-core machine busy with a training job (load 5–7, noisy): initializers 208–349 tokens/s, inputs
+   * 157–250 tokens/s, initializers faster in every run; onnxruntime prepacks constant matrices, which it
+   * cannot do for inputs.
    */
   weightsAs?: WeightsAs;
   /**
    * Let idle intra-op threads spin for work (onnxruntime's default); off unless asked. A step is ~340 small
    * ops, and on a busy 2-core machine spinning threads steal the cores the step needs: bench/rwkv.ts
-   * measured 2 threads at 127 tokens/s spinning and 267 not (same run as above).
+   * measured 2 threads at 110–127 tokens/s spinning against 208–349 not (same runs as above).
    */
   spin?: boolean;
 }
