@@ -13,8 +13,7 @@
  * Without a model it uses fixtures/models/rwkv5-en, or, while that does not exist, a random-weight
  * directory of its shape (5.2, 6 layers, D 256, head 64, FFN 896, vocab 8192, F16 matrices).
  */
-import { existsSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 import { UserError } from '../../core/errors.js';
 import { initialState, stepGraph, type StateLayout, type WeightsAs } from './step-graph.js';
+import { loadRwkv } from './load.js';
 import { LAYER_NORM_EPS, type RwkvWeights } from './weights.js';
 
 export interface RunnerOptions {
@@ -54,6 +55,8 @@ function normalisedEmbeddings(w: RwkvWeights): Float32Array {
   return out;
 }
 
+export type RwkvModelInfo = Omit<RwkvWeights, 'tensors'>;
+
 export class RwkvRunner {
   private state: ort.Tensor;
   private readonly fresh: ort.Tensor;
@@ -61,13 +64,14 @@ export class RwkvRunner {
   readonly times: StepTimes = { steps: 0, runMs: 0, totalMs: 0 };
 
   private constructor(
-    readonly weights: RwkvWeights,
+    /** The model's version and sizes (its tensors are not kept: the session holds its own copy). */
+    readonly model: RwkvModelInfo,
     readonly layout: StateLayout,
     private readonly session: ort.InferenceSession,
     private readonly feeds: Record<string, ort.Tensor>,
     private readonly embeddings: Float32Array,
   ) {
-    this.fresh = new ort.Tensor('float32', initialState(layout, weights.layers), [layout.perLayer * weights.layers]);
+    this.fresh = new ort.Tensor('float32', initialState(layout, model.layers), [layout.perLayer * model.layers]);
     this.state = this.fresh;
   }
 
@@ -82,7 +86,14 @@ export class RwkvRunner {
     });
     const feeds: Record<string, ort.Tensor> = {};
     for (const i of graph.inputs) feeds[i.name] = new ort.Tensor('float32', i.data, i.dims);
-    return new RwkvRunner(weights, graph.layout, session, feeds, normalisedEmbeddings(weights));
+    const { version, layers, embd, heads, headSize, ffn, vocab, groupNormEps } = weights;
+    const model = { version, layers, embd, heads, headSize, ffn, vocab, groupNormEps };
+    return new RwkvRunner(model, graph.layout, session, feeds, normalisedEmbeddings(weights));
+  }
+
+  /** Loads an rwkv.cpp `.bin` file or a model directory and opens it. */
+  static async load(path: string, opts: RunnerOptions = {}): Promise<RwkvRunner> {
+    return RwkvRunner.open(loadRwkv(path), opts);
   }
 
   /** Back to the initial state (no copy: state tensors are never written in place). */
@@ -93,7 +104,7 @@ export class RwkvRunner {
   /** Feeds one token; resolves to the logits after it (a new array each step). One step at a time. */
   async step(token: number): Promise<Float32Array> {
     const t0 = performance.now();
-    const { vocab: V, embd: D } = this.weights;
+    const { vocab: V, embd: D } = this.model;
     if (!Number.isInteger(token) || token < 0 || token >= V) throw new UserError(`token ${token} is not from 0 to ${V - 1}`);
     if (this.busy) throw new Error('RwkvRunner.step called while a step is running: await each step before the next');
     this.feeds.x = new ort.Tensor('float32', this.embeddings.subarray(token * D, (token + 1) * D), [D]);
@@ -129,7 +140,7 @@ export class RwkvRunner {
 
   /** Continues from a snapshot (copied, so the caller may reuse its array). */
   restore(snapshot: Float32Array): void {
-    const n = this.layout.perLayer * this.weights.layers;
+    const n = this.layout.perLayer * this.model.layers;
     if (snapshot.length !== n) throw new Error(`state snapshot of ${snapshot.length} floats; this model's state has ${n}`);
     this.state = new ort.Tensor('float32', snapshot.slice(), [n]);
   }
