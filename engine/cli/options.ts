@@ -31,3 +31,11 @@ export function nonNegativeNumber(flag: string) {
     return n;
   };
 }
+
+/** Comma-separated token ids (integers >= 0): 34,105,110. */
+export function tokenList(value: string): number[] {
+  const parts = value.split(',').map((s) => s.trim());
+  if (parts.length === 0 || !parts.every((s) => /^\d+$/.test(s) && Number.isSafeInteger(Number(s))))
+    throw new InvalidArgumentError(`--tokens takes comma-separated token ids (integers >= 0), got "${value}"`);
+  return parts.map(Number);
+}

@@ -214,14 +214,47 @@ export function halfToFloat(h: number): number {
   return HALF_TABLE[h];
 }
 
-/** Writes fp32 tensors as a .safetensors file (names sorted, data in that order). */
-export function encodeSafetensors(tensors: Record<string, Tensor>): Buffer {
+const F32_SCRATCH = new Float32Array(1);
+const U32_SCRATCH = new Uint32Array(F32_SCRATCH.buffer);
+
+/** The nearest fp16 (round to nearest, ties to even) of a float32, as its 16 bits. */
+export function floatToHalf(x: number): number {
+  F32_SCRATCH[0] = x;
+  const u = U32_SCRATCH[0];
+  const sign = (u >>> 16) & 0x8000;
+  const exp = (u >>> 23) & 0xff;
+  const frac = u & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (frac ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    // Subnormal: the implicit 1 joins the fraction, shifted into place with rounding.
+    const m = frac | 0x800000;
+    const shift = 14 - e;
+    const half = m >>> shift;
+    const rest = m & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    return sign | (half + (rest > mid || (rest === mid && half & 1) ? 1 : 0));
+  }
+  const half = (e << 10) | (frac >>> 13);
+  const rest = frac & 0x1fff;
+  // A carry out of the fraction rightly bumps the exponent (up to infinity).
+  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
+}
+
+/**
+ * Writes fp32 tensors as a .safetensors file (names sorted, data in that order), each as F32 unless
+ * `dtypeOf` says F16 for it (rounded to nearest).
+ */
+export function encodeSafetensors(tensors: Record<string, Tensor>, dtypeOf: (name: string) => 'F32' | 'F16' = () => 'F32'): Buffer {
   const names = Object.keys(tensors).sort();
   const header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }> = {};
   let offset = 0;
   for (const name of names) {
-    const bytes = tensors[name].data.length * 4;
-    header[name] = { dtype: 'F32', shape: tensors[name].shape, data_offsets: [offset, offset + bytes] };
+    const dtype = dtypeOf(name);
+    const bytes = tensors[name].data.length * BYTES[dtype];
+    header[name] = { dtype, shape: tensors[name].shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
   let json = JSON.stringify(header);
@@ -230,7 +263,10 @@ export function encodeSafetensors(tensors: Record<string, Tensor>): Buffer {
   head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
   const data = names.map((n) => {
     const t = tensors[n].data;
-    return Buffer.from(t.buffer, t.byteOffset, t.byteLength);
+    if (header[n].dtype === 'F32') return Buffer.from(t.buffer, t.byteOffset, t.byteLength);
+    const b = Buffer.alloc(t.length * 2);
+    for (let i = 0; i < t.length; i++) b.writeUInt16LE(floatToHalf(t[i]), i * 2);
+    return b;
   });
   return Buffer.concat([head, Buffer.from(json), ...data]);
 }

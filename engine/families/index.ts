@@ -6,12 +6,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJson, UserError } from '../core/errors.js';
 import { bertFamily } from './bert/family.js';
+import { rwkvFamily } from './rwkv/family.js';
 import type { ModelFamily } from './family.js';
 
 export { expandPlanners } from './family.js';
 export type { FamilyModel, ModelFamily, ModelInfo, PlannedRequest, PlannerInfo, PlanningRequest, QualityMetric } from './family.js';
 
-export const FAMILIES: readonly ModelFamily[] = [bertFamily];
+export const FAMILIES: readonly ModelFamily[] = [bertFamily, rwkvFamily];
 
 export function getFamily(id: string): ModelFamily {
   const f = FAMILIES.find((x) => x.id === id);
@@ -23,7 +24,9 @@ export function getFamily(id: string): ModelFamily {
 export function familyOf(dir: string): ModelFamily {
   const f = FAMILIES.find((x) => x.detect(dir));
   if (f) return f;
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: no such directory; --model takes a model directory`);
+  if (!existsSync(dir)) throw new UserError(`${dir}: no such directory; --model takes a model directory`);
+  if (!statSync(dir).isDirectory())
+    throw new UserError(`${dir}: not a model directory, nor an rwkv.cpp .bin file (no ggml magic); --model takes a model directory`);
   const config = join(dir, 'config.json');
   if (existsSync(config)) {
     if (!statSync(config).isFile()) throw new UserError(`${config}: not a file; a model directory needs a config.json file`);

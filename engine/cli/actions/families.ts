@@ -21,6 +21,7 @@ export function runFamilies(f: { json?: boolean }): void {
     console.log(`${fam.id}: ${fam.title}, after ${fam.system}`);
     console.log(`  metric    ${fam.metric.name} (${fam.metric.higherIsBetter ? 'higher' : 'lower'} is better)`);
     console.log(`  unit      ${fam.unit}`);
+    if (fam.planners.length === 0) return console.log('  planners  none yet (the family runs models but does not plan them)');
     console.log('  planners');
     const w = Math.max(...fam.planners.map((p) => p.name.length + (p === fam.planners[0] ? ' (default)'.length : 0)));
     fam.planners.forEach((p, j) => console.log(`    ${`${p.name}${j === 0 ? ' (default)' : ''}`.padEnd(w)}  ${p.description}`));

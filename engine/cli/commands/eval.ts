@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolveModel } from '../model-arg.js';
-import { parseSplit, positiveInt } from '../options.js';
+import { parseSplit, positiveInt, tokenList } from '../options.js';
 
 export function registerEval(program: Command): void {
   program
@@ -23,13 +23,17 @@ export function registerEval(program: Command): void {
 export function registerLogits(program: Command): void {
   program
     .command('logits')
-    .description("compare the engine's logits with the PyTorch reference logits stored with the model")
+    .description(
+      "compare the engine's logits with the PyTorch reference logits stored with the model (--reference), or, for RWKV models, print or check the logits after --tokens",
+    )
     .requiredOption(
-      '--model <dir>',
-      'checkpoint directory or shard store with reference-logits.json, or a bundled model by name',
+      '--model <path>',
+      'checkpoint directory or shard store with reference-logits.json, a bundled model by name, or an rwkv.cpp .bin file',
       resolveModel,
     )
-    .requiredOption('--reference', 'compare with reference-logits.json')
+    .option('--reference', "compare with the model directory's reference-logits.json (required for BERT models)")
+    .option('--tokens <ids>', 'RWKV: feed these token ids one at a time from the initial state (comma-separated)', tokenList)
+    .option('--expected <file>', 'RWKV: compare the logits after --tokens with these (little-endian float32, or a JSON array)')
     .option('--task <name>', 'task (default: the one in the model config)')
     .option('--json', 'print one JSON object')
     .action(async (f: { model: string }) => (await import('../family-command.js')).familyCommand('logits', f.model, f));

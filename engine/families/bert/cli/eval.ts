@@ -1,4 +1,5 @@
 import { evaluate } from '../accuracy.js';
+import { UserError } from '../../../core/errors.js';
 import { formatAccuracy, wilson95 } from '../../../eval/interval.js';
 import { compareWithReference } from '../reference.js';
 import { openForEval } from '../open.js';
@@ -62,11 +63,17 @@ export async function runEval(flags: EvalFlags): Promise<void> {
 export interface LogitsFlags {
   model: string;
   task?: string;
+  reference?: boolean;
+  tokens?: number[];
+  expected?: string;
   json?: boolean;
 }
 
 /** shardlab logits --reference: the engine's logits against the stored PyTorch ones. */
 export async function runLogits(flags: LogitsFlags): Promise<void> {
+  if (flags.tokens || flags.expected) throw new UserError('--tokens and --expected apply to RWKV models; for a BERT model use --reference');
+  if (!flags.reference)
+    throw new UserError("shardlab logits on a BERT model needs --reference (it compares with the model's reference-logits.json)");
   const { model, submodel } = await openForEval(flags.model);
   const r = await compareWithReference(model, taskOf(model.config, flags.task, flags.model), submodel);
   await model.release();

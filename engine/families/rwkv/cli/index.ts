@@ -1,0 +1,7 @@
+/** The rwkv family's implementations of the CLI's commands (engine/cli declares them; the registry finds these). */
+import type { FamilyCommand } from '../../family.js';
+import { runLogits } from './logits.js';
+
+export const COMMANDS: Record<string, FamilyCommand> = {
+  logits: runLogits,
+};

@@ -1,0 +1,100 @@
+import { readFileSync, statSync } from 'node:fs';
+import { UserError } from '../../../core/errors.js';
+import { compareLogits, argmax } from '../compare.js';
+import { loadRwkv } from '../load.js';
+import { readReferenceLogits } from '../model-dir.js';
+import { RwkvRunner } from '../runner.js';
+import { describe, type RwkvWeights } from '../weights.js';
+
+export interface LogitsFlags {
+  model: string;
+  tokens?: number[];
+  expected?: string;
+  reference?: boolean;
+  json?: boolean;
+}
+
+/** Largest |difference| from reference-logits.json that passes (the BERT family's gate too). */
+const REFERENCE_TOLERANCE = 1e-4;
+
+/** Expected logits: V little-endian float32 (rwkv.cpp's expected-logits-*.bin), or a JSON array of V numbers. */
+function readExpected(file: string, vocab: number): Float32Array {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch (e) {
+    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (buf[0] === 0x5b) {
+    let j: unknown;
+    try {
+      j = JSON.parse(buf.toString('utf8'));
+    } catch {
+      j = undefined;
+    }
+    if (!Array.isArray(j) || j.length !== vocab || !j.every((x) => typeof x === 'number'))
+      throw new UserError(`${file}: expected a JSON array of ${vocab} numbers`);
+    return Float32Array.from(j as number[]);
+  }
+  if (buf.length !== vocab * 4)
+    throw new UserError(`${file}: ${buf.length} bytes; expected logits are ${vocab} little-endian float32 (${vocab * 4} bytes)`);
+  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
+}
+
+function checkTokens(tokens: number[], w: RwkvWeights): void {
+  const bad = tokens.find((t) => t >= w.vocab);
+  if (bad !== undefined) throw new UserError(`--tokens: token ${bad} is not below the model's vocabulary of ${w.vocab}`);
+}
+
+/** shardlab logits for RWKV models: after --tokens (against --expected), or against reference-logits.json. */
+export async function runLogits(flags: LogitsFlags): Promise<void | boolean> {
+  if (flags.expected && !flags.tokens) throw new UserError('--expected needs --tokens: the logits are compared after those tokens');
+  if (!flags.reference && !flags.tokens)
+    throw new UserError('shardlab logits on an RWKV model needs --tokens LIST (with --expected FILE to compare) or --reference');
+  if (flags.reference && (flags.tokens || flags.expected)) throw new UserError('give either --reference or --tokens/--expected, not both');
+  if (flags.reference && statSync(flags.model).isFile())
+    throw new UserError(`${flags.model}: an rwkv.cpp file has no reference-logits.json; use --tokens LIST --expected FILE`);
+  const w = loadRwkv(flags.model);
+  if (flags.reference) return reference(flags, w);
+  checkTokens(flags.tokens!, w);
+  const expected = flags.expected ? readExpected(flags.expected, w.vocab) : undefined;
+  const runner = await RwkvRunner.open(w);
+  const logits = await runner.logitsAfter(flags.tokens!);
+  await runner.release();
+  const base = { model: flags.model, version: w.version, tokens: flags.tokens! };
+  if (!expected) {
+    const out = { ...base, argmax: argmax(logits), logits: Array.from(logits) };
+    if (flags.json) return console.log(JSON.stringify(out));
+    console.log(`model       ${flags.model} (${describe(w)})`);
+    console.log(`tokens      ${flags.tokens!.join(',')}`);
+    console.log(`argmax      ${out.argmax} (logit ${logits[out.argmax].toFixed(4)})`);
+    return;
+  }
+  const d = compareLogits(logits, expected);
+  if (flags.json) return console.log(JSON.stringify({ ...base, ...d }));
+  console.log(`model       ${flags.model} (${describe(w)})`);
+  console.log(`tokens      ${flags.tokens!.join(',')}`);
+  console.log(`maxAbsDiff  ${d.maxAbsDiff.toExponential(2)}`);
+  console.log(`sumDiff     ${d.sumDiff.toExponential(2)} (signed)`);
+  console.log(`argmax      ${d.argmax}${d.argmaxMatch ? ' (matches)' : `, expected ${d.expectedArgmax}`}`);
+}
+
+/** --reference: every prompt of the directory's reference-logits.json; false when one is off by more than 1e-4. */
+async function reference(flags: LogitsFlags, w: RwkvWeights): Promise<boolean> {
+  const prompts = readReferenceLogits(flags.model, w.vocab);
+  const runner = await RwkvRunner.open(w);
+  const rows = [];
+  for (const p of prompts)
+    rows.push({ text: p.text, tokens: p.tokens.length, ...compareLogits(await runner.logitsAfter(p.tokens), p.logits) });
+  await runner.release();
+  const maxAbsDiff = rows.some((r) => Number.isNaN(r.maxAbsDiff)) ? NaN : Math.max(...rows.map((r) => r.maxAbsDiff));
+  const pass = maxAbsDiff <= REFERENCE_TOLERANCE;
+  if (flags.json) console.log(JSON.stringify({ model: flags.model, version: w.version, prompts: rows, maxAbsDiff, pass }));
+  else {
+    console.log(`reference   ${rows.length} prompts, PyTorch logits after each prompt's last token`);
+    for (const r of rows)
+      console.log(`  ${JSON.stringify(r.text.slice(0, 40))} (${r.tokens} tokens)   max |diff| ${r.maxAbsDiff.toExponential(2)}`);
+    console.log(`maxAbsDiff  ${maxAbsDiff.toExponential(2)}${pass ? '' : ` (above ${REFERENCE_TOLERANCE})`}`);
+  }
+  return pass;
+}

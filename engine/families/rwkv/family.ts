@@ -1,0 +1,23 @@
+/** The RWKV family: RWKV-edge's recurrent language models, run token by token (RNN mode). */
+import { UserError } from '../../core/errors.js';
+import type { ModelFamily } from '../family.js';
+import { isRwkvModel } from './detect.js';
+
+export const rwkvFamily: ModelFamily = {
+  id: 'rwkv',
+  title: 'RWKV language models',
+  system: 'RWKV-edge (2024)',
+  metric: { name: 'perplexity', higherIsBetter: false, format: 'number' },
+  unit: "one layer's time-mix and channel-mix weights",
+  defaultSeq: 1,
+  presets: [],
+  paradigms: [],
+  commands: async () => (await import('./cli/index.js')).COMMANDS,
+  detect: (path) => isRwkvModel(path),
+  planners: () => [],
+  open: async (dir) => {
+    throw new UserError(
+      `${dir}: planning RWKV models is not available yet; use shardlab logits (and lm-eval / generate) to run RWKV models`,
+    );
+  },
+};

@@ -1,0 +1,151 @@
+/**
+ * An RWKV model run token by token (RNN mode) on onnxruntime-node: one session of the step graph, the
+ * state fed back as the tensor the previous run returned (no copies between steps).
+ */
+import { performance } from 'node:perf_hooks';
+import ort from 'onnxruntime-node';
+import { UserError } from '../../core/errors.js';
+import { initialState, stepGraph, type StateLayout, type WeightsAs } from './step-graph.js';
+import { loadRwkv } from './load.js';
+import { LAYER_NORM_EPS, type RwkvWeights } from './weights.js';
+
+export interface RunnerOptions {
+  /** onnxruntime intra-op threads (default 1). */
+  threads?: number;
+  /**
+   * Matrices as graph initializers (default) or as inputs. bench/rwkv.ts on the fixture's shape (5.2, 6
+   * layers, D 256, vocab 8192, random weights), 2 threads without spinning, 256 greedy tokens, four runs on
+   * a 2-core machine busy with a training job (load 5–7, noisy): initializers 208–349 tokens/s, inputs
+   * 157–250 tokens/s, initializers faster in every run; onnxruntime prepacks constant matrices, which it
+   * cannot do for inputs.
+   */
+  weightsAs?: WeightsAs;
+  /**
+   * Let idle intra-op threads spin for work (onnxruntime's default); off unless asked. A step is ~340 small
+   * ops, and on a busy 2-core machine spinning threads steal the cores the step needs: bench/rwkv.ts
+   * measured 2 threads at 110–127 tokens/s spinning against 208–349 not (same runs as above).
+   */
+  spin?: boolean;
+}
+
+/** Time spent in steps so far: the step graph's session.run, and the whole of step() around it. */
+export interface StepTimes {
+  steps: number;
+  runMs: number;
+  totalMs: number;
+}
+
+/** The embedding table with ln0 applied to every row (computed in float64, stored as float32). */
+function normalisedEmbeddings(w: RwkvWeights): Float32Array {
+  const D = w.embd;
+  const emb = w.tensors.get('emb.weight')!.data;
+  const g = w.tensors.get('blocks.0.ln0.weight')!.data;
+  const b = w.tensors.get('blocks.0.ln0.bias')!.data;
+  const out = new Float32Array(emb.length);
+  for (let row = 0; row < w.vocab; row++) {
+    const at = row * D;
+    let mean = 0;
+    for (let i = 0; i < D; i++) mean += emb[at + i];
+    mean /= D;
+    let v = 0;
+    for (let i = 0; i < D; i++) v += (emb[at + i] - mean) ** 2;
+    const inv = 1 / Math.sqrt(v / D + LAYER_NORM_EPS);
+    for (let i = 0; i < D; i++) out[at + i] = (emb[at + i] - mean) * inv * g[i] + b[i];
+  }
+  return out;
+}
+
+export type RwkvModelInfo = Omit<RwkvWeights, 'tensors'>;
+
+export class RwkvRunner {
+  private state: ort.Tensor;
+  private readonly fresh: ort.Tensor;
+  private busy = false;
+  readonly times: StepTimes = { steps: 0, runMs: 0, totalMs: 0 };
+
+  private constructor(
+    /** The model's version and sizes (its tensors are not kept: the session holds its own copy). */
+    readonly model: RwkvModelInfo,
+    readonly layout: StateLayout,
+    private readonly session: ort.InferenceSession,
+    private readonly feeds: Record<string, ort.Tensor>,
+    private readonly embeddings: Float32Array,
+  ) {
+    this.fresh = new ort.Tensor('float32', initialState(layout, model.layers), [layout.perLayer * model.layers]);
+    this.state = this.fresh;
+  }
+
+  static async open(weights: RwkvWeights, opts: RunnerOptions = {}): Promise<RwkvRunner> {
+    const graph = stepGraph(weights, opts.weightsAs);
+    const session = await ort.InferenceSession.create(graph.bytes, {
+      intraOpNumThreads: opts.threads ?? 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      extra: { session: { intra_op: { allow_spinning: opts.spin ? '1' : '0' } } },
+    });
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const i of graph.inputs) feeds[i.name] = new ort.Tensor('float32', i.data, i.dims);
+    const { version, layers, embd, heads, headSize, ffn, vocab, groupNormEps } = weights;
+    const model = { version, layers, embd, heads, headSize, ffn, vocab, groupNormEps };
+    return new RwkvRunner(model, graph.layout, session, feeds, normalisedEmbeddings(weights));
+  }
+
+  /** Loads an rwkv.cpp `.bin` file or a model directory and opens it. */
+  static async load(path: string, opts: RunnerOptions = {}): Promise<RwkvRunner> {
+    return RwkvRunner.open(loadRwkv(path), opts);
+  }
+
+  /** Back to the initial state (no copy: state tensors are never written in place). */
+  reset(): void {
+    this.state = this.fresh;
+  }
+
+  /** Feeds one token; resolves to the logits after it (a new array each step). One step at a time. */
+  async step(token: number): Promise<Float32Array> {
+    const t0 = performance.now();
+    const { vocab: V, embd: D } = this.model;
+    if (!Number.isInteger(token) || token < 0 || token >= V) throw new UserError(`token ${token} is not from 0 to ${V - 1}`);
+    if (this.busy) throw new Error('RwkvRunner.step called while a step is running: await each step before the next');
+    this.feeds.x = new ort.Tensor('float32', this.embeddings.subarray(token * D, (token + 1) * D), [D]);
+    this.feeds.state = this.state;
+    const t1 = performance.now();
+    this.busy = true;
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await this.session.run(this.feeds);
+    } finally {
+      this.busy = false;
+    }
+    const t2 = performance.now();
+    this.state = out.state_out as ort.Tensor;
+    this.times.steps++;
+    this.times.runMs += t2 - t1;
+    this.times.totalMs += t2 - t0;
+    return out.logits.data as Float32Array;
+  }
+
+  /** Logits after feeding `tokens` one at a time from the initial state. */
+  async logitsAfter(tokens: readonly number[]): Promise<Float32Array> {
+    this.reset();
+    let logits: Float32Array = new Float32Array(0);
+    for (const t of tokens) logits = await this.step(t);
+    return logits;
+  }
+
+  /** A copy of the current state. */
+  stateSnapshot(): Float32Array {
+    return (this.state.data as Float32Array).slice();
+  }
+
+  /** Continues from a snapshot (copied, so the caller may reuse its array). */
+  restore(snapshot: Float32Array): void {
+    const n = this.layout.perLayer * this.model.layers;
+    if (snapshot.length !== n) throw new Error(`state snapshot of ${snapshot.length} floats; this model's state has ${n}`);
+    this.state = new ort.Tensor('float32', snapshot.slice(), [n]);
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * One RNN-mode step of an RWKV model as one ONNX graph: the token's embedding row (ln0 already applied)
+ * and the whole recurrent state in, the logits and the next state out. Equations: rwkv-edge.md §2.
+ */
+import { GraphBuilder } from '../../core/onnx-graph.js';
+import { LAYER_NORM_EPS, mapFloats, type RwkvWeights } from './weights.js';
+
+/**
+ * Where the big matrices live: baked into the graph as initializers, or fed as inputs on every run (the
+ * same ort tensors each time). Vectors are always initializers.
+ */
+export type WeightsAs = 'initializers' | 'inputs';
+
+/** The recurrent state of one layer, flat; the model's state is L of these back to back. */
+export interface StateLayout {
+  /** Floats per layer. */
+  perLayer: number;
+  /** Offset and length within a layer of each part. */
+  parts: Record<string, { at: number; length: number }>;
+  /** Initial values that are not 0 (v4's pp = −1e30). */
+  fill: { part: string; value: number }[];
+}
+
+/**
+ * v4: token-shift inputs of time-mix and channel-mix, and the WKV's aa / bb / pp (running exponent max).
+ * v5: the two token-shift inputs and each head's N×N matrix S[key][value].
+ */
+export function stateLayout(w: Pick<RwkvWeights, 'version' | 'embd' | 'heads' | 'headSize'>): StateLayout {
+  const D = w.embd;
+  const sizes: [string, number][] =
+    w.version === '4'
+      ? [
+          ['att_x', D],
+          ['aa', D],
+          ['bb', D],
+          ['pp', D],
+          ['ffn_x', D],
+        ]
+      : [
+          ['att_x', D],
+          ['ffn_x', D],
+          ['s', w.heads * w.headSize * w.headSize],
+        ];
+  const parts: StateLayout['parts'] = {};
+  let at = 0;
+  for (const [name, length] of sizes) {
+    parts[name] = { at, length };
+    at += length;
+  }
+  return { perLayer: at, parts, fill: w.version === '4' ? [{ part: 'pp', value: -1e30 }] : [] };
+}
+
+/** A fresh state: zeros, except the layout's fills. */
+export function initialState(layout: StateLayout, layers: number): Float32Array {
+  const s = new Float32Array(layout.perLayer * layers);
+  for (let l = 0; l < layers; l++)
+    for (const { part, value } of layout.fill) {
+      const p = layout.parts[part];
+      s.fill(value, l * layout.perLayer + p.at, l * layout.perLayer + p.at + p.length);
+    }
+  return s;
+}
+
+/** (out, in) row-major → (in, out), so MatMul(x, Wᵀ) computes W·x. */
+function transposed(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
+  return out;
+}
+
+export interface StepGraph {
+  bytes: Uint8Array;
+  /** Matrices fed as inputs (name → data, dims), empty when they are initializers. */
+  inputs: { name: string; data: Float32Array; dims: number[] }[];
+  layout: StateLayout;
+}
+
+/** Graph-building context: the builder, the weights, and where matrices go. */
+class Step {
+  readonly inputs: StepGraph['inputs'] = [];
+  constructor(
+    readonly g: GraphBuilder,
+    readonly w: RwkvWeights,
+    private readonly weightsAs: WeightsAs,
+  ) {}
+
+  t(name: string): Float32Array {
+    return this.w.tensors.get(name)!.data;
+  }
+
+  vec(name: string, data = this.t(name), dims = [data.length]): string {
+    return this.g.initializer(name, data, dims);
+  }
+
+  /** W·x for the PyTorch (out, in) matrix `name`, x of shape (in). */
+  matmul(x: string, name: string, output?: string): string {
+    const [rows, cols] = this.w.tensors.get(name)!.shape;
+    const data = transposed(this.t(name), rows, cols);
+    const dims = [cols, rows];
+    if (this.weightsAs === 'inputs') this.inputs.push({ name: this.g.input(name, dims), data, dims });
+    else this.g.initializer(name, data, dims);
+    return this.g.node('MatMul', [x, name], {}, output);
+  }
+
+  layerNorm(x: string, prefix: string, eps = LAYER_NORM_EPS): string {
+    return this.g.node('LayerNormalization', [x, this.vec(`${prefix}.weight`), this.vec(`${prefix}.bias`)], {
+      axis: -1,
+      epsilon: { float: eps },
+    });
+  }
+
+  /** Token shift: xx·μ + prev·(1 − μ), with μ the tensor `mix`. */
+  shift(xx: string, prev: string, mix: string): string {
+    const g = this.g;
+    const complement = this.vec(
+      `${mix}.complement`,
+      mapFloats(this.t(mix), (m) => 1 - m),
+    );
+    return g.node('Add', [g.node('Mul', [xx, this.vec(mix)]), g.node('Mul', [prev, complement])]);
+  }
+
+  /** A part of layer l's state, as a flat slice of the state input. */
+  slice(state: string, layout: StateLayout, l: number, part: string): string {
+    const p = layout.parts[part];
+    const at = l * layout.perLayer + p.at;
+    const g = this.g;
+    return g.node('Slice', [state, g.ints(`s${l}_${part}_begin`, [at]), g.ints(`s${l}_${part}_end`, [at + p.length])]);
+  }
+}
+
+/** v4 time-mix: returns the residual update and the next aa, bb, pp. */
+function timeMixV4(s: Step, xx: string, prev: string, get: (part: string) => string, p: string) {
+  const g = s.g;
+  const r = g.node('Sigmoid', [s.matmul(s.shift(xx, prev, `${p}.time_mix_r`), `${p}.receptance.weight`)]);
+  const k = s.matmul(s.shift(xx, prev, `${p}.time_mix_k`), `${p}.key.weight`);
+  const v = s.matmul(s.shift(xx, prev, `${p}.time_mix_v`), `${p}.value.weight`);
+  const [aa, bb, pp] = [get('aa'), get('bb'), get('pp')];
+  // Output: the bonus u joins the current token's exponent; everything is scaled by the running max.
+  const ww = g.node('Add', [s.vec(`${p}.time_first`), k]);
+  const q = g.node('Max', [pp, ww]);
+  const e1 = g.node('Exp', [g.node('Sub', [pp, q])]);
+  const e2 = g.node('Exp', [g.node('Sub', [ww, q])]);
+  const num = g.node('Add', [g.node('Mul', [e1, aa]), g.node('Mul', [e2, v])]);
+  const den = g.node('Add', [g.node('Mul', [e1, bb]), e2]);
+  const out = s.matmul(g.node('Mul', [r, g.node('Div', [num, den])]), `${p}.output.weight`);
+  // State: decay the past (w < 0 in log space), add this token.
+  const ww2 = g.node('Add', [pp, s.vec(`${p}.time_decay`)]);
+  const q2 = g.node('Max', [ww2, k]);
+  const f1 = g.node('Exp', [g.node('Sub', [ww2, q2])]);
+  const f2 = g.node('Exp', [g.node('Sub', [k, q2])]);
+  const aa2 = g.node('Add', [g.node('Mul', [f1, aa]), g.node('Mul', [f2, v])]);
+  const bb2 = g.node('Add', [g.node('Mul', [f1, bb]), f2]);
+  return { out, state: { aa: aa2, bb: bb2, pp: q2 } };
+}
+
+/** v5 time-mix (per-head matrix state, GroupNorm, the gate in 5.2): the residual update and the next S. */
+function timeMixV5(s: Step, xx: string, prev: string, S: string, p: string, l: number) {
+  const { g, w } = s;
+  const [H, N] = [w.heads, w.headSize];
+  const shape = (name: string, dims: number[]) => g.ints(`l${l}_${name}`, dims);
+  const proj = (m: string, weight: string) => s.matmul(s.shift(xx, prev, `${p}.time_mix_${m}`), `${p}.${weight}.weight`);
+  const row = shape('row', [H, 1, N]);
+  const r = g.node('Reshape', [proj('r', 'receptance'), row]);
+  const k = g.node('Reshape', [proj('k', 'key'), shape('col', [H, N, 1])]);
+  const v = g.node('Reshape', [proj('v', 'value'), row]);
+  const kv = g.node('MatMul', [k, v]); // (H, N, N): k_i·v_j
+  const s3 = g.node('Reshape', [S, shape('hnn', [H, N, N])]);
+  const u = s.vec(`${p}.time_first`, s.t(`${p}.time_first`), [H, N, 1]);
+  const y = g.node('MatMul', [r, g.node('Add', [g.node('Mul', [u, kv]), s3])]); // (H, 1, N)
+  const decay = s.vec(`${p}.decay_factor`, mapFloats(s.t(`${p}.time_decay`), Math.exp), [H, N, 1]);
+  const next = g.node('Reshape', [g.node('Add', [kv, g.node('Mul', [decay, s3])]), shape('flat_s', [H * N * N])]);
+  // GroupNorm with one group per head: LayerNormalization over each head's N values.
+  const ones = s.vec(`l${l}_gn_ones`, new Float32Array(N).fill(1));
+  const gn = g.node('LayerNormalization', [g.node('Reshape', [y, shape('hn', [H, N])]), ones], {
+    axis: -1,
+    epsilon: { float: w.groupNormEps },
+  });
+  let o = g.node('Add', [
+    g.node('Mul', [g.node('Reshape', [gn, shape('d', [H * N])]), s.vec(`${p}.ln_x.weight`)]),
+    s.vec(`${p}.ln_x.bias`),
+  ]);
+  if (w.version === '5.2') {
+    const gp = proj('g', 'gate');
+    o = g.node('Mul', [o, g.node('Mul', [gp, g.node('Sigmoid', [gp])])]);
+  }
+  return { out: s.matmul(o, `${p}.output.weight`), next };
+}
+
+/** Channel-mix (v4 = v5): σ(Wr·xr) ⊙ Wv·relu(Wk·xk)². */
+function channelMix(s: Step, xx: string, prev: string, p: string): string {
+  const g = s.g;
+  const r = g.node('Sigmoid', [s.matmul(s.shift(xx, prev, `${p}.time_mix_r`), `${p}.receptance.weight`)]);
+  const k = g.node('Relu', [s.matmul(s.shift(xx, prev, `${p}.time_mix_k`), `${p}.key.weight`)]);
+  return g.node('Mul', [r, s.matmul(g.node('Mul', [k, k]), `${p}.value.weight`)]);
+}
+
+/**
+ * The step graph. Inputs: `x` (D), the token's embedding row with ln0 applied; `state` (L × perLayer).
+ * Outputs: `logits` (V) and `state_out`, the next state in the same layout.
+ */
+export function stepGraph(w: RwkvWeights, weightsAs: WeightsAs = 'initializers'): StepGraph {
+  const g = new GraphBuilder(`rwkv_${w.version}_step`);
+  const s = new Step(g, w, weightsAs);
+  const layout = stateLayout(w);
+  const state = g.input('state', [layout.perLayer * w.layers]);
+  let x = g.input('x', [w.embd]);
+  const nextState: string[] = [];
+  for (let l = 0; l < w.layers; l++) {
+    const get = (part: string) => s.slice(state, layout, l, part);
+    const p = `blocks.${l}`;
+    const xx = s.layerNorm(x, `${p}.ln1`);
+    const parts: Record<string, string> = { att_x: xx };
+    if (w.version === '4') {
+      const att = timeMixV4(s, xx, get('att_x'), get, `${p}.att`);
+      x = g.node('Add', [x, att.out]);
+      Object.assign(parts, att.state);
+    } else {
+      const att = timeMixV5(s, xx, get('att_x'), get('s'), `${p}.att`, l);
+      x = g.node('Add', [x, att.out]);
+      parts.s = att.next;
+    }
+    const xx2 = s.layerNorm(x, `${p}.ln2`);
+    x = g.node('Add', [x, channelMix(s, xx2, get('ffn_x'), `${p}.ffn`)]);
+    parts.ffn_x = xx2;
+    nextState.push(...Object.keys(layout.parts).map((k) => parts[k]));
+  }
+  g.node('Concat', nextState, { axis: 0 }, 'state_out');
+  s.matmul(s.layerNorm(x, 'ln_out'), 'head.weight', 'logits');
+  g.output('logits', [w.vocab]);
+  g.output('state_out', [layout.perLayer * w.layers]);
+  return { bytes: g.toBytes(), inputs: s.inputs, layout };
+}
