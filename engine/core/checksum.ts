@@ -11,10 +11,13 @@ export function sha256(data: Buffer | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** sha256 over every file of a checkpoint that affects a result, in a fixed order (hex, first 16 characters). */
-export function modelChecksum(dir: string): string {
+/**
+ * sha256 over every file of a checkpoint that affects a result, in a fixed order (hex, first 16 characters).
+ * `defining` names the files a family's checkpoints always have (BERT's by default).
+ */
+export function modelChecksum(dir: string, defining: readonly string[] = MODEL_DEFINING_FILES): string {
   const h = createHash('sha256');
-  for (const f of MODEL_DEFINING_FILES) h.update(f).update(readFileSync(join(dir, f)));
+  for (const f of defining) h.update(f).update(readFileSync(join(dir, f)));
   for (const f of MODEL_OPTIONAL_FILES) if (existsSync(join(dir, f))) h.update(f).update(readFileSync(join(dir, f)));
   return h.digest('hex').slice(0, 16);
 }

@@ -71,4 +71,3 @@ export function passages(text: string): string[] {
   }
   return out;
 }
-

@@ -28,3 +28,11 @@ export function compareLogits(got: ArrayLike<number>, expected: ArrayLike<number
   const [a, b] = [argmax(got), argmax(expected)];
   return { maxAbsDiff, sumDiff, argmax: a, expectedArgmax: b, argmaxMatch: a === b };
 }
+/** log softmax(logits)[target], computed stably from the maximum. */
+export function logSoftmaxAt(logits: Float32Array, target: number): number {
+  let max = -Infinity;
+  for (const v of logits) if (v > max) max = v;
+  let sum = 0;
+  for (const v of logits) sum += Math.exp(v - max);
+  return logits[target]! - max - Math.log(sum);
+}

@@ -3,7 +3,7 @@
  * one text on every run and machine. Temperature 0 is greedy decoding.
  */
 import type { Stepper } from './lm-eval.js';
-import { argmax } from './logits.js';
+import { argmax } from './compare.js';
 
 export interface SamplingOptions {
   temperature: number;

@@ -7,7 +7,7 @@
 import { stratifiedSample } from '../../eval/sample.js';
 import type { Split } from '../../eval/splits.js';
 import { lastWordItems, lmPassages, type Passage, type Source } from './corpus.js';
-import { argmax, logSoftmaxAt } from './logits.js';
+import { argmax, logSoftmaxAt } from './compare.js';
 import type { RwkvTokenizer } from './tokenizer.js';
 
 /** A model run one token at a time from its zero state. */

@@ -47,13 +47,17 @@ export async function lmQuality(
       return { scores, ms: performance.now() - start };
     })());
   const oracle = (metric: keyof LmScores, count: keyof LmScores) =>
-    new QualityOracle(db, { model: model.checksum, task: LM_TASK, split: key, metric }, {
-      hash: () => 'dense',
-      measure: async () => {
-        const { scores } = await measure();
-        return { value: scores[metric], count: scores[count] };
+    new QualityOracle(
+      db,
+      { model: model.checksum, task: LM_TASK, split: key, metric },
+      {
+        hash: () => 'dense',
+        measure: async () => {
+          const { scores } = await measure();
+          return { value: scores[metric], count: scores[count] };
+        },
       },
-    });
+    );
   const ppl = await oracle('perplexity', 'tokens').quality(DENSE);
   const next = await oracle('nextTokenAccuracy', 'tokens').quality(DENSE);
   const word = await oracle('lastWordAccuracy', 'lastWordItems').quality(DENSE);

@@ -118,7 +118,8 @@ export class RwkvTokenizer {
     gpt2Ids.forEach((g, m) => this.toModel.set(g, m));
     for (let b = 0; b < 256; b++) {
       const id = this.toModel.get(bpe.byteId(b));
-      if (id === undefined) throw new UserError(`vocab.json lacks the token of byte ${b}: a reduced vocabulary must keep all 256 byte tokens`);
+      if (id === undefined)
+        throw new UserError(`vocab.json lacks the token of byte ${b}: a reduced vocabulary must keep all 256 byte tokens`);
       this.byteIds.push(id);
     }
     const eot = this.toModel.get(GPT2_EOT);

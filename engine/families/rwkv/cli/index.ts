@@ -1,7 +1,10 @@
 /** The rwkv family's implementations of the CLI's commands (engine/cli declares them; the registry finds these). */
 import type { FamilyCommand } from '../../family.js';
+import { runGenerate, runLmEval } from './lm.js';
 import { runLogits } from './logits.js';
 
 export const COMMANDS: Record<string, FamilyCommand> = {
   logits: runLogits,
+  'lm-eval': runLmEval,
+  generate: runGenerate,
 };

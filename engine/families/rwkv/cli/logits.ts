@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { UserError } from '../../../core/errors.js';
 import { compareLogits, argmax } from '../compare.js';
 import { loadRwkv } from '../load.js';
-import { readReferenceLogits } from '../model-dir.js';
+import { compareWithReference, REFERENCE_TOLERANCE } from '../reference.js';
 import { RwkvRunner } from '../runner.js';
 import { describe, type RwkvWeights } from '../weights.js';
 
@@ -13,9 +13,6 @@ export interface LogitsFlags {
   reference?: boolean;
   json?: boolean;
 }
-
-/** Largest |difference| from reference-logits.json that passes (the BERT family's gate too). */
-const REFERENCE_TOLERANCE = 1e-4;
 
 /** Expected logits: V little-endian float32 (rwkv.cpp's expected-logits-*.bin), or a JSON array of V numbers. */
 function readExpected(file: string, vocab: number): Float32Array {
@@ -81,20 +78,14 @@ export async function runLogits(flags: LogitsFlags): Promise<void | boolean> {
 
 /** --reference: every prompt of the directory's reference-logits.json; false when one is off by more than 1e-4. */
 async function reference(flags: LogitsFlags, w: RwkvWeights): Promise<boolean> {
-  const prompts = readReferenceLogits(flags.model, w.vocab);
   const runner = await RwkvRunner.open(w);
-  const rows = [];
-  for (const p of prompts)
-    rows.push({ text: p.text, tokens: p.tokens.length, ...compareLogits(await runner.logitsAfter(p.tokens), p.logits) });
-  await runner.release();
-  const maxAbsDiff = rows.some((r) => Number.isNaN(r.maxAbsDiff)) ? NaN : Math.max(...rows.map((r) => r.maxAbsDiff));
-  const pass = maxAbsDiff <= REFERENCE_TOLERANCE;
-  if (flags.json) console.log(JSON.stringify({ model: flags.model, version: w.version, prompts: rows, maxAbsDiff, pass }));
+  const r = await compareWithReference(runner, flags.model).finally(() => runner.release());
+  if (flags.json) console.log(JSON.stringify({ model: flags.model, version: w.version, ...r }));
   else {
-    console.log(`reference   ${rows.length} prompts, PyTorch logits after each prompt's last token`);
-    for (const r of rows)
-      console.log(`  ${JSON.stringify(r.text.slice(0, 40))} (${r.tokens} tokens)   max |diff| ${r.maxAbsDiff.toExponential(2)}`);
-    console.log(`maxAbsDiff  ${maxAbsDiff.toExponential(2)}${pass ? '' : ` (above ${REFERENCE_TOLERANCE})`}`);
+    console.log(`reference   ${r.prompts.length} prompts, PyTorch logits after each prompt's last token`);
+    for (const p of r.prompts)
+      console.log(`  ${JSON.stringify(p.text.slice(0, 40))} (${p.tokens} tokens)   max |diff| ${p.maxAbsDiff.toExponential(2)}`);
+    console.log(`maxAbsDiff  ${r.maxAbsDiff.toExponential(2)}${r.pass ? '' : ` (above ${REFERENCE_TOLERANCE})`}`);
   }
-  return pass;
+  return r.pass;
 }

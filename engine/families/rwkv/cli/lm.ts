@@ -1,0 +1,90 @@
+/** shardlab lm-eval and shardlab generate for RWKV model directories. */
+import { progressBar } from '../../../core/progress.js';
+import { ExperimentStore } from '../../../store/db.js';
+import type { Split } from '../../../eval/splits.js';
+import { generate } from '../generate.js';
+import { lmQuality } from '../lm-quality.js';
+import { openRwkvDir } from '../open.js';
+
+export interface LmEvalFlags {
+  model: string;
+  split: Split;
+  limit?: number;
+  db?: string;
+  json?: boolean;
+}
+
+/** shardlab lm-eval: perplexity, next-token and last-word accuracy on a split (cached in the store). */
+export async function runLmEval(flags: LmEvalFlags): Promise<void> {
+  const model = await openRwkvDir(flags.model);
+  const db = ExperimentStore.open(flags.db);
+  const bar = progressBar(`lm-eval ${flags.split}`, !flags.json);
+  try {
+    const r = await lmQuality(model, db, flags.split, flags.limit, (d, t) => bar.update(d, t));
+    bar.stop();
+    const out = { model: flags.model, checksum: model.checksum, ...r };
+    if (flags.json) return console.log(JSON.stringify(out));
+    console.log(`model        ${flags.model} (RWKV ${model.weights.version}, ${model.weights.layers} layers, width ${model.weights.embd})`);
+    console.log(
+      `split        ${r.split}: ${r.passages} passages, ${r.tokens} tokens${r.split === flags.split ? '' : ' (a fixed sample, stratified by source)'}`,
+    );
+    console.log(`perplexity   ${r.perplexity.toFixed(2)}`);
+    console.log(`next token   ${(100 * r.nextTokenAccuracy).toFixed(2)} % top-1`);
+    console.log(`last word    ${(100 * r.lastWordAccuracy).toFixed(2)} % of ${r.lastWordItems} passages (greedy, every token of the word)`);
+    console.log(r.cached ? 'cached       from the experiment store' : `speed        ${r.tokensPerSecond.toFixed(0)} tokens/s`);
+  } finally {
+    bar.stop();
+    await model.release();
+    db.close();
+  }
+}
+
+export interface GenerateFlags {
+  model: string;
+  prompt: string;
+  tokens: number;
+  temperature: number;
+  topP: number;
+  seed?: number;
+  json?: boolean;
+}
+
+/** shardlab generate: streams the continuation of a prompt as it is produced, then the speed. */
+export async function runGenerate(flags: GenerateFlags): Promise<void> {
+  const model = await openRwkvDir(flags.model);
+  const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const decoder = new TextDecoder('utf-8');
+  const tok = model.tokenizer;
+  const prompt = tok.encode(flags.prompt);
+  if (!flags.json) process.stdout.write(flags.prompt);
+  try {
+    const r = await generate(model.runner, tok.eot, prompt, flags.tokens, { ...flags, seed }, (id) => {
+      // Stream bytes through one decoder: a character split across tokens prints once it is whole.
+      if (!flags.json) process.stdout.write(decoder.decode(tok.bytes([id]), { stream: true }));
+    });
+    const tokensPerSecond = (1000 * r.tokens.length) / r.generateMs;
+    const text = tok.decode(r.tokens);
+    if (flags.json) {
+      return console.log(
+        JSON.stringify({
+          model: flags.model,
+          prompt: flags.prompt,
+          text,
+          tokens: r.tokens,
+          seed,
+          temperature: flags.temperature,
+          topP: flags.topP,
+          tokensPerSecond,
+          promptTokens: r.promptTokens,
+          promptMs: r.promptMs,
+        }),
+      );
+    }
+    process.stdout.write(decoder.decode() + '\n');
+    console.error(
+      `${r.tokens.length} tokens at ${tokensPerSecond.toFixed(1)} tokens/s (prompt: ${r.promptTokens} tokens in ${r.promptMs.toFixed(0)} ms; seed ${seed}, temperature ${flags.temperature}, top-p ${flags.topP})`,
+    );
+  } finally {
+    await model.release();
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * An RWKV model directory opened for language modelling: its weights on the step-graph runner, its
+ * tokenizer, and the checksum its quality answers are cached under.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { modelChecksum } from '../../core/checksum.js';
+import { UserError } from '../../core/errors.js';
+import { loadModelDir } from './model-dir.js';
+import { RwkvRunner } from './runner.js';
+import { RwkvTokenizer } from './tokenizer.js';
+import type { RwkvWeights } from './weights.js';
+
+/** The files that define an RWKV model directory's results. */
+const RWKV_DEFINING_FILES = ['config.json', 'model.safetensors', 'vocab.json'];
+
+export interface RwkvLm {
+  dir: string;
+  checksum: string;
+  weights: Omit<RwkvWeights, 'tensors'>;
+  tokenizer: RwkvTokenizer;
+  runner: RwkvRunner;
+  release(): Promise<void>;
+}
+
+export async function openRwkvDir(dir: string, opts: { threads?: number } = {}): Promise<RwkvLm> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UserError(
+      `${dir}: not an RWKV model directory; lm-eval and generate need one (config.json, model.safetensors, vocab.json), not an rwkv.cpp file`,
+    );
+  const vocabFile = join(dir, 'vocab.json');
+  if (!existsSync(vocabFile)) throw new UserError(`${vocabFile}: missing; an RWKV model directory needs its tokenizer's vocab.json`);
+  const weights = loadModelDir(dir);
+  const tokenizer = RwkvTokenizer.fromFile(vocabFile);
+  if (tokenizer.vocabSize !== weights.vocab)
+    throw new UserError(`${vocabFile}: ${tokenizer.vocabSize} tokens, but the model's vocabulary is ${weights.vocab}; they must match`);
+  const runner = await RwkvRunner.open(weights, { threads: opts.threads });
+  return {
+    dir,
+    checksum: modelChecksum(dir, RWKV_DEFINING_FILES),
+    weights: runner.model,
+    tokenizer,
+    runner,
+    release: () => runner.release(),
+  };
+}
