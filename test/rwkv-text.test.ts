@@ -4,7 +4,9 @@ import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { lastWordItems, lmPassages } from '../engine/families/rwkv/corpus.js';
 import { seededRandom, sampleToken } from '../engine/families/rwkv/generate.js';
-import { scoreLm, type Stepper } from '../engine/families/rwkv/lm-eval.js';
+import { scoreLm, type LaneStepper } from '../engine/families/rwkv/lm-eval.js';
+import { randomWeights } from '../engine/families/rwkv/random-model.js';
+import { RwkvRunner } from '../engine/families/rwkv/runner.js';
 import { Gpt2Bpe, GPT2_EOT, RwkvTokenizer } from '../engine/families/rwkv/tokenizer.js';
 
 const FIXTURE = 'fixtures/models/rwkv5-en';
@@ -90,7 +92,9 @@ test('sampling: temperature 0 is greedy, a seed repeats a draw, top-p near 0 kee
 test('perplexity of a model that knows nothing is the vocabulary size; last word needs every token right', async () => {
   const V = 50;
   // Uniform logits except that token 7 is always the most probable.
-  const stepper: Stepper = { reset() {}, step: async () => Float32Array.from({ length: V }, (_, i) => (i === 7 ? 1e-3 : 0)) };
+  const stepper: LaneStepper = {
+    stepLanes: async (tokens) => tokens.map(() => Float32Array.from({ length: V }, (_, i) => (i === 7 ? 1e-3 : 0))),
+  };
   const r = await scoreLm(stepper, [{ id: 'x', source: 'sotu', ids: [3, 7, 7], lastWord: { context: [3, 7], word: [7] } }], 0);
   assert.ok(Math.abs(r.perplexity - V) < 0.05, `perplexity ${r.perplexity}`);
   assert.equal(r.tokens, 3);
@@ -99,3 +103,34 @@ test('perplexity of a model that knows nothing is the vocabulary size; last word
   const miss = await scoreLm(stepper, [{ id: 'y', source: 'ham', ids: [3, 7, 9], lastWord: { context: [3], word: [7, 9] } }], 0);
   assert.equal(miss.lastWordAccuracy, 0);
 });
+
+test('scoring passages side by side in lanes gives what one lane at a time gives, and what single steps give', async () => {
+  const shape = { version: '5.2' as const, layers: 2, embd: 32, headSize: 8, ffn: 64, vocab: 300, groupNormEps: 64e-5 };
+  const runner = await RwkvRunner.open(randomWeights(shape, 5));
+  try {
+    const items = Array.from({ length: 7 }, (_, k) => ({
+      id: `p${k}`,
+      source: 'sotu' as const,
+      ids: Array.from({ length: 3 + ((k * 5) % 11) }, (_, i) => (k * 31 + i * 17) % 300),
+      lastWord: k % 2 ? { context: [1, 2], word: [3, 4] } : undefined,
+    }));
+    const one = await scoreLm(runner, items, 0, undefined, 1);
+    const many = await scoreLm(runner, items, 0, undefined, 3);
+    assert.ok(Math.abs(one.perplexity - many.perplexity) < 1e-9 * one.perplexity, `${one.perplexity} vs ${many.perplexity}`);
+    assert.deepEqual({ ...one, perplexity: 0 }, { ...many, perplexity: 0 });
+    // The same passage's last-token log-probability from plain single steps.
+    const it = items[6]!;
+    const logits = await runner.logitsAfter([0, ...it.ids.slice(0, -1)]);
+    const [lane] = await scoreLanesOnce(runner, [0, ...it.ids.slice(0, -1)]);
+    assert.ok(Math.max(...logits.map((v, i) => Math.abs(v - lane![i]!))) < 1e-5);
+  } finally {
+    await runner.release();
+  }
+});
+
+/** Feeds one sequence through lane 0 of a 3-lane batch (lanes 1–2 fed other tokens); lane 0's last logits. */
+async function scoreLanesOnce(runner: RwkvRunner, seq: number[]): Promise<Float32Array[]> {
+  let out: Float32Array[] = [];
+  for (let i = 0; i < seq.length; i++) out = await runner.stepLanes([seq[i]!, (i * 7) % 300, 5], [i === 0, i === 0, false]);
+  return out;
+}

@@ -2,8 +2,14 @@
  * Text generation: temperature and nucleus (top-p) sampling from a seeded generator, so one seed gives
  * one text on every run and machine. Temperature 0 is greedy decoding.
  */
-import type { Stepper } from './lm-eval.js';
 import { argmax } from './compare.js';
+
+/** A model run one token at a time from its zero state. */
+export interface Stepper {
+  reset(): void;
+  /** Feeds a token; the logits of the next one. */
+  step(token: number): Promise<Float32Array>;
+}
 
 export interface SamplingOptions {
   temperature: number;

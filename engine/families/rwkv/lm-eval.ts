@@ -10,13 +10,6 @@ import { lastWordItems, lmPassages, type Passage, type Source } from './corpus.j
 import { argmax, logSoftmaxAt } from './compare.js';
 import type { RwkvTokenizer } from './tokenizer.js';
 
-/** A model run one token at a time from its zero state. */
-export interface Stepper {
-  reset(): void;
-  /** Feeds a token; the logits of the next one. */
-  step(token: number): Promise<Float32Array>;
-}
-
 export interface LmScores {
   perplexity: number;
   nextTokenAccuracy: number;
@@ -59,9 +52,21 @@ export function evaluationItems(split: Split, tok: RwkvTokenizer, limit?: number
   return { items: lmItems(chosen, tok), all: all.length };
 }
 
-/** Tokens a scoring pass predicts, for progress. */
-export function tokensToScore(items: readonly LmItem[]): number {
-  return items.reduce((n, it) => n + it.ids.length + (it.lastWord && !wordInPassage(it) ? it.lastWord.word.length : 0), 0);
+/** Sequences scored side by side (lanes of one batched step); 32 keeps a 2-core machine's matrix units busy. */
+export const LANES = 32;
+
+/** Independent sequences stepped side by side (RwkvRunner.stepLanes). */
+export interface LaneStepper {
+  /** Feeds tokens[i] to lane i (from the zero state where fresh[i]); the logits of each lane's next token. */
+  stepLanes(tokens: readonly number[], fresh: readonly boolean[]): Promise<Float32Array[]>;
+}
+
+/** A sequence to feed from the zero state, and what to do with the logits after each of its tokens. */
+interface Job {
+  feed: number[];
+  each: (i: number, logits: Float32Array) => void;
+  /** Called once the sequence is done. */
+  done?: () => void;
 }
 
 /** True when the passage's tokens are its context's followed by its last word's (the usual case). */
@@ -72,49 +77,83 @@ function wordInPassage(it: LmItem): boolean {
   return joined.length <= it.ids.length && joined.every((t, i) => it.ids[i] === t);
 }
 
-/** Feeds `ids` after end-of-text; calls `each(i, logits)` with the logits that predict ids[i]. */
-async function walk(m: Stepper, eot: number, ids: readonly number[], each: (i: number, logits: Float32Array) => void): Promise<void> {
-  m.reset();
-  let logits = await m.step(eot);
-  for (let i = 0; i < ids.length; i++) {
-    each(i, logits);
-    if (i + 1 < ids.length) logits = await m.step(ids[i]!);
+/** Runs the jobs through `lanes` lanes, refilling a lane as soon as its sequence ends. */
+async function runJobs(m: LaneStepper, jobs: Job[], lanes: number, onStep: (fed: number) => void): Promise<void> {
+  let next = 0;
+  const take = () => (next < jobs.length ? { job: jobs[next++]!, pos: 0 } : undefined);
+  const slots = Array.from({ length: Math.min(lanes, jobs.length) }, take);
+  while (slots.some((x) => x)) {
+    // An idle lane (no job left) is fed end-of-text from a fresh state; its logits are ignored.
+    const tokens = slots.map((x) => (x ? x.job.feed[x.pos]! : 0));
+    const logits = await m.stepLanes(
+      tokens,
+      slots.map((x) => !x || x.pos === 0),
+    );
+    let fed = 0;
+    slots.forEach((x, k) => {
+      if (!x) return;
+      x.job.each(x.pos, logits[k]!);
+      fed++;
+      if (++x.pos === x.job.feed.length) {
+        x.job.done?.();
+        slots[k] = take();
+      }
+    });
+    onStep(fed);
   }
 }
 
+/** Scores every token of each passage and its last word; `eot` starts each sequence and is not scored. */
 export async function scoreLm(
-  m: Stepper,
+  m: LaneStepper,
   items: readonly LmItem[],
   eot: number,
   onProgress?: (done: number, total: number) => void,
+  lanes = LANES,
 ): Promise<LmScores> {
-  const total = tokensToScore(items);
   let nll = 0;
   let hits = 0;
   let tokens = 0;
-  let wordItems = 0;
   let wordHits = 0;
-  let done = 0;
+  const jobs: Job[] = [];
   for (const it of items) {
+    const target = it.ids;
+    const w = it.lastWord;
     const inPassage = wordInPassage(it);
-    const wordFrom = inPassage ? it.lastWord!.context.length : Infinity;
     let wordOk = true;
-    await walk(m, eot, it.ids, (i, logits) => {
-      nll -= logSoftmaxAt(logits, it.ids[i]!);
-      const hit = argmax(logits) === it.ids[i];
-      if (hit) hits++;
-      if (i >= wordFrom && i < wordFrom + it.lastWord!.word.length && !hit) wordOk = false;
+    // The word's tokens, where the passage holds it, are judged in the passage's own pass.
+    const wordAt = (i: number) => inPassage && i >= w!.context.length && i < w!.context.length + w!.word.length;
+    jobs.push({
+      feed: [eot, ...target.slice(0, -1)],
+      each: (i, logits) => {
+        nll -= logSoftmaxAt(logits, target[i]!);
+        const hit = argmax(logits) === target[i];
+        if (hit) hits++;
+        if (wordAt(i) && !hit) wordOk = false;
+      },
+      done: () => {
+        tokens += target.length;
+        if (inPassage && wordOk) wordHits++;
+      },
     });
-    tokens += it.ids.length;
-    done += it.ids.length;
-    if (it.lastWord) {
-      if (!inPassage) wordOk = await wordByItself(m, eot, it.lastWord);
-      if (!inPassage) done += it.lastWord.word.length;
-      wordItems++;
-      if (wordOk) wordHits++;
+    if (w && !inPassage) {
+      const ids = [...w.context, ...w.word];
+      let ok = true;
+      jobs.push({
+        feed: [eot, ...ids.slice(0, -1)],
+        each: (i, logits) => {
+          if (i >= w.context.length && argmax(logits) !== ids[i]) ok = false;
+        },
+        done: () => {
+          if (ok) wordHits++;
+        },
+      });
     }
-    onProgress?.(done, total);
   }
+  const total = jobs.reduce((n, j) => n + j.feed.length, 0);
+  let done = 0;
+  await runJobs(m, jobs, lanes, (fed) => onProgress?.((done += fed), total));
+  const wordItems = items.filter((it) => it.lastWord).length;
   return {
     perplexity: Math.exp(nll / Math.max(1, tokens)),
     nextTokenAccuracy: hits / Math.max(1, tokens),
@@ -123,13 +162,4 @@ export async function scoreLm(
     passages: items.length,
     lastWordItems: wordItems,
   };
-}
-
-async function wordByItself(m: Stepper, eot: number, w: { context: number[]; word: number[] }): Promise<boolean> {
-  const ids = [...w.context, ...w.word];
-  let ok = true;
-  await walk(m, eot, ids, (i, logits) => {
-    if (i >= w.context.length && argmax(logits) !== ids[i]) ok = false;
-  });
-  return ok;
 }

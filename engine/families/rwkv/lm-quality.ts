@@ -8,7 +8,7 @@ import { QualityOracle } from '../../eval/oracle.js';
 import { sampleKey } from '../../eval/sample.js';
 import type { Split } from '../../eval/splits.js';
 import type { ExperimentStore } from '../../store/db.js';
-import { evaluationItems, scoreLm, type LmScores, type Stepper } from './lm-eval.js';
+import { evaluationItems, scoreLm, type LaneStepper, type LmScores } from './lm-eval.js';
 import type { RwkvTokenizer } from './tokenizer.js';
 
 /** The corpus quality is measured on, as stored with every answer (corpus.ts). */
@@ -18,7 +18,7 @@ export const LM_TASK = 'english-lm';
 export interface LmModel {
   checksum: string;
   tokenizer: RwkvTokenizer;
-  runner: Stepper;
+  runner: LaneStepper;
 }
 
 /** The dense model as stored (compression settings arrive with RWKV-edge's techniques). */

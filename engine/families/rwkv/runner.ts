@@ -60,6 +60,10 @@ export type RwkvModelInfo = Omit<RwkvWeights, 'tensors'>;
 export class RwkvRunner {
   private state: ort.Tensor;
   private readonly fresh: ort.Tensor;
+  /** One lane's initial state, for stepLanes. */
+  private readonly initial: Float32Array;
+  /** The lanes' states after the last stepLanes (batch, state size). */
+  private lanes?: ort.Tensor;
   private busy = false;
   readonly times: StepTimes = { steps: 0, runMs: 0, totalMs: 0 };
 
@@ -71,7 +75,8 @@ export class RwkvRunner {
     private readonly feeds: Record<string, ort.Tensor>,
     private readonly embeddings: Float32Array,
   ) {
-    this.fresh = new ort.Tensor('float32', initialState(layout, model.layers), [layout.perLayer * model.layers]);
+    this.initial = initialState(layout, model.layers);
+    this.fresh = new ort.Tensor('float32', this.initial, [1, this.initial.length]);
     this.state = this.fresh;
   }
 
@@ -107,7 +112,7 @@ export class RwkvRunner {
     const { vocab: V, embd: D } = this.model;
     if (!Number.isInteger(token) || token < 0 || token >= V) throw new UserError(`token ${token} is not from 0 to ${V - 1}`);
     if (this.busy) throw new Error('RwkvRunner.step called while a step is running: await each step before the next');
-    this.feeds.x = new ort.Tensor('float32', this.embeddings.subarray(token * D, (token + 1) * D), [D]);
+    this.feeds.x = new ort.Tensor('float32', this.embeddings.subarray(token * D, (token + 1) * D), [1, D]);
     this.feeds.state = this.state;
     const t1 = performance.now();
     this.busy = true;
@@ -123,6 +128,39 @@ export class RwkvRunner {
     this.times.runMs += t2 - t1;
     this.times.totalMs += t2 - t0;
     return out.logits.data as Float32Array;
+  }
+
+  /**
+   * Feeds tokens[i] to lane i, each lane an independent sequence continuing from its own state (from the
+   * initial state where fresh[i]); resolves to each lane's logits. One batched run of the step graph: how
+   * many sequences are scored at once (lm-eval) without paying a run per token of each. Lanes keep their
+   * state between calls while the lane count stays the same.
+   */
+  async stepLanes(tokens: readonly number[], fresh: readonly boolean[]): Promise<Float32Array[]> {
+    const { vocab: V, embd: D } = this.model;
+    const B = tokens.length;
+    const S = this.initial.length;
+    const x = new Float32Array(B * D);
+    tokens.forEach((t, i) => {
+      if (!Number.isInteger(t) || t < 0 || t >= V) throw new UserError(`token ${t} is not from 0 to ${V - 1}`);
+      x.set(this.embeddings.subarray(t * D, (t + 1) * D), i * D);
+    });
+    const keep = this.lanes?.dims[0] === B;
+    const state = keep ? this.lanes! : new ort.Tensor('float32', new Float32Array(B * S), [B, S]);
+    // The state returned by the last run is ours alone, so lanes restart in place.
+    const data = state.data as Float32Array;
+    for (let i = 0; i < B; i++) if (fresh[i] || !keep) data.set(this.initial, i * S);
+    if (this.busy) throw new Error('RwkvRunner.stepLanes called while a step is running: await each step before the next');
+    this.busy = true;
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await this.session.run({ ...this.feeds, x: new ort.Tensor('float32', x, [B, D]), state });
+    } finally {
+      this.busy = false;
+    }
+    this.lanes = out.state_out as ort.Tensor;
+    const logits = out.logits.data as Float32Array;
+    return tokens.map((_, i) => logits.subarray(i * V, (i + 1) * V));
   }
 
   /** Logits after feeding `tokens` one at a time from the initial state. */
@@ -142,7 +180,7 @@ export class RwkvRunner {
   restore(snapshot: Float32Array): void {
     const n = this.layout.perLayer * this.model.layers;
     if (snapshot.length !== n) throw new Error(`state snapshot of ${snapshot.length} floats; this model's state has ${n}`);
-    this.state = new ort.Tensor('float32', snapshot.slice(), [n]);
+    this.state = new ort.Tensor('float32', snapshot.slice(), [1, n]);
   }
 
   async release(): Promise<void> {

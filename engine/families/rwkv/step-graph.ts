@@ -1,6 +1,7 @@
 /**
- * One RNN-mode step of an RWKV model as one ONNX graph: the token's embedding row (ln0 already applied)
- * and the whole recurrent state in, the logits and the next state out. Equations: rwkv-edge.md §2.
+ * One RNN-mode step of an RWKV model as one ONNX graph, for a batch of independent sequences (lanes): each
+ * lane's token embedding row (ln0 already applied) and recurrent state in, its logits and next state out.
+ * Equations: rwkv-edge.md §2.
  */
 import { GraphBuilder } from '../../core/onnx-graph.js';
 import { LAYER_NORM_EPS, mapFloats, type RwkvWeights } from './weights.js';
@@ -119,12 +120,13 @@ class Step {
     return g.node('Add', [g.node('Mul', [xx, this.vec(mix)]), g.node('Mul', [prev, complement])]);
   }
 
-  /** A part of layer l's state, as a flat slice of the state input. */
+  /** A part of layer l's state: every lane's slice of the state input, (batch, length). */
   slice(state: string, layout: StateLayout, l: number, part: string): string {
     const p = layout.parts[part];
     const at = l * layout.perLayer + p.at;
     const g = this.g;
-    return g.node('Slice', [state, g.ints(`s${l}_${part}_begin`, [at]), g.ints(`s${l}_${part}_end`, [at + p.length])]);
+    const ends = [g.ints(`s${l}_${part}_begin`, [at]), g.ints(`s${l}_${part}_end`, [at + p.length])];
+    return g.node('Slice', [state, ...ends, g.ints(`s${l}_${part}_axes`, [1])]);
   }
 }
 
@@ -159,24 +161,25 @@ function timeMixV5(s: Step, xx: string, prev: string, S: string, p: string, l: n
   const [H, N] = [w.heads, w.headSize];
   const shape = (name: string, dims: number[]) => g.ints(`l${l}_${name}`, dims);
   const proj = (m: string, weight: string) => s.matmul(s.shift(xx, prev, `${p}.time_mix_${m}`), `${p}.${weight}.weight`);
-  const row = shape('row', [H, 1, N]);
+  // Shapes lead with the batch (-1).
+  const row = shape('row', [-1, H, 1, N]);
   const r = g.node('Reshape', [proj('r', 'receptance'), row]);
-  const k = g.node('Reshape', [proj('k', 'key'), shape('col', [H, N, 1])]);
+  const k = g.node('Reshape', [proj('k', 'key'), shape('col', [-1, H, N, 1])]);
   const v = g.node('Reshape', [proj('v', 'value'), row]);
-  const kv = g.node('MatMul', [k, v]); // (H, N, N): k_i·v_j
-  const s3 = g.node('Reshape', [S, shape('hnn', [H, N, N])]);
+  const kv = g.node('MatMul', [k, v]); // (batch, H, N, N): k_i·v_j
+  const s3 = g.node('Reshape', [S, shape('hnn', [-1, H, N, N])]);
   const u = s.vec(`${p}.time_first`, s.t(`${p}.time_first`), [H, N, 1]);
-  const y = g.node('MatMul', [r, g.node('Add', [g.node('Mul', [u, kv]), s3])]); // (H, 1, N)
+  const y = g.node('MatMul', [r, g.node('Add', [g.node('Mul', [u, kv]), s3])]); // (batch, H, 1, N)
   const decay = s.vec(`${p}.decay_factor`, mapFloats(s.t(`${p}.time_decay`), Math.exp), [H, N, 1]);
-  const next = g.node('Reshape', [g.node('Add', [kv, g.node('Mul', [decay, s3])]), shape('flat_s', [H * N * N])]);
+  const next = g.node('Reshape', [g.node('Add', [kv, g.node('Mul', [decay, s3])]), shape('flat_s', [-1, H * N * N])]);
   // GroupNorm with one group per head: LayerNormalization over each head's N values.
   const ones = s.vec(`l${l}_gn_ones`, new Float32Array(N).fill(1));
-  const gn = g.node('LayerNormalization', [g.node('Reshape', [y, shape('hn', [H, N])]), ones], {
+  const gn = g.node('LayerNormalization', [g.node('Reshape', [y, shape('hn', [-1, H, N])]), ones], {
     axis: -1,
     epsilon: { float: w.groupNormEps },
   });
   let o = g.node('Add', [
-    g.node('Mul', [g.node('Reshape', [gn, shape('d', [H * N])]), s.vec(`${p}.ln_x.weight`)]),
+    g.node('Mul', [g.node('Reshape', [gn, shape('d', [-1, H * N])]), s.vec(`${p}.ln_x.weight`)]),
     s.vec(`${p}.ln_x.bias`),
   ]);
   if (w.version === '5.2') {
@@ -195,15 +198,15 @@ function channelMix(s: Step, xx: string, prev: string, p: string): string {
 }
 
 /**
- * The step graph. Inputs: `x` (D), the token's embedding row with ln0 applied; `state` (L × perLayer).
- * Outputs: `logits` (V) and `state_out`, the next state in the same layout.
+ * The step graph. Inputs: `x` (batch, D), each lane's token embedding row with ln0 applied; `state`
+ * (batch, L × perLayer). Outputs: `logits` (batch, V) and `state_out`, the next state in the same layout.
  */
 export function stepGraph(w: RwkvWeights, weightsAs: WeightsAs = 'initializers'): StepGraph {
   const g = new GraphBuilder(`rwkv_${w.version}_step`);
   const s = new Step(g, w, weightsAs);
   const layout = stateLayout(w);
-  const state = g.input('state', [layout.perLayer * w.layers]);
-  let x = g.input('x', [w.embd]);
+  const state = g.input('state', ['batch', layout.perLayer * w.layers]);
+  let x = g.input('x', ['batch', w.embd]);
   const nextState: string[] = [];
   for (let l = 0; l < w.layers; l++) {
     const get = (part: string) => s.slice(state, layout, l, part);
@@ -224,9 +227,9 @@ export function stepGraph(w: RwkvWeights, weightsAs: WeightsAs = 'initializers')
     parts.ffn_x = xx2;
     nextState.push(...Object.keys(layout.parts).map((k) => parts[k]));
   }
-  g.node('Concat', nextState, { axis: 0 }, 'state_out');
+  g.node('Concat', nextState, { axis: 1 }, 'state_out');
   s.matmul(s.layerNorm(x, 'ln_out'), 'head.weight', 'logits');
-  g.output('logits', [w.vocab]);
-  g.output('state_out', [layout.perLayer * w.layers]);
+  g.output('logits', ['batch', w.vocab]);
+  g.output('state_out', ['batch', layout.perLayer * w.layers]);
   return { bytes: g.toBytes(), inputs: s.inputs, layout };
 }
