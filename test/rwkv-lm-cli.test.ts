@@ -1,0 +1,68 @@
+/** shardlab lm-eval and generate on an RWKV model directory (random weights, a small real vocabulary). */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { writeModelDir } from '../engine/families/rwkv/model-dir.js';
+import { randomWeights } from '../engine/families/rwkv/random-model.js';
+import { Gpt2Bpe, GPT2_EOT } from '../engine/families/rwkv/tokenizer.js';
+import { shardlab, shardlabJson, tempDir } from './helpers.js';
+import { assertRefused } from './refused.js';
+
+let model = '';
+let db = '';
+
+/** A 2-layer RWKV-5.2 with a 300-token vocabulary: end-of-text, the 256 bytes and 43 common GPT-2 tokens. */
+function makeModel(): string {
+  const bpe = Gpt2Bpe.load();
+  const common = [...new Set(bpe.encode(' the of and to in a that is for be this with as on by we it have our'))];
+  const vocab = [GPT2_EOT, ...Array.from({ length: 256 }, (_, b) => bpe.byteId(b)), ...common].slice(0, 300);
+  const dir = join(tempDir(), 'rwkv-tiny');
+  const shape = { version: '5.2' as const, layers: 2, embd: 32, headSize: 8, ffn: 64, vocab: vocab.length, groupNormEps: 64e-5 };
+  writeModelDir(dir, randomWeights(shape, 3), { f16: true });
+  writeFileSync(join(dir, 'vocab.json'), JSON.stringify(vocab));
+  return dir;
+}
+
+describe('shardlab lm-eval and generate', () => {
+  before(() => {
+    model = makeModel();
+    db = join(tempDir(), 'lm.db');
+  });
+
+  test('lm-eval --limit scores a stratified sample, and the second run is answered from the store', () => {
+    const first = shardlabJson('lm-eval', '--model', model, '--limit', '6', '--db', db, '--json');
+    assert.equal(first.split, 'dev~strat6');
+    assert.equal(first.passages, 6);
+    assert.equal(first.cached, false);
+    assert.ok((first.tokens as number) > 100);
+    // Random weights: perplexity is finite and near the vocabulary size, not below it by much.
+    assert.ok((first.perplexity as number) > 50 && Number.isFinite(first.perplexity as number));
+    for (const k of ['nextTokenAccuracy', 'lastWordAccuracy']) assert.ok((first[k] as number) >= 0 && (first[k] as number) <= 1);
+    const again = shardlabJson('lm-eval', '--model', model, '--limit', '6', '--db', db, '--json');
+    assert.equal(again.cached, true);
+    for (const k of ['perplexity', 'nextTokenAccuracy', 'lastWordAccuracy', 'tokens', 'lastWordItems']) assert.equal(again[k], first[k]);
+  });
+
+  test('generate is deterministic with a seed and streams the prompt and text', () => {
+    const run = (seed: string) =>
+      shardlabJson('generate', '--model', model, '--prompt', 'The Union', '--tokens', '12', '--seed', seed, '--json');
+    const a = run('7');
+    assert.equal((a.tokens as number[]).length, 12);
+    assert.deepEqual(run('7').tokens, a.tokens);
+    assert.notDeepEqual(run('8').tokens, a.tokens);
+    const greedy = shardlab('generate', '--model', model, '--prompt', 'The Union', '--tokens', '5', '--temperature', '0');
+    assert.equal(greedy.status, 0);
+    assert.ok(greedy.stdout.startsWith('The Union'));
+    assert.match(greedy.stderr, /5 tokens at [\d.]+ tokens\/s .*seed \d+, temperature 0/);
+  });
+
+  test('bad flags and files exit 2 with one line', () => {
+    assertRefused(['lm-eval', '--model', model, '--split', 'train'], /use dev or test/);
+    assertRefused(['generate', '--model', model, '--prompt', 'x', '--top-p', '0'], /--top-p takes a number above 0/);
+    assertRefused(['generate', '--model', model, '--prompt', 'x', '--seed', '-1'], /--seed takes an integer/);
+    const noVocab = join(tempDir(), 'no-vocab');
+    writeModelDir(noVocab, randomWeights({ version: '5.2', layers: 1, embd: 16, headSize: 8, ffn: 32, vocab: 300, groupNormEps: 1e-5 }, 1));
+    assertRefused(['lm-eval', '--model', noVocab, '--limit', '2'], /vocab\.json: missing/);
+  });
+});
