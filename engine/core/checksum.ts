@@ -21,3 +21,12 @@ export function modelChecksum(dir: string, defining: readonly string[] = MODEL_D
   for (const f of MODEL_OPTIONAL_FILES) if (existsSync(join(dir, f))) h.update(f).update(readFileSync(join(dir, f)));
   return h.digest('hex').slice(0, 16);
 }
+
+/** JSON with every object's keys sorted, at every depth: equal values give equal text (for cache keys). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}

@@ -72,6 +72,22 @@ export class GraphBuilder {
     return out;
   }
 
+  /** Adds a node with several outputs (TopK's values and indices, …); returns their generated names. */
+  multi(op: string, inputs: string[], count: number, attrs: Record<string, Attr> = {}): string[] {
+    const base = `${op.toLowerCase()}_${this.counter++}`;
+    const outs = Array.from({ length: count }, (_, i) => `${base}_${i}`);
+    this.nodes.push(
+      onnx.NodeProto.create({
+        opType: op,
+        input: inputs,
+        output: outs,
+        name: base,
+        attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+      }),
+    );
+    return outs;
+  }
+
   toBytes(): Uint8Array {
     const graph = onnx.GraphProto.create({
       name: this.name,

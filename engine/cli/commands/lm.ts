@@ -30,6 +30,10 @@ export function registerLmEval(program: Command): void {
     .requiredOption('--model <dir>', MODEL_HELP, resolveModel)
     .option('--split <split>', 'dev | test', heldOutSplit, 'dev')
     .option('--limit <n>', 'score a fixed sample of N passages, stratified by source', positiveInt('--limit'))
+    .option(
+      '--predictor <spec>',
+      "RWKV-edge's sparse FFN: quant:B:Q masks each layer to the top (1 − Q) of neurons by a B-bit key copy (e.g. quant:1:0.95)",
+    )
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--json', 'print one JSON object')
     .action(async (f: { model: string }) => (await import('../family-command.js')).familyCommand('lm-eval', f.model, f));

@@ -19,6 +19,8 @@ export interface LmScores {
   passages: number;
   /** Passages that end in a word, the last-word items. */
   lastWordItems: number;
+  /** Per layer, when the model runs an FFN predictor. */
+  ffn?: FfnLayerStats[];
 }
 
 /** One passage as scored: its tokens, and its last word's tokens where it ends in one. */
@@ -59,6 +61,19 @@ export const LANES = 32;
 export interface LaneStepper {
   /** Feeds tokens[i] to lane i (from the zero state where fresh[i]); the logits of each lane's next token. */
   stepLanes(tokens: readonly number[], fresh: readonly boolean[]): Promise<Float32Array[]>;
+  /** With an FFN predictor: per lane, per layer, [truly active, predicted, both] of the last step. */
+  readonly lastFfnStats?: Float32Array;
+  readonly model?: { ffn: number; layers: number };
+}
+
+/** What the FFN predictor did in one layer, over every scored token. */
+export interface FfnLayerStats {
+  /** Share of neurons with relu(Wk·xk) = 0. */
+  trueSparsity: number;
+  /** Share of neurons the predictor left out (what is not loaded). */
+  predictedSparsity: number;
+  /** Share of truly active neurons the predictor kept. */
+  recall: number;
 }
 
 /** A sequence to feed from the zero state, and what to do with the logits after each of its tokens. */
@@ -78,7 +93,7 @@ function wordInPassage(it: LmItem): boolean {
 }
 
 /** Runs the jobs through `lanes` lanes, refilling a lane as soon as its sequence ends. */
-async function runJobs(m: LaneStepper, jobs: Job[], lanes: number, onStep: (fed: number) => void): Promise<void> {
+async function runJobs(m: LaneStepper, jobs: Job[], lanes: number, onStep: (busy: number[]) => void): Promise<void> {
   let next = 0;
   const take = () => (next < jobs.length ? { job: jobs[next++]!, pos: 0 } : undefined);
   const slots = Array.from({ length: Math.min(lanes, jobs.length) }, take);
@@ -89,17 +104,17 @@ async function runJobs(m: LaneStepper, jobs: Job[], lanes: number, onStep: (fed:
       tokens,
       slots.map((x) => !x || x.pos === 0),
     );
-    let fed = 0;
+    const busy: number[] = [];
     slots.forEach((x, k) => {
       if (!x) return;
       x.job.each(x.pos, logits[k]!);
-      fed++;
+      busy.push(k);
       if (++x.pos === x.job.feed.length) {
         x.job.done?.();
         slots[k] = take();
       }
     });
-    onStep(fed);
+    onStep(busy);
   }
 }
 
@@ -152,14 +167,43 @@ export async function scoreLm(
   }
   const total = jobs.reduce((n, j) => n + j.feed.length, 0);
   let done = 0;
-  await runJobs(m, jobs, lanes, (fed) => onProgress?.((done += fed), total));
+  const ffn = ffnCounter(m);
+  await runJobs(m, jobs, lanes, (busy) => {
+    ffn?.add(busy);
+    onProgress?.((done += busy.length), total);
+  });
   const wordItems = items.filter((it) => it.lastWord).length;
   return {
+    ...(ffn && { ffn: ffn.layers() }),
     perplexity: Math.exp(nll / Math.max(1, tokens)),
     nextTokenAccuracy: hits / Math.max(1, tokens),
     lastWordAccuracy: wordHits / Math.max(1, wordItems),
     tokens,
     passages: items.length,
     lastWordItems: wordItems,
+  };
+}
+
+/** Sums a predictor's per-lane counts over the steps of the lanes that held a job. */
+function ffnCounter(m: LaneStepper) {
+  if (!m.model) return undefined;
+  const { ffn: F, layers: L } = m.model;
+  const sums = new Float64Array(3 * L);
+  let steps = 0;
+  return {
+    add(busy: number[]) {
+      const stats = m.lastFfnStats;
+      if (!stats) return;
+      for (const k of busy) for (let i = 0; i < 3 * L; i++) sums[i] += stats[k * 3 * L + i]!;
+      steps += busy.length;
+    },
+    layers(): FfnLayerStats[] | undefined {
+      if (steps === 0) return undefined;
+      return Array.from({ length: L }, (_, l) => ({
+        trueSparsity: 1 - sums[3 * l]! / (F * steps),
+        predictedSparsity: 1 - sums[3 * l + 1]! / (F * steps),
+        recall: sums[3 * l + 2]! / Math.max(1, sums[3 * l]!),
+      }));
+    },
   };
 }

@@ -1,14 +1,15 @@
 /**
  * An RWKV model's language-model quality through the generic quality oracle: one scoring pass measures
- * perplexity, next-token accuracy and last-word accuracy together, and each is cached in the experiment
- * store under its own metric, keyed by the model's checksum, the corpus, the split (or its sample) and
- * the configuration.
+ * perplexity, next-token accuracy and last-word accuracy (and, with an FFN predictor, its per-layer
+ * sparsity and recall) together, and each is cached in the experiment store under its own metric, keyed
+ * by the model's checksum, the corpus, the split (or its sample) and the technique settings.
  */
-import { QualityOracle } from '../../eval/oracle.js';
+import { canonicalJson, sha256 } from '../../core/checksum.js';
+import { QualityOracle, type QualityAnswer } from '../../eval/oracle.js';
 import { sampleKey } from '../../eval/sample.js';
 import type { Split } from '../../eval/splits.js';
 import type { ExperimentStore } from '../../store/db.js';
-import { evaluationItems, scoreLm, type LaneStepper, type LmScores } from './lm-eval.js';
+import { evaluationItems, scoreLm, type FfnLayerStats, type LaneStepper, type LmScores } from './lm-eval.js';
 import type { RwkvTokenizer } from './tokenizer.js';
 
 /** The corpus quality is measured on, as stored with every answer (corpus.ts). */
@@ -19,16 +20,23 @@ export interface LmModel {
   checksum: string;
   tokenizer: RwkvTokenizer;
   runner: LaneStepper;
+  /** The technique settings the model runs with ({} for the dense model): part of the cache key. */
+  techniques: object;
 }
-
-/** The dense model as stored (compression settings arrive with RWKV-edge's techniques). */
-const DENSE = { compression: 'none' };
 
 export interface LmAnswer extends LmScores {
   split: string;
   cached: boolean;
   tokensPerSecond: number;
 }
+
+/** The cache key of a technique setting: 'dense', or a hash of its canonical JSON. */
+export function techniquesHash(t: object): string {
+  const json = canonicalJson(t);
+  return json === '{}' ? 'dense' : sha256(Buffer.from(json)).slice(0, 16);
+}
+
+const FFN_KEYS: (keyof FfnLayerStats)[] = ['trueSparsity', 'predictedSparsity', 'recall'];
 
 export async function lmQuality(
   model: LmModel,
@@ -38,7 +46,7 @@ export async function lmQuality(
   onProgress?: (done: number, total: number) => void,
 ): Promise<LmAnswer> {
   const { items, all } = evaluationItems(split, model.tokenizer, limit);
-  const key = sampleKey(split, items.length, all);
+  const scope = { model: model.checksum, task: LM_TASK, split: sampleKey(split, items.length, all) };
   let measured: Promise<{ scores: LmScores; ms: number }> | undefined;
   const measure = () =>
     (measured ??= (async () => {
@@ -46,30 +54,30 @@ export async function lmQuality(
       const scores = await scoreLm(model.runner, items, model.tokenizer.eot, onProgress);
       return { scores, ms: performance.now() - start };
     })());
-  const oracle = (metric: keyof LmScores, count: keyof LmScores) =>
-    new QualityOracle(
-      db,
-      { model: model.checksum, task: LM_TASK, split: key, metric },
-      {
-        hash: () => 'dense',
-        measure: async () => {
-          const { scores } = await measure();
-          return { value: scores[metric], count: scores[count] };
-        },
-      },
+  const ask = (metric: string, pick: (s: LmScores) => { value: number; count: number }): Promise<QualityAnswer> =>
+    new QualityOracle(db, { ...scope, metric }, { hash: techniquesHash, measure: async () => pick((await measure()).scores) }).quality(
+      model.techniques,
     );
-  const ppl = await oracle('perplexity', 'tokens').quality(DENSE);
-  const next = await oracle('nextTokenAccuracy', 'tokens').quality(DENSE);
-  const word = await oracle('lastWordAccuracy', 'lastWordItems').quality(DENSE);
+  const ppl = await ask('perplexity', (s) => ({ value: s.perplexity, count: s.tokens }));
+  const next = await ask('nextTokenAccuracy', (s) => ({ value: s.nextTokenAccuracy, count: s.tokens }));
+  const word = await ask('lastWordAccuracy', (s) => ({ value: s.lastWordAccuracy, count: s.lastWordItems }));
+  const layers = 'sparseFfn' in model.techniques ? (model.runner.model?.layers ?? 0) : 0;
+  const ffn: FfnLayerStats[] = [];
+  for (let l = 0; l < layers; l++) {
+    const stat = {} as FfnLayerStats;
+    for (const k of FFN_KEYS) stat[k] = (await ask(`ffn.${k}.${l}`, (s) => ({ value: s.ffn![l]![k], count: s.tokens }))).value;
+    ffn.push(stat);
+  }
   const fresh = measured ? await measured : undefined;
   return {
-    split: key,
+    split: scope.split,
     perplexity: ppl.value,
     nextTokenAccuracy: next.value,
     lastWordAccuracy: word.value,
     tokens: ppl.count,
     passages: items.length,
     lastWordItems: word.count,
+    ...(ffn.length > 0 && { ffn }),
     cached: !fresh,
     tokensPerSecond: fresh ? (1000 * fresh.scores.tokens) / fresh.ms : 0,
   };

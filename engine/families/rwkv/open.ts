@@ -8,14 +8,21 @@ import { modelChecksum } from '../../core/checksum.js';
 import { UserError } from '../../core/errors.js';
 import { loadModelDir } from './model-dir.js';
 import { RwkvRunner } from './runner.js';
+import type { SparseFfn } from './sparse-ffn.js';
 import { RwkvTokenizer } from './tokenizer.js';
 import type { RwkvWeights } from './weights.js';
 
 /** The files that define an RWKV model directory's results. */
 const RWKV_DEFINING_FILES = ['config.json', 'model.safetensors', 'vocab.json'];
 
+/** RWKV-edge's techniques a model runs with (more arrive with the rest of the compression suite). */
+export interface Techniques {
+  sparseFfn?: SparseFfn;
+}
+
 export interface RwkvLm {
   dir: string;
+  techniques: Techniques;
   checksum: string;
   weights: Omit<RwkvWeights, 'tensors'>;
   tokenizer: RwkvTokenizer;
@@ -23,7 +30,7 @@ export interface RwkvLm {
   release(): Promise<void>;
 }
 
-export async function openRwkvDir(dir: string, opts: { threads?: number } = {}): Promise<RwkvLm> {
+export async function openRwkvDir(dir: string, opts: { threads?: number; techniques?: Techniques } = {}): Promise<RwkvLm> {
   if (!existsSync(dir) || !statSync(dir).isDirectory())
     throw new UserError(
       `${dir}: not an RWKV model directory; lm-eval and generate need one (config.json, model.safetensors, vocab.json), not an rwkv.cpp file`,
@@ -34,9 +41,11 @@ export async function openRwkvDir(dir: string, opts: { threads?: number } = {}):
   const tokenizer = RwkvTokenizer.fromFile(vocabFile);
   if (tokenizer.vocabSize !== weights.vocab)
     throw new UserError(`${vocabFile}: ${tokenizer.vocabSize} tokens, but the model's vocabulary is ${weights.vocab}; they must match`);
-  const runner = await RwkvRunner.open(weights, { threads: opts.threads });
+  const techniques = opts.techniques ?? {};
+  const runner = await RwkvRunner.open(weights, { threads: opts.threads, sparseFfn: techniques.sparseFfn });
   return {
     dir,
+    techniques,
     checksum: modelChecksum(dir, RWKV_DEFINING_FILES),
     weights: runner.model,
     tokenizer,

@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 import { UserError } from '../../core/errors.js';
+import type { SparseFfn } from './sparse-ffn.js';
 import { initialState, stepGraph, type StateLayout, type WeightsAs } from './step-graph.js';
 import { loadRwkv } from './load.js';
 import { LAYER_NORM_EPS, type RwkvWeights } from './weights.js';
@@ -26,6 +27,8 @@ export interface RunnerOptions {
    * measured 2 threads at 110–127 tokens/s spinning against 208–349 not (same runs as above).
    */
   spin?: boolean;
+  /** Mask channel-mix to a predictor's neurons (sparse-ffn.ts); lastFfnStats then holds its counts. */
+  sparseFfn?: SparseFfn;
 }
 
 /** Time spent in steps so far: the step graph's session.run, and the whole of step() around it. */
@@ -62,6 +65,8 @@ export class RwkvRunner {
   private readonly fresh: ort.Tensor;
   /** One lane's initial state, for stepLanes. */
   private readonly initial: Float32Array;
+  /** Per lane, per layer, of the last stepLanes with a predictor: [truly active, predicted, both] (batch, 3L). */
+  lastFfnStats?: Float32Array;
   /** The lanes' states after the last stepLanes (batch, state size). */
   private lanes?: ort.Tensor;
   private busy = false;
@@ -81,7 +86,7 @@ export class RwkvRunner {
   }
 
   static async open(weights: RwkvWeights, opts: RunnerOptions = {}): Promise<RwkvRunner> {
-    const graph = stepGraph(weights, opts.weightsAs);
+    const graph = stepGraph(weights, { weightsAs: opts.weightsAs, sparseFfn: opts.sparseFfn });
     const session = await ort.InferenceSession.create(graph.bytes, {
       intraOpNumThreads: opts.threads ?? 1,
       interOpNumThreads: 1,
@@ -159,6 +164,7 @@ export class RwkvRunner {
       this.busy = false;
     }
     this.lanes = out.state_out as ort.Tensor;
+    this.lastFfnStats = out.ffn_stats?.data as Float32Array | undefined;
     const logits = out.logits.data as Float32Array;
     return tokens.map((_, i) => logits.subarray(i * V, (i + 1) * V));
   }

@@ -3,7 +3,8 @@
  * lane's token embedding row (ln0 already applied) and recurrent state in, its logits and next state out.
  * Equations: rwkv-edge.md §2.
  */
-import { GraphBuilder } from '../../core/onnx-graph.js';
+import { FLOAT, GraphBuilder } from '../../core/onnx-graph.js';
+import { keptNeurons, layerQuantile, quantizeCopy, type SparseFfn } from './sparse-ffn.js';
 import { LAYER_NORM_EPS, mapFloats, type RwkvWeights } from './weights.js';
 
 /**
@@ -11,6 +12,12 @@ import { LAYER_NORM_EPS, mapFloats, type RwkvWeights } from './weights.js';
  * same ort tensors each time). Vectors are always initializers.
  */
 export type WeightsAs = 'initializers' | 'inputs';
+
+export interface StepOptions {
+  weightsAs?: WeightsAs;
+  /** Mask channel-mix to the neurons a predictor picks (sparse-ffn.ts); adds the `ffn_stats` output. */
+  sparseFfn?: SparseFfn;
+}
 
 /** The recurrent state of one layer, flat; the model's state is L of these back to back. */
 export interface StateLayout {
@@ -93,15 +100,26 @@ class Step {
     return this.g.initializer(name, data, dims);
   }
 
-  /** W·x for the PyTorch (out, in) matrix `name`, x of shape (in). */
-  matmul(x: string, name: string, output?: string): string {
+  /**
+   * W·x for the PyTorch (out, in) matrix `name`, x of shape (in). `copy` stands in another matrix of the
+   * same shape under its own name (the predictor's quantized copy of a key matrix).
+   */
+  matmul(x: string, name: string, output?: string, copy?: { as: string; data: Float32Array }): string {
     const [rows, cols] = this.w.tensors.get(name)!.shape;
-    const data = transposed(this.t(name), rows, cols);
+    const data = transposed(copy?.data ?? this.t(name), rows, cols);
     const dims = [cols, rows];
-    if (this.weightsAs === 'inputs') this.inputs.push({ name: this.g.input(name, dims), data, dims });
-    else this.g.initializer(name, data, dims);
-    return this.g.node('MatMul', [x, name], {}, output);
+    const as = copy?.as ?? name;
+    if (this.weightsAs === 'inputs') this.inputs.push({ name: this.g.input(as, dims), data, dims });
+    else this.g.initializer(as, data, dims);
+    return this.g.node('MatMul', [x, as], {}, output);
   }
+
+  /** The constant [1]: the axis ReduceSum sums over (one initializer, shared). */
+  axisOne(): string {
+    if (!this.axis1) this.axis1 = this.g.ints('axis_1', [1]);
+    return this.axis1;
+  }
+  private axis1?: string;
 
   layerNorm(x: string, prefix: string, eps = LAYER_NORM_EPS): string {
     return this.g.node('LayerNormalization', [x, this.vec(`${prefix}.weight`), this.vec(`${prefix}.bias`)], {
@@ -189,21 +207,49 @@ function timeMixV5(s: Step, xx: string, prev: string, S: string, p: string, l: n
   return { out: s.matmul(o, `${p}.output.weight`), next };
 }
 
-/** Channel-mix (v4 = v5): σ(Wr·xr) ⊙ Wv·relu(Wk·xk)². */
-function channelMix(s: Step, xx: string, prev: string, p: string): string {
+/** Channel-mix (v4 = v5): σ(Wr·xr) ⊙ Wv·relu(Wk·xk)²; with a predictor, only its neurons count. */
+function channelMix(s: Step, xx: string, prev: string, p: string, l: number, sparse?: SparseFfn) {
   const g = s.g;
   const r = g.node('Sigmoid', [s.matmul(s.shift(xx, prev, `${p}.time_mix_r`), `${p}.receptance.weight`)]);
-  const k = g.node('Relu', [s.matmul(s.shift(xx, prev, `${p}.time_mix_k`), `${p}.key.weight`)]);
-  return g.node('Mul', [r, s.matmul(g.node('Mul', [k, k]), `${p}.value.weight`)]);
+  const xk = s.shift(xx, prev, `${p}.time_mix_k`);
+  const pre = s.matmul(xk, `${p}.key.weight`);
+  const k = g.node('Relu', [pre]);
+  let h = g.node('Mul', [k, k]);
+  let stats: string | undefined;
+  if (sparse) {
+    const predicted = quantPredicted(s, xk, p, l, sparse);
+    h = g.node('Mul', [h, g.node('Cast', [predicted], { to: FLOAT })]);
+    stats = ffnStats(s, g.node('Greater', [pre, s.vec(`l${l}_zero`, new Float32Array([0]))]), predicted);
+  }
+  return { out: g.node('Mul', [r, s.matmul(h, `${p}.value.weight`)]), stats };
+}
+
+/** Neurons whose score under the b-bit key copy is among the token's top (1 − q)·F: a bool (batch, F). */
+function quantPredicted(s: Step, xk: string, p: string, l: number, sparse: SparseFfn): string {
+  const { g, w } = s;
+  const name = `${p}.key.weight`;
+  const scores = s.matmul(xk, name, undefined, { as: `${name}.q${sparse.quant.bits}`, data: quantizeCopy(s.t(name), sparse.quant.bits) });
+  const k = keptNeurons(w.ffn, layerQuantile(sparse.quant, l));
+  const [top] = g.multi('TopK', [scores, g.ints(`l${l}_kept`, [k])], 2, { axis: -1 });
+  const threshold = g.node('ReduceMin', [top!], { axes: [1], keepdims: 1 });
+  return g.node('GreaterOrEqual', [scores, threshold]);
+}
+
+/** Per lane: [truly active, predicted active, both] neuron counts, (batch, 3). */
+function ffnStats(s: Step, active: string, predicted: string): string {
+  const g = s.g;
+  const count = (b: string) => g.node('ReduceSum', [g.node('Cast', [b], { to: FLOAT }), s.axisOne()], { keepdims: 1 });
+  return g.node('Concat', [count(active), count(predicted), count(g.node('And', [active, predicted]))], { axis: 1 });
 }
 
 /**
  * The step graph. Inputs: `x` (batch, D), each lane's token embedding row with ln0 applied; `state`
  * (batch, L × perLayer). Outputs: `logits` (batch, V) and `state_out`, the next state in the same layout.
  */
-export function stepGraph(w: RwkvWeights, weightsAs: WeightsAs = 'initializers'): StepGraph {
+export function stepGraph(w: RwkvWeights, opts: StepOptions = {}): StepGraph {
   const g = new GraphBuilder(`rwkv_${w.version}_step`);
-  const s = new Step(g, w, weightsAs);
+  const s = new Step(g, w, opts.weightsAs ?? 'initializers');
+  const stats: string[] = [];
   const layout = stateLayout(w);
   const state = g.input('state', ['batch', layout.perLayer * w.layers]);
   let x = g.input('x', ['batch', w.embd]);
@@ -223,7 +269,9 @@ export function stepGraph(w: RwkvWeights, weightsAs: WeightsAs = 'initializers')
       parts.s = att.next;
     }
     const xx2 = s.layerNorm(x, `${p}.ln2`);
-    x = g.node('Add', [x, channelMix(s, xx2, get('ffn_x'), `${p}.ffn`)]);
+    const ffn = channelMix(s, xx2, get('ffn_x'), `${p}.ffn`, l, opts.sparseFfn);
+    x = g.node('Add', [x, ffn.out]);
+    if (ffn.stats) stats.push(ffn.stats);
     parts.ffn_x = xx2;
     nextState.push(...Object.keys(layout.parts).map((k) => parts[k]));
   }
@@ -231,5 +279,9 @@ export function stepGraph(w: RwkvWeights, weightsAs: WeightsAs = 'initializers')
   s.matmul(s.layerNorm(x, 'ln_out'), 'head.weight', 'logits');
   g.output('logits', ['batch', w.vocab]);
   g.output('state_out', ['batch', layout.perLayer * w.layers]);
+  if (stats.length > 0) {
+    g.node('Concat', stats, { axis: 1 }, 'ffn_stats');
+    g.output('ffn_stats', ['batch', 3 * w.layers]);
+  }
   return { bytes: g.toBytes(), inputs: s.inputs, layout };
 }

@@ -5,9 +5,13 @@ import type { Split } from '../../../eval/splits.js';
 import { generate } from '../generate.js';
 import { lmQuality } from '../lm-quality.js';
 import { openRwkvDir } from '../open.js';
+import { parsePredictor } from '../sparse-ffn.js';
+
+const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 
 export interface LmEvalFlags {
   model: string;
+  predictor?: string;
   split: Split;
   limit?: number;
   db?: string;
@@ -16,7 +20,8 @@ export interface LmEvalFlags {
 
 /** shardlab lm-eval: perplexity, next-token and last-word accuracy on a split (cached in the store). */
 export async function runLmEval(flags: LmEvalFlags): Promise<void> {
-  const model = await openRwkvDir(flags.model);
+  const techniques = flags.predictor ? { sparseFfn: parsePredictor(flags.predictor) } : {};
+  const model = await openRwkvDir(flags.model, { techniques });
   const db = ExperimentStore.open(flags.db);
   const bar = progressBar(`lm-eval ${flags.split}`, !flags.json);
   try {
@@ -31,6 +36,11 @@ export async function runLmEval(flags: LmEvalFlags): Promise<void> {
     console.log(`perplexity   ${r.perplexity.toFixed(2)}`);
     console.log(`next token   ${(100 * r.nextTokenAccuracy).toFixed(2)} % top-1`);
     console.log(`last word    ${(100 * r.lastWordAccuracy).toFixed(2)} % of ${r.lastWordItems} passages (greedy, every token of the word)`);
+    if (flags.predictor) console.log(`techniques   FFN predictor ${flags.predictor} (the dense FFN, masked to the predicted neurons)`);
+    for (const [l, f] of (r.ffn ?? []).entries())
+      console.log(
+        `  layer ${l}    true sparsity ${pct(f.trueSparsity)}, predicted sparsity ${pct(f.predictedSparsity)}, recall ${pct(f.recall)}`,
+      );
     console.log(r.cached ? 'cached       from the experiment store' : `speed        ${r.tokensPerSecond.toFixed(0)} tokens/s`);
   } finally {
     bar.stop();
