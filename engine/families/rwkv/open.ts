@@ -8,7 +8,7 @@ import { modelChecksum } from '../../core/checksum.js';
 import { UserError } from '../../core/errors.js';
 import { loadModelDir } from './model-dir.js';
 import { RwkvRunner } from './runner.js';
-import type { SparseFfn } from './sparse-ffn.js';
+import { loadMlpPredictors, type SparseFfn } from './sparse-ffn.js';
 import { RwkvTokenizer } from './tokenizer.js';
 import type { RwkvWeights } from './weights.js';
 
@@ -42,7 +42,8 @@ export async function openRwkvDir(dir: string, opts: { threads?: number; techniq
   if (tokenizer.vocabSize !== weights.vocab)
     throw new UserError(`${vocabFile}: ${tokenizer.vocabSize} tokens, but the model's vocabulary is ${weights.vocab}; they must match`);
   const techniques = opts.techniques ?? {};
-  const runner = await RwkvRunner.open(weights, { threads: opts.threads, sparseFfn: techniques.sparseFfn });
+  const predictors = techniques.sparseFfn?.mlp ? loadMlpPredictors(dir, weights.layers, weights.embd, weights.ffn) : undefined;
+  const runner = await RwkvRunner.open(weights, { threads: opts.threads, sparseFfn: techniques.sparseFfn, predictors });
   return {
     dir,
     techniques,

@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 import { UserError } from '../../core/errors.js';
+import type { Tensor } from '../../core/safetensors.js';
 import type { SparseFfn } from './sparse-ffn.js';
 import { initialState, stepGraph, type StateLayout, type WeightsAs } from './step-graph.js';
 import { loadRwkv } from './load.js';
@@ -29,6 +30,8 @@ export interface RunnerOptions {
   spin?: boolean;
   /** Mask channel-mix to a predictor's neurons (sparse-ffn.ts); lastFfnStats then holds its counts. */
   sparseFfn?: SparseFfn;
+  /** The trained MLP predictors sparseFfn.mlp needs (sparse-ffn.ts loadMlpPredictors). */
+  predictors?: Map<string, Tensor>;
 }
 
 /** Time spent in steps so far: the step graph's session.run, and the whole of step() around it. */
@@ -86,7 +89,7 @@ export class RwkvRunner {
   }
 
   static async open(weights: RwkvWeights, opts: RunnerOptions = {}): Promise<RwkvRunner> {
-    const graph = stepGraph(weights, { weightsAs: opts.weightsAs, sparseFfn: opts.sparseFfn });
+    const graph = stepGraph(weights, { weightsAs: opts.weightsAs, sparseFfn: opts.sparseFfn, predictors: opts.predictors });
     const session = await ort.InferenceSession.create(graph.bytes, {
       intraOpNumThreads: opts.threads ?? 1,
       interOpNumThreads: 1,

@@ -5,8 +5,14 @@
  * scores ŝ = Ŵk·xk, and a neuron is predicted active when its score is among the top (1 − q) of the
  * token's F scores (q the layer's quantile). The step graph computes the dense FFN and masks it, as the
  * paper's reference does, and reports per layer the true and predicted active counts and their overlap.
+ * The other predictor is a per-layer MLP (D → 64 → F, sigmoid above θ) trained on the model's
+ * activations (fixtures/make/rwkv/predictors.py, predictors.safetensors); with both, a neuron is kept
+ * when either keeps it, as the paper combines them.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { UserError } from '../../core/errors.js';
+import { readSafetensors, type Tensor } from '../../core/safetensors.js';
 
 export interface QuantPredictor {
   /** Bits of the quantized key-matrix copy. */
@@ -15,8 +21,38 @@ export interface QuantPredictor {
   quantile: number[];
 }
 
+export interface MlpPredictor {
+  /** A neuron is predicted active when the MLP's sigmoid output is above this. */
+  threshold: number;
+}
+
+/** A predictor setting: either predictor or both (OR). */
 export interface SparseFfn {
-  quant: QuantPredictor;
+  quant?: QuantPredictor;
+  mlp?: MlpPredictor;
+}
+
+/** The paper's MLP threshold (mlp_map = [0.7]·L). */
+export const PAPER_MLP_THRESHOLD = 0.7;
+
+/** The trained MLP predictors of a model directory: blocks.{l}.ffn.predictor.fc1/fc2.weight. */
+export function loadMlpPredictors(dir: string, layers: number, embd: number, ffn: number): Map<string, Tensor> {
+  const file = join(dir, 'predictors.safetensors');
+  if (!existsSync(file))
+    throw new UserError(
+      `${file}: missing; the MLP predictor is trained per model by fixtures/make/rwkv/predictors.py (or use quant:B:Q alone)`,
+    );
+  const t = readSafetensors(file);
+  for (let l = 0; l < layers; l++) {
+    for (const [name, shape] of [
+      [`blocks.${l}.ffn.predictor.fc1.weight`, [64, embd]],
+      [`blocks.${l}.ffn.predictor.fc2.weight`, [ffn, 64]],
+    ] as const) {
+      if (t.get(name)?.shape.join(',') !== shape.join(','))
+        throw new UserError(`${file}: ${name} is missing or not [${shape.join(', ')}]; retrain the predictors for this model`);
+    }
+  }
+  return t;
 }
 
 /** The paper's released setting (§3.6): a 1-bit copy, quantile 0.95 in every layer. */
@@ -45,18 +81,23 @@ export function layerQuantile(p: QuantPredictor, layer: number): number {
 }
 
 /**
- * `--predictor quant:B:Q[/Q2/…]`: B bits (1, 2 or 4), quantile Q for every layer or one per layer
- * separated by '/'. (The paper's MLP predictor, `mlp:θ`, needs trained predictors: not yet here.)
+ * `--predictor mlp:θ,quant:B:Q[/Q2/…]` (either or both): the MLP predictor at threshold θ; the B-bit key
+ * copy (1, 2 or 4 bits) at quantile Q for every layer, or one per layer separated by '/'.
  */
 export function parsePredictor(value: string): SparseFfn {
   const parts = value.split(',').map((s) => s.trim());
   let quant: QuantPredictor | undefined;
+  let mlp: MlpPredictor | undefined;
   for (const part of parts) {
     const [kind, ...args] = part.split(':');
-    if (kind === 'mlp')
-      throw new UserError('--predictor mlp:θ needs MLP predictors trained on the model (not built yet); use quant:B:Q, e.g. quant:1:0.95');
+    if (kind === 'mlp') {
+      const threshold = args.length === 1 ? Number(args[0]) : NaN;
+      if (!(threshold > 0 && threshold < 1)) throw new UserError(`--predictor "${part}": use mlp:θ with θ between 0 and 1, e.g. mlp:0.7`);
+      mlp = { threshold };
+      continue;
+    }
     if (kind !== 'quant' || args.length !== 2)
-      throw new UserError(`--predictor "${part}": use quant:B:Q, e.g. quant:1:0.95 (B bits 1, 2 or 4; Q a quantile)`);
+      throw new UserError(`--predictor "${part}": use mlp:θ or quant:B:Q, e.g. mlp:0.7,quant:1:0.95 (B bits 1, 2 or 4; Q a quantile)`);
     const bits = Number(args[0]);
     if (bits !== 1 && bits !== 2 && bits !== 4) throw new UserError(`--predictor "${part}": the quantized copy takes 1, 2 or 4 bits`);
     const quantile = args[1]!.split('/').map(Number);
@@ -64,6 +105,6 @@ export function parsePredictor(value: string): SparseFfn {
       throw new UserError(`--predictor "${part}": quantiles are numbers from 0 up to (not including) 1`);
     quant = { bits, quantile };
   }
-  if (!quant) throw new UserError('--predictor needs quant:B:Q');
-  return { quant };
+  if (!quant && !mlp) throw new UserError('--predictor needs mlp:θ, quant:B:Q or both, e.g. mlp:0.7,quant:1:0.95');
+  return { ...(mlp && { mlp }), ...(quant && { quant }) };
 }

@@ -4,7 +4,8 @@
  * Equations: rwkv-edge.md §2.
  */
 import { FLOAT, GraphBuilder } from '../../core/onnx-graph.js';
-import { keptNeurons, layerQuantile, quantizeCopy, type SparseFfn } from './sparse-ffn.js';
+import type { Tensor } from '../../core/safetensors.js';
+import { keptNeurons, layerQuantile, quantizeCopy, type QuantPredictor, type SparseFfn } from './sparse-ffn.js';
 import { LAYER_NORM_EPS, mapFloats, type RwkvWeights } from './weights.js';
 
 /**
@@ -17,6 +18,8 @@ export interface StepOptions {
   weightsAs?: WeightsAs;
   /** Mask channel-mix to the neurons a predictor picks (sparse-ffn.ts); adds the `ffn_stats` output. */
   sparseFfn?: SparseFfn;
+  /** The trained MLP predictors, where sparseFfn.mlp asks for them (loadMlpPredictors). */
+  predictors?: Map<string, Tensor>;
 }
 
 /** The recurrent state of one layer, flat; the model's state is L of these back to back. */
@@ -90,6 +93,7 @@ class Step {
     readonly g: GraphBuilder,
     readonly w: RwkvWeights,
     private readonly weightsAs: WeightsAs,
+    private readonly predictors?: Map<string, Tensor>,
   ) {}
 
   t(name: string): Float32Array {
@@ -112,6 +116,20 @@ class Step {
     if (this.weightsAs === 'inputs') this.inputs.push({ name: this.g.input(as, dims), data, dims });
     else this.g.initializer(as, data, dims);
     return this.g.node('MatMul', [x, as], {}, output);
+  }
+
+  /** A trained predictor's matrix, named as in predictors.safetensors. */
+  predictor(name: string): { name: string; tensor: Tensor } {
+    const tensor = this.predictors?.get(name);
+    if (!tensor) throw new Error(`step graph: predictor ${name} was not loaded`);
+    return { name, tensor };
+  }
+
+  /** W·x for a matrix that is not one of the model's weights (a predictor's), as an initializer. */
+  matmulWith(x: string, m: { name: string; tensor: Tensor }): string {
+    const [rows, cols] = m.tensor.shape;
+    this.g.initializer(m.name, transposed(m.tensor.data, rows!, cols!), [cols!, rows!]);
+    return this.g.node('MatMul', [x, m.name]);
   }
 
   /** The constant [1]: the axis ReduceSum sums over (one initializer, shared). */
@@ -217,7 +235,11 @@ function channelMix(s: Step, xx: string, prev: string, p: string, l: number, spa
   let h = g.node('Mul', [k, k]);
   let stats: string | undefined;
   if (sparse) {
-    const predicted = quantPredicted(s, xk, p, l, sparse);
+    const picks = [
+      ...(sparse.quant ? [quantPredicted(s, xk, p, l, sparse.quant)] : []),
+      ...(sparse.mlp ? [mlpPredicted(s, xk, p, sparse.mlp.threshold)] : []),
+    ];
+    const predicted = picks.length === 1 ? picks[0]! : g.node('Or', picks);
     h = g.node('Mul', [h, g.node('Cast', [predicted], { to: FLOAT })]);
     stats = ffnStats(s, g.node('Greater', [pre, s.vec(`l${l}_zero`, new Float32Array([0]))]), predicted);
   }
@@ -225,14 +247,24 @@ function channelMix(s: Step, xx: string, prev: string, p: string, l: number, spa
 }
 
 /** Neurons whose score under the b-bit key copy is among the token's top (1 − q)·F: a bool (batch, F). */
-function quantPredicted(s: Step, xk: string, p: string, l: number, sparse: SparseFfn): string {
+function quantPredicted(s: Step, xk: string, p: string, l: number, quant: QuantPredictor): string {
   const { g, w } = s;
   const name = `${p}.key.weight`;
-  const scores = s.matmul(xk, name, undefined, { as: `${name}.q${sparse.quant.bits}`, data: quantizeCopy(s.t(name), sparse.quant.bits) });
-  const k = keptNeurons(w.ffn, layerQuantile(sparse.quant, l));
+  const scores = s.matmul(xk, name, undefined, { as: `${name}.q${quant.bits}`, data: quantizeCopy(s.t(name), quant.bits) });
+  const k = keptNeurons(w.ffn, layerQuantile(quant, l));
   const [top] = g.multi('TopK', [scores, g.ints(`l${l}_kept`, [k])], 2, { axis: -1 });
   const threshold = g.node('ReduceMin', [top!], { axes: [1], keepdims: 1 });
   return g.node('GreaterOrEqual', [scores, threshold]);
+}
+
+/** Neurons the layer's MLP predictor scores above θ: sigmoid(fc2·relu(fc1·xk)) > θ, a bool (batch, F). */
+function mlpPredicted(s: Step, xk: string, p: string, threshold: number): string {
+  const g = s.g;
+  const t = (name: string) => s.predictor(`${p}.predictor.${name}.weight`);
+  const hidden = g.node('Relu', [s.matmulWith(xk, t('fc1'))]);
+  const logit = s.matmulWith(hidden, t('fc2'));
+  // sigmoid(z) > θ ⇔ z > log(θ / (1 − θ)): no sigmoid needed.
+  return g.node('Greater', [logit, s.vec(`${p}.predictor.logit_threshold`, new Float32Array([Math.log(threshold / (1 - threshold))]))]);
 }
 
 /** Per lane: [truly active, predicted active, both] neuron counts, (batch, 3). */
@@ -248,7 +280,7 @@ function ffnStats(s: Step, active: string, predicted: string): string {
  */
 export function stepGraph(w: RwkvWeights, opts: StepOptions = {}): StepGraph {
   const g = new GraphBuilder(`rwkv_${w.version}_step`);
-  const s = new Step(g, w, opts.weightsAs ?? 'initializers');
+  const s = new Step(g, w, opts.weightsAs ?? 'initializers', opts.predictors);
   const stats: string[] = [];
   const layout = stateLayout(w);
   const state = g.input('state', ['batch', layout.perLayer * w.layers]);
