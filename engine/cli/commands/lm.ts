@@ -31,6 +31,10 @@ export function registerLmEval(program: Command): void {
     .option('--split <split>', 'dev | test', heldOutSplit, 'dev')
     .option('--limit <n>', 'score a fixed sample of N passages, stratified by source', positiveInt('--limit'))
     .option(
+      '--head-clusters <K[:P]>',
+      "RWKV-edge's hierarchical head: exact logits only for the most probable of its K clusters, up to probability P (0.95)",
+    )
+    .option(
       '--predictor <spec>',
       "RWKV-edge's sparse FFN: quant:B:Q masks each layer to the top (1 − Q) of neurons by a B-bit key copy (e.g. quant:1:0.95)",
     )

@@ -21,6 +21,15 @@ export interface LmScores {
   lastWordItems: number;
   /** Per layer, when the model runs an FFN predictor. */
   ffn?: FfnLayerStats[];
+  /** When the model runs a hierarchical head. */
+  head?: HeadStats;
+}
+
+/** What the hierarchical head computed per scored token, on average. */
+export interface HeadStats {
+  clustersPerToken: number;
+  /** Share of the head's rows read per token. */
+  rowsTouched: number;
 }
 
 /** One passage as scored: its tokens, and its last word's tokens where it ends in one. */
@@ -63,7 +72,9 @@ export interface LaneStepper {
   stepLanes(tokens: readonly number[], fresh: readonly boolean[]): Promise<Float32Array[]>;
   /** With an FFN predictor: per lane, per layer, [truly active, predicted, both] of the last step. */
   readonly lastFfnStats?: Float32Array;
-  readonly model?: { ffn: number; layers: number };
+  /** With a hierarchical head: per lane, [clusters computed, head rows read] of the last step. */
+  readonly lastHeadStats?: Float32Array;
+  readonly model?: { ffn: number; layers: number; vocab: number };
 }
 
 /** What the FFN predictor did in one layer, over every scored token. */
@@ -168,13 +179,16 @@ export async function scoreLm(
   const total = jobs.reduce((n, j) => n + j.feed.length, 0);
   let done = 0;
   const ffn = ffnCounter(m);
+  const head = headCounter(m);
   await runJobs(m, jobs, lanes, (busy) => {
     ffn?.add(busy);
+    head.add(busy);
     onProgress?.((done += busy.length), total);
   });
   const wordItems = items.filter((it) => it.lastWord).length;
   return {
     ...(ffn && { ffn: ffn.layers() }),
+    ...(head.stats() && { head: head.stats() }),
     perplexity: Math.exp(nll / Math.max(1, tokens)),
     nextTokenAccuracy: hits / Math.max(1, tokens),
     lastWordAccuracy: wordHits / Math.max(1, wordItems),
@@ -204,6 +218,25 @@ function ffnCounter(m: LaneStepper) {
         predictedSparsity: 1 - sums[3 * l + 1]! / (F * steps),
         recall: sums[3 * l + 2]! / Math.max(1, sums[3 * l]!),
       }));
+    },
+  };
+}
+
+/** Sums a hierarchical head's per-lane counts over the steps of the lanes that held a job. */
+function headCounter(m: LaneStepper) {
+  let clusters = 0;
+  let rows = 0;
+  let steps = 0;
+  return {
+    add(busy: number[]) {
+      const s = m.lastHeadStats;
+      if (!s) return;
+      for (const k of busy) [clusters, rows] = [clusters + s[2 * k]!, rows + s[2 * k + 1]!];
+      steps += busy.length;
+    },
+    stats(): HeadStats | undefined {
+      const vocab = m.model?.vocab;
+      return steps && vocab ? { clustersPerToken: clusters / steps, rowsTouched: rows / steps / vocab } : undefined;
     },
   };
 }

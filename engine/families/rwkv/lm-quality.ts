@@ -68,6 +68,13 @@ export async function lmQuality(
     for (const k of FFN_KEYS) stat[k] = (await ask(`ffn.${k}.${l}`, (s) => ({ value: s.ffn![l]![k], count: s.tokens }))).value;
     ffn.push(stat);
   }
+  const head =
+    'clusterHead' in model.techniques
+      ? {
+          clustersPerToken: (await ask('head.clustersPerToken', (s) => ({ value: s.head!.clustersPerToken, count: s.tokens }))).value,
+          rowsTouched: (await ask('head.rowsTouched', (s) => ({ value: s.head!.rowsTouched, count: s.tokens }))).value,
+        }
+      : undefined;
   const fresh = measured ? await measured : undefined;
   return {
     split: scope.split,
@@ -78,6 +85,7 @@ export async function lmQuality(
     passages: items.length,
     lastWordItems: word.count,
     ...(ffn.length > 0 && { ffn }),
+    ...(head && { head }),
     cached: !fresh,
     tokensPerSecond: fresh ? (1000 * fresh.scores.tokens) / fresh.ms : 0,
   };

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { modelChecksum } from '../../core/checksum.js';
 import { UserError } from '../../core/errors.js';
 import { loadModelDir } from './model-dir.js';
+import { loadClusterHead, type ClusterHeadSetting } from './cluster-head.js';
 import { RwkvRunner } from './runner.js';
 import { loadMlpPredictors, type SparseFfn } from './sparse-ffn.js';
 import { RwkvTokenizer } from './tokenizer.js';
@@ -18,6 +19,7 @@ const RWKV_DEFINING_FILES = ['config.json', 'model.safetensors', 'vocab.json'];
 /** RWKV-edge's techniques a model runs with (more arrive with the rest of the compression suite). */
 export interface Techniques {
   sparseFfn?: SparseFfn;
+  clusterHead?: ClusterHeadSetting;
 }
 
 export interface RwkvLm {
@@ -43,7 +45,9 @@ export async function openRwkvDir(dir: string, opts: { threads?: number; techniq
     throw new UserError(`${vocabFile}: ${tokenizer.vocabSize} tokens, but the model's vocabulary is ${weights.vocab}; they must match`);
   const techniques = opts.techniques ?? {};
   const predictors = techniques.sparseFfn?.mlp ? loadMlpPredictors(dir, weights.layers, weights.embd, weights.ffn) : undefined;
-  const runner = await RwkvRunner.open(weights, { threads: opts.threads, sparseFfn: techniques.sparseFfn, predictors });
+  const ch = techniques.clusterHead;
+  const clusterHead = ch && { head: loadClusterHead(dir, ch, weights.vocab, weights.embd), mass: ch.mass };
+  const runner = await RwkvRunner.open(weights, { threads: opts.threads, sparseFfn: techniques.sparseFfn, predictors, clusterHead });
   return {
     dir,
     techniques,

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 import { UserError } from '../../core/errors.js';
 import type { Tensor } from '../../core/safetensors.js';
+import { hierarchicalLogits, type ClusterHead } from './cluster-head.js';
 import type { SparseFfn } from './sparse-ffn.js';
 import { initialState, stepGraph, type StateLayout, type WeightsAs } from './step-graph.js';
 import { loadRwkv } from './load.js';
@@ -32,6 +33,8 @@ export interface RunnerOptions {
   sparseFfn?: SparseFfn;
   /** The trained MLP predictors sparseFfn.mlp needs (sparse-ffn.ts loadMlpPredictors). */
   predictors?: Map<string, Tensor>;
+  /** A hierarchical head (cluster-head.ts): logits become its full-vocabulary output; lastHeadStats counts. */
+  clusterHead?: { head: ClusterHead; mass: number };
 }
 
 /** Time spent in steps so far: the step graph's session.run, and the whole of step() around it. */
@@ -68,6 +71,8 @@ export class RwkvRunner {
   private readonly fresh: ort.Tensor;
   /** One lane's initial state, for stepLanes. */
   private readonly initial: Float32Array;
+  /** Per lane, of the last stepLanes with a hierarchical head: [clusters computed, head rows read] (batch, 2). */
+  lastHeadStats?: Float32Array;
   /** Per lane, per layer, of the last stepLanes with a predictor: [truly active, predicted, both] (batch, 3L). */
   lastFfnStats?: Float32Array;
   /** The lanes' states after the last stepLanes (batch, state size). */
@@ -82,6 +87,7 @@ export class RwkvRunner {
     private readonly session: ort.InferenceSession,
     private readonly feeds: Record<string, ort.Tensor>,
     private readonly embeddings: Float32Array,
+    private readonly clusterHead?: { head: ClusterHead; mass: number },
   ) {
     this.initial = initialState(layout, model.layers);
     this.fresh = new ort.Tensor('float32', this.initial, [1, this.initial.length]);
@@ -89,7 +95,12 @@ export class RwkvRunner {
   }
 
   static async open(weights: RwkvWeights, opts: RunnerOptions = {}): Promise<RwkvRunner> {
-    const graph = stepGraph(weights, { weightsAs: opts.weightsAs, sparseFfn: opts.sparseFfn, predictors: opts.predictors });
+    const graph = stepGraph(weights, {
+      weightsAs: opts.weightsAs,
+      sparseFfn: opts.sparseFfn,
+      predictors: opts.predictors,
+      headL1: opts.clusterHead?.head.l1,
+    });
     const session = await ort.InferenceSession.create(graph.bytes, {
       intraOpNumThreads: opts.threads ?? 1,
       interOpNumThreads: 1,
@@ -101,7 +112,7 @@ export class RwkvRunner {
     for (const i of graph.inputs) feeds[i.name] = new ort.Tensor('float32', i.data, i.dims);
     const { version, layers, embd, heads, headSize, ffn, vocab, groupNormEps } = weights;
     const model = { version, layers, embd, heads, headSize, ffn, vocab, groupNormEps };
-    return new RwkvRunner(model, graph.layout, session, feeds, normalisedEmbeddings(weights));
+    return new RwkvRunner(model, graph.layout, session, feeds, normalisedEmbeddings(weights), opts.clusterHead);
   }
 
   /** Loads an rwkv.cpp `.bin` file or a model directory and opens it. */
@@ -135,7 +146,7 @@ export class RwkvRunner {
     this.times.steps++;
     this.times.runMs += t2 - t1;
     this.times.totalMs += t2 - t0;
-    return out.logits.data as Float32Array;
+    return this.headLogits([out.logits.data as Float32Array], out.cluster_logits?.data as Float32Array | undefined)[0]!;
   }
 
   /**
@@ -169,7 +180,26 @@ export class RwkvRunner {
     this.lanes = out.state_out as ort.Tensor;
     this.lastFfnStats = out.ffn_stats?.data as Float32Array | undefined;
     const logits = out.logits.data as Float32Array;
-    return tokens.map((_, i) => logits.subarray(i * V, (i + 1) * V));
+    return this.headLogits(
+      tokens.map((_, i) => logits.subarray(i * V, (i + 1) * V)),
+      out.cluster_logits?.data as Float32Array | undefined,
+    );
+  }
+
+  /** With a hierarchical head, each lane's logits as it gives them, its counts in lastHeadStats. */
+  private headLogits(lanes: Float32Array[], clusterLogits?: Float32Array): Float32Array[] {
+    const ch = this.clusterHead;
+    if (!ch || !clusterLogits) return lanes;
+    const K = ch.head.members.length;
+    const stats = new Float32Array(2 * lanes.length);
+    const out = lanes.map((full, i) => {
+      const r = hierarchicalLogits(full, clusterLogits.subarray(i * K, (i + 1) * K), ch.head, ch.mass);
+      stats[2 * i] = r.clusters;
+      stats[2 * i + 1] = r.rows;
+      return r.logits;
+    });
+    this.lastHeadStats = stats;
+    return out;
   }
 
   /** Logits after feeding `tokens` one at a time from the initial state. */

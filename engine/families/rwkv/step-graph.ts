@@ -20,6 +20,8 @@ export interface StepOptions {
   sparseFfn?: SparseFfn;
   /** The trained MLP predictors, where sparseFfn.mlp asks for them (loadMlpPredictors). */
   predictors?: Map<string, Tensor>;
+  /** A hierarchical head's first level (K, D): adds the `cluster_logits` output (cluster-head.ts). */
+  headL1?: Tensor;
 }
 
 /** The recurrent state of one layer, flat; the model's state is L of these back to back. */
@@ -308,7 +310,12 @@ export function stepGraph(w: RwkvWeights, opts: StepOptions = {}): StepGraph {
     nextState.push(...Object.keys(layout.parts).map((k) => parts[k]));
   }
   g.node('Concat', nextState, { axis: 1 }, 'state_out');
-  s.matmul(s.layerNorm(x, 'ln_out'), 'head.weight', 'logits');
+  const xhat = s.layerNorm(x, 'ln_out');
+  s.matmul(xhat, 'head.weight', 'logits');
+  if (opts.headL1) {
+    g.node('Identity', [s.matmulWith(xhat, { name: 'head_l1.weight', tensor: opts.headL1 })], {}, 'cluster_logits');
+    g.output('cluster_logits', ['batch', opts.headL1.shape[0]!]);
+  }
   g.output('logits', ['batch', w.vocab]);
   g.output('state_out', ['batch', layout.perLayer * w.layers]);
   if (stats.length > 0) {

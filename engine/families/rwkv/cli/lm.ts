@@ -5,6 +5,7 @@ import type { Split } from '../../../eval/splits.js';
 import { generate } from '../generate.js';
 import { lmQuality } from '../lm-quality.js';
 import { openRwkvDir } from '../open.js';
+import { parseHeadClusters } from '../cluster-head.js';
 import { parsePredictor } from '../sparse-ffn.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
@@ -12,6 +13,7 @@ const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 export interface LmEvalFlags {
   model: string;
   predictor?: string;
+  headClusters?: string;
   split: Split;
   limit?: number;
   db?: string;
@@ -20,7 +22,10 @@ export interface LmEvalFlags {
 
 /** shardlab lm-eval: perplexity, next-token and last-word accuracy on a split (cached in the store). */
 export async function runLmEval(flags: LmEvalFlags): Promise<void> {
-  const techniques = flags.predictor ? { sparseFfn: parsePredictor(flags.predictor) } : {};
+  const techniques = {
+    ...(flags.predictor && { sparseFfn: parsePredictor(flags.predictor) }),
+    ...(flags.headClusters && { clusterHead: parseHeadClusters(flags.headClusters) }),
+  };
   const model = await openRwkvDir(flags.model, { techniques });
   const db = ExperimentStore.open(flags.db);
   const bar = progressBar(`lm-eval ${flags.split}`, !flags.json);
@@ -40,6 +45,10 @@ export async function runLmEval(flags: LmEvalFlags): Promise<void> {
     for (const [l, f] of (r.ffn ?? []).entries())
       console.log(
         `  layer ${l}    true sparsity ${pct(f.trueSparsity)}, predicted sparsity ${pct(f.predictedSparsity)}, recall ${pct(f.recall)}`,
+      );
+    if (r.head)
+      console.log(
+        `head         ${flags.headClusters} clusters: ${r.head.clustersPerToken.toFixed(1)} per token, ${pct(r.head.rowsTouched)} of the head's rows read`,
       );
     console.log(r.cached ? 'cached       from the experiment store' : `speed        ${r.tokensPerSecond.toFixed(0)} tokens/s`);
   } finally {
