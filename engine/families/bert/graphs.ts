@@ -104,8 +104,11 @@ export function addContext(
   return clsOnly ? addContextCls(g, cfg, x, bias, w, tag) : addContextAll(g, cfg, x, bias, w, tag);
 }
 
+/** Names of the parts a layer runs after its attention output projection. */
+export type FfnNames = Pick<LayerNames, 'ln1g' | 'ln1b' | 'wi' | 'bi' | 'wout' | 'bout' | 'ln2g' | 'ln2b'>;
+
 /** A layer after its attention output projection: residual and LayerNorm, FFN (erf GELU), residual and LayerNorm; [rows, hidden]. */
-export function addFfn(g: GraphBuilder, cfg: BertConfig, xq: string, attn: string, w: LayerNames, tag: string): string {
+export function addFfn(g: GraphBuilder, cfg: BertConfig, xq: string, attn: string, w: FfnNames, tag: string): string {
   const ln1 = g.node('LayerNormalization', [g.node('Add', [xq, attn]), w.ln1g, w.ln1b], { axis: -1, epsilon: { float: cfg.eps } });
   const f = g.node('Gemm', [ln1, w.wi, w.bi], { transB: 1 });
   // GELU, erf form as in BERT: x * 0.5 * (1 + erf(x / sqrt 2)).

@@ -23,6 +23,8 @@ import { emptyLayer, gatherSlice, scatterSlice } from './layout.js';
 import type { AccuracyOracle } from './oracle.js';
 import type { ShardStore } from './shard-store.js';
 import { sliceLayer, type LayerWeights } from './weights.js';
+import type { ReferenceLayer, ShardLayer } from './model.js';
+import { HEAD_PARTS, type HeadPart } from './shard-graphs.js';
 
 export const IMPORTANCE_METHODS = ['sti', 'drop'] as const;
 export type ImportanceMethod = (typeof IMPORTANCE_METHODS)[number];
@@ -60,7 +62,7 @@ function evenBatches(seqs: TokenIds[], size: number): number[][] {
   return out;
 }
 
-/** Weights of the reference with one shard at another fidelity, composed from the two decoded layers. */
+/** The reference's layers with one shard from the probe (another fidelity), as the shard's layer graph takes them. */
 class ShardWeights {
   private readonly scratch: LayerWeights;
   constructor(
@@ -73,12 +75,18 @@ class ShardWeights {
   }
 
   /** Layer `layer` with slice `slice` from the probe; valid until the next call (one buffer, reused). */
-  layer(layer: number, slice: number): LayerWeights {
+  layer(layer: number, slice: number): ShardLayer {
     const cfg = this.store.config;
     for (const [part, data] of Object.entries(this.ref[layer])) this.scratch[part as keyof LayerWeights].set(data);
     const { weights, biases } = gatherSlice(cfg, this.probe[layer], slice);
     scatterSlice(cfg, this.scratch, slice, weights, biases);
-    return sliceLayer(cfg, this.scratch, this.slices);
+    const rowsOf = (w: LayerWeights, part: HeadPart) => {
+      const n = w[part].length / cfg.slices;
+      return w[part].subarray(slice * n, (slice + 1) * n);
+    };
+    const head = {} as ShardLayer['head'];
+    for (const part of HEAD_PARTS) head[part] = rowsOf(this.probe[layer], part);
+    return { slice, head, referenceWo: rowsOf(this.ref[layer], 'wo'), layer: sliceLayer(cfg, this.scratch, this.slices) };
   }
 }
 
@@ -113,12 +121,12 @@ export async function profileImportance(oracle: AccuracyOracle, db: ExperimentSt
       return labels.reduce((n, label, k) => n + (p[k] === label ? 1 : 0), 0);
     };
     const { hidden, maskBias } = await model.embedBatch(makeBatch(idx.map((i) => seqs[i])));
-    // inputs[l]: the reference's input to layer l on this batch.
-    const inputs = [hidden];
-    for (let l = 0; l < last; l++) inputs.push(await model.runLayer(inputs[l], maskBias, ref[l]));
-    refCorrect += score(await model.logitsFrom(inputs[last], maskBias, [ref[last]]));
+    // runs[l]: the reference's run of layer l on this batch (input, output, attention intermediates).
+    const runs: ReferenceLayer[] = [];
+    for (let l = 0; l <= last; l++) runs.push(await model.runReferenceLayer(l ? runs[l - 1].out : hidden, maskBias, ref[l], l === last));
+    refCorrect += score(await model.runHead(runs[last].out));
     for (const [i, { layer, slice }] of pending.entries())
-      correct[i] += score(await model.logitsFrom(inputs[layer], maskBias, [shards.layer(layer, slice), ...ref.slice(layer + 1)]));
+      correct[i] += score(await model.shardLogits(runs[layer], maskBias, shards.layer(layer, slice), ref.slice(layer + 1)));
   }
   const n = examples.length;
   const reference = n ? refCorrect / n : 0;
