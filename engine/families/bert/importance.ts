@@ -63,6 +63,10 @@ function evenBatches(seqs: TokenIds[], size: number): number[][] {
 }
 
 /** The reference's layers with one shard from the probe (another fidelity), as the shard's layer graph takes them. */
+export function shardWeights(store: ShardStore, slices: number, ref: LayerWeights[], probe: LayerWeights[]): ShardWeights {
+  return new ShardWeights(store, slices, ref, probe);
+}
+
 class ShardWeights {
   private readonly scratch: LayerWeights;
   constructor(
