@@ -69,6 +69,8 @@ export function shardWeights(store: ShardStore, slices: number, ref: LayerWeight
 
 class ShardWeights {
   private readonly scratch: LayerWeights;
+  /** The reference layer the scratch buffer holds, and which of its slices is the probe's there. */
+  private holds?: { layer: number; slice: number };
   constructor(
     private readonly store: ShardStore,
     private readonly slices: number,
@@ -81,9 +83,10 @@ class ShardWeights {
   /** Layer `layer` with slice `slice` from the probe; valid until the next call (one buffer, reused). */
   layer(layer: number, slice: number): ShardLayer {
     const cfg = this.store.config;
-    for (const [part, data] of Object.entries(this.ref[layer])) this.scratch[part as keyof LayerWeights].set(data);
-    const { weights, biases } = gatherSlice(cfg, this.probe[layer], slice);
-    scatterSlice(cfg, this.scratch, slice, weights, biases);
+    if (this.holds?.layer === layer) this.putSlice(this.ref[layer], this.holds.slice);
+    else for (const [part, data] of Object.entries(this.ref[layer])) this.scratch[part as keyof LayerWeights].set(data);
+    this.putSlice(this.probe[layer], slice);
+    this.holds = { layer, slice };
     const rowsOf = (w: LayerWeights, part: HeadPart) => {
       const n = w[part].length / cfg.slices;
       return w[part].subarray(slice * n, (slice + 1) * n);
@@ -91,6 +94,12 @@ class ShardWeights {
     const head = {} as ShardLayer['head'];
     for (const part of HEAD_PARTS) head[part] = rowsOf(this.probe[layer], part);
     return { slice, head, referenceWo: rowsOf(this.ref[layer], 'wo'), layer: sliceLayer(cfg, this.scratch, this.slices) };
+  }
+
+  /** Writes slice `slice` of `from` into the scratch layer. */
+  private putSlice(from: LayerWeights, slice: number): void {
+    const { weights, biases } = gatherSlice(this.store.config, from, slice);
+    scatterSlice(this.store.config, this.scratch, slice, weights, biases);
   }
 }
 
