@@ -204,8 +204,14 @@ export class BertModel {
     return (await (await this.tails.get(n)!).run(feeds)).logits.data as Float32Array;
   }
 
+  /**
+   * A profiling session, built on first use. Profiling alternates between several of these (reference
+   * layers, then a shard tail per layer), each with its own thread pool, so none lets idle threads spin:
+   * a pool spinning after its run would take cores from the next session's (measured with
+   * bench/importance-breakdown.ts: about a fifth of a profile's time on 2 shared cores).
+   */
   private probe(name: string, graph: () => Uint8Array): Promise<ort.InferenceSession> {
-    if (!this.probes.has(name)) this.probes.set(name, ort.InferenceSession.create(graph(), sessionOptions(this.options)));
+    if (!this.probes.has(name)) this.probes.set(name, ort.InferenceSession.create(graph(), sessionOptions({ ...this.options, spin: false })));
     return this.probes.get(name)!;
   }
 
