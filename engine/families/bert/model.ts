@@ -211,7 +211,8 @@ export class BertModel {
    * bench/importance-breakdown.ts: about a fifth of a profile's time on 2 shared cores).
    */
   private probe(name: string, graph: () => Uint8Array): Promise<ort.InferenceSession> {
-    if (!this.probes.has(name)) this.probes.set(name, ort.InferenceSession.create(graph(), sessionOptions({ ...this.options, spin: false })));
+    if (!this.probes.has(name))
+      this.probes.set(name, ort.InferenceSession.create(graph(), sessionOptions({ ...this.options, spin: false })));
     return this.probes.get(name)!;
   }
 
