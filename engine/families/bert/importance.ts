@@ -7,10 +7,13 @@
  *
  * Every configuration profiled differs from the reference (all shards at one fidelity) in one shard, so
  * the layers before that shard compute exactly what the reference computes. The profile therefore runs
- * batch by batch: the reference once, keeping each layer's input, then each shard from its own layer on.
- * The last layer computes only the row the classifier head reads. Tokens, batches and dequantized weights
- * are made once per profile. Scores are stored when the last batch is done; an interrupted profile keeps
- * the shards stored by earlier complete runs (and nothing of its own), and the next run profiles the rest.
+ * batch by batch: the reference once, keeping each layer's input, attention output and attention context,
+ * then each shard from its own layer on (shard-graphs.ts): in the shard's layer, attention for its one head
+ * alone, its term swapped into the reference's attention output; the FFN and later layers whole. The last
+ * layer computes only the row the classifier head reads, without projecting keys and values at every
+ * position (graphs.ts, addContextCls). Tokens, batches and dequantized weights are made once per profile.
+ * Scores are stored when the last batch is done; an interrupted profile keeps the shards stored by earlier
+ * complete runs (and nothing of its own), and the next run profiles the rest.
  */
 import { uniformConfiguration } from './configuration.js';
 import type { ExperimentStore, ImportanceKey, ImportanceRow } from '../../store/db.js';
