@@ -3,7 +3,7 @@
  * aid): embeddings, the reference's layers, composing shard weights, and the shards' session runs by the
  * layer they perturb (their layer, the later layers and the head), beside what one whole layer costs.
  *
- *   node dist/bench/importance-breakdown.js [--model DIR] [--batches N]
+ *   npm run bench:importance-breakdown -- [--model DIR] [--batches N]
  */
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
