@@ -1,7 +1,7 @@
 /**
  * Where profileImportance's time goes, per phase, on N batches spread over the length range (a measuring
  * aid): embeddings, the reference's layers, composing shard weights, and the shards' session runs by the
- * layer they perturb (their layer, the later layers and the head), beside what one whole layer costs.
+ * layer they perturb (their layer, the later layers and the head), in units of the old path's whole layers.
  *
  *   npm run bench:importance-breakdown -- [--model DIR] [--batches N]
  */
