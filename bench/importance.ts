@@ -104,7 +104,7 @@ console.log(
 const line = (name: string, r: { ms: number; cpuMs: number }) =>
   console.log(`${name}  ${(r.ms / 1000).toFixed(1)} s wall, ${(r.cpuMs / 1000).toFixed(1)} s CPU`);
 line('old path (whole model per configuration)', runs.old);
-line('new path (reference reused, one head, CLS)', runs.new);
+line('new path (reference reused, one head)   ', runs.new);
 console.log(
   `ratio new/old                             ${(runs.new.ms / runs.old.ms).toFixed(3)} wall, ${(runs.new.cpuMs / runs.old.cpuMs).toFixed(3)} CPU`,
 );
