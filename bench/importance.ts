@@ -1,9 +1,9 @@
 /**
  * The importance profile, side by side: the path before issue 11 (one whole-model evaluation of every
  * configuration: the reference, then one per shard, each through the accuracy oracle) against
- * profileImportance (batches outer, the reference's layer inputs reused, the last layer for the CLS row
- * only). Same shard store, same examples, each into a fresh experiment store; prints both times, their
- * ratio and how far the scores differ.
+ * profileImportance (batches outer, the reference's run of each layer reused, the shard's layer with
+ * attention for its one head, the last layer for the CLS row only). Same shard store, same examples, each
+ * into a fresh experiment store; prints both times, their ratio and how far the scores differ.
  *
  *   npm run bench:importance -- [--model DIR] [--limit N] [--method sti|drop] [--high 32] [--low 2] [--order old-first|new-first]
  */
@@ -104,7 +104,7 @@ console.log(
 const line = (name: string, r: { ms: number; cpuMs: number }) =>
   console.log(`${name}  ${(r.ms / 1000).toFixed(1)} s wall, ${(r.cpuMs / 1000).toFixed(1)} s CPU`);
 line('old path (whole model per configuration)', runs.old);
-line('new path (reused layer inputs, CLS row) ', runs.new);
+line('new path (reference reused, one head)   ', runs.new);
 console.log(
   `ratio new/old                             ${(runs.new.ms / runs.old.ms).toFixed(3)} wall, ${(runs.new.cpuMs / runs.old.cpuMs).toFixed(3)} CPU`,
 );

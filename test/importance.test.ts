@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { profileImportance, servingImportance, type ProfileOptions } from '../engine/families/bert/importance.js';
+import { profileImportance, servingImportance, shardWeights, type ProfileOptions } from '../engine/families/bert/importance.js';
 import { AccuracyOracle } from '../engine/families/bert/oracle.js';
-import { BertModel } from '../engine/families/bert/model.js';
+import { BertModel, type ReferenceLayer } from '../engine/families/bert/model.js';
 import { makeBatch } from '../engine/families/bert/batch.js';
 import { uniformConfiguration, type Configuration } from '../engine/families/bert/configuration.js';
 import { loadTask } from '../engine/families/bert/datasets.js';
@@ -44,6 +44,36 @@ describe('importance profiling', () => {
     const tail = await model.logitsFrom(hidden, maskBias, w);
     assert.equal(tail.length, whole.length);
     whole.forEach((v, i) => assert.ok(Math.abs(v - tail[i]) < 1e-4, `logit ${i}: ${v} vs ${tail[i]}`));
+  });
+
+  test('every shard’s logits from the reference’s run of its layer equal the whole model’s with that shard in place', async () => {
+    const close = (got: Float32Array, want: Float32Array, what: string) => {
+      assert.equal(got.length, want.length, what);
+      want.forEach((v, i) => assert.ok(Math.abs(v - got[i]) < 1e-4, `${what}, logit ${i}: ${got[i]} vs ${v}`));
+    };
+    const batch = makeBatch(
+      loadTask('spam', 'dev')
+        .examples.slice(0, 8)
+        .map((e) => model.tokenizer.encode(e.text)),
+    );
+    for (const [refBits, probeBits] of [
+      [2, 32],
+      [32, 2],
+    ]) {
+      const base = uniformConfiguration(4, 8, refBits);
+      const ref = store.configurationWeights(base);
+      const shards = shardWeights(store, 8, ref, store.configurationWeights(uniformConfiguration(4, 8, probeBits)));
+      const { hidden, maskBias } = await model.embedBatch(batch);
+      const runs: ReferenceLayer[] = [];
+      for (let l = 0; l < 4; l++) runs.push(await model.runReferenceLayer(l ? runs[l - 1].out : hidden, maskBias, ref[l], l === 3));
+      close(await model.runHead(runs[3].out), await model.logitsWith(batch, ref), `reference at ${refBits} bits`);
+      for (let layer = 0; layer < 4; layer++)
+        for (let slice = 0; slice < 8; slice++) {
+          const whole = await model.logitsWith(batch, store.configurationWeights(withShard(base, layer, slice, probeBits)));
+          const fast = await model.shardLogits(runs[layer], maskBias, shards.layer(layer, slice), ref.slice(layer + 1));
+          close(fast, whole, `shard L${layer} S${slice} at ${probeBits} bits in ${refBits}`);
+        }
+    }
   });
 
   for (const method of ['sti', 'drop'] as const)

@@ -10,7 +10,7 @@ import { LAYER_PARTS, sliceLayer, type BaseWeights, type BertWeights, type Layer
 /** PyTorch's additive attention mask for padding: (1 - mask) * MASK_VALUE. */
 export const MASK_VALUE = -10000;
 
-type LayerNames = Record<LayerPart, string>;
+export type LayerNames = Record<LayerPart, string>;
 
 function addEmbeddings(g: GraphBuilder, cfg: BertConfig, w: BaseWeights, ids: string, mask: string) {
   const H = cfg.hidden;
@@ -32,50 +32,129 @@ function addEmbeddings(g: GraphBuilder, cfg: BertConfig, w: BaseWeights, ids: st
   return { x, bias };
 }
 
-/**
- * One encoder layer. With `clsOnly` (a sequence classifier's last layer) it computes just the row the head
- * reads: keys and values over every position, the query, attention output and FFN for position 0 alone,
- * giving [batch, 1, hidden]. That row is the same computation as in the full layer.
- */
-function addLayer(g: GraphBuilder, cfg: BertConfig, x: string, bias: string, w: LayerNames, tag: string, clsOnly = false): string {
+/** Names of the Q, K, V rows and biases of the heads an attention block runs (all of a layer's, or one). */
+export type AttentionNames = Pick<LayerNames, 'wq' | 'bq' | 'wk' | 'bk' | 'wv' | 'bv'>;
+
+/** An attention block's query-side rows and its heads' context, both 2-D: [rows, hidden] and [rows, heads × d]. */
+export interface Context {
+  xq: string;
+  ctx: string;
+}
+
+/** Attention over every position: rows = batch × seq. */
+function addContextAll(g: GraphBuilder, cfg: BertConfig, x: string, bias: string, w: AttentionNames, tag: string): Context {
   const H = cfg.hidden;
   const x2 = g.node('Reshape', [x, g.ints(`${tag}_flat`, [-1, H])]);
   const bsShape = g.node('Slice', [g.node('Shape', [x]), g.ints(`${tag}_z`, [0]), g.ints(`${tag}_two`, [2])]);
   const headShape = g.node('Concat', [bsShape, g.ints(`${tag}_heads`, [-1, cfg.headDim])], { axis: 0 });
-  const heads = (input: string, shape: string, weight: string, b: string, perm: number[]) => {
-    const proj = g.node('Gemm', [input, weight, b], { transB: 1 });
-    return { proj, t: g.node('Transpose', [g.node('Reshape', [proj, shape])], { perm }) };
+  const heads = (weight: string, b: string, perm: number[]) => {
+    const proj = g.node('Gemm', [x2, weight, b], { transB: 1 });
+    return { proj, t: g.node('Transpose', [g.node('Reshape', [proj, headShape])], { perm }) };
   };
-  // The query side: every position, or position 0 alone ([batch, hidden], viewed as [batch, 1, heads, d]).
-  const xq = clsOnly ? g.node('Gather', [x, g.intScalar(`${tag}_cls`, 0)], { axis: 1 }) : x2;
-  const qShape = clsOnly
-    ? g.node(
-        'Concat',
-        [g.node('Slice', [bsShape, g.ints(`${tag}_z1`, [0]), g.ints(`${tag}_one_i`, [1])]), g.ints(`${tag}_qheads`, [1, -1, cfg.headDim])],
-        {
-          axis: 0,
-        },
-      )
-    : headShape;
-  const q = heads(xq, qShape, w.wq, w.bq, [0, 2, 1, 3]);
-  const k = heads(x2, headShape, w.wk, w.bk, [0, 2, 3, 1]);
-  const v = heads(x2, headShape, w.wv, w.bv, [0, 2, 1, 3]);
+  const q = heads(w.wq, w.bq, [0, 2, 1, 3]);
+  const k = heads(w.wk, w.bk, [0, 2, 3, 1]);
+  const v = heads(w.wv, w.bv, [0, 2, 1, 3]);
   const scores = g.node('Div', [g.node('MatMul', [q.t, k.t]), g.scalar(`${tag}_sqrt_d`, Math.sqrt(cfg.headDim))]);
   const probs = g.node('Softmax', [g.node('Add', [scores, bias])], { axis: -1 });
   const ctx = g.node('Transpose', [g.node('MatMul', [probs, v.t])], { perm: [0, 2, 1, 3] });
-  const ctx2 = g.node('Reshape', [ctx, g.node('Shape', [q.proj])]);
-  const attn = g.node('Gemm', [ctx2, w.wo, w.bo]);
+  return { xq: x2, ctx: g.node('Reshape', [ctx, g.node('Shape', [q.proj])]) };
+}
+
+/**
+ * Attention for position 0 alone (rows = batch), without projecting keys and values at every position.
+ * Per head h, q·(Wk x_j + bk) = (Wk^T q)·x_j + q·bk, and Σ_j p_j (Wv x_j + bv) = Wv (Σ_j p_j x_j) + bv
+ * (the p_j sum to 1): two products with the layer input instead of two [seq × hidden × hidden] projections.
+ * The same function of the weights as addContextAll's row 0, summed in another order (float rounding only).
+ */
+function addContextCls(g: GraphBuilder, cfg: BertConfig, x: string, bias: string, w: AttentionNames, tag: string): Context {
+  const [H, d] = [cfg.hidden, cfg.headDim];
+  const byHead = g.ints(`${tag}_by_head`, [-1, d, H]);
+  const headRows = g.ints(`${tag}_head_rows`, [-1, d]);
+  const x0 = g.node('Gather', [x, g.intScalar(`${tag}_cls`, 0)], { axis: 1 });
+  // q per head, [batch, heads, d].
+  const q = g.node('Reshape', [g.node('Gemm', [x0, w.wq, w.bq], { transB: 1 }), g.ints(`${tag}_q3`, [0, -1, d])]);
+  // Wk^T q per head, [batch, heads, hidden]; q·bk per head, [batch, heads, 1].
+  const qByHead = g.node('Transpose', [q], { perm: [1, 0, 2] });
+  const kq = g.node('Transpose', [g.node('MatMul', [qByHead, g.node('Reshape', [w.wk, byHead])])], { perm: [1, 0, 2] });
+  const qbk = g.node('ReduceSum', [g.node('Mul', [q, g.node('Reshape', [w.bk, headRows])]), g.ints(`${tag}_last`, [-1])], {
+    keepdims: 1,
+  });
+  const xt = g.node('Transpose', [x], { perm: [0, 2, 1] });
+  const scores = g.node('Div', [g.node('Add', [g.node('MatMul', [kq, xt]), qbk]), g.scalar(`${tag}_sqrt_d`, Math.sqrt(d))]);
+  const rowBias = g.node('Reshape', [bias, g.ints(`${tag}_bias3`, [0, 1, -1])]);
+  const probs = g.node('Softmax', [g.node('Add', [scores, rowBias])], { axis: -1 });
+  // Σ_j p_j x_j per head, then Wv of it: [heads, batch, hidden] × [heads, hidden, d].
+  const mixed = g.node('Transpose', [g.node('MatMul', [probs, x])], { perm: [1, 0, 2] });
+  const wvT = g.node('Transpose', [g.node('Reshape', [w.wv, byHead])], { perm: [0, 2, 1] });
+  const ctx = g.node('Transpose', [g.node('MatMul', [mixed, wvT])], { perm: [1, 0, 2] });
+  const withBias = g.node('Add', [ctx, g.node('Reshape', [w.bv, headRows])]);
+  return { xq: x0, ctx: g.node('Reshape', [withBias, g.ints(`${tag}_ctx2`, [0, -1])]) };
+}
+
+/** The attention context of the heads in `w`: at every position, or (`clsOnly`) at position 0 alone. */
+export function addContext(
+  g: GraphBuilder,
+  cfg: BertConfig,
+  x: string,
+  bias: string,
+  w: AttentionNames,
+  tag: string,
+  clsOnly: boolean,
+): Context {
+  return clsOnly ? addContextCls(g, cfg, x, bias, w, tag) : addContextAll(g, cfg, x, bias, w, tag);
+}
+
+/** Names of the parts a layer runs after its attention output projection. */
+export type FfnNames = Pick<LayerNames, 'ln1g' | 'ln1b' | 'wi' | 'bi' | 'wout' | 'bout' | 'ln2g' | 'ln2b'>;
+
+/** A layer after its attention output projection: residual and LayerNorm, FFN (erf GELU), residual and LayerNorm; [rows, hidden]. */
+export function addFfn(g: GraphBuilder, cfg: BertConfig, xq: string, attn: string, w: FfnNames, tag: string): string {
   const ln1 = g.node('LayerNormalization', [g.node('Add', [xq, attn]), w.ln1g, w.ln1b], { axis: -1, epsilon: { float: cfg.eps } });
   const f = g.node('Gemm', [ln1, w.wi, w.bi], { transB: 1 });
   // GELU, erf form as in BERT: x * 0.5 * (1 + erf(x / sqrt 2)).
   const erf = g.node('Erf', [g.node('Div', [f, g.scalar(`${tag}_sqrt2`, Math.SQRT2)])]);
   const gelu = g.node('Mul', [g.node('Mul', [f, g.scalar(`${tag}_half`, 0.5)]), g.node('Add', [erf, g.scalar(`${tag}_one`, 1)])]);
   const o = g.node('Gemm', [gelu, w.wout, w.bout]);
-  const ln2 = g.node('LayerNormalization', [g.node('Add', [ln1, o]), w.ln2g, w.ln2b], { axis: -1, epsilon: { float: cfg.eps } });
-  return clsOnly ? g.node('Unsqueeze', [ln2, g.ints(`${tag}_axis1`, [1])]) : g.node('Reshape', [ln2, g.node('Shape', [x])]);
+  return g.node('LayerNormalization', [g.node('Add', [ln1, o]), w.ln2g, w.ln2b], { axis: -1, epsilon: { float: cfg.eps } });
 }
 
-function addHead(g: GraphBuilder, cfg: BertConfig, w: BaseWeights, x: string): string {
+/** A layer's 2-D output rows back in the shape of its input ([batch, seq, hidden]), or [batch, 1, hidden] for position 0 alone. */
+export function addLayerOut(g: GraphBuilder, x: string, rows: string, tag: string, clsOnly: boolean): string {
+  return clsOnly ? g.node('Unsqueeze', [rows, g.ints(`${tag}_axis1`, [1])]) : g.node('Reshape', [rows, g.node('Shape', [x])]);
+}
+
+/** One encoder layer's output and the two intermediates a shard of it can reuse (see shard-graphs.ts). */
+export interface LayerNodes {
+  out: string;
+  /** The attention output projection with its bias, before the residual: [rows, hidden]. */
+  attn: string;
+  /** Every head's attention context, before the output projection: [rows, hidden]. */
+  ctx: string;
+}
+
+/**
+ * One encoder layer. With `clsOnly` (a sequence classifier's last layer) it computes just the row the head
+ * reads (see addContextCls), giving [batch, 1, hidden].
+ */
+export function addLayerNodes(
+  g: GraphBuilder,
+  cfg: BertConfig,
+  x: string,
+  bias: string,
+  w: LayerNames,
+  tag: string,
+  clsOnly = false,
+): LayerNodes {
+  const { xq, ctx } = addContext(g, cfg, x, bias, w, tag, clsOnly);
+  const attn = g.node('Gemm', [ctx, w.wo, w.bo]);
+  return { out: addLayerOut(g, x, addFfn(g, cfg, xq, attn, w, tag), tag, clsOnly), attn, ctx };
+}
+
+function addLayer(g: GraphBuilder, cfg: BertConfig, x: string, bias: string, w: LayerNames, tag: string, clsOnly = false): string {
+  return addLayerNodes(g, cfg, x, bias, w, tag, clsOnly).out;
+}
+
+export function addHead(g: GraphBuilder, cfg: BertConfig, w: BaseWeights, x: string): string {
   const H = cfg.hidden;
   const cls = g.node('Gather', [x, g.intScalar('cls_index', 0)], { axis: 1 });
   const pooled = g.node('Tanh', [
@@ -91,7 +170,7 @@ function addHead(g: GraphBuilder, cfg: BertConfig, w: BaseWeights, x: string): s
 }
 
 /** Shape of each layer part for m slices (m symbolic in the layer graph). */
-function partDims(cfg: BertConfig, part: LayerPart, m: number | 'm'): (number | string)[] {
+export function partDims(cfg: BertConfig, part: LayerPart, m: number | 'm'): (number | string)[] {
   const spec = LAYER_PARTS.find((p) => p.part === part)!;
   const rows =
     spec.unit === 'head'

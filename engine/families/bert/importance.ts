@@ -7,10 +7,13 @@
  *
  * Every configuration profiled differs from the reference (all shards at one fidelity) in one shard, so
  * the layers before that shard compute exactly what the reference computes. The profile therefore runs
- * batch by batch: the reference once, keeping each layer's input, then each shard from its own layer on.
- * The last layer computes only the row the classifier head reads. Tokens, batches and dequantized weights
- * are made once per profile. Scores are stored when the last batch is done; an interrupted profile keeps
- * the shards stored by earlier complete runs (and nothing of its own), and the next run profiles the rest.
+ * batch by batch: the reference once, keeping each layer's input, attention output and attention context,
+ * then each shard from its own layer on (shard-graphs.ts): in the shard's layer, attention for its one head
+ * alone, its term swapped into the reference's attention output; the FFN and later layers whole. The last
+ * layer computes only the row the classifier head reads, without projecting keys and values at every
+ * position (graphs.ts, addContextCls). Tokens, batches and dequantized weights are made once per profile.
+ * Scores are stored when the last batch is done; an interrupted profile keeps the shards stored by earlier
+ * complete runs (and nothing of its own), and the next run profiles the rest.
  */
 import { uniformConfiguration } from './configuration.js';
 import type { ExperimentStore, ImportanceKey, ImportanceRow } from '../../store/db.js';
@@ -23,6 +26,8 @@ import { emptyLayer, gatherSlice, scatterSlice } from './layout.js';
 import type { AccuracyOracle } from './oracle.js';
 import type { ShardStore } from './shard-store.js';
 import { sliceLayer, type LayerWeights } from './weights.js';
+import type { ReferenceLayer, ShardLayer } from './model.js';
+import { HEAD_PARTS, type HeadPart } from './shard-graphs.js';
 
 export const IMPORTANCE_METHODS = ['sti', 'drop'] as const;
 export type ImportanceMethod = (typeof IMPORTANCE_METHODS)[number];
@@ -60,9 +65,15 @@ function evenBatches(seqs: TokenIds[], size: number): number[][] {
   return out;
 }
 
-/** Weights of the reference with one shard at another fidelity, composed from the two decoded layers. */
+/** The reference's layers with one shard from the probe (another fidelity), as the shard's layer graph takes them. */
+export function shardWeights(store: ShardStore, slices: number, ref: LayerWeights[], probe: LayerWeights[]): ShardWeights {
+  return new ShardWeights(store, slices, ref, probe);
+}
+
 class ShardWeights {
   private readonly scratch: LayerWeights;
+  /** The reference layer the scratch buffer holds, and which of its slices is the probe's there. */
+  private holds?: { layer: number; slice: number };
   constructor(
     private readonly store: ShardStore,
     private readonly slices: number,
@@ -73,12 +84,25 @@ class ShardWeights {
   }
 
   /** Layer `layer` with slice `slice` from the probe; valid until the next call (one buffer, reused). */
-  layer(layer: number, slice: number): LayerWeights {
+  layer(layer: number, slice: number): ShardLayer {
     const cfg = this.store.config;
-    for (const [part, data] of Object.entries(this.ref[layer])) this.scratch[part as keyof LayerWeights].set(data);
-    const { weights, biases } = gatherSlice(cfg, this.probe[layer], slice);
-    scatterSlice(cfg, this.scratch, slice, weights, biases);
-    return sliceLayer(cfg, this.scratch, this.slices);
+    if (this.holds?.layer === layer) this.putSlice(this.ref[layer], this.holds.slice);
+    else for (const [part, data] of Object.entries(this.ref[layer])) this.scratch[part as keyof LayerWeights].set(data);
+    this.putSlice(this.probe[layer], slice);
+    this.holds = { layer, slice };
+    const rowsOf = (w: LayerWeights, part: HeadPart) => {
+      const n = w[part].length / cfg.slices;
+      return w[part].subarray(slice * n, (slice + 1) * n);
+    };
+    const head = {} as ShardLayer['head'];
+    for (const part of HEAD_PARTS) head[part] = rowsOf(this.probe[layer], part);
+    return { slice, head, referenceWo: rowsOf(this.ref[layer], 'wo'), layer: sliceLayer(cfg, this.scratch, this.slices) };
+  }
+
+  /** Writes slice `slice` of `from` into the scratch layer. */
+  private putSlice(from: LayerWeights, slice: number): void {
+    const { weights, biases } = gatherSlice(this.store.config, from, slice);
+    scatterSlice(this.store.config, this.scratch, slice, weights, biases);
   }
 }
 
@@ -113,12 +137,12 @@ export async function profileImportance(oracle: AccuracyOracle, db: ExperimentSt
       return labels.reduce((n, label, k) => n + (p[k] === label ? 1 : 0), 0);
     };
     const { hidden, maskBias } = await model.embedBatch(makeBatch(idx.map((i) => seqs[i])));
-    // inputs[l]: the reference's input to layer l on this batch.
-    const inputs = [hidden];
-    for (let l = 0; l < last; l++) inputs.push(await model.runLayer(inputs[l], maskBias, ref[l]));
-    refCorrect += score(await model.logitsFrom(inputs[last], maskBias, [ref[last]]));
+    // runs[l]: the reference's run of layer l on this batch (input, output, attention intermediates).
+    const runs: ReferenceLayer[] = [];
+    for (let l = 0; l <= last; l++) runs.push(await model.runReferenceLayer(l ? runs[l - 1].out : hidden, maskBias, ref[l], l === last));
+    refCorrect += score(await model.runHead(runs[last].out));
     for (const [i, { layer, slice }] of pending.entries())
-      correct[i] += score(await model.logitsFrom(inputs[layer], maskBias, [shards.layer(layer, slice), ...ref.slice(layer + 1)]));
+      correct[i] += score(await model.shardLogits(runs[layer], maskBias, shards.layer(layer, slice), ref.slice(layer + 1)));
   }
   const n = examples.length;
   const reference = n ? refCorrect / n : 0;

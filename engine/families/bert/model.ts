@@ -7,6 +7,7 @@ import { UserError } from '../../core/errors.js';
 import { TextEncoder } from './tokenizer.js';
 import { readBertConfig, type BertConfig } from './config.js';
 import { embeddingGraph, headGraph, layerGraph, stackedGraph, stackedInput, tailGraph } from './graphs.js';
+import { FFN_PARTS, HEAD_PARTS, headInput, REFERENCE_WO, referenceLayerGraph, shardTailGraph, type HeadPart } from './shard-graphs.js';
 import {
   LAYER_PARTS,
   loadBertWeights,
@@ -25,6 +26,29 @@ export interface SessionOptions {
    * per batch between runs of another session, so their spinning threads do not steal its cores.
    */
   spin?: boolean;
+}
+
+/** The reference's run of one layer on a batch, kept for the shards of that layer (see shard-graphs.ts). */
+export interface ReferenceLayer {
+  /** The layer's input, [batch, seq, hidden]. */
+  input: ort.Tensor;
+  /** Its output: [batch, seq, hidden], or [batch, 1, hidden] for the CLS row only. */
+  out: ort.Tensor;
+  /** The attention output projection with its bias, before the residual: [rows, hidden]. */
+  attn: ort.Tensor;
+  /** Every head's attention context, before the output projection: [rows, hidden]. */
+  ctx: ort.Tensor;
+}
+
+/** A layer that is the reference's but for one slice, as a shard's layer graph takes it. */
+export interface ShardLayer {
+  slice: number;
+  /** The slice's head: its rows of each head part, in the shard's weights. */
+  head: Record<HeadPart, Float32Array>;
+  /** The reference's output-projection rows of that head (the term to take out). */
+  referenceWo: Float32Array;
+  /** The whole layer with the slice in place (its FFN and shared parts are read). */
+  layer: LayerWeights;
 }
 
 export function sessionOptions(opts: SessionOptions = {}): ort.InferenceSession.SessionOptions {
@@ -60,6 +84,8 @@ export class BertModel {
   private clsLayer?: Promise<ort.InferenceSession>;
   /** Tail sessions (last n layers and the head, see tailGraph) by n, built on first use. */
   private readonly tails = new Map<number, Promise<ort.InferenceSession>>();
+  /** Sessions for profiling shards (reference layers, shard tails) by name, built on first use. */
+  private readonly probes = new Map<string, Promise<ort.InferenceSession>>();
 
   private constructor(
     readonly dir: string,
@@ -178,6 +204,54 @@ export class BertModel {
     return (await (await this.tails.get(n)!).run(feeds)).logits.data as Float32Array;
   }
 
+  /**
+   * A profiling session, built on first use. Profiling alternates between several of these (reference
+   * layers, then a shard tail per layer), each with its own thread pool, so none lets idle threads spin:
+   * a pool spinning after its run would take cores from the next session's (measured with
+   * bench/importance-breakdown.ts: about a fifth of a profile's time on 2 shared cores).
+   */
+  private probe(name: string, graph: () => Uint8Array): Promise<ort.InferenceSession> {
+    if (!this.probes.has(name))
+      this.probes.set(name, ort.InferenceSession.create(graph(), sessionOptions({ ...this.options, spin: false })));
+    return this.probes.get(name)!;
+  }
+
+  /** One reference layer on a batch, keeping what a shard of it reuses (see referenceLayerGraph). */
+  async runReferenceLayer(hidden: ort.Tensor, maskBias: ort.Tensor, w: LayerWeights, clsOnly = false): Promise<ReferenceLayer> {
+    const feeds: Record<string, ort.Tensor> = { hidden, mask_bias: maskBias };
+    this.feedLayer(feeds, w, (part) => part);
+    const session = await this.probe(`reference${clsOnly ? '_cls' : ''}`, () => referenceLayerGraph(this.config, clsOnly));
+    const { out, attn, ctx } = await session.run(feeds);
+    return { input: hidden, out, attn, ctx };
+  }
+
+  /**
+   * Logits [batch × labels] of the reference with one shard changed: its layer from the reference's run of
+   * that layer (attention for the shard's head alone), then the reference's later layers `after` and the
+   * head, in one session run (see shardTailGraph).
+   */
+  async shardLogits(ref: ReferenceLayer, maskBias: ort.Tensor, shard: ShardLayer, after: LayerWeights[]): Promise<Float32Array> {
+    const { hidden: H, headDim: d } = this.config;
+    const n = after.length + 1;
+    const session = await this.probe(`shard_tail_${n}`, () => shardTailGraph(this.config, this.base, n));
+    const rows = (data: Float32Array) => new ort.Tensor('float32', data, data.length === d ? [d] : [d, H]);
+    const feeds: Record<string, ort.Tensor> = {
+      hidden: ref.input,
+      mask_bias: maskBias,
+      attn_ref: ref.attn,
+      ctx_ref: ref.ctx,
+      head_start: new ort.Tensor('int64', BigInt64Array.of(BigInt(shard.slice * d)), [1]),
+      head_end: new ort.Tensor('int64', BigInt64Array.of(BigInt((shard.slice + 1) * d)), [1]),
+      [REFERENCE_WO]: rows(shard.referenceWo),
+    };
+    for (const part of HEAD_PARTS) feeds[headInput(part)] = rows(shard.head[part]);
+    const ffn: Record<string, ort.Tensor> = {};
+    this.feedLayer(ffn, shard.layer, (part) => stackedInput(0, part));
+    for (const part of FFN_PARTS) feeds[stackedInput(0, part)] = ffn[stackedInput(0, part)];
+    after.forEach((w, l) => this.feedLayer(feeds, w, (part) => stackedInput(l + 1, part)));
+    return (await session.run(feeds)).logits.data as Float32Array;
+  }
+
   /** Logits computed layer by layer through the per-layer session, as the executor runs them. */
   async logitsLayerByLayer(batch: Batch, layers: LayerWeights[]): Promise<Float32Array> {
     const { hidden, maskBias } = await this.embedBatch(batch);
@@ -187,7 +261,12 @@ export class BertModel {
   }
 
   async release(): Promise<void> {
-    const stacks = await Promise.all([...this.stacks.values(), ...this.tails.values(), ...(this.clsLayer ? [this.clsLayer] : [])]);
+    const stacks = await Promise.all([
+      ...this.stacks.values(),
+      ...this.tails.values(),
+      ...this.probes.values(),
+      ...(this.clsLayer ? [this.clsLayer] : []),
+    ]);
     await Promise.all([this.embed.release(), this.layer.release(), this.head.release(), ...stacks.map((s) => s.release())]);
   }
 }
