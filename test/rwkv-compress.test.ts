@@ -48,7 +48,11 @@ describe('INT8 (rwkv pip per-row/per-column uint8)', () => {
       [256, 256],
     ]) {
       const a = Math.sqrt(3 / cols);
-      const worst = checkInt8(randomMatrix(rows, cols, rows + cols, (u) => a * (2 * u - 1)), rows, cols);
+      const worst = checkInt8(
+        randomMatrix(rows, cols, rows + cols, (u) => a * (2 * u - 1)),
+        rows,
+        cols,
+      );
       assert.ok(worst > 0.9, `the bound is tight: worst error ${worst} of it`);
     }
   });
@@ -217,7 +221,9 @@ describe('memory accounting (§4)', () => {
     const int8 = memoryAccount(dims, 'fp16', { ...PAPER_SETTING, int8: true });
     assert.ok(int8.byCategory.attention.resident < 0.52 * fp16.byCategory.attention.resident);
     assert.equal(int8.byCategory.embedding.resident, fp16.byCategory.embedding.resident, 'the embedding is never INT8');
-    const full = memoryAccount(dims, 'fp16', { sparseFfn: { density: { value: Array(24).fill(1), source: 't' }, predictorBits: 1, mlpHidden: 64 } });
+    const full = memoryAccount(dims, 'fp16', {
+      sparseFfn: { density: { value: Array(24).fill(1), source: 't' }, predictorBits: 1, mlpHidden: 64 },
+    });
     assert.equal(full.byCategory.ffnKeyValue.resident, full.byCategory.ffnKeyValue.dense);
     assert.ok(full.byCategory.predictors.resident > 0 && full.ratio < 1);
   });

@@ -49,11 +49,15 @@ const mib = (bytes: number) => (bytes / MIB).toFixed(1).padStart(10);
 
 function printTable(flags: MemoryFlags, dims: RwkvDims, setting: Setting, a: MemoryAccount): void {
   const kind = existsSync(flags.model) ? 'model directory' : 'shape only';
-  console.log(`model        ${flags.model} (${kind}: RWKV ${dims.version}, ${dims.layers} layers, D ${dims.embd}, FFN ${dims.ffn}, vocab ${dims.vocab})`);
+  console.log(
+    `model        ${flags.model} (${kind}: RWKV ${dims.version}, ${dims.layers} layers, D ${dims.embd}, FFN ${dims.ffn}, vocab ${dims.vocab})`,
+  );
   console.log(`techniques   ${describeSetting(setting)}; ${flags.dtype}`);
   console.log(`\n${'category'.padEnd(24)}${'dense MiB'.padStart(10)}${'resident'.padStart(10)}`);
   for (const c of CATEGORIES) console.log(`${LABELS[c].padEnd(24)}${mib(a.byCategory[c].dense)}${mib(a.byCategory[c].resident)}`);
-  console.log(`${'total (weights)'.padEnd(24)}${mib(a.denseBytes)}${mib(a.residentBytes)}   ${a.ratio.toFixed(2)}× less than dense ${flags.dtype}`);
+  console.log(
+    `${'total (weights)'.padEnd(24)}${mib(a.denseBytes)}${mib(a.residentBytes)}   ${a.ratio.toFixed(2)}× less than dense ${flags.dtype}`,
+  );
   console.log(`${'state (fp32, apart)'.padEnd(24)}${mib(a.stateBytes)}${mib(a.stateBytes)}`);
   if (setting.defaults.length === 0) return;
   console.log('\ndefaults used (flags not given):');
@@ -68,7 +72,8 @@ function describeSetting(s: Setting): string {
     const d = t.sparseFfn.density.value;
     parts.push(`sparse FFN (1-bit key copy + MLP, density ${Array.isArray(d) ? 'per layer' : d})`);
   }
-  if (t.clusterHead) parts.push(`clustered head (K ${t.clusterHead.clusters}, ${(100 * t.clusterHead.touched.value).toFixed(0)} % touched)`);
+  if (t.clusterHead)
+    parts.push(`clustered head (K ${t.clusterHead.clusters}, ${(100 * t.clusterHead.touched.value).toFixed(0)} % touched)`);
   if (t.embCache) parts.push(`embedding cache ${t.embCache.rows} rows`);
   if (t.int8) parts.push('INT8');
   return parts.length ? parts.join(', ') : 'none (dense)';

@@ -58,7 +58,12 @@ export class EmbeddingCache {
 }
 
 /** Runs a token stream through a fresh cache of each size. */
-export function hitRates(tokens: readonly number[], sizes: readonly number[], policy: EvictionPolicy, rowBytes: number): (CacheStats & { rows: number })[] {
+export function hitRates(
+  tokens: readonly number[],
+  sizes: readonly number[],
+  policy: EvictionPolicy,
+  rowBytes: number,
+): (CacheStats & { rows: number })[] {
   return sizes.map((rows) => {
     const cache = new EmbeddingCache(rows, policy);
     for (const t of tokens) cache.lookup(t);

@@ -60,7 +60,8 @@ export function lowRankModel(w: RwkvWeights, opts: LowRankOptions): LowRankModel
       tensors.delete(`${name}.weight`);
       tensors.set(`${name}1.weight`, { shape: [f.rank, cols], data: f.w1 });
       tensors.set(`${name}2.weight`, { shape: [rows, f.rank], data: f.w2 });
-      if (opts.kind === 'relu2') tensors.set(`${name}_diag`, { shape: [rows], data: Float32Array.from({ length: rows }, () => (2 * next() - 1) * 1e-4) });
+      if (opts.kind === 'relu2')
+        tensors.set(`${name}_diag`, { shape: [rows], data: Float32Array.from({ length: rows }, () => (2 * next() - 1) * 1e-4) });
       const err = approxError(t.data, reconstruct(f));
       projections.push({ layer, projection, rank: f.rank, denseParams: rows * cols, factoredParams: f.w1.length + f.w2.length, ...err });
     }

@@ -89,3 +89,11 @@ export function approxError(w: ArrayLike<number>, approx: ArrayLike<number>): Ap
 export function tailNorm(singular: readonly number[], rank: number): number {
   return Math.sqrt(singular.slice(rank).reduce((a, s) => a + s * s, 0));
 }
+
+/** The factors cut to a lower rank: the first `rank` components (one SVD serves every rank). */
+export function truncate(f: LowRankFactors, rank: number): LowRankFactors {
+  const r = Math.min(rank, f.rank);
+  const w2 = new Float32Array(f.rows * r);
+  for (let i = 0; i < f.rows; i++) w2.set(f.w2.subarray(i * f.rank, i * f.rank + r), i * r);
+  return { ...f, rank: r, w1: f.w1.slice(0, r * f.cols), w2 };
+}

@@ -55,13 +55,15 @@ export function resolveSetting(flags: TechniqueFlags, dims: RwkvDims): Setting {
     t.sparseFfn = { density: { value: density.length === 1 ? density[0] : density, source }, predictorBits: 1, mlpHidden: 64 };
   }
   if (on.has('cluster-head')) {
-    const clusters = given(flags.headClusters, 200, '--head-clusters', '200', 'the paper\'s K (§3.4)');
-    if (clusters > dims.vocab) throw new UserError(`--head-clusters ${clusters} is more than the vocabulary (${dims.vocab}); use at most ${dims.vocab}`);
-    const src = '§3.4: the 0.1B model touches about 35 of 200 clusters, 13 % of the head, per token (authors\' notes)';
+    const clusters = given(flags.headClusters, 200, '--head-clusters', '200', "the paper's K (§3.4)");
+    if (clusters > dims.vocab)
+      throw new UserError(`--head-clusters ${clusters} is more than the vocabulary (${dims.vocab}); use at most ${dims.vocab}`);
+    const src = "§3.4: the 0.1B model touches about 35 of 200 clusters, 13 % of the head, per token (authors' notes)";
     const touched = given(flags.headTouched, 0.13, '--head-touched', '0.13', src);
     t.clusterHead = { clusters, touched: { value: touched, source: flags.headTouched === undefined ? src : 'given (--head-touched)' } };
   }
-  if (on.has('emb-cache')) t.embCache = { rows: given(flags.embCache, 1000, '--emb-cache', '1000', "the reference's cache capacity (§3.3)") };
+  if (on.has('emb-cache'))
+    t.embCache = { rows: given(flags.embCache, 1000, '--emb-cache', '1000', "the reference's cache capacity (§3.3)") };
   if (on.has('int8')) t.int8 = true;
   return { on: TECHNIQUES.filter((x) => on.has(x)), techniques: t, defaults };
 }
@@ -83,6 +85,7 @@ function parseTechniques(list: string): readonly Technique[] {
   if (list === 'none') return [];
   const names = list.split(',').map((s) => s.trim());
   const bad = names.find((n) => !(TECHNIQUES as readonly string[]).includes(n));
-  if (bad !== undefined) throw new UserError(`--techniques: unknown technique "${bad}"; use all, none or a comma list of ${TECHNIQUES.join(', ')}`);
+  if (bad !== undefined)
+    throw new UserError(`--techniques: unknown technique "${bad}"; use all, none or a comma list of ${TECHNIQUES.join(', ')}`);
   return names as Technique[];
 }
