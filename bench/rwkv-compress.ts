@@ -106,6 +106,14 @@ function lowRankTable(): void {
   console.log(`|---|${factors.map(() => '---|').join('')}---|`);
   for (const [p, byF] of errs) console.log(`| ${p} | ${byF.map(cell).join(' | ')} | ${cell(relu2.get(p)!)} |`);
   console.log('\n(mean over layers, range in brackets)');
+  const D = w.embd;
+  const sizes = factors.map((f) => `f = ${f}: ${((2 * 2 * rankFor(D, f) * D) / 1024).toFixed(0)} KiB`).join(', ');
+  console.log(`\nBytes per projection (fp16): dense ${((2 * D * D) / 1024).toFixed(0)} KiB; W₁ + W₂ at ${sizes}.`);
+  console.log('\nPer layer at f = 8:\n');
+  console.log(`| layer | ${[...errs.keys()].join(' | ')} |`);
+  console.log(`|---|${[...errs.keys()].map(() => '---|').join('')}`);
+  for (let layer = 0; layer < w.layers; layer++)
+    console.log(`| ${layer} | ${[...errs.values()].map((byF) => byF[1][layer].toFixed(3)).join(' | ')} |`);
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

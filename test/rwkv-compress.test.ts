@@ -4,13 +4,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Matrix, QrDecomposition } from 'ml-matrix';
-import { EmbeddingCache, hitRates } from '../engine/families/rwkv/compress/emb-cache.js';
+import { EmbeddingCache, hitRates, testStream } from '../engine/families/rwkv/compress/emb-cache.js';
 import { decodeInt8, encodeInt8, int8ErrorBound } from '../engine/families/rwkv/compress/int8.js';
 import { lowRankModel, writeLowRankDir } from '../engine/families/rwkv/compress/lowrank-model.js';
 import { approxError, factorise, reconstruct, tailNorm } from '../engine/families/rwkv/compress/lowrank.js';
 import { memoryAccount, type Techniques } from '../engine/families/rwkv/compress/memory.js';
+import { lmPassages } from '../engine/families/rwkv/corpus.js';
 import { presetDims, RWKV_PRESETS } from '../engine/families/rwkv/presets.js';
 import { randomWeights, uniform } from '../engine/families/rwkv/random-model.js';
+import { Gpt2Bpe, GPT2_EOT, RwkvTokenizer } from '../engine/families/rwkv/tokenizer.js';
 import { tempDir } from './helpers.js';
 
 function randomMatrix(rows: number, cols: number, seed: number, f: (u: number, i: number, j: number) => number = (u) => 2 * u - 1) {
@@ -226,5 +228,20 @@ describe('memory accounting (§4)', () => {
     });
     assert.equal(full.byCategory.ffnKeyValue.resident, full.byCategory.ffnKeyValue.dense);
     assert.ok(full.byCategory.predictors.resident > 0 && full.ratio < 1);
+  });
+});
+
+describe('the held-out stream the cache is measured on', () => {
+  test('every test passage in corpus order, each after end-of-text, as the model reads it', () => {
+    const bpe = Gpt2Bpe.load();
+    const vocab = [GPT2_EOT, ...Array.from({ length: 256 }, (_, b) => bpe.byteId(b)), ...new Set(bpe.encode(' the of and to'))];
+    const tok = new RwkvTokenizer(bpe, vocab);
+    const passages = lmPassages('test');
+    const stream = testStream(tok);
+    assert.equal(stream[0], tok.eot);
+    assert.equal(stream.filter((t) => t === tok.eot).length, passages.length);
+    assert.deepEqual(stream.slice(1, 1 + tok.encode(passages[0].text).length), tok.encode(passages[0].text));
+    const [small, large] = hitRates(stream, [50, 200], 'fifo', 2);
+    assert.ok(small.hitRate > 0.5 && large.hitRate >= small.hitRate && large.lookups === stream.length);
   });
 });
