@@ -36,9 +36,17 @@ export function registerMemory(program: Command): void {
       'all | none | a comma list of lowrank, sparse-ffn, emb-cache, cluster-head, int8 (default: all without int8, unless a technique flag below is given)',
     )
     .option('--lowrank <f>', 'factor the projections at rank D/f (default 8)', factor)
-    .option('--predictor-density <x>', 'fraction of FFN rows the predictors load: one, or one per layer comma-separated', fractions)
+    .option(
+      '--predictor-density <x>',
+      'fraction of FFN rows the predictors load: one, or one per layer comma-separated (default 0.25, §4)',
+      fractions,
+    )
     .option('--emb-cache <n>', 'embedding rows cached (default 1000)', positiveInt('--emb-cache'))
-    .option('--head-touched <x>', "fraction of the head's rows in the clusters computed per token", fraction('--head-touched'))
+    .option(
+      '--head-touched <x>',
+      "fraction of the head's rows in the clusters computed per token (default 0.13, §3.4)",
+      fraction('--head-touched'),
+    )
     .option('--head-clusters <k>', "clusters of the hierarchical head's first level (default 200)", positiveInt('--head-clusters'))
     .option('--int8', 'every matrix but the embedding as INT8 (rwkv pip scheme)')
     .option('--dtype <dtype>', 'fp32 | fp16', dtype, 'fp16')
