@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CACHE_SIZES, hitRates, testStream } from '../engine/families/rwkv/compress/emb-cache.js';
-import { decodeInt8, encodeInt8 } from '../engine/families/rwkv/compress/int8.js';
+import { decodeLinearInt8, encodeLinearInt8 } from '../engine/families/rwkv/compress/int8.js';
 import { LOWRANK_PROJECTIONS } from '../engine/families/rwkv/compress/lowrank-model.js';
 import { approxError, factorise, rankFor, reconstruct, truncate, type LowRankFactors } from '../engine/families/rwkv/compress/lowrank.js';
 import { memoryAccount, type Techniques } from '../engine/families/rwkv/compress/memory.js';
@@ -43,7 +43,7 @@ function int8Table(): void {
   const byKind = new Map<string, { shape: number[]; maxAbs: number; rel: number }>();
   for (const [name, t] of matrices) {
     const [rows, cols] = t.shape;
-    const back = decodeInt8(encodeInt8(t.data, rows, cols));
+    const back = decodeLinearInt8(encodeLinearInt8(t.data, rows, cols)); // as the pip package: transposed
     let [lo, hi] = [Infinity, -Infinity];
     for (const x of t.data) [lo, hi] = [Math.min(lo, x), Math.max(hi, x)];
     const { maxAbs } = approxError(t.data, back);

@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Matrix, QrDecomposition } from 'ml-matrix';
 import { EmbeddingCache, hitRates, testStream } from '../engine/families/rwkv/compress/emb-cache.js';
-import { decodeInt8, encodeInt8, int8ErrorBound } from '../engine/families/rwkv/compress/int8.js';
+import {
+  decodeInt8,
+  decodeLinearInt8,
+  encodeInt8,
+  encodeLinearInt8,
+  int8ErrorBound,
+  transpose,
+} from '../engine/families/rwkv/compress/int8.js';
 import { lowRankModel, writeLowRankDir } from '../engine/families/rwkv/compress/lowrank-model.js';
 import { approxError, factorise, reconstruct, tailNorm } from '../engine/families/rwkv/compress/lowrank.js';
 import { memoryAccount, type Techniques } from '../engine/families/rwkv/compress/memory.js';
@@ -80,6 +87,15 @@ describe('INT8 (rwkv pip per-row/per-column uint8)', () => {
     for (let i = 0; i < 6; i++) assert.equal(tall.my[i], Math.min(...w.slice(4 * i, 4 * i + 4)));
     const wide = encodeInt8(w, 4, 6); // otherwise: per-column minimum first
     for (let j = 0; j < 6; j++) assert.equal(wide.mx[j], Math.min(...[0, 1, 2, 3].map((i) => w[6 * i + j])));
+  });
+
+  test('a linear weight (out, in) is encoded transposed, as the pip package stores it, and decodes back to (out, in)', () => {
+    const w = randomMatrix(5, 8, 4); // out 5, in 8
+    const m = encodeLinearInt8(w, 5, 8);
+    assert.deepEqual([m.rows, m.cols], [8, 5]);
+    assert.deepEqual(m.q, encodeInt8(transpose(w, 5, 8), 8, 5).q);
+    const back = decodeLinearInt8(m);
+    assert.ok(back.every((x, k) => Math.abs(x - w[k]) <= 2 / 512));
   });
 });
 

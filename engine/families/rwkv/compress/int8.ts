@@ -9,6 +9,8 @@
  *
  * Decoding is ŵ = (q + 0.5)·(rx/16)·(ry/16) + my + mx; rx and ry are stored already divided by 16.
  * Since |w′ − (q + 0.5)/256| ≤ 1/512, every element's error is at most rx·ry/512 (see int8ErrorBound).
+ * The pip package quantizes each linear layer's weight transposed, as (in, out) (it computes x @ W):
+ * encodeLinearInt8 does the same, so its codes, offsets and scales are the package's.
  */
 
 /** A matrix (rows, cols), row-major, as uint8 codes with per-row and per-column offsets and scales. */
@@ -55,6 +57,23 @@ export function decodeInt8(m: Int8Matrix): Float32Array {
   return out;
 }
 
+/** A PyTorch linear weight (out, in) encoded as the pip package does: transposed, as (in, out). */
+export function encodeLinearInt8(w: ArrayLike<number>, out: number, inputs: number): Int8Matrix {
+  return encodeInt8(transpose(w, out, inputs), inputs, out);
+}
+
+/** The (out, in) weight an encodeLinearInt8 encoding stands for. */
+export function decodeLinearInt8(m: Int8Matrix): Float32Array {
+  return transpose(decodeInt8(m), m.rows, m.cols);
+}
+
+/** A row-major (rows, cols) matrix transposed to (cols, rows). */
+export function transpose(w: ArrayLike<number>, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = w[i * cols + j];
+  return out;
+}
+
 /** The most one element (i, j) can be off after a round trip: rx·ry/512 (with rx, ry undivided). */
 export function int8ErrorBound(m: Int8Matrix, i: number, j: number): number {
   return (256 * m.rx[j] * m.ry[i]) / 512;
@@ -79,8 +98,8 @@ function subtractColMin(a: Float64Array, rows: number, cols: number): Float64Arr
   return m;
 }
 
-// A column or row of zeros (after the offsets) keeps scale 0 and codes 0: it decodes exactly (the pip
-// package would divide by zero there).
+// A column or row of zeros (after the offsets) keeps scale 0 and codes 0, so it decodes exactly; the pip
+// package divides by 1 there instead, with the same codes and result.
 function divideByColMax(a: Float64Array, rows: number, cols: number): Float64Array {
   const m = new Float64Array(cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) m[j] = Math.max(m[j], a[i * cols + j]);
