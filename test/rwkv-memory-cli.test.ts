@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import { lowRankModel, writeLowRankDir } from '../engine/families/rwkv/compress/lowrank-model.js';
 import { writeModelDir } from '../engine/families/rwkv/model-dir.js';
 import { randomWeights } from '../engine/families/rwkv/random-model.js';
 import { shardlab, shardlabJson, tempDir } from './helpers.js';
@@ -62,6 +63,18 @@ describe('shardlab memory', () => {
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /total \(weights\)\s+[\d.]+\s+[\d.]+\s+[\d.]+× less than dense fp16/);
     assert.match(text.stdout, /defaults used[\s\S]*--head-touched 0\.13: §3\.4/);
+  });
+
+  test('a low-rank directory counts its factors whatever the flags; its factor cannot be changed', () => {
+    const w = randomWeights({ version: '5.2', layers: 2, embd: 32, headSize: 8, ffn: 112, vocab: 300, groupNormEps: 64e-5 }, 1);
+    const factored = join(tempDir(), 'rwkv-lowrank');
+    writeLowRankDir(factored, w, lowRankModel(w, { factor: 4, kind: 'linear' }), { factor: 4, kind: 'linear' });
+    const r = shardlabJson<MemoryOut>('memory', '--model', factored, '--techniques', 'none', '--json');
+    assert.deepEqual(r.techniques, ['lowrank']);
+    assert.match(r.defaults[0].source, /config\.json "lowrank"/);
+    const dense = shardlabJson<MemoryOut>('memory', '--model', model, '--lowrank', '4', '--json');
+    assert.equal(r.residentBytes, dense.residentBytes);
+    assertRefused(['memory', '--model', factored, '--lowrank', '8'], /factored at f = 4 .*cannot change that/);
   });
 
   test('bad flags exit 2 with one line', () => {

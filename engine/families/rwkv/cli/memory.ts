@@ -1,8 +1,9 @@
 /** shardlab memory: an RWKV model's resident weight bytes by category, with RWKV-edge's techniques. */
-import { existsSync, statSync } from 'node:fs';
-import { UserError } from '../../../core/errors.js';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { shown, UserError } from '../../../core/errors.js';
 import { CATEGORIES, memoryAccount, type Category, type Dtype, type MemoryAccount } from '../compress/memory.js';
-import { resolveSetting, type Setting, type TechniqueFlags } from '../compress/setting.js';
+import { resolveSetting, type BuiltIn, type Setting, type TechniqueFlags } from '../compress/setting.js';
 import { readRwkvConfig } from '../model-dir.js';
 import { isRwkvPreset, presetDims, type RwkvDims } from '../presets.js';
 
@@ -24,7 +25,7 @@ const LABELS: Record<Category, string> = {
 
 export async function runMemory(flags: MemoryFlags): Promise<void> {
   const dims = modelDims(flags.model);
-  const setting = resolveSetting(flags, dims);
+  const setting = resolveSetting(flags, dims, builtIn(flags.model));
   const account = memoryAccount(dims, flags.dtype, setting.techniques);
   if (flags.json) {
     const { byCategory, denseBytes, residentBytes, ratio, stateBytes } = account;
@@ -42,6 +43,17 @@ function modelDims(model: string): RwkvDims {
   const c = readRwkvConfig(model);
   const heads = c.version === '4' ? 1 : c.n_embd / c.head_size!;
   return { version: c.version, layers: c.n_layer, embd: c.n_embd, heads, headSize: c.n_embd / heads, ffn: c.dim_ffn, vocab: c.vocab_size };
+}
+
+/** A low-rank directory's factor (lowrank-model.ts writes it into config.json). */
+function builtIn(model: string): BuiltIn {
+  if (isRwkvPreset(model)) return {};
+  const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8')) as { lowrank?: { factor?: unknown } };
+  const factor = config.lowrank?.factor;
+  if (config.lowrank === undefined) return {};
+  if (typeof factor !== 'number' || !(factor >= 1))
+    throw new UserError(`${join(model, 'config.json')}: lowrank.factor is ${shown(factor)}; expected a number >= 1`);
+  return { lowrankFactor: factor };
 }
 
 const MIB = 2 ** 20;

@@ -83,3 +83,13 @@ export function testStream(tokenizer: RwkvTokenizer): number[] {
   for (const p of lmPassages('test')) out.push(tokenizer.eot, ...tokenizer.encode(p.text));
   return out;
 }
+
+/** The hit rate of each cache size on the held-out test text, read with the model's tokenizer. */
+export function heldOutHitRates(
+  tokenizer: RwkvTokenizer,
+  policy: EvictionPolicy,
+  rowBytes: number,
+  sizes: readonly number[] = CACHE_SIZES,
+) {
+  return hitRates(testStream(tokenizer), sizes, policy, rowBytes);
+}

@@ -37,8 +37,20 @@ export interface Setting {
 
 const PAPER = 'RWKV-edge §4 assumption until shardlab measures it on this model';
 
-export function resolveSetting(flags: TechniqueFlags, dims: RwkvDims): Setting {
+/** Techniques a model directory already has built in (config.json's "lowrank": its factor). */
+export interface BuiltIn {
+  lowrankFactor?: number;
+}
+
+export function resolveSetting(flags: TechniqueFlags, dims: RwkvDims, built: BuiltIn = {}): Setting {
   const on = switchedOn(flags);
+  if (built.lowrankFactor !== undefined) {
+    if (flags.lowrank !== undefined && flags.lowrank !== built.lowrankFactor)
+      throw new UserError(
+        `the model is factored at f = ${built.lowrankFactor} (config.json "lowrank"); --lowrank ${flags.lowrank} cannot change that`,
+      );
+    on.add('lowrank');
+  }
   const defaults: DefaultUsed[] = [];
   const given = <T>(value: T | undefined, fallback: T, flag: string, shown: string, source: string): T => {
     if (value !== undefined) return value;
@@ -46,7 +58,11 @@ export function resolveSetting(flags: TechniqueFlags, dims: RwkvDims): Setting {
     return fallback;
   };
   const t: Techniques = {};
-  if (on.has('lowrank')) t.lowrank = { factor: given(flags.lowrank, 8, '--lowrank', '8', "the paper's default factor (§3.1, §3.6)") };
+  if (on.has('lowrank')) {
+    const f = built.lowrankFactor;
+    const source = f === undefined ? "the paper's default factor (§3.1, §3.6)" : 'config.json "lowrank": the directory is factored';
+    t.lowrank = { factor: given(flags.lowrank, f ?? 8, '--lowrank', String(f ?? 8), source) };
+  }
   if (on.has('sparse-ffn')) {
     const density = given(flags.predictorDensity, [0.25], '--predictor-density', '0.25', `${PAPER} (25 % of FFN key/value resident)`);
     if (density.length !== 1 && density.length !== dims.layers)
