@@ -31,7 +31,7 @@ const { values } = parseArgs({ options: { model: { type: 'string' } } });
 const dir = values.model ?? FIXTURE;
 const real = existsSync(join(dir, 'model.safetensors'));
 const w: RwkvWeights = real ? loadModelDir(dir) : randomWeights(FIXTURE_SHAPE, 1);
-console.log(`# weights: ${real ? `${dir} (trained)` : 'random, of the fixture shape (random-model.ts, seed 1)'}\n`);
+console.log(`# weights: ${real ? `${dir}/model.safetensors` : 'random, of the fixture shape (random-model.ts, seed 1)'}\n`);
 
 const kindOf = (name: string) => name.replace(/^blocks\.\d+\./, '');
 const matrices = [...w.tensors].filter(([n, t]) => t.shape.length === 2 && !n.includes('.time_') && n !== 'emb.weight');
