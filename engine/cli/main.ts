@@ -11,6 +11,7 @@ import { registerPlan } from './commands/plan.js';
 import { registerEval, registerLogits } from './commands/eval.js';
 import { registerFamilies } from './commands/families.js';
 import { registerGenerate, registerLmEval } from './commands/lm.js';
+import { registerMemory } from './commands/memory.js';
 import { registerAccuracy, registerProfile, registerShard } from './commands/shard.js';
 import { registerSocs } from './commands/socs.js';
 import { registerVerify } from './commands/verify.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerLogits(program);
   registerLmEval(program);
   registerGenerate(program);
+  registerMemory(program);
   registerShard(program);
   registerAccuracy(program);
   registerProfile(program);

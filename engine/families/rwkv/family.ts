@@ -2,6 +2,7 @@
 import { UserError } from '../../core/errors.js';
 import type { ModelFamily } from '../family.js';
 import { isRwkvModel } from './detect.js';
+import { isRwkvPreset, RWKV_PRESETS } from './presets.js';
 
 export const rwkvFamily: ModelFamily = {
   id: 'rwkv',
@@ -10,10 +11,10 @@ export const rwkvFamily: ModelFamily = {
   metric: { name: 'perplexity', higherIsBetter: false, format: 'number' },
   unit: "one layer's time-mix and channel-mix weights",
   defaultSeq: 1,
-  presets: [],
+  presets: RWKV_PRESETS,
   paradigms: [],
   commands: async () => (await import('./cli/index.js')).COMMANDS,
-  detect: (path) => isRwkvModel(path),
+  detect: (path) => isRwkvPreset(path) || isRwkvModel(path),
   planners: () => [],
   open: async (dir) => {
     throw new UserError(

@@ -19,7 +19,7 @@ export interface RwkvShape {
 export const FIXTURE_SHAPE: RwkvShape = { version: '5.2', layers: 6, embd: 256, headSize: 64, ffn: 896, vocab: 8192, groupNormEps: 64e-5 };
 
 /** mulberry32: a small seeded generator of uniform numbers in [0, 1). */
-function uniform(seed: number): () => number {
+export function uniform(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

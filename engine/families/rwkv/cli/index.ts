@@ -2,9 +2,11 @@
 import type { FamilyCommand } from '../../family.js';
 import { runGenerate, runLmEval } from './lm.js';
 import { runLogits } from './logits.js';
+import { runMemory } from './memory.js';
 
 export const COMMANDS: Record<string, FamilyCommand> = {
   logits: runLogits,
   'lm-eval': runLmEval,
   generate: runGenerate,
+  memory: runMemory,
 };
