@@ -1,0 +1,61 @@
+/** The committed RWKV fixture, fixtures/models/rwkv5-en: it matches PyTorch and writes English. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { shardlabJson } from './helpers.js';
+
+const FIXTURE = 'fixtures/models/rwkv5-en';
+
+describe('the rwkv5-en fixture', () => {
+  test("the engine's logits match PyTorch's within 1e-4 on every reference prompt", () => {
+    const r = shardlabJson('logits', '--model', FIXTURE, '--reference', '--json');
+    assert.equal(r.version, '5.2');
+    assert.ok((r.prompts as unknown[]).length >= 4);
+    assert.ok((r.maxAbsDiff as number) <= 1e-4, `max |diff| ${r.maxAbsDiff as number}`);
+  });
+
+  test('greedy generation from a State of the Union prompt is made of common English words', () => {
+    const prompt = 'In this message I report to the Congress on the state of the Union. The people of the United States';
+    const r = shardlabJson('generate', '--model', 'rwkv5-en', '--prompt', prompt, '--tokens', '40', '--temperature', '0', '--json');
+    const words = (r.text as string).toLowerCase().match(/[a-z]+/g) ?? [];
+    const common = new Set([
+      'the',
+      'of',
+      'and',
+      'to',
+      'in',
+      'a',
+      'that',
+      'is',
+      'for',
+      'our',
+      'be',
+      'we',
+      'have',
+      'by',
+      'which',
+      'this',
+      'with',
+      'as',
+      'it',
+      'will',
+      'has',
+      'on',
+      'their',
+      'all',
+      'are',
+      'been',
+      'its',
+      'government',
+      'people',
+      'states',
+      'united',
+      'congress',
+      'not',
+      'an',
+      'at',
+      'from',
+    ]);
+    assert.ok(words.length >= 15, r.text as string);
+    assert.ok(words.filter((w) => common.has(w)).length >= words.length / 4, r.text as string);
+  });
+});
