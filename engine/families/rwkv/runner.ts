@@ -64,6 +64,8 @@ function normalisedEmbeddings(w: RwkvWeights): Float32Array {
   return out;
 }
 
+const BUSY = 'RwkvRunner: a step called while a step is running: await each step before the next';
+
 export type RwkvModelInfo = Omit<RwkvWeights, 'tensors'>;
 
 export class RwkvRunner {
@@ -128,19 +130,12 @@ export class RwkvRunner {
   /** Feeds one token; resolves to the logits after it (a new array each step). One step at a time. */
   async step(token: number): Promise<Float32Array> {
     const t0 = performance.now();
-    const { vocab: V, embd: D } = this.model;
-    if (!Number.isInteger(token) || token < 0 || token >= V) throw new UserError(`token ${token} is not from 0 to ${V - 1}`);
-    if (this.busy) throw new Error('RwkvRunner.step called while a step is running: await each step before the next');
-    this.feeds.x = new ort.Tensor('float32', this.embeddings.subarray(token * D, (token + 1) * D), [1, D]);
+    // Checked before the shared feeds are overwritten below.
+    if (this.busy) throw new Error(BUSY);
+    this.feeds.x = new ort.Tensor('float32', this.embeddingRow(token), [1, this.model.embd]);
     this.feeds.state = this.state;
     const t1 = performance.now();
-    this.busy = true;
-    let out: ort.InferenceSession.OnnxValueMapType;
-    try {
-      out = await this.session.run(this.feeds);
-    } finally {
-      this.busy = false;
-    }
+    const out = await this.run(this.feeds);
     const t2 = performance.now();
     this.state = out.state_out as ort.Tensor;
     this.times.steps++;
@@ -156,34 +151,45 @@ export class RwkvRunner {
    * state between calls while the lane count stays the same.
    */
   async stepLanes(tokens: readonly number[], fresh: readonly boolean[]): Promise<Float32Array[]> {
+    // Checked before the lanes' state is touched in place below.
+    if (this.busy) throw new Error(BUSY);
     const { vocab: V, embd: D } = this.model;
     const B = tokens.length;
     const S = this.initial.length;
     const x = new Float32Array(B * D);
-    tokens.forEach((t, i) => {
-      if (!Number.isInteger(t) || t < 0 || t >= V) throw new UserError(`token ${t} is not from 0 to ${V - 1}`);
-      x.set(this.embeddings.subarray(t * D, (t + 1) * D), i * D);
-    });
+    tokens.forEach((t, i) => x.set(this.embeddingRow(t), i * D));
     const keep = this.lanes?.dims[0] === B;
     const state = keep ? this.lanes! : new ort.Tensor('float32', new Float32Array(B * S), [B, S]);
     // The state returned by the last run is ours alone, so lanes restart in place.
     const data = state.data as Float32Array;
     for (let i = 0; i < B; i++) if (fresh[i] || !keep) data.set(this.initial, i * S);
-    if (this.busy) throw new Error('RwkvRunner.stepLanes called while a step is running: await each step before the next');
-    this.busy = true;
-    let out: ort.InferenceSession.OnnxValueMapType;
-    try {
-      out = await this.session.run({ ...this.feeds, x: new ort.Tensor('float32', x, [B, D]), state });
-    } finally {
-      this.busy = false;
-    }
+    const out = await this.run({ ...this.feeds, x: new ort.Tensor('float32', x, [B, D]), state });
     this.lanes = out.state_out as ort.Tensor;
-    this.lastFfnStats = out.ffn_stats?.data as Float32Array | undefined;
     const logits = out.logits.data as Float32Array;
     return this.headLogits(
       tokens.map((_, i) => logits.subarray(i * V, (i + 1) * V)),
       out.cluster_logits?.data as Float32Array | undefined,
     );
+  }
+
+  /** The token's embedding row (ln0 applied); a token outside the vocabulary is a user error. */
+  private embeddingRow(token: number): Float32Array {
+    const { vocab: V, embd: D } = this.model;
+    if (!Number.isInteger(token) || token < 0 || token >= V) throw new UserError(`token ${token} is not from 0 to ${V - 1}`);
+    return this.embeddings.subarray(token * D, (token + 1) * D);
+  }
+
+  /** One run of the step graph, refused while another is in flight (the state would fork); keeps its FFN counts. */
+  private async run(feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> {
+    if (this.busy) throw new Error(BUSY);
+    this.busy = true;
+    try {
+      const out = await this.session.run(feeds);
+      this.lastFfnStats = out.ffn_stats?.data as Float32Array | undefined;
+      return out;
+    } finally {
+      this.busy = false;
+    }
   }
 
   /** With a hierarchical head, each lane's logits as it gives them, its counts in lastHeadStats. */
