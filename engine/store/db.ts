@@ -98,17 +98,12 @@ export class ExperimentStore {
 
   static open(path = defaultDbPath()): ExperimentStore {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    let db: Database.Database;
     try {
-      db = new Database(path);
-      db.pragma('journal_mode = WAL');
-      db.pragma('foreign_keys = ON');
-      migrate(db);
+      return new ExperimentStore(path, openWhenFree(path));
     } catch (e) {
       if (e instanceof UserError) throw e;
       throw new UserError(`${path}: cannot open as a shardlab experiment database (${(e as Error).message}); pass another --db`);
     }
-    return new ExperimentStore(path, db);
   }
 
   get schemaVersion(): number {
@@ -214,6 +209,41 @@ function summaryOf<Spec>(r: Record<string, unknown>): StoredSweepSummary<Spec> {
     task: r.task as string,
     rowCount: r.n as number,
   };
+}
+
+/** How long opening waits for other processes that hold the database (a sweep writing, another CLI migrating). */
+const OPEN_PATIENCE_MS = 30_000;
+
+/**
+ * Opens, switches to WAL and migrates, retrying while another process holds a lock. The busy timeout
+ * covers ordinary lock waits, but SQLite answers some open-time races at once with SQLITE_BUSY (a
+ * WAL being recovered or removed by a connection that is closing; CI saw two CLIs opening a new home
+ * at once fail so), so the whole sequence is retried on a fresh connection until the patience runs out.
+ */
+function openWhenFree(path: string): Database.Database {
+  const deadline = Date.now() + OPEN_PATIENCE_MS;
+  for (let attempt = 0; ; attempt++) {
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(path, { timeout: 10_000 });
+      if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+      return db;
+    } catch (e) {
+      db?.close();
+      if (!isBusy(e) || Date.now() >= deadline) throw e;
+      sleepMs(Math.min(20 * 2 ** attempt, 500) * (0.5 + Math.random()));
+    }
+  }
+}
+
+function isBusy(e: unknown): boolean {
+  return typeof (e as { code?: unknown }).code === 'string' && (e as { code: string }).code.startsWith('SQLITE_BUSY');
+}
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function migrate(db: Database.Database): void {
