@@ -151,7 +151,7 @@ describe('low-rank factors (truncated SVD, √Σ split)', () => {
     const d = relu2.tensors.get('blocks.0.att.key_diag')!;
     assert.ok(d.data.length === 32 && d.data.every((x) => Math.abs(x) <= 1e-4) && d.data.some((x) => x !== 0));
     const dir = join(tempDir(), 'lowrank');
-    writeLowRankDir(dir, w, relu2, { factor: 4, kind: 'relu2', f16: true });
+    writeLowRankDir(dir, relu2, { f16: true });
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).lowrank, { factor: 4, rank: 8, kind: 'relu2' });
   });
 });

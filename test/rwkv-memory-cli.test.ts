@@ -14,6 +14,7 @@ interface MemoryOut {
   ratio: number;
   byCategory: Record<string, { dense: number; resident: number }>;
   techniques: string[];
+  setting: { lowrank?: { factor: number; kind: string } };
   defaults: { flag: string; value: string; source: string }[];
   stateBytes: number;
 }
@@ -36,7 +37,7 @@ describe('shardlab memory', () => {
     assert.equal(sum('resident'), r.residentBytes);
     assert.deepEqual(
       r.defaults.map((d) => d.flag),
-      ['--lowrank', '--predictor-density', '--head-clusters', '--head-touched', '--emb-cache'],
+      ['--lowrank', '--lowrank-kind', '--predictor', '--emb-cache', '--head-clusters', '--predictor-density', '--head-touched'],
     );
     assert.ok(r.defaults.every((d) => /§\d/.test(d.source)));
   });
@@ -44,7 +45,10 @@ describe('shardlab memory', () => {
   test('explicit flags switch on only their techniques and replace the defaults', () => {
     const r = shardlabJson<MemoryOut>('memory', '--model', 'rwkv5-world-0.4b', '--lowrank', '8', '--json');
     assert.deepEqual(r.techniques, ['lowrank']);
-    assert.deepEqual(r.defaults, []);
+    assert.deepEqual(
+      r.defaults.map((d) => d.flag),
+      ['--lowrank-kind'],
+    );
     assert.ok(Math.abs(r.residentBytes / MIB - 701) < 1);
     const none = shardlabJson<MemoryOut>('memory', '--model', 'rwkv5-world-0.4b', '--techniques', 'none', '--dtype', 'fp32', '--json');
     assert.equal(none.ratio, 1);
@@ -68,10 +72,11 @@ describe('shardlab memory', () => {
   test('a low-rank directory counts its factors whatever the flags; its factor cannot be changed', () => {
     const w = randomWeights({ version: '5.2', layers: 2, embd: 32, headSize: 8, ffn: 112, vocab: 300, groupNormEps: 64e-5 }, 1);
     const factored = join(tempDir(), 'rwkv-lowrank');
-    writeLowRankDir(factored, w, lowRankModel(w, { factor: 4, kind: 'linear' }), { factor: 4, kind: 'linear' });
+    writeLowRankDir(factored, lowRankModel(w, { factor: 4, kind: 'linear' }), {});
     const r = shardlabJson<MemoryOut>('memory', '--model', factored, '--techniques', 'none', '--json');
     assert.deepEqual(r.techniques, ['lowrank']);
-    assert.match(r.defaults[0].source, /config\.json "lowrank"/);
+    assert.deepEqual(r.setting.lowrank, { factor: 4, kind: 'linear' });
+    assert.deepEqual(r.defaults, []);
     const dense = shardlabJson<MemoryOut>('memory', '--model', model, '--lowrank', '4', '--json');
     assert.equal(r.residentBytes, dense.residentBytes);
     assertRefused(['memory', '--model', factored, '--lowrank', '8'], /factored at f = 4 .*cannot change that/);
@@ -85,5 +90,11 @@ describe('shardlab memory', () => {
     assertRefused(['memory', '--model', 'rwkv5-world-0.1b', '--dtype', 'bf16'], /use fp32 or fp16/);
     assertRefused(['memory', '--model', model, '--head-clusters', '301'], /more than the vocabulary \(300\)/);
     assertRefused(['memory', '--model', 'rwkv5-world-7b'], /no model "rwkv5-world-7b"/);
+    assertRefused(
+      ['memory', '--model', 'rwkv5-world-0.1b', '--emb-cache', '1000:random'],
+      /--emb-cache "1000:random": use N\[:fifo\|lru\]/,
+    );
+    assertRefused(['memory', '--model', 'rwkv5-world-0.1b', '--lowrank-kind', 'cubic'], /use linear \(x058\) or relu2 \(x059\)/);
+    assertRefused(['memory', '--model', 'rwkv5-world-0.1b', '--predictor', 'quant:3:0.9'], /takes 1, 2 or 4 bits/);
   });
 });

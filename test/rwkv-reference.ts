@@ -3,6 +3,7 @@
  * independent check of the step graph on shapes rwkv.cpp's vectors do not cover (their 5.x models have
  * as many heads as channels per head, so a heads/channels mix-up would pass them).
  */
+import { keptNeurons, layerQuantile, quantizeCopy, type QuantPredictor } from '../engine/families/rwkv/sparse-ffn.js';
 import type { RwkvWeights } from '../engine/families/rwkv/weights.js';
 
 type Vec = Float64Array;
@@ -44,10 +45,19 @@ interface LayerState {
   s: Vec;
 }
 
+/** Per layer, of the last step with a key-copy predictor: [truly active, predicted, both] neurons. */
+export type FfnCounts = [number, number, number][];
+
 export class ReferenceRwkv {
   private state: LayerState[];
+  readonly lastFfnCounts: FfnCounts = [];
+  private readonly copies = new Map<string, Float32Array>();
 
-  constructor(private readonly w: RwkvWeights) {
+  /** `quant`: mask channel-mix to the neurons a b-bit key copy picks, as sparse-ffn.ts describes it. */
+  constructor(
+    private readonly w: RwkvWeights,
+    private readonly quant?: QuantPredictor,
+  ) {
     const D = w.embd;
     this.state = Array.from({ length: w.layers }, () => ({
       attX: new Float64Array(D),
@@ -63,6 +73,17 @@ export class ReferenceRwkv {
     return this.w.tensors.get(name)!.data;
   }
 
+  /** W·x for the (out, in) matrix `name`, or its low-rank form when the model is factored. */
+  private project(name: string, x: Vec): Vec {
+    if (this.w.tensors.has(name)) return matVec(this.t(name), x);
+    const base = name.slice(0, -'.weight'.length);
+    let h = matVec(this.t(`${base}1.weight`), x);
+    if (this.w.lowrank?.kind !== 'relu2') return matVec(this.t(`${base}2.weight`), h);
+    h = map(h, (v) => Math.max(v, 0) ** 2);
+    const d = this.t(`${base}_diag`);
+    return map(matVec(this.t(`${base}2.weight`), h), (y, i) => y + d[i] * x[i]);
+  }
+
   private shift(xx: Vec, prev: Vec, mix: string): Vec {
     const mu = this.t(mix);
     return map(xx, (x, i) => x * mu[i] + prev[i] * (1 - mu[i]));
@@ -72,7 +93,7 @@ export class ReferenceRwkv {
     const p = `blocks.${l}.att`;
     const st = this.state[l];
     const { heads: H, headSize: N, embd: D } = this.w;
-    const proj = (m: string, name: string) => matVec(this.t(`${p}.${name}.weight`), this.shift(xx, st.attX, `${p}.time_mix_${m}`));
+    const proj = (m: string, name: string) => this.project(`${p}.${name}.weight`, this.shift(xx, st.attX, `${p}.time_mix_${m}`));
     const [r, k, v] = [proj('r', 'receptance'), proj('k', 'key'), proj('v', 'value')];
     const u = this.t(`${p}.time_first`);
     const w = this.t(`${p}.time_decay`);
@@ -120,11 +141,30 @@ export class ReferenceRwkv {
   private channelMix(l: number, xx: Vec): Vec {
     const p = `blocks.${l}.ffn`;
     const st = this.state[l];
-    const r = matVec(this.t(`${p}.receptance.weight`), this.shift(xx, st.ffnX, `${p}.time_mix_r`));
-    const k = map(matVec(this.t(`${p}.key.weight`), this.shift(xx, st.ffnX, `${p}.time_mix_k`)), (x) => Math.max(x, 0) ** 2);
+    const r = this.project(`${p}.receptance.weight`, this.shift(xx, st.ffnX, `${p}.time_mix_r`));
+    const xk = this.shift(xx, st.ffnX, `${p}.time_mix_k`);
+    const pre = matVec(this.t(`${p}.key.weight`), xk);
+    let k = map(pre, (x) => Math.max(x, 0) ** 2);
+    if (this.quant) {
+      const keep = this.predicted(l, xk);
+      const active = pre.map((x) => (x > 0 ? 1 : 0));
+      const count = (f: (i: number) => boolean) => pre.reduce((n, _, i) => n + (f(i) ? 1 : 0), 0);
+      this.lastFfnCounts[l] = [count((i) => active[i] === 1), count((i) => keep[i]), count((i) => keep[i] && active[i] === 1)];
+      k = map(k, (x, i) => (keep[i] ? x : 0));
+    }
     st.ffnX = xx;
     const v = matVec(this.t(`${p}.value.weight`), k);
     return map(v, (x, i) => sigmoid(r[i]) * x);
+  }
+
+  /** The neurons whose key-copy score is among the top round((1 − q)·F), ties at the threshold kept. */
+  private predicted(l: number, xk: Vec): boolean[] {
+    const name = `blocks.${l}.ffn.key.weight`;
+    if (!this.copies.has(name)) this.copies.set(name, quantizeCopy(this.t(name), this.quant!.bits));
+    const scores = matVec(this.copies.get(name)!, xk);
+    const kept = keptNeurons(this.w.ffn, layerQuantile(this.quant!, l));
+    const threshold = [...scores].sort((a, b) => b - a)[kept - 1]!;
+    return [...scores].map((s) => s >= threshold);
   }
 
   step(token: number): Vec {

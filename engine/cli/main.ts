@@ -12,6 +12,7 @@ import { registerEval, registerLogits } from './commands/eval.js';
 import { registerFamilies } from './commands/families.js';
 import { registerGenerate, registerLmEval } from './commands/lm.js';
 import { registerMemory } from './commands/memory.js';
+import { registerCompress } from './commands/compress.js';
 import { registerAccuracy, registerProfile, registerShard } from './commands/shard.js';
 import { registerSocs } from './commands/socs.js';
 import { registerVerify } from './commands/verify.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerLmEval(program);
   registerGenerate(program);
   registerMemory(program);
+  registerCompress(program);
   registerShard(program);
   registerAccuracy(program);
   registerProfile(program);

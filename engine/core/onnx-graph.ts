@@ -6,6 +6,7 @@ type Attr = number | number[] | string | { float: number };
 
 export const FLOAT = onnx.TensorProto.DataType.FLOAT;
 export const INT64 = onnx.TensorProto.DataType.INT64;
+export const UINT8 = onnx.TensorProto.DataType.UINT8;
 
 /** A dimension: a fixed size or a symbolic name (batch, sequence, ...). */
 export type Dim = number | string;

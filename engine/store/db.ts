@@ -129,6 +129,15 @@ export class ExperimentStore {
     );
   }
 
+  /** A metric of a model and setting on every split (or sample) it was measured on, most examples first. */
+  qualityAcrossSplits(k: Omit<QualityKey, 'split'>): { split: string; value: number; count: number }[] {
+    return this.db
+      .prepare(
+        'SELECT split, value, count FROM quality WHERE model = ? AND task = ? AND config_hash = ? AND metric = ? ORDER BY count DESC, split',
+      )
+      .all(k.model, k.task, k.configHash, k.metric) as { split: string; value: number; count: number }[];
+  }
+
   putQuality(r: QualityRow): void {
     this.db.transaction(() =>
       this.db

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { resolveModel } from '../model-arg.js';
 import { nonNegativeNumber, positiveInt } from '../options.js';
+import { addTechniqueOptions } from '../technique-options.js';
 
 const MODEL_HELP = 'RWKV model directory (config.json, model.safetensors, vocab.json), or a bundled model by name';
 
@@ -24,30 +25,24 @@ function seed(value: string): number {
 }
 
 export function registerLmEval(program: Command): void {
-  program
+  const cmd = program
     .command('lm-eval')
-    .description("a language model's perplexity, next-token and last-word accuracy on held-out English (cached per model)")
-    .requiredOption('--model <dir>', MODEL_HELP, resolveModel)
+    .description("a language model's perplexity, next-token and last-word accuracy on held-out English (cached per model and setting)")
+    .requiredOption('--model <dir>', MODEL_HELP, resolveModel);
+  addTechniqueOptions(cmd)
     .option('--split <split>', 'dev | test', heldOutSplit, 'dev')
     .option('--limit <n>', 'score a fixed sample of N passages, stratified by source', positiveInt('--limit'))
-    .option(
-      '--head-clusters <K[:P]>',
-      "RWKV-edge's hierarchical head: exact logits only for the most probable of its K clusters, up to probability P (0.95)",
-    )
-    .option(
-      '--predictor <spec>',
-      "RWKV-edge's sparse FFN: quant:B:Q masks each layer to the top (1 − Q) of neurons by a B-bit key copy (e.g. quant:1:0.95)",
-    )
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--json', 'print one JSON object')
     .action(async (f: { model: string }) => (await import('../family-command.js')).familyCommand('lm-eval', f.model, f));
 }
 
 export function registerGenerate(program: Command): void {
-  program
+  const cmd = program
     .command('generate')
     .description('continue a prompt with a language model, printing the text as it is produced, then tokens/s')
-    .requiredOption('--model <dir>', MODEL_HELP, resolveModel)
+    .requiredOption('--model <dir>', MODEL_HELP, resolveModel);
+  addTechniqueOptions(cmd)
     .requiredOption('--prompt <text>', 'the text to continue')
     .option('--tokens <n>', 'tokens to generate', positiveInt('--tokens'), 100)
     .option('--temperature <t>', 'sampling temperature; 0 is greedy', nonNegativeNumber('--temperature'), 1)

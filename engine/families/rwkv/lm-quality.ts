@@ -10,6 +10,8 @@ import { sampleKey } from '../../eval/sample.js';
 import type { Split } from '../../eval/splits.js';
 import type { ExperimentStore } from '../../store/db.js';
 import { evaluationItems, scoreLm, type FfnLayerStats, type LaneStepper, type LmScores } from './lm-eval.js';
+import { EmbeddingCache } from './compress/emb-cache.js';
+import type { TechniqueSpec } from './compress/setting.js';
 import type { RwkvTokenizer } from './tokenizer.js';
 
 /** The corpus quality is measured on, as stored with every answer (corpus.ts). */
@@ -20,14 +22,25 @@ export interface LmModel {
   checksum: string;
   tokenizer: RwkvTokenizer;
   runner: LaneStepper;
-  /** The technique settings the model runs with ({} for the dense model): part of the cache key. */
-  techniques: object;
+  /** The technique settings the model runs with ({} for the dense model). */
+  techniques: TechniqueSpec;
+  /** What its quality is cached under beside the checksum (open.ts); the techniques when not given. */
+  qualityKey?: object;
+}
+
+/** The embedding cache's hit rate on the evaluated passages read one after another (rows FIFO or LRU). */
+export interface EmbCacheStats {
+  rows: number;
+  policy: string;
+  hitRate: number;
+  lookups: number;
 }
 
 export interface LmAnswer extends LmScores {
   split: string;
   cached: boolean;
   tokensPerSecond: number;
+  embCache?: EmbCacheStats;
 }
 
 /** The cache key of a technique setting: 'dense', or a hash of its canonical JSON. */
@@ -56,7 +69,7 @@ export async function lmQuality(
     })());
   const ask = (metric: string, pick: (s: LmScores) => { value: number; count: number }): Promise<QualityAnswer> =>
     new QualityOracle(db, { ...scope, metric }, { hash: techniquesHash, measure: async () => pick((await measure()).scores) }).quality(
-      model.techniques,
+      model.qualityKey ?? model.techniques,
     );
   const ppl = await ask('perplexity', (s) => ({ value: s.perplexity, count: s.tokens }));
   const next = await ask('nextTokenAccuracy', (s) => ({ value: s.nextTokenAccuracy, count: s.tokens }));
@@ -76,6 +89,7 @@ export async function lmQuality(
         }
       : undefined;
   const fresh = measured ? await measured : undefined;
+  const embCache = model.techniques.embCache && embCacheStats(model.techniques.embCache, items, model.tokenizer.eot);
   return {
     split: scope.split,
     perplexity: ppl.value,
@@ -86,7 +100,27 @@ export async function lmQuality(
     lastWordItems: word.count,
     ...(ffn.length > 0 && { ffn }),
     ...(head && { head }),
+    ...(embCache && { embCache }),
     cached: !fresh,
     tokensPerSecond: fresh ? (1000 * fresh.scores.tokens) / fresh.ms : 0,
   };
+}
+
+/**
+ * Replays the passages' input tokens (each passage after end-of-text, in order) through a fresh cache:
+ * what one device reading them one after another would hit. Counting is cheap and exact, so it is not
+ * cached.
+ */
+function embCacheStats(
+  c: NonNullable<TechniqueSpec['embCache']>,
+  items: readonly { ids: readonly number[] }[],
+  eot: number,
+): EmbCacheStats {
+  const cache = new EmbeddingCache(c.rows, c.policy);
+  for (const item of items) {
+    cache.lookup(eot);
+    for (const t of item.ids.slice(0, -1)) cache.lookup(t);
+  }
+  const s = cache.stats(0);
+  return { rows: c.rows, policy: c.policy, hitRate: s.hitRate, lookups: s.lookups };
 }

@@ -7,7 +7,15 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { parseJson, shown, UserError } from '../../core/errors.js';
 import { encodeSafetensors, readSafetensors, readSafetensorsHeader, type Tensor } from '../../core/safetensors.js';
-import { checkWeights, expectedShapes, LAYER_NORM_EPS, mapFloats, type RwkvVersion, type RwkvWeights } from './weights.js';
+import {
+  checkWeights,
+  expectedShapes,
+  LAYER_NORM_EPS,
+  mapFloats,
+  type LowRankShape,
+  type RwkvVersion,
+  type RwkvWeights,
+} from './weights.js';
 
 export interface RwkvConfig {
   model_type: 'rwkv';
@@ -21,6 +29,8 @@ export interface RwkvConfig {
   /** v5's GroupNorm eps (64e-5 for models trained with head_size_divisor 8 and eps 1e-5). */
   groupnorm_eps?: number;
   tokenizer?: string;
+  /** A factored model (RWKV-edge's low-rank projections): its factor, rank D/f and kind. */
+  lowrank?: LowRankShape;
 }
 
 const VERSIONS: readonly RwkvVersion[] = ['4', '5.1', '5.2'];
@@ -48,7 +58,19 @@ export function readRwkvConfig(dir: string): RwkvConfig {
   const eps = j.groupnorm_eps;
   if (!(v4 && eps === undefined) && (typeof eps !== 'number' || !(eps > 0 && eps <= 0.1))) bad('groupnorm_eps', 'a number in (0, 0.1]');
   if (j.tokenizer !== undefined && typeof j.tokenizer !== 'string') bad('tokenizer', 'a string');
+  if (j.lowrank !== undefined) checkLowRank(j.lowrank, D, file);
   return j as unknown as RwkvConfig;
+}
+
+function checkLowRank(l: unknown, D: number, file: string): void {
+  const o = (l ?? {}) as Record<string, unknown>;
+  const fail = (what: string): never => {
+    throw new UserError(`${file}: lowrank ${what}; expected {"factor": f, "rank": r, "kind": "linear" | "relu2"} with 1 <= r <= n_embd`);
+  };
+  if (typeof l !== 'object' || l === null || Array.isArray(l)) fail(`is ${shown(l)}`);
+  if (typeof o.factor !== 'number' || !(o.factor >= 1)) fail(`factor is ${shown(o.factor)}`);
+  if (typeof o.rank !== 'number' || !Number.isInteger(o.rank) || o.rank < 1 || o.rank > D) fail(`rank is ${shown(o.rank)}`);
+  if (o.kind !== 'linear' && o.kind !== 'relu2') fail(`kind is ${shown(o.kind)}`);
 }
 
 /** Directory tensor names and shapes for a config: the normalised ones, with v5's bonus as time_faaaa. */
@@ -64,7 +86,16 @@ function fileShapes(c: RwkvConfig): Map<string, number[]> {
 
 function shapeOf(c: RwkvConfig) {
   const heads = c.version === '4' ? 1 : c.n_embd / c.head_size!;
-  return { version: c.version, layers: c.n_layer, embd: c.n_embd, heads, headSize: c.n_embd / heads, ffn: c.dim_ffn, vocab: c.vocab_size };
+  const dims = {
+    version: c.version,
+    layers: c.n_layer,
+    embd: c.n_embd,
+    heads,
+    headSize: c.n_embd / heads,
+    ffn: c.dim_ffn,
+    vocab: c.vocab_size,
+  };
+  return c.lowrank ? { ...dims, lowrank: { factor: c.lowrank.factor, rank: c.lowrank.rank, kind: c.lowrank.kind } } : dims;
 }
 
 /** Loads a model directory into the normalised form, checking the weights' shapes before reading their data. */
@@ -113,6 +144,7 @@ export function writeModelDir(dir: string, w: RwkvWeights, opts: WriteOptions = 
     vocab_size: w.vocab,
     ...(w.version === '4' ? {} : { groupnorm_eps: w.groupNormEps }),
     ...(opts.tokenizer ? { tokenizer: opts.tokenizer } : {}),
+    ...(w.lowrank ? { lowrank: w.lowrank } : {}),
   };
   const out: Record<string, Tensor> = {};
   const shapes = fileShapes(config);

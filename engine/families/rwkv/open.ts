@@ -1,30 +1,27 @@
 /**
- * An RWKV model directory opened for language modelling: its weights on the step-graph runner, its
- * tokenizer, and the checksum its quality answers are cached under.
+ * An RWKV model directory opened for language modelling with a setting of RWKV-edge's techniques: the
+ * weights and artefacts the setting needs (compress/assemble.ts) on the step-graph runner, its tokenizer,
+ * and the checksum and key its quality answers are cached under.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { modelChecksum } from '../../core/checksum.js';
-import { UserError } from '../../core/errors.js';
-import { loadModelDir } from './model-dir.js';
-import { loadClusterHead, type ClusterHeadSetting } from './cluster-head.js';
+import { parseJson, UserError } from '../../core/errors.js';
+import { assemble, qualityKey, rwkvChecksum } from './compress/assemble.js';
+import { resolveSetting, type Setting, type TechniqueFlags, type TechniqueSpec } from './compress/setting.js';
+import { loadModelDir, readRwkvConfig } from './model-dir.js';
 import { RwkvRunner } from './runner.js';
-import { loadMlpPredictors, type SparseFfn } from './sparse-ffn.js';
 import { RwkvTokenizer } from './tokenizer.js';
 import type { RwkvWeights } from './weights.js';
 
-/** The files that define an RWKV model directory's results. */
-const RWKV_DEFINING_FILES = ['config.json', 'model.safetensors', 'vocab.json'];
-
-/** RWKV-edge's techniques a model runs with (more arrive with the rest of the compression suite). */
-export interface Techniques {
-  sparseFfn?: SparseFfn;
-  clusterHead?: ClusterHeadSetting;
-}
+export type { TechniqueSpec as Techniques };
 
 export interface RwkvLm {
   dir: string;
-  techniques: Techniques;
+  techniques: TechniqueSpec;
+  /** What the quality of this setting is cached under, beside the checksum (assemble.ts qualityKey). */
+  qualityKey: object;
+  /** Where each technique's weights and artefacts came from. */
+  sources: Record<string, string>;
   checksum: string;
   weights: Omit<RwkvWeights, 'tensors'>;
   tokenizer: RwkvTokenizer;
@@ -32,26 +29,59 @@ export interface RwkvLm {
   release(): Promise<void>;
 }
 
-export async function openRwkvDir(dir: string, opts: { threads?: number; techniques?: Techniques } = {}): Promise<RwkvLm> {
+/** compression.json, written by shardlab compress: the technique flags the directory was made with. */
+export const COMPRESSION_FILE = 'compression.json';
+
+/** The techniques a directory has built in: compression.json's flags and config.json's "lowrank". */
+export function builtInTechniques(dir: string): TechniqueSpec {
+  const config = readRwkvConfig(dir);
+  const file = join(dir, COMPRESSION_FILE);
+  let spec: TechniqueSpec = {};
+  if (existsSync(file)) {
+    const j = parseJson(readFileSync(file, 'utf8'), file, 'remake the directory with shardlab compress') as { flags?: unknown };
+    if (typeof j?.flags !== 'object' || j.flags === null)
+      throw new UserError(`${file}: expected {"flags": {...}}; remake it with shardlab compress`);
+    try {
+      spec = resolveSetting({ techniques: 'none', ...(j.flags as TechniqueFlags) }).spec;
+    } catch (e) {
+      throw e instanceof UserError ? new UserError(`${file}: ${e.message}`) : e;
+    }
+  }
+  return config.lowrank ? { ...spec, lowrank: { factor: config.lowrank.factor, kind: config.lowrank.kind } } : spec;
+}
+
+/** The command line's technique flags resolved against what the directory has built in. */
+export function settingFor(dir: string, flags: TechniqueFlags, defaultAll = false): Setting {
+  return resolveSetting(flags, builtInTechniques(dir), defaultAll);
+}
+
+export async function openRwkvDir(dir: string, opts: { threads?: number; techniques?: TechniqueSpec } = {}): Promise<RwkvLm> {
   if (!existsSync(dir) || !statSync(dir).isDirectory())
     throw new UserError(
       `${dir}: not an RWKV model directory; lm-eval and generate need one (config.json, model.safetensors, vocab.json), not an rwkv.cpp file`,
     );
   const vocabFile = join(dir, 'vocab.json');
   if (!existsSync(vocabFile)) throw new UserError(`${vocabFile}: missing; an RWKV model directory needs its tokenizer's vocab.json`);
-  const weights = loadModelDir(dir);
+  const own = loadModelDir(dir);
   const tokenizer = RwkvTokenizer.fromFile(vocabFile);
-  if (tokenizer.vocabSize !== weights.vocab)
-    throw new UserError(`${vocabFile}: ${tokenizer.vocabSize} tokens, but the model's vocabulary is ${weights.vocab}; they must match`);
-  const techniques = opts.techniques ?? {};
-  const predictors = techniques.sparseFfn?.mlp ? loadMlpPredictors(dir, weights.layers, weights.embd, weights.ffn) : undefined;
-  const ch = techniques.clusterHead;
-  const clusterHead = ch && { head: loadClusterHead(dir, ch, weights.vocab, weights.embd), mass: ch.mass };
-  const runner = await RwkvRunner.open(weights, { threads: opts.threads, sparseFfn: techniques.sparseFfn, predictors, clusterHead });
+  if (tokenizer.vocabSize !== own.vocab)
+    throw new UserError(`${vocabFile}: ${tokenizer.vocabSize} tokens, but the model's vocabulary is ${own.vocab}; they must match`);
+  const techniques = opts.techniques ?? builtInTechniques(dir);
+  const a = assemble(dir, own, techniques);
+  const clusterHead = a.clusterHead && { head: a.clusterHead, mass: techniques.clusterHead!.mass };
+  const runner = await RwkvRunner.open(a.weights, {
+    threads: opts.threads,
+    sparseFfn: techniques.sparseFfn,
+    predictors: a.predictors,
+    clusterHead,
+    int8: techniques.int8,
+  });
   return {
     dir,
     techniques,
-    checksum: modelChecksum(dir, RWKV_DEFINING_FILES),
+    qualityKey: qualityKey(techniques, a.lowrank),
+    sources: a.sources,
+    checksum: rwkvChecksum(dir),
     weights: runner.model,
     tokenizer,
     runner,

@@ -35,6 +35,8 @@ export interface RunnerOptions {
   predictors?: Map<string, Tensor>;
   /** A hierarchical head (cluster-head.ts): logits become its full-vocabulary output; lastHeadStats counts. */
   clusterHead?: { head: ClusterHead; mass: number };
+  /** Every matrix but the embedding as INT8, dequantized at compute (step-graph.ts). */
+  int8?: boolean;
 }
 
 /** Time spent in steps so far: the step graph's session.run, and the whole of step() around it. */
@@ -102,6 +104,7 @@ export class RwkvRunner {
       sparseFfn: opts.sparseFfn,
       predictors: opts.predictors,
       headL1: opts.clusterHead?.head.l1,
+      int8: opts.int8,
     });
     const session = await ort.InferenceSession.create(graph.bytes, {
       intraOpNumThreads: opts.threads ?? 1,
@@ -111,9 +114,10 @@ export class RwkvRunner {
       extra: { session: { intra_op: { allow_spinning: opts.spin ? '1' : '0' } } },
     });
     const feeds: Record<string, ort.Tensor> = {};
-    for (const i of graph.inputs) feeds[i.name] = new ort.Tensor('float32', i.data, i.dims);
-    const { version, layers, embd, heads, headSize, ffn, vocab, groupNormEps } = weights;
-    const model = { version, layers, embd, heads, headSize, ffn, vocab, groupNormEps };
+    for (const i of graph.inputs)
+      feeds[i.name] = i.data instanceof Uint8Array ? new ort.Tensor('uint8', i.data, i.dims) : new ort.Tensor('float32', i.data, i.dims);
+    const { version, layers, embd, heads, headSize, ffn, vocab, groupNormEps, lowrank } = weights;
+    const model = { version, layers, embd, heads, headSize, ffn, vocab, groupNormEps, ...(lowrank && { lowrank }) };
     return new RwkvRunner(model, graph.layout, session, feeds, normalisedEmbeddings(weights), opts.clusterHead);
   }
 

@@ -3,8 +3,9 @@
  * lane's token embedding row (ln0 already applied) and recurrent state in, its logits and next state out.
  * Equations: rwkv-edge.md §2.
  */
-import { FLOAT, GraphBuilder } from '../../core/onnx-graph.js';
+import { FLOAT, GraphBuilder, UINT8 } from '../../core/onnx-graph.js';
 import type { Tensor } from '../../core/safetensors.js';
+import { encodeLinearInt8 } from './compress/int8.js';
 import { keptNeurons, layerQuantile, quantizeCopy, type QuantPredictor, type SparseFfn } from './sparse-ffn.js';
 import { LAYER_NORM_EPS, mapFloats, type RwkvWeights } from './weights.js';
 
@@ -22,6 +23,12 @@ export interface StepOptions {
   predictors?: Map<string, Tensor>;
   /** A hierarchical head's first level (K, D): adds the `cluster_logits` output (cluster-head.ts). */
   headL1?: Tensor;
+  /**
+   * RWKV-edge's INT8 (compress/int8.ts): every matrix but the embedding held as uint8 codes with per-row
+   * and per-column offsets and scales, dequantized inside each step. The codes are graph inputs, not
+   * initializers, so that onnxruntime cannot fold the dequantization into a float copy at load.
+   */
+  int8?: boolean;
 }
 
 /** The recurrent state of one layer, flat; the model's state is L of these back to back. */
@@ -83,8 +90,8 @@ function transposed(data: Float32Array, rows: number, cols: number): Float32Arra
 
 export interface StepGraph {
   bytes: Uint8Array;
-  /** Matrices fed as inputs (name → data, dims), empty when they are initializers. */
-  inputs: { name: string; data: Float32Array; dims: number[] }[];
+  /** Matrices fed as inputs (name → data, dims): float ones when weightsAs is 'inputs', INT8 codes always. */
+  inputs: { name: string; data: Float32Array | Uint8Array; dims: number[] }[];
   layout: StateLayout;
 }
 
@@ -96,6 +103,7 @@ class Step {
     readonly w: RwkvWeights,
     private readonly weightsAs: WeightsAs,
     private readonly predictors?: Map<string, Tensor>,
+    private readonly int8 = false,
   ) {}
 
   t(name: string): Float32Array {
@@ -107,18 +115,57 @@ class Step {
   }
 
   /**
-   * W·x for the PyTorch (out, in) matrix `name`, x of shape (in). `copy` stands in another matrix of the
-   * same shape under its own name (the predictor's quantized copy of a key matrix).
+   * W·x for the PyTorch (out, in) matrix `name`, x of shape (in); for a factored projection (no `name`,
+   * but its two factors), the low-rank form. `copy` stands in another matrix of the same shape under its
+   * own name (the predictor's quantized copy of a key matrix), never INT8.
    */
   matmul(x: string, name: string, output?: string, copy?: { as: string; data: Float32Array }): string {
+    if (!this.w.tensors.has(name) && name.endsWith('.weight')) return this.lowRank(x, name.slice(0, -'.weight'.length), output);
     const [rows, cols] = this.w.tensors.get(name)!.shape;
-    const data = transposed(copy?.data ?? this.t(name), rows, cols);
-    const dims = [cols, rows];
+    if (this.int8 && !copy) return this.int8MatMul(x, name, this.t(name), rows!, cols!, output);
+    const data = transposed(copy?.data ?? this.t(name), rows!, cols!);
+    const dims = [cols!, rows!];
     const as = copy?.as ?? name;
     if (this.weightsAs === 'inputs') this.inputs.push({ name: this.g.input(as, dims), data, dims });
     else this.g.initializer(as, data, dims);
     return this.g.node('MatMul', [x, as], {}, output);
   }
+
+  /** x058: W₂·(W₁x); x059: W₂·relu(W₁x)² + d⊙x (weights.ts LowRankShape). */
+  private lowRank(x: string, base: string, output?: string): string {
+    const g = this.g;
+    let h = this.matmul(x, `${base}1.weight`);
+    if (this.w.lowrank?.kind === 'relu2') {
+      const r = g.node('Relu', [h]);
+      h = g.node('Mul', [r, r]);
+      const y = this.matmul(h, `${base}2.weight`);
+      return g.node('Add', [y, g.node('Mul', [x, this.vec(`${base}_diag`)])], {}, output);
+    }
+    return this.matmul(h, `${base}2.weight`, output);
+  }
+
+  /**
+   * x·M̂ for the (in, out) matrix M̂ = (q + ½)·rx·ry + my + mx the pip package's INT8 stands for, as
+   * rx ⊙ ((x ⊙ ry)·(q + ½)) + x·my + (Σx)·mx: the codes are widened to float inside the step.
+   */
+  private int8MatMul(x: string, name: string, w: Float32Array, rows: number, cols: number, output?: string): string {
+    const g = this.g;
+    const m = encodeLinearInt8(w, rows, cols); // (in, out) = (cols, rows)
+    const dims = [cols, rows];
+    this.inputs.push({ name: g.input(`${name}.q`, dims, UINT8), data: m.q, dims });
+    const codes = g.node('Add', [g.node('Cast', [`${name}.q`], { to: FLOAT }), this.half()]);
+    const scaled = g.node('MatMul', [g.node('Mul', [x, this.vec(`${name}.ry`, m.ry)]), codes]);
+    const rowOffsets = g.node('MatMul', [x, this.vec(`${name}.my`, m.my, [cols, 1])]);
+    const colOffsets = g.node('Mul', [g.node('ReduceSum', [x, this.axisOne()], { keepdims: 1 }), this.vec(`${name}.mx`, m.mx)]);
+    const y = g.node('Add', [g.node('Mul', [scaled, this.vec(`${name}.rx`, m.rx)]), rowOffsets]);
+    return g.node('Add', [y, colOffsets], {}, output);
+  }
+
+  private half(): string {
+    if (!this.halfName) this.halfName = this.vec('int8_half', new Float32Array([0.5]));
+    return this.halfName;
+  }
+  private halfName?: string;
 
   /** A trained predictor's matrix, named as in predictors.safetensors. */
   predictor(name: string): { name: string; tensor: Tensor } {
@@ -130,6 +177,7 @@ class Step {
   /** W·x for a matrix that is not one of the model's weights (a predictor's), as an initializer. */
   matmulWith(x: string, m: { name: string; tensor: Tensor }): string {
     const [rows, cols] = m.tensor.shape;
+    if (this.int8) return this.int8MatMul(x, m.name, m.tensor.data, rows!, cols!);
     this.g.initializer(m.name, transposed(m.tensor.data, rows!, cols!), [cols!, rows!]);
     return this.g.node('MatMul', [x, m.name]);
   }
@@ -282,7 +330,7 @@ function ffnStats(s: Step, active: string, predicted: string): string {
  */
 export function stepGraph(w: RwkvWeights, opts: StepOptions = {}): StepGraph {
   const g = new GraphBuilder(`rwkv_${w.version}_step`);
-  const s = new Step(g, w, opts.weightsAs ?? 'initializers', opts.predictors);
+  const s = new Step(g, w, opts.weightsAs ?? 'initializers', opts.predictors, opts.int8);
   const stats: string[] = [];
   const layout = stateLayout(w);
   const state = g.input('state', ['batch', layout.perLayer * w.layers]);

@@ -31,14 +31,30 @@ export interface RwkvWeights {
   vocab: number;
   /** The v5 output GroupNorm's eps (rwkv.cpp's v5: 1e-5; models trained with head_size_divisor 8: 64e-5). */
   groupNormEps: number;
+  /** RWKV-edge's low-rank projections (lowrank-model.ts), when the model is factored. */
+  lowrank?: LowRankShape;
   tensors: Map<string, Tensor>;
 }
+
+/**
+ * A factored model: every projection of LOWRANK_PROJECTIONS is `<p>1.weight` (rank, in) then
+ * `<p>2.weight` (out, rank), and for relu2 `<p>_diag` (out): y = W₂·relu(W₁x)² + d⊙x (x059), or
+ * y = W₂·W₁x (linear, x058).
+ */
+export interface LowRankShape {
+  factor: number;
+  rank: number;
+  kind: 'linear' | 'relu2';
+}
+
+/** The projections RWKV-edge factors, by their name inside a block (§3.1). */
+export const LOWRANK_PROJECTIONS = ['att.receptance', 'att.key', 'att.value', 'att.gate', 'ffn.receptance'] as const;
 
 /** Every LayerNorm of RWKV uses this eps (biased variance). */
 export const LAYER_NORM_EPS = 1e-5;
 
 /** The shape of each tensor of a layer in the normalised form. */
-function layerShapes(w: Pick<RwkvWeights, 'version' | 'embd' | 'heads' | 'headSize' | 'ffn'>): Record<string, number[]> {
+function layerShapes(w: Pick<RwkvWeights, 'version' | 'embd' | 'heads' | 'headSize' | 'ffn' | 'lowrank'>): Record<string, number[]> {
   const { embd: D, ffn: F } = w;
   const v4 = w.version === '4';
   const wkv = v4 ? [D] : [w.heads, w.headSize];
@@ -64,6 +80,16 @@ function layerShapes(w: Pick<RwkvWeights, 'version' | 'embd' | 'heads' | 'headSi
   };
   if (!v4) Object.assign(s, { 'att.ln_x.weight': [D], 'att.ln_x.bias': [D] });
   if (w.version === '5.2') Object.assign(s, { 'att.time_mix_g': [D], 'att.gate.weight': [D, D] });
+  if (w.lowrank) {
+    const r = w.lowrank.rank;
+    for (const p of LOWRANK_PROJECTIONS) {
+      if (!s[`${p}.weight`]) continue; // v4 and 5.1 have no gate
+      delete s[`${p}.weight`];
+      s[`${p}1.weight`] = [r, D];
+      s[`${p}2.weight`] = [D, r];
+      if (w.lowrank.kind === 'relu2') s[`${p}_diag`] = [D];
+    }
+  }
   return s;
 }
 
@@ -115,5 +141,6 @@ export function perChannel(perHead: Float32Array, heads: number, headSize: numbe
 /** Sizes of a weight set, for messages and benchmarks. */
 export function describe(w: RwkvWeights): string {
   const heads = w.version === '4' ? '' : `, ${w.heads} heads × ${w.headSize}`;
-  return `RWKV ${w.version}: ${w.layers} layers, D ${w.embd}${heads}, FFN ${w.ffn}, vocab ${w.vocab}`;
+  const lowrank = w.lowrank ? `, low-rank ${w.lowrank.kind} at rank ${w.lowrank.rank}` : '';
+  return `RWKV ${w.version}: ${w.layers} layers, D ${w.embd}${heads}, FFN ${w.ffn}, vocab ${w.vocab}${lowrank}`;
 }

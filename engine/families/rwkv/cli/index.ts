@@ -1,5 +1,6 @@
 /** The rwkv family's implementations of the CLI's commands (engine/cli declares them; the registry finds these). */
 import type { FamilyCommand } from '../../family.js';
+import { runCompress } from './compress.js';
 import { runGenerate, runLmEval } from './lm.js';
 import { runLogits } from './logits.js';
 import { runMemory } from './memory.js';
@@ -9,4 +10,5 @@ export const COMMANDS: Record<string, FamilyCommand> = {
   'lm-eval': runLmEval,
   generate: runGenerate,
   memory: runMemory,
+  compress: runCompress,
 };

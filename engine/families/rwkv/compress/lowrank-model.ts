@@ -7,19 +7,16 @@
  * - `blocks.i.<p>2.weight`: W₂ (D, r);
  * - `blocks.i.<p>_diag` (relu2 only): the diagonal skip d (D), uniform ±1e-4;
  *
- * and no `blocks.i.<p>.weight`. config.json says `"lowrank": {"factor", "rank", "kind"}`. Nothing runs
- * these yet: the step graph reads dense projections only.
+ * and no `blocks.i.<p>.weight`. config.json says `"lowrank": {"factor", "rank", "kind"}`; the step graph
+ * runs either kind (step-graph.ts).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Tensor } from '../../../core/safetensors.js';
 import { writeModelDir } from '../model-dir.js';
 import { uniform } from '../random-model.js';
-import type { RwkvWeights } from '../weights.js';
+import { LOWRANK_PROJECTIONS, type RwkvWeights } from '../weights.js';
 import { approxError, factorise, rankFor, reconstruct, type LowRankKind } from './lowrank.js';
 
-/** The projections RWKV-edge factors, by their name inside a block. */
-export const LOWRANK_PROJECTIONS = ['att.receptance', 'att.key', 'att.value', 'att.gate', 'ffn.receptance'] as const;
+export { LOWRANK_PROJECTIONS };
 
 export interface LowRankOptions {
   factor: number;
@@ -40,12 +37,15 @@ export interface FactoredProjection {
 }
 
 export interface LowRankModel {
+  /** The factored weights (their `lowrank` set); tensors not factored are shared with the dense model's. */
+  weights: RwkvWeights;
   tensors: Map<string, Tensor>;
   projections: FactoredProjection[];
 }
 
 /** Factors a model's projections; the other tensors are shared with `w`, not copied. */
 export function lowRankModel(w: RwkvWeights, opts: LowRankOptions): LowRankModel {
+  if (w.lowrank) throw new Error('lowRankModel: the model is factored already');
   const rank = rankFor(w.embd, opts.factor);
   const next = uniform(opts.seed ?? 1);
   const tensors = new Map(w.tensors);
@@ -66,14 +66,11 @@ export function lowRankModel(w: RwkvWeights, opts: LowRankOptions): LowRankModel
       projections.push({ layer, projection, rank: f.rank, denseParams: rows * cols, factoredParams: f.w1.length + f.w2.length, ...err });
     }
   }
-  return { tensors, projections };
+  const weights: RwkvWeights = { ...w, lowrank: { factor: opts.factor, rank, kind: opts.kind }, tensors };
+  return { weights, tensors, projections };
 }
 
 /** Writes a low-rank model directory (config.json with its "lowrank" entry, model.safetensors). */
-export function writeLowRankDir(dir: string, w: RwkvWeights, m: LowRankModel, opts: LowRankOptions & { f16?: boolean }): void {
-  writeModelDir(dir, { ...w, tensors: m.tensors }, { f16: opts.f16 });
-  const configFile = join(dir, 'config.json');
-  const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
-  config.lowrank = { factor: opts.factor, rank: rankFor(w.embd, opts.factor), kind: opts.kind };
-  writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n');
+export function writeLowRankDir(dir: string, m: LowRankModel, opts: { f16?: boolean }): void {
+  writeModelDir(dir, m.weights, { f16: opts.f16 });
 }

@@ -23,7 +23,10 @@ export interface Statistic<T> {
 
 export interface Techniques {
   lowrank?: { factor: number };
-  /** Predicted FFN density: the fraction of FFN key rows / value columns loaded, one for all layers or one per layer. */
+  /**
+   * Predicted FFN density: the fraction of FFN key rows / value columns loaded, one for all layers or one
+   * per layer; the key copy's bits (0: none) and the MLP's hidden width (0: none).
+   */
   sparseFfn?: { density: Statistic<number | number[]>; predictorBits: number; mlpHidden: number };
   clusterHead?: { clusters: number; touched: Statistic<number> };
   embCache?: { rows: number };
@@ -92,8 +95,8 @@ function residentBytes(name: string, shape: number[], c: Category, dims: RwkvDim
 
 /** One layer's predictors: the packed b-bit copy of the FFN key matrix (min and scale aside) and the MLP. */
 function predictorBytes(dims: RwkvDims, p: NonNullable<Techniques['sparseFfn']>, matrix: MatrixBytes, b: number): number {
-  const packed = (dims.ffn * dims.embd * p.predictorBits) / 8 + 2 * b;
-  return packed + matrix(p.mlpHidden, dims.embd) + matrix(dims.ffn, p.mlpHidden);
+  const packed = p.predictorBits ? (dims.ffn * dims.embd * p.predictorBits) / 8 + 2 * b : 0;
+  return packed + (p.mlpHidden ? matrix(p.mlpHidden, dims.embd) + matrix(dims.ffn, p.mlpHidden) : 0);
 }
 
 function stateBytes(dims: RwkvDims): number {
