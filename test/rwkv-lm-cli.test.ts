@@ -1,9 +1,10 @@
 /** shardlab lm-eval and generate on an RWKV model directory (random weights, a small real vocabulary). */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { writeModelDir } from '../engine/families/rwkv/model-dir.js';
+import { lowRankModel, writeLowRankDir } from '../engine/families/rwkv/compress/lowrank-model.js';
+import { loadModelDir, writeModelDir } from '../engine/families/rwkv/model-dir.js';
 import { randomWeights } from '../engine/families/rwkv/random-model.js';
 import { Gpt2Bpe, GPT2_EOT } from '../engine/families/rwkv/tokenizer.js';
 import { shardlab, shardlabJson, tempDir } from './helpers.js';
@@ -64,5 +65,49 @@ describe('shardlab lm-eval and generate', () => {
     const noVocab = join(tempDir(), 'no-vocab');
     writeModelDir(noVocab, randomWeights({ version: '5.2', layers: 1, embd: 16, headSize: 8, ffn: 32, vocab: 300, groupNormEps: 1e-5 }, 1));
     assertRefused(['lm-eval', '--model', noVocab, '--limit', '2'], /vocab\.json: missing/);
+  });
+
+  test('compress writes a directory that runs with its techniques; lm-eval measures them; memory reads the measurement', () => {
+    const out = join(tempDir(), 'compressed');
+    const flags = ['--techniques', 'emb-cache,int8', '--predictor', 'quant:1:0.9', '--lowrank', '4', '--lowrank-kind', 'linear'];
+    const c = shardlabJson('compress', '--model', model, '--out', out, ...flags, '--json');
+    assert.deepEqual(c.techniques, ['lowrank', 'sparse-ffn', 'emb-cache', 'int8']);
+    assert.match((c.sources as Record<string, string>).lowrank, /untrained SVD initialisation \(no continually trained .*-lowrank4-linear/);
+    assert.deepEqual(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).lowrank, { factor: 4, rank: 8, kind: 'linear' });
+    const r = shardlabJson('lm-eval', '--model', out, '--limit', '4', '--db', db, '--json');
+    assert.deepEqual(r.techniques, ['lowrank', 'sparse-ffn', 'emb-cache', 'int8']);
+    assert.equal((r.ffn as unknown[]).length, 2);
+    const cache = r.embCache as { rows: number; policy: string; hitRate: number; lookups: number };
+    assert.ok(cache.rows === 1000 && cache.policy === 'fifo' && cache.hitRate > 0 && cache.hitRate < 1 && cache.lookups > 50);
+    // Flags override what the directory has built in; its factors stay, whatever --techniques says.
+    const plain = shardlabJson('lm-eval', '--model', out, '--limit', '4', '--db', db, '--techniques', 'none', '--json');
+    assert.deepEqual(plain.techniques, ['lowrank']);
+    const m = shardlabJson('memory', '--model', out, '--db', db, '--json') as {
+      statistics: { sparseFfn: { density: { source: string } } };
+    };
+    assert.match(m.statistics.sparseFfn.density.source, /measured by shardlab lm-eval on .* \(dev~strat4, \d+ tokens\)/);
+  });
+
+  test('a continually trained DIR-lowrank<f>-<kind> beside the model is used unless --lowrank-init svd', () => {
+    const trained = `${model}-lowrank4-relu2`;
+    writeLowRankDir(trained, lowRankModel(loadModelDir(model), { factor: 4, kind: 'relu2' }), { f16: true });
+    copyFileSync(join(model, 'vocab.json'), join(trained, 'vocab.json'));
+    const run = (...extra: string[]) =>
+      shardlabJson('lm-eval', '--model', model, '--limit', '3', '--db', db, '--lowrank', '4', ...extra, '--json') as {
+        sources: { lowrank: string };
+      };
+    assert.match(run().sources.lowrank, /continually trained: .*-lowrank4-relu2/);
+    assert.match(run('--lowrank-init', 'svd').sources.lowrank, /untrained SVD initialisation \(--lowrank-init svd\)/);
+  });
+
+  test('compress refuses, writing nothing, when an artefact is missing or --out holds files', () => {
+    const out = join(tempDir(), 'never');
+    assertRefused(
+      ['compress', '--model', model, '--out', out, '--techniques', 'all'],
+      /predictors\.safetensors: missing; .*predictors\.py/,
+    );
+    assert.equal(existsSync(out), false);
+    assertRefused(['compress', '--model', model, '--out', model, '--techniques', 'int8'], /exists and is not an empty directory/);
+    assertRefused(['lm-eval', '--model', model, '--techniques', 'lowrank,pruning'], /unknown technique "pruning"/);
   });
 });

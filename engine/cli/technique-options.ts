@@ -7,6 +7,12 @@ function factor(value: string): number {
   return x;
 }
 
+function lowRankInit(value: string): 'auto' | 'svd' {
+  if (value !== 'auto' && value !== 'svd')
+    throw new InvalidArgumentError('use auto (a trained DIR-lowrank<f>-<kind> if there is one) or svd');
+  return value;
+}
+
 function lowRankKind(value: string): 'linear' | 'relu2' {
   if (value !== 'linear' && value !== 'relu2') throw new InvalidArgumentError('use linear (x058) or relu2 (x059)');
   return value;
@@ -24,6 +30,7 @@ export function addTechniqueOptions(cmd: Command): Command {
       factor,
     )
     .option('--lowrank-kind <kind>', 'linear (x058: W2·W1·x) | relu2 (x059: W2·relu(W1·x)² + d⊙x, the deployed one)', lowRankKind)
+    .option('--lowrank-init <init>', 'auto (the trained sibling if present, else SVD) | svd (the untrained SVD factors)', lowRankInit)
     .option(
       '--predictor <spec>',
       'sparse FFN: mlp:θ (trained MLP), quant:B:Q (B-bit key copy, top 1 − Q) or both, e.g. mlp:0.7,quant:1:0.95',

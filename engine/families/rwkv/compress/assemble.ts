@@ -39,6 +39,7 @@ export function trainedLowRankDir(dir: string, lowrank: NonNullable<TechniqueSpe
 export function lowRankSource(dir: string, factored: boolean, spec: TechniqueSpec): LowRankSource | undefined {
   if (!spec.lowrank) return undefined;
   if (factored) return { init: 'built-in' };
+  if (spec.lowrank.init === 'svd') return { init: 'svd' };
   const sibling = trainedLowRankDir(dir, spec.lowrank);
   return existsSync(`${sibling}/model.safetensors`) ? { init: 'trained', dir: sibling, checksum: rwkvChecksum(sibling) } : { init: 'svd' };
 }
@@ -82,7 +83,10 @@ export function assemble(dir: string, weights: RwkvWeights, spec: TechniqueSpec)
   if (source?.init === 'svd') {
     w = lowRankModel(weights, { factor: spec.lowrank!.factor, kind: spec.lowrank!.kind }).weights;
     const sibling = trainedLowRankDir(dir, spec.lowrank!);
-    sources.lowrank = `untrained SVD initialisation (no continually trained ${sibling}; fixtures/make/make.sh rwkv makes it)`;
+    sources.lowrank =
+      spec.lowrank!.init === 'svd'
+        ? 'untrained SVD initialisation (--lowrank-init svd)'
+        : `untrained SVD initialisation (no continually trained ${sibling}; fixtures/make/make.sh rwkv makes it)`;
   }
   const predictors = spec.sparseFfn?.mlp ? loadMlpPredictors(artefacts, w.layers, w.embd, w.ffn) : undefined;
   if (predictors)

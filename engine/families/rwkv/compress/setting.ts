@@ -19,7 +19,8 @@ const ALL: readonly Technique[] = ['lowrank', 'sparse-ffn', 'emb-cache', 'cluste
 
 /** What a model runs with: each technique present is on. */
 export interface TechniqueSpec {
-  lowrank?: { factor: number; kind: LowRankKind };
+  /** `init: 'svd'` insists on the untrained SVD factors even where a trained sibling exists (assemble.ts). */
+  lowrank?: { factor: number; kind: LowRankKind; init?: 'svd' };
   sparseFfn?: SparseFfn;
   embCache?: { rows: number; policy: EvictionPolicy };
   clusterHead?: ClusterHeadSetting;
@@ -31,6 +32,7 @@ export interface TechniqueFlags {
   techniques?: string;
   lowrank?: number;
   lowrankKind?: LowRankKind;
+  lowrankInit?: 'auto' | 'svd';
   predictor?: string;
   embCache?: string;
   headClusters?: string;
@@ -104,12 +106,13 @@ function lowRank(flags: TechniqueFlags, built: TechniqueSpec, pick: Pick): NonNu
     );
   const factor = pick(flags.lowrank, b?.factor, 8, '--lowrank', '8', "the paper's default factor (§3.1, §3.6)");
   const kind = pick(flags.lowrankKind, b?.kind, 'relu2' as LowRankKind, '--lowrank-kind', 'relu2', `${DEPLOYED}: the x059 checkpoint`);
-  return { factor, kind };
+  if (flags.lowrankInit === 'svd' && b) throw new UserError('--lowrank-init svd: the model is factored already; give its dense original');
+  return { factor, kind, ...(flags.lowrankInit === 'svd' && { init: 'svd' as const }) };
 }
 
 function switchedOn(flags: TechniqueFlags, built: TechniqueSpec, defaultAll: boolean): Set<Technique> {
   const byFlag: Technique[] = [];
-  if (flags.lowrank !== undefined || flags.lowrankKind !== undefined) byFlag.push('lowrank');
+  if (flags.lowrank !== undefined || flags.lowrankKind !== undefined || flags.lowrankInit === 'svd') byFlag.push('lowrank');
   if (flags.predictor !== undefined) byFlag.push('sparse-ffn');
   if (flags.embCache !== undefined) byFlag.push('emb-cache');
   if (flags.headClusters !== undefined) byFlag.push('cluster-head');
@@ -155,7 +158,7 @@ export function parseEmbCache(value: string): { rows: number; policy: EvictionPo
 /** One line naming each technique of a spec with its parameters. */
 export function describeSpec(s: TechniqueSpec): string {
   const parts: string[] = [];
-  if (s.lowrank) parts.push(`low-rank ${s.lowrank.kind} f = ${s.lowrank.factor}`);
+  if (s.lowrank) parts.push(`low-rank ${s.lowrank.kind} f = ${s.lowrank.factor}${s.lowrank.init === 'svd' ? ' (SVD, untrained)' : ''}`);
   if (s.sparseFfn) {
     const p = s.sparseFfn;
     const q = p.quant && `${p.quant.bits}-bit key copy at quantile ${p.quant.quantile.join('/')}`;
