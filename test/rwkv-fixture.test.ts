@@ -13,6 +13,14 @@ describe('the rwkv5-en fixture', () => {
     assert.ok((r.maxAbsDiff as number) <= 1e-4, `max |diff| ${r.maxAbsDiff as number}`);
   });
 
+  // The continually trained low-rank models: the step graph's x058 / x059 against PyTorch's own forward.
+  for (const kind of ['linear', 'relu2'])
+    test(`rwkv5-en-lowrank8-${kind}: the engine's low-rank logits match PyTorch's within 1e-4`, () => {
+      const r = shardlabJson('logits', '--model', `${FIXTURE}-lowrank8-${kind}`, '--reference', '--json');
+      assert.ok((r.prompts as unknown[]).length >= 4);
+      assert.ok((r.maxAbsDiff as number) <= 1e-4, `max |diff| ${r.maxAbsDiff as number}`);
+    });
+
   test('a seeded sample from a State of the Union prompt is made of common English words', () => {
     const prompt = 'In this message I report to the Congress on the state of the Union. The people of the United States';
     const r = shardlabJson(
