@@ -23,9 +23,17 @@ import type { TechniqueSpec } from './setting.js';
 export const RWKV_DEFINING_FILES = ['config.json', 'model.safetensors', 'vocab.json'];
 const RWKV_ARTEFACTS = ['predictors.safetensors', 'cluster-head.safetensors', 'clusters.json'];
 
-/** An RWKV directory's checksum: its defining files and whichever artefacts it has. */
-export function rwkvChecksum(dir: string): string {
-  return modelChecksum(dir, [...RWKV_DEFINING_FILES, ...RWKV_ARTEFACTS.filter((f) => existsSync(`${dir}/${f}`))]);
+/** An RWKV directory's checksum: its defining files and the artefacts given (default: whichever it has). */
+export function rwkvChecksum(dir: string, artefacts = RWKV_ARTEFACTS.filter((f) => existsSync(`${dir}/${f}`))): string {
+  return modelChecksum(dir, [...RWKV_DEFINING_FILES, ...artefacts]);
+}
+
+/** The artefacts a setting reads from the directory its weights come from. */
+function artefactsUsed(spec: TechniqueSpec): string[] {
+  return [
+    ...(spec.sparseFfn?.mlp ? ['predictors.safetensors'] : []),
+    ...(spec.clusterHead ? ['cluster-head.safetensors', 'clusters.json'] : []),
+  ];
 }
 
 /** Where a low-rank setting's weights come from. */
@@ -41,7 +49,10 @@ export function lowRankSource(dir: string, factored: boolean, spec: TechniqueSpe
   if (factored) return { init: 'built-in' };
   if (spec.lowrank.init === 'svd') return { init: 'svd' };
   const sibling = trainedLowRankDir(dir, spec.lowrank);
-  return existsSync(`${sibling}/model.safetensors`) ? { init: 'trained', dir: sibling, checksum: rwkvChecksum(sibling) } : { init: 'svd' };
+  if (!existsSync(`${sibling}/model.safetensors`)) return { init: 'svd' };
+  // Only what this setting reads of the sibling keys its answers (its predictors do not change its perplexity).
+  const used = artefactsUsed(spec).filter((f) => existsSync(`${sibling}/${f}`));
+  return { init: 'trained', dir: sibling, checksum: rwkvChecksum(sibling, used) };
 }
 
 /**
