@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { SweepView } from '../../../engine/workbench/api.js';
 import { AccuracyChart, MemoryChart } from '../components/charts.js';
 import { Empty, ErrorBox, Progress } from '../components/feedback.js';
@@ -48,6 +48,7 @@ export function TradeoffsView({ ctx }: { ctx: Ctx }) {
 
   // Targets follow the SoC and model until the user types their own.
   const here = `${ctx.query.soc}/${ctx.query.model}`;
+  const targetsInput = useRef<HTMLInputElement>(null);
   /** Fills the targets from the SoC's range; by itself (`auto`) only while the user has not typed their own. */
   const suggest = async (auto = false) => {
     try {
@@ -55,6 +56,8 @@ export function TradeoffsView({ ctx }: { ctx: Ctx }) {
       const targets = suggestTargets(r.fastestMs, r.slowestMs).join(', ');
       setFormState((f) => {
         if (auto && f.suggestedFor === null) return f; // typed while the range was on its way: theirs stays
+        // Never rewrite the field under the user's cursor: a suggestion landing mid-edit would mix with their text.
+        if (auto && document.activeElement === targetsInput.current) return f;
         const next = { ...f, targets, suggestedFor: here };
         saveSweepForm(next);
         return next;
@@ -119,7 +122,12 @@ export function TradeoffsView({ ctx }: { ctx: Ctx }) {
         </h2>
         <div className="controls">
           <label htmlFor="sw-targets">Targets (ms)</label>
-          <input id="sw-targets" value={targets} onChange={(e) => setForm({ targets: e.target.value, suggestedFor: null })} />
+          <input
+            id="sw-targets"
+            ref={targetsInput}
+            value={targets}
+            onChange={(e) => setForm({ targets: e.target.value, suggestedFor: null })}
+          />
           <button
             className="small ghost"
             onClick={() => void suggest()}
