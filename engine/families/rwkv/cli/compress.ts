@@ -5,7 +5,7 @@
  * level) are copied from where the weights came from; compression.json records the setting, so every
  * other command runs the directory with it unless told otherwise.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../../core/errors.js';
 import { assemble, rwkvChecksum } from '../compress/assemble.js';
@@ -69,10 +69,4 @@ function refuseNonEmpty(out: string): void {
   if (!existsSync(out)) return;
   if (!statSync(out).isDirectory() || readdirSync(out).length > 0)
     throw new UserError(`--out ${out}: exists and is not an empty directory; give a new directory (nothing was written)`);
-}
-
-/** compression.json of a directory, for reports. */
-export function readCompression(dir: string): unknown {
-  const f = join(dir, COMPRESSION_FILE);
-  return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined;
 }

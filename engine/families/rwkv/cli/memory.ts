@@ -31,7 +31,7 @@ const LABELS: Record<Category, string> = {
 };
 
 /** The model whose measurements a shape preset is accounted with. */
-export const PRESET_STATS_MODEL = join(BUNDLED_MODELS_DIR, 'rwkv5-en');
+const PRESET_STATS_MODEL = join(BUNDLED_MODELS_DIR, 'rwkv5-en');
 
 export async function runMemory(given: MemoryFlags): Promise<void> {
   const flags = statFlagsSwitchOn(given);
