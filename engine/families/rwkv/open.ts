@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseJson, UserError } from '../../core/errors.js';
 import { assemble, qualityKey, rwkvChecksum } from './compress/assemble.js';
 import { resolveSetting, type Setting, type TechniqueFlags, type TechniqueSpec } from './compress/setting.js';
-import { loadModelDir, readRwkvConfig } from './model-dir.js';
+import { readRwkvConfig } from './model-dir.js';
 import { RwkvRunner } from './runner.js';
 import { RwkvTokenizer } from './tokenizer.js';
 import type { RwkvWeights } from './weights.js';
@@ -62,12 +62,11 @@ export async function openRwkvDir(dir: string, opts: { threads?: number; techniq
     );
   const vocabFile = join(dir, 'vocab.json');
   if (!existsSync(vocabFile)) throw new UserError(`${vocabFile}: missing; an RWKV model directory needs its tokenizer's vocab.json`);
-  const own = loadModelDir(dir);
-  const tokenizer = RwkvTokenizer.fromFile(vocabFile);
-  if (tokenizer.vocabSize !== own.vocab)
-    throw new UserError(`${vocabFile}: ${tokenizer.vocabSize} tokens, but the model's vocabulary is ${own.vocab}; they must match`);
   const techniques = opts.techniques ?? builtInTechniques(dir);
-  const a = assemble(dir, own, techniques);
+  const a = assemble(dir, techniques);
+  const tokenizer = RwkvTokenizer.fromFile(vocabFile);
+  if (tokenizer.vocabSize !== a.weights.vocab)
+    throw new UserError(`${vocabFile}: ${tokenizer.vocabSize} tokens, but the model's vocabulary is ${a.weights.vocab}; they must match`);
   const clusterHead = a.clusterHead && { head: a.clusterHead, mass: techniques.clusterHead!.mass };
   const runner = await RwkvRunner.open(a.weights, {
     threads: opts.threads,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { UserError } from '../../../core/errors.js';
 import { assemble, rwkvChecksum } from '../compress/assemble.js';
 import { describeSpec, type TechniqueFlags, type TechniqueSpec } from '../compress/setting.js';
-import { loadModelDir, readRwkvConfig, writeModelDir } from '../model-dir.js';
+import { readRwkvConfig, writeModelDir } from '../model-dir.js';
 import { COMPRESSION_FILE, settingFor } from '../open.js';
 
 export interface CompressFlags extends TechniqueFlags {
@@ -23,7 +23,7 @@ export async function runCompress(flags: CompressFlags): Promise<void> {
   refuseNonEmpty(flags.out);
   const setting = settingFor(flags.model, flags, true);
   const spec = setting.spec;
-  const a = assemble(flags.model, loadModelDir(flags.model), spec);
+  const a = assemble(flags.model, spec);
   mkdirSync(flags.out, { recursive: true });
   if (a.lowrank?.init === 'svd') writeModelDir(flags.out, a.weights, { f16: true, tokenizer: readRwkvConfig(flags.model).tokenizer });
   else for (const f of ['config.json', 'model.safetensors']) copyFileSync(join(a.from, f), join(flags.out, f));

@@ -13,7 +13,7 @@ import { modelChecksum } from '../../../core/checksum.js';
 import { UserError } from '../../../core/errors.js';
 import type { Tensor } from '../../../core/safetensors.js';
 import { loadClusterHead, type ClusterHead } from '../cluster-head.js';
-import { loadModelDir } from '../model-dir.js';
+import { loadModelDir, readRwkvConfig } from '../model-dir.js';
 import { loadMlpPredictors } from '../sparse-ffn.js';
 import type { RwkvWeights } from '../weights.js';
 import { lowRankModel } from './lowrank-model.js';
@@ -77,22 +77,26 @@ export interface Assembled {
   sources: Record<string, string>;
 }
 
-/** Loads (or factors) what `spec` needs of the model in `dir`, whose own weights are `weights`. */
-export function assemble(dir: string, weights: RwkvWeights, spec: TechniqueSpec): Assembled {
-  const source = lowRankSource(dir, !!weights.lowrank, spec);
+/**
+ * Loads (or factors) what `spec` needs of the model in `dir`. Only the weights that run are read: a trained
+ * sibling's instead of the model's own, never both.
+ */
+export function assemble(dir: string, spec: TechniqueSpec): Assembled {
+  const factored = readRwkvConfig(dir).lowrank;
+  const source = lowRankSource(dir, !!factored, spec);
   const sources: Record<string, string> = {};
-  let w = weights;
   let artefacts = dir;
-  if (spec.lowrank && weights.lowrank && weights.lowrank.factor !== spec.lowrank.factor)
-    throw new UserError(`${dir}: factored at f = ${weights.lowrank.factor}; it cannot run at f = ${spec.lowrank.factor}`);
+  if (spec.lowrank && factored && factored.factor !== spec.lowrank.factor)
+    throw new UserError(`${dir}: factored at f = ${factored.factor}; it cannot run at f = ${spec.lowrank.factor}`);
   if (source?.init === 'built-in') sources.lowrank = `${basename(dir)} is factored (config.json "lowrank")`;
+  let w: RwkvWeights;
   if (source?.init === 'trained') {
     w = loadModelDir(source.dir);
     artefacts = source.dir;
     sources.lowrank = `continually trained: ${source.dir} (see its lowrank-metrics.json)`;
-  }
+  } else w = loadModelDir(dir);
   if (source?.init === 'svd') {
-    w = lowRankModel(weights, { factor: spec.lowrank!.factor, kind: spec.lowrank!.kind }).weights;
+    w = lowRankModel(w, { factor: spec.lowrank!.factor, kind: spec.lowrank!.kind }).weights;
     const sibling = trainedLowRankDir(dir, spec.lowrank!);
     sources.lowrank =
       spec.lowrank!.init === 'svd'
