@@ -199,7 +199,8 @@ function toFloat32(dtype: string, bytes: Buffer): Float32Array {
   return out;
 }
 
-const HALF_TABLE = (() => {
+/** Every fp16 bit pattern's float value (fp16 to fp32 by lookup). */
+export const HALF_TABLE = (() => {
   const t = new Float32Array(65536);
   for (let h = 0; h < 65536; h++) {
     const sign = h & 0x8000 ? -1 : 1;

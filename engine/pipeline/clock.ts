@@ -48,6 +48,9 @@ class PromiseSignal implements Signal {
   }
 }
 
+/** How close to a deadline RealClock stops trusting timers, ms. */
+const SPIN_MS = 2;
+
 export class RealClock implements Clock {
   readonly mode = 'real';
   private t0 = performance.now();
@@ -57,9 +60,15 @@ export class RealClock implements Clock {
   now(): number {
     return (performance.now() - this.t0) * 1000;
   }
-  until(t: number): Promise<void> {
+  /**
+   * Sleeps on a timer to within SPIN_MS of t, then yields to the event loop until t: Node's timers fire a
+   * millisecond late or more, which a task of a few microseconds (an RNN step's parts) cannot absorb.
+   */
+  async until(t: number): Promise<void> {
     const ms = (t - this.now()) / 1000;
-    return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
+    if (ms <= 0) return;
+    if (ms > SPIN_MS) await new Promise((resolve) => setTimeout(resolve, ms - SPIN_MS));
+    while (this.now() < t) await new Promise((resolve) => setImmediate(resolve));
   }
   signal(): Signal {
     return new PromiseSignal();

@@ -133,7 +133,8 @@ export class Schedule {
   /** A task ran on the lane from its cursor to `end`. */
   finish(lane: Lane, task: Task, end: number): { start: number; end: number } {
     const start = lane.cursor;
-    this.emit(event(task.stage, task.layer, task.slice, task.bits, task.bytes, start, end, task.token));
+    const e = event(task.stage, task.layer, task.slice, task.bits, task.bytes, start, end, task.token);
+    this.emit(task.part === undefined ? e : { ...e, part: task.part });
     lane.cursor = end;
     return { start, end };
   }
@@ -171,6 +172,8 @@ export interface Task {
   bits: number;
   bytes: number;
   token?: number;
+  /** What part of a step the task is, where a step has several (RWKV: 'time-mix', 'predictor', 'ffn', …). */
+  part?: string;
 }
 
 /** A trace event with one property order (a token only where there is one), so the many events stay cheap. */

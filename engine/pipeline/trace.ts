@@ -11,6 +11,8 @@ export interface TraceEvent {
   slice: number;
   /** Token index, for families that run one step per layer per token (RWKV); absent for one-shot requests. */
   token?: number;
+  /** The part of a step the event is, where a step has several (RWKV: 'time-mix', 'predictor', 'ffn', 'head', 'embedding'). */
+  part?: string;
   bits: number;
   bytes: number;
   /** Microseconds since the request started. */
@@ -41,8 +43,11 @@ export function chromeTrace(
   }
   for (const e of events) {
     const at = e.token === undefined ? '' : ` T${e.token}`;
-    const name =
-      e.stage === 'compute' || e.stage === 'stall' ? `${e.stage} L${e.layer}${at}` : `${e.stage} L${e.layer} S${e.slice} ${e.bits}b${at}`;
+    const name = e.part
+      ? `${e.stage} ${e.part} L${e.layer}${at}`
+      : e.stage === 'compute' || e.stage === 'stall'
+        ? `${e.stage} L${e.layer}${at}`
+        : `${e.stage} L${e.layer} S${e.slice} ${e.bits}b${at}`;
     traceEvents.push({
       name,
       cat: e.stage,
@@ -51,7 +56,14 @@ export function chromeTrace(
       tid: THREADS[e.stage],
       ts: e.start,
       dur: Math.max(0, e.end - e.start),
-      args: { layer: e.layer, slice: e.slice, bits: e.bits, bytes: e.bytes, ...(e.token === undefined ? {} : { token: e.token }) },
+      args: {
+        layer: e.layer,
+        slice: e.slice,
+        bits: e.bits,
+        bytes: e.bytes,
+        ...(e.token === undefined ? {} : { token: e.token }),
+        ...(e.part === undefined ? {} : { part: e.part }),
+      },
     });
   }
   for (const m of memory) {

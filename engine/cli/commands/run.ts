@@ -6,6 +6,7 @@ import type { RunCommandFlags } from '../actions/run.js';
 import { DEFAULT_IMPORTANCE } from '../defaults.js';
 import { nonNegativeNumber, positiveInt, positiveNumber } from '../options.js';
 import { throttleOptions } from '../throttles.js';
+import { addTechniqueOptions } from '../technique-options.js';
 
 /** Every registered family's paradigms (bert: STI's three). */
 const PARADIGMS = [...new Set(FAMILIES.flatMap((f) => f.paradigms))];
@@ -52,15 +53,19 @@ export function registerRun(program: Command): void {
       },
       'virtual',
     )
-    .option('--eval', 'also report the dev accuracy of the configuration (cached)')
+    .option('--eval', 'also report the quality of the configuration (cached): BERT dev accuracy; RWKV test perplexity and last-word accuracy')
     .option(
       '--limit <k>',
-      'with --eval: a fixed stratified sample of K dev examples (and the importance profile a planner uses)',
+      'with --eval: a fixed stratified sample of K examples (BERT: dev, and the importance profile a planner uses; RWKV: test passages)',
       positiveInt('--limit'),
     )
     .option('--task <name>', 'task (default: the one in the model config)')
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--trace <file>', 'write a Chrome Trace Event JSON file (opens in Perfetto)')
-    .option('--json', 'print one JSON object');
+    .option('--json', 'print one JSON object')
+    .option('--prompt <text>', 'RWKV: the text generation continues (default: the paper\'s speed prompt)')
+    .option('--tokens <n>', 'RWKV: tokens to generate, greedy (default 200, as the paper)', positiveInt('--tokens'))
+    .option('--stream', 'RWKV: the dense model streamed from storage layer by layer every token, not held in memory');
+  addTechniqueOptions(cmd);
   throttleOptions(cmd).action(async (f: RunCommandFlags) => (await import('../actions/run.js')).runRunCommand(f));
 }

@@ -58,6 +58,8 @@ export interface HeadStep {
   clusters: number;
   /** Head rows those clusters hold (what is read of the head). */
   rows: number;
+  /** The selected clusters, most probable first. */
+  chosen: number[];
 }
 
 /**
@@ -95,7 +97,7 @@ export function hierarchicalLogits(full: Float32Array, clusterLogits: Float32Arr
     const z = selectedLse + Math.log(p[c]!) - logReached - Math.log(m.length);
     for (const t of m) out[t] = z;
   }
-  return { logits: out, clusters: chosen.length, rows };
+  return { logits: out, clusters: chosen.length, rows, chosen };
 }
 
 function softmax(z: Float32Array): Float64Array {

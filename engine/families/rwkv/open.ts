@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJson, UserError } from '../../core/errors.js';
-import { assemble, qualityKey, rwkvChecksum } from './compress/assemble.js';
+import { assemble, qualityKey, rwkvChecksum, type Assembled } from './compress/assemble.js';
 import { resolveSetting, type Setting, type TechniqueFlags, type TechniqueSpec } from './compress/setting.js';
 import { readRwkvConfig } from './model-dir.js';
 import { RwkvRunner } from './runner.js';
@@ -55,7 +55,10 @@ export function settingFor(dir: string, flags: TechniqueFlags, defaultAll = fals
   return resolveSetting(flags, builtInTechniques(dir), defaultAll);
 }
 
-export async function openRwkvDir(dir: string, opts: { threads?: number; techniques?: TechniqueSpec } = {}): Promise<RwkvLm> {
+export async function openRwkvDir(
+  dir: string,
+  opts: { threads?: number; techniques?: TechniqueSpec; onAssembled?: (a: Assembled) => void } = {},
+): Promise<RwkvLm> {
   if (!existsSync(dir) || !statSync(dir).isDirectory())
     throw new UserError(
       `${dir}: not an RWKV model directory; lm-eval and generate need one (config.json, model.safetensors, vocab.json), not an rwkv.cpp file`,
@@ -64,6 +67,7 @@ export async function openRwkvDir(dir: string, opts: { threads?: number; techniq
   if (!existsSync(vocabFile)) throw new UserError(`${vocabFile}: missing; an RWKV model directory needs its tokenizer's vocab.json`);
   const techniques = opts.techniques ?? builtInTechniques(dir);
   const a = assemble(dir, techniques);
+  opts.onAssembled?.(a);
   const tokenizer = RwkvTokenizer.fromFile(vocabFile);
   if (tokenizer.vocabSize !== a.weights.vocab)
     throw new UserError(`${vocabFile}: ${tokenizer.vocabSize} tokens, but the model's vocabulary is ${a.weights.vocab}; they must match`);

@@ -79,6 +79,10 @@ export class RwkvRunner {
   lastHeadStats?: Float32Array;
   /** Per lane, per layer, of the last stepLanes with a predictor: [truly active, predicted, both] (batch, 3L). */
   lastFfnStats?: Float32Array;
+  /** Of the last step() with a predictor: each layer's predicted neurons (L × F, 0/1). */
+  lastFfnMask?: Uint8Array;
+  /** Of the last step() with a hierarchical head: the clusters it read, most probable first. */
+  lastHeadChosen?: number[];
   /** The lanes' states after the last stepLanes (batch, state size). */
   private lanes?: ort.Tensor;
   private busy = false;
@@ -190,6 +194,7 @@ export class RwkvRunner {
     try {
       const out = await this.session.run(feeds);
       this.lastFfnStats = out.ffn_stats?.data as Float32Array | undefined;
+      this.lastFfnMask = out.ffn_mask?.data as Uint8Array | undefined;
       return out;
     } finally {
       this.busy = false;
@@ -206,6 +211,7 @@ export class RwkvRunner {
       const r = hierarchicalLogits(full, clusterLogits.subarray(i * K, (i + 1) * K), ch.head, ch.mass);
       stats[2 * i] = r.clusters;
       stats[2 * i + 1] = r.rows;
+      if (lanes.length === 1) this.lastHeadChosen = r.chosen;
       return r.logits;
     });
     this.lastHeadStats = stats;

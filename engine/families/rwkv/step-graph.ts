@@ -17,7 +17,10 @@ export type WeightsAs = 'initializers' | 'inputs';
 
 export interface StepOptions {
   weightsAs?: WeightsAs;
-  /** Mask channel-mix to the neurons a predictor picks (sparse-ffn.ts); adds the `ffn_stats` output. */
+  /**
+   * Mask channel-mix to the neurons a predictor picks (sparse-ffn.ts); adds the `ffn_stats` output and
+   * `ffn_mask`, the picked neurons of every layer (batch, L × F, uint8 0/1): the rows a device would read.
+   */
   sparseFfn?: SparseFfn;
   /** The trained MLP predictors, where sparseFfn.mlp asks for them (loadMlpPredictors). */
   predictors?: Map<string, Tensor>;
@@ -284,6 +287,7 @@ function channelMix(s: Step, xx: string, prev: string, p: string, l: number, spa
   const k = g.node('Relu', [pre]);
   let h = g.node('Mul', [k, k]);
   let stats: string | undefined;
+  let mask: string | undefined;
   if (sparse) {
     const picks = [
       ...(sparse.quant ? [quantPredicted(s, xk, p, l, sparse.quant)] : []),
@@ -292,8 +296,9 @@ function channelMix(s: Step, xx: string, prev: string, p: string, l: number, spa
     const predicted = picks.length === 1 ? picks[0]! : g.node('Or', picks);
     h = g.node('Mul', [h, g.node('Cast', [predicted], { to: FLOAT })]);
     stats = ffnStats(s, g.node('Greater', [pre, s.vec(`l${l}_zero`, new Float32Array([0]))]), predicted);
+    mask = g.node('Cast', [predicted], { to: UINT8 });
   }
-  return { out: g.node('Mul', [r, s.matmul(h, `${p}.value.weight`)]), stats };
+  return { out: g.node('Mul', [r, s.matmul(h, `${p}.value.weight`)]), stats, mask };
 }
 
 /** Neurons whose score under the b-bit key copy is among the token's top (1 − q)·F: a bool (batch, F). */
@@ -332,6 +337,7 @@ export function stepGraph(w: RwkvWeights, opts: StepOptions = {}): StepGraph {
   const g = new GraphBuilder(`rwkv_${w.version}_step`);
   const s = new Step(g, w, opts.weightsAs ?? 'initializers', opts.predictors, opts.int8);
   const stats: string[] = [];
+  const masks: string[] = [];
   const layout = stateLayout(w);
   const state = g.input('state', ['batch', layout.perLayer * w.layers]);
   let x = g.input('x', ['batch', w.embd]);
@@ -354,6 +360,7 @@ export function stepGraph(w: RwkvWeights, opts: StepOptions = {}): StepGraph {
     const ffn = channelMix(s, xx2, get('ffn_x'), `${p}.ffn`, l, opts.sparseFfn);
     x = g.node('Add', [x, ffn.out]);
     if (ffn.stats) stats.push(ffn.stats);
+    if (ffn.mask) masks.push(ffn.mask);
     parts.ffn_x = xx2;
     nextState.push(...Object.keys(layout.parts).map((k) => parts[k]));
   }
@@ -369,6 +376,8 @@ export function stepGraph(w: RwkvWeights, opts: StepOptions = {}): StepGraph {
   if (stats.length > 0) {
     g.node('Concat', stats, { axis: 1 }, 'ffn_stats');
     g.output('ffn_stats', ['batch', 3 * w.layers]);
+    g.node('Concat', masks, { axis: 1 }, 'ffn_mask');
+    g.output('ffn_mask', ['batch', w.ffn * w.layers], UINT8);
   }
   return { bytes: g.toBytes(), inputs: s.inputs, layout };
 }

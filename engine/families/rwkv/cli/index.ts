@@ -4,6 +4,7 @@ import { runCompress } from './compress.js';
 import { runGenerate, runLmEval } from './lm.js';
 import { runLogits } from './logits.js';
 import { runMemory } from './memory.js';
+import { runRwkvRun } from './run.js';
 
 export const COMMANDS: Record<string, FamilyCommand> = {
   logits: runLogits,
@@ -11,4 +12,5 @@ export const COMMANDS: Record<string, FamilyCommand> = {
   generate: runGenerate,
   memory: runMemory,
   compress: runCompress,
+  run: runRwkvRun,
 };
