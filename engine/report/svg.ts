@@ -50,6 +50,8 @@ export function chart(o: {
   yMax?: number;
   width?: number;
   height?: number;
+  /** The line under the legend (default: what filled and hollow markers mean for deadlines). */
+  note?: string;
 }): string {
   const W = o.width ?? 820;
   const H = o.height ?? Math.max(320, 64 + 15 * o.series.length);
@@ -118,7 +120,7 @@ export function chart(o: {
     );
   });
   parts.push(
-    `<text x="${W - m.r + 8}" y="${m.t + 4 + o.series.length * 15 + 14}" class="tick">filled: deadline met · hollow: missed</text>`,
+    `<text x="${W - m.r + 8}" y="${m.t + 4 + o.series.length * 15 + 14}" class="tick">${esc(o.note ?? 'filled: deadline met · hollow: missed')}</text>`,
   );
   return `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(o.title)}">${parts.join('')}</svg>`;
 }
