@@ -71,7 +71,7 @@ function baselineSeries(rows: RwkvSweepRow[], y: (r: RwkvSweepRow) => number | u
 
 function charts(sweep: RwkvSweep): string {
   const out: string[] = [];
-  const note = 'line: the planner at each budget · points: baselines at their peak · hollow: over the budget';
+  const note = 'line: planner per budget · points: baselines';
   for (const [soc, rows] of groups(sweep.rows, (r) => r.soc)) {
     out.push(`<h3>${esc(soc)}</h3>`);
     const speed = (r: RwkvSweepRow) => r.tokensPerSecond;
@@ -104,7 +104,8 @@ function charts(sweep: RwkvSweep): string {
 /** The planner against the baselines that fit the same budget: quality (perplexity) and speed. */
 function plannerSection(sweep: RwkvSweep): string {
   const planners = sweep.rows.filter(isPlanner);
-  if (planners.length === 0) return '<section><h2>The planner against the baselines</h2><p class="empty">The sweep has no planner rows.</p></section>';
+  if (planners.length === 0)
+    return '<section><h2>The planner against the baselines</h2><p class="empty">The sweep has no planner rows.</p></section>';
   let made = 0;
   let held = 0;
   const body = planners
@@ -136,8 +137,11 @@ function plannerSection(sweep: RwkvSweep): string {
 
 function runsSection(sweep: RwkvSweep): string {
   const seen = new Set<string>();
-  const rows = sweep.rows.filter((r) => r.run && picked(r) && !seen.has(`${r.soc}|${r.settingHash}`) && seen.add(`${r.soc}|${r.settingHash}`));
-  if (rows.length === 0) return '<section><h2>Real runs</h2><p class="empty">The sweep ran nothing for real (--run-tokens 0).</p></section>';
+  const rows = sweep.rows.filter(
+    (r) => r.run && picked(r) && !seen.has(`${r.soc}|${r.settingHash}`) && seen.add(`${r.soc}|${r.settingHash}`),
+  );
+  if (rows.length === 0)
+    return '<section><h2>Real runs</h2><p class="empty">The sweep ran nothing for real (--run-tokens 0).</p></section>';
   const body = rows
     .map((r) => {
       const run = r.run!;

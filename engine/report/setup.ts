@@ -42,4 +42,3 @@ h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:
 table{border-collapse:collapse;margin:8px 0;font-size:12.5px}td,th{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}
 th{background:#f4f4f4}tr.bad td{background:#fde8e8}.ok{color:#1a7f37}.bad{color:#c62828}.empty{color:#777}
 svg{display:block;margin:10px 0;max-width:100%;height:auto}svg .grid{stroke:#eee}svg .tick{font-size:10.5px;fill:#555}svg .axis{font-size:11.5px;fill:#333}svg .ct{font-size:12.5px;font-weight:600;fill:#222}code{font-size:12px}`;
-

@@ -98,7 +98,9 @@ export function readAnyBaseline(file: string): AnyBaseline {
 
 export function parseAnyBaseline(raw: unknown, file: string): AnyBaseline {
   const spec = raw !== null && typeof raw === 'object' ? (raw as { spec?: unknown }).spec : undefined;
-  return isRwkvSpec(spec) ? { family: 'rwkv', baseline: parseRwkvBaseline(raw, file) } : { family: 'bert', baseline: parseBaseline(raw, file) };
+  return isRwkvSpec(spec)
+    ? { family: 'rwkv', baseline: parseRwkvBaseline(raw, file) }
+    : { family: 'bert', baseline: parseBaseline(raw, file) };
 }
 
 function readBaselineJson(file: string): unknown {
@@ -141,7 +143,9 @@ const RwkvSpec = z.object({
     .string()
     .min(1)
     .max(4096)
-    .refine((m) => !isPreset(m), { message: 'must be a model directory, not a shape preset (its random weights have no quality to regress)' }),
+    .refine((m) => !isPreset(m), {
+      message: 'must be a model directory, not a shape preset (its random weights have no quality to regress)',
+    }),
   socs: z.array(name).min(1).max(RWKV_LIMITS.socs),
   memoryMiB: z.array(z.number().positive().max(1e7)).min(1).max(RWKV_LIMITS.budgets),
   tokenMs: z.array(z.number().positive().max(1e7)).max(RWKV_LIMITS.targets),
@@ -194,7 +198,11 @@ const RwkvBaselineFile = z
     const s = b.spec;
     const runs = s.socs.length * s.memoryMiB.length * s.settings.length * Math.max(1, s.tokenMs.length);
     if (runs > RWKV_LIMITS.rows)
-      ctx.addIssue({ code: 'custom', path: ['spec'], message: `${runs} combinations of SoC, budget, setting and target; at most ${RWKV_LIMITS.rows}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['spec'],
+        message: `${runs} combinations of SoC, budget, setting and target; at most ${RWKV_LIMITS.rows}`,
+      });
     else if (b.rows.length > runs)
       ctx.addIssue({ code: 'custom', path: ['rows'], message: `${b.rows.length} rows, more than the spec's ${runs} combinations` });
   });

@@ -41,7 +41,15 @@ export function compareRwkvRows(baseline: RwkvSweepRow[], current: RwkvSweepRow[
   for (const b of baseline) {
     const c = now.get(keyOf(b));
     const d = (field: string, base: string, cur: string) =>
-      diffs.push({ soc: b.soc, setting: b.setting, memoryMiB: b.memoryMiB, tokenMsTarget: b.tokenMsTarget, field, baseline: base, current: cur });
+      diffs.push({
+        soc: b.soc,
+        setting: b.setting,
+        memoryMiB: b.memoryMiB,
+        tokenMsTarget: b.tokenMsTarget,
+        field,
+        baseline: base,
+        current: cur,
+      });
     if (!c) {
       d('row', 'present', 'missing');
       continue;
@@ -84,6 +92,14 @@ export async function regressRwkv(
 
 export function rwkvDiffTable(diffs: RwkvDiff[]): string {
   const head = ['soc', 'setting', 'memory MiB', 'token ms', 'field', 'baseline', 'now'];
-  const body = diffs.map((d) => [d.soc, d.setting, String(d.memoryMiB), d.tokenMsTarget ? String(d.tokenMsTarget) : '-', d.field, d.baseline, d.current]);
+  const body = diffs.map((d) => [
+    d.soc,
+    d.setting,
+    String(d.memoryMiB),
+    d.tokenMsTarget ? String(d.tokenMsTarget) : '-',
+    d.field,
+    d.baseline,
+    d.current,
+  ]);
   return textTable(head, body);
 }

@@ -20,7 +20,7 @@ import { runEdge } from '../families/rwkv/edge/run.js';
 import type { EdgeSetting } from '../families/rwkv/edge/tokens.js';
 import { cachedLmQuality, LM_TASK, lmQuality, techniquesHash } from '../families/rwkv/lm-quality.js';
 import { readRwkvConfig } from '../families/rwkv/model-dir.js';
-import { isRwkvPreset } from '../families/rwkv/presets.js';
+import { isRwkvPreset, type RwkvDims } from '../families/rwkv/presets.js';
 import { RwkvTokenizer } from '../families/rwkv/tokenizer.js';
 import { VirtualClock } from '../pipeline/clock.js';
 import { CostModel, resolveSettings } from '../soc/cost.js';
@@ -48,7 +48,9 @@ const MIB = 2 ** 20;
 
 /** Checks a spec before any work starts (one line per problem); returns the SoC profiles. */
 export function checkRwkvSpec(spec: RwkvSweepSpec): SocProfile[] {
-  if (isRwkvPreset(spec.model)) throw new UserError(`${spec.model} is a shape preset with random weights; an RWKV sweep needs a model directory`);
+  if (isRwkvPreset(spec.model))
+    throw new UserError(`${spec.model} is a shape preset with random weights; an RWKV sweep needs a model directory`);
+  if (!existsSync(spec.model)) throw new UserError(`${spec.model}: no such model directory`);
   if (!RWKV_DEFINING_FILES.every((f) => existsSync(join(spec.model, f))))
     throw new UserError(`${spec.model}: an RWKV sweep needs a model directory (${RWKV_DEFINING_FILES.join(', ')}), not a single file`);
   const all = loadSocProfiles();
@@ -60,6 +62,7 @@ export function checkRwkvSpec(spec: RwkvSweepSpec): SocProfile[] {
   if (spec.tokenMs.length > 0 && !spec.settings.includes(PLANNER_SETTING))
     throw new UserError('--token-ms is a target for the planner; add planner to --settings (the baselines have no target)');
   if (!Number.isInteger(spec.runTokens) || spec.runTokens < 0) throw new UserError(`run tokens ${spec.runTokens}: must be an integer >= 0`);
+  if (spec.prompt.length === 0) throw new UserError('--prompt: give some text for the real runs to continue');
   if (!Number.isInteger(spec.limit) || spec.limit < 1) throw new UserError(`--limit ${spec.limit}: must be a positive number of passages`);
   if (spec.socs.length * spec.memoryMiB.length * spec.settings.length === 0)
     throw new UserError('the sweep is empty: give at least one SoC, memory budget and setting');
@@ -130,31 +133,29 @@ export async function runRwkvSweep(spec: RwkvSweepSpec, db: ExperimentStore, o: 
   };
   const costs = new Map(profiles.map((p) => [p.id, rwkvCost(p)]));
   const planner = spec.settings.includes(PLANNER_SETTING);
-  // The grid (its qualities measured first when asked: one lm-eval per distinct quality setting).
-  let ctx = await planningContext(dir, db, {
-    limit: spec.limit,
-    measure: spec.measure && planner,
-    signal: o.signal,
-    onProgress: (d, t) => o.onProgress?.(d, t, 'grid'),
-  });
-  ctx = {
-    ...ctx,
-    points: ctx.points.map((p) => ({ ...p, stats: sampleStats(dir, db, p.setting, p.quality?.split, p.stats) })),
-  };
-  if (o.context) ctx = o.context(ctx);
-  const dims = ctx.dims;
+  const dims = readDims(dir);
   const targets = spec.tokenMs.length > 0 ? spec.tokenMs : [0];
 
-  // The planner's picks, per SoC × budget × target.
+  // The planner's picks, per SoC × budget × target, over the grid (its qualities measured first when asked:
+  // one lm-eval per distinct quality setting), each point's statistics those of the spec's sample.
   const plans = new Map<string, { pick?: Candidate; why?: string }>();
   const planKey = (soc: string, mib: number, t: number) => `${soc}|${mib}|${t}`;
-  if (planner)
+  if (planner) {
+    let ctx = await planningContext(dir, db, {
+      limit: spec.limit,
+      measure: spec.measure,
+      signal: o.signal,
+      onProgress: (d, t) => o.onProgress?.(d, t, 'grid'),
+    });
+    ctx = { ...ctx, points: ctx.points.map((p) => ({ ...p, stats: sampleStats(dir, db, p.setting, p.quality?.split, p.stats) })) };
+    if (o.context) ctx = o.context(ctx);
     for (const p of profiles)
       for (const mib of spec.memoryMiB)
         for (const t of targets) {
           const plan = planEdge(ctx, costs.get(p.id)!, { memoryBytes: mib * MIB, ...(t > 0 && { tokenMs: t }) });
           plans.set(planKey(p.id, mib, t), { pick: plan.pick, why: plan.why });
         }
+  }
 
   // Every distinct setting the rows need, each opened once for its quality and its real runs.
   const work = new Map<string, SettingWork>();
@@ -182,7 +183,12 @@ export async function runRwkvSweep(spec: RwkvSweepSpec, db: ExperimentStore, o: 
       if (spec.measure || w.socs.size > 0) model = await openEdge(dir, w.setting);
       const q = spec.measure
         ? await lmQuality(model!.lm, db, 'test', spec.limit)
-        : cachedLmQuality({ checksum, tokenizer, techniques: spec_, qualityKey: qualityKey(spec_, lowRankSource(dir, factored, spec_)) }, db, 'test', spec.limit);
+        : cachedLmQuality(
+            { checksum, tokenizer, techniques: spec_, qualityKey: qualityKey(spec_, lowRankSource(dir, factored, spec_)) },
+            db,
+            'test',
+            spec.limit,
+          );
       if (q) w.quality = { perplexity: q.perplexity, lastWordAccuracy: q.lastWordAccuracy, tokens: q.tokens, split: q.split };
       w.stats = sampleStats(dir, db, w.setting, w.quality?.split, edgeStatsFor(dir, db, w.setting, tokenizer));
       if (model)
@@ -218,7 +224,9 @@ export async function runRwkvSweep(spec: RwkvSweepSpec, db: ExperimentStore, o: 
             continue;
           }
           const w = work.get(keyOfSetting(plan.pick.setting))!;
-          push({ ...row(p.id, s, mib, t, plan.pick.prediction, w, plan.pick.fits), pick: plan.pick.label });
+          // The quality the planner chose by (the same measurement as the setting's own, when the sweep measures).
+          const q = plan.pick.quality;
+          push({ ...row(p.id, s, mib, t, plan.pick.prediction, { ...w, quality: q && { ...q } }, plan.pick.fits), pick: plan.pick.label });
         }
       }
   }
@@ -280,6 +288,23 @@ function row(soc: string, setting: string, mib: number, target: number, p: EdgeP
     }),
     ...(run && { run }),
     settingHash: keyOfSetting(w.setting),
+  };
+}
+
+/** The model's shapes as predictEdge takes them (as planning.ts reads them for its context). */
+function readDims(dir: string): RwkvDims {
+  const c = readRwkvConfig(dir);
+  const version = c.version as RwkvDims['version'];
+  const headSize = version === '4' ? c.n_embd : (c.head_size ?? 64);
+  return {
+    version,
+    layers: c.n_layer,
+    embd: c.n_embd,
+    heads: version === '4' ? 1 : c.n_embd / headSize,
+    headSize,
+    ffn: c.dim_ffn,
+    vocab: c.vocab_size,
+    ...(c.lowrank && { lowrank: c.lowrank }),
   };
 }
 

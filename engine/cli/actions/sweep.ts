@@ -25,7 +25,7 @@ import { familyOf } from '../../families/index.js';
 import { ExperimentStore } from '../../store/db.js';
 import { runSweep } from '../../sweep/sweep.js';
 import { rowsWithoutEvents, streamingTable, sweepCsv } from '../../sweep/table.js';
-import type { Sweep, SweepRow, SweepSpec } from '../../sweep/types.js';
+import type { Sweep, SweepSpec } from '../../sweep/types.js';
 import { progressBar } from '../../core/progress.js';
 
 /** The sweep's flags: a BERT sweep's spec (`--planners all` included) or an RWKV sweep's, each family's defaults not yet applied. */
@@ -46,6 +46,7 @@ export interface SweepFlags {
   tokenMs?: number[];
   runTokens?: number;
   measure?: boolean;
+  prompt?: string;
   db?: string;
   json?: boolean;
   csv?: boolean;
@@ -65,6 +66,7 @@ const RWKV_ONLY: [keyof SweepFlags, string][] = [
   ['tokenMs', '--token-ms'],
   ['runTokens', '--run-tokens'],
   ['measure', '--measure'],
+  ['prompt', '--prompt'],
 ];
 
 /** shardlab sweep: every SoC x target x buffer x planner (BERT) or SoC x memory budget x setting (RWKV), stored and printed. */
@@ -72,9 +74,10 @@ export async function runSweepCommand(f: SweepFlags): Promise<void> {
   if (familyOf(f.model).id === 'rwkv') return runRwkvSweepCommand(f);
   for (const [key, flag] of RWKV_ONLY)
     if (f[key] !== undefined)
-      throw new UserError(`${flag} is for RWKV models; ${f.model} is a BERT model: sweep it with --targets-ms, --buffers-kb and --planners`);
-  if (!f.targetsMs)
-    throw new UserError(`a BERT sweep needs --targets-ms: target latencies in ms, e.g. --targets-ms 40,120 or 20:140:20`);
+      throw new UserError(
+        `${flag} is for RWKV models; ${f.model} is a BERT model: sweep it with --targets-ms, --buffers-kb and --planners`,
+      );
+  if (!f.targetsMs) throw new UserError(`a BERT sweep needs --targets-ms: target latencies in ms, e.g. --targets-ms 40,120 or 20:140:20`);
   const spec: SweepSpec = {
     model: f.model,
     socs: f.socs,
@@ -132,7 +135,8 @@ export async function runSweepCommand(f: SweepFlags): Promise<void> {
 async function runRwkvSweepCommand(f: SweepFlags): Promise<void> {
   for (const [key, flag, instead] of BERT_ONLY)
     if (f[key] !== undefined) throw new UserError(`${flag} is for BERT models; ${f.model} is an RWKV model: use ${instead}`);
-  if (f.split === 'dev') throw new UserError('--split dev: an RWKV sweep measures quality on the test split (the planner plans on it); drop --split');
+  if (f.split === 'dev')
+    throw new UserError('--split dev: an RWKV sweep measures quality on the test split (the planner plans on it); drop --split');
   if (!f.memoryMb) throw new UserError('an RWKV sweep needs --memory-mb: memory budgets in MiB, e.g. --memory-mb 4,8,16');
   const settings = f.settings ?? [...RWKV_SETTINGS];
   const spec: RwkvSweepSpec = {
@@ -146,7 +150,7 @@ async function runRwkvSweepCommand(f: SweepFlags): Promise<void> {
     limit: f.limit ?? RWKV_SWEEP_LIMIT,
     measure: !!f.measure,
     runTokens: f.runTokens ?? RWKV_RUN_TOKENS,
-    prompt: RWKV_SWEEP_PROMPT,
+    prompt: f.prompt ?? RWKV_SWEEP_PROMPT,
   };
   checkRwkvSpec(spec);
   const db = ExperimentStore.open(f.db);
@@ -185,7 +189,8 @@ export function runReport(id: number, f: ReportFlags): void {
   const stored = withDb(f.db, (db) => db.getSweep<SweepSpec | RwkvSweepSpec, unknown>(id));
   if (!stored) throw new UserError(`no sweep ${id} in the experiment database; \`shardlab sweeps\` lists the stored ones`);
   if (isRwkvSweep(stored)) {
-    if (f.timelineMs !== undefined) throw new UserError('--timeline-ms: an RWKV sweep has no latency targets to draw timelines at; drop it');
+    if (f.timelineMs !== undefined)
+      throw new UserError('--timeline-ms: an RWKV sweep has no latency targets to draw timelines at; drop it');
     const sweep = { ...stored, rows: rwkvRowsOf(stored.rows) };
     const profiles = loadSocProfiles().filter((p) => sweep.spec.socs.includes(p.id));
     const out = f.out ?? `sweep-${id}.${f.format}`;
@@ -269,7 +274,10 @@ async function regressRwkvCommand(baseline: RwkvBaseline, db: ExperimentStore, f
   const bar = progressBar('regress', !f.json);
   let r: Awaited<ReturnType<typeof regressRwkv>>;
   try {
-    r = await regressRwkv(baseline, db, f.tolerance, { model: f.model, onProgress: (d, t, stage) => stage === 'sweep' && bar.update(d, t) });
+    r = await regressRwkv(baseline, db, f.tolerance, {
+      model: f.model,
+      onProgress: (d, t, stage) => stage === 'sweep' && bar.update(d, t),
+    });
   } finally {
     bar.stop();
   }

@@ -82,10 +82,10 @@ export function registerSweep(program: Command): void {
     )
     .option('--planners <names>', `BERT: planners, comma-separated, or all (${plannerList().join(', ')}) (default: all)`, list)
     .addOption(
-      new Option('--split <split>', 'BERT: split the accuracy is measured on (importance is profiled on dev) (default: dev); RWKV: test only').choices([
-        'dev',
-        'test',
-      ]),
+      new Option(
+        '--split <split>',
+        'BERT: split the accuracy is measured on (importance is profiled on dev) (default: dev); RWKV: test only',
+      ).choices(['dev', 'test']),
     )
     .option(
       '--limit <k>',
@@ -105,12 +105,17 @@ export function registerSweep(program: Command): void {
       `RWKV: settings, comma-separated, of ${RWKV_SETTING_NAMES.join(', ')} (all is the paper's combination; default: every one)`,
       list,
     )
-    .option('--token-ms <list>', "RWKV: the planner's per-token latency targets, ms (default: none, the best quality that fits)", numberList('--token-ms'))
+    .option(
+      '--token-ms <list>',
+      "RWKV: the planner's per-token latency targets, ms (default: none, the best quality that fits)",
+      numberList('--token-ms'),
+    )
     .option(
       '--run-tokens <n>',
       `RWKV: tokens each setting generates for real on each SoC, in virtual time; 0 predicts only (default: ${RWKV_RUN_TOKENS_DEFAULT})`,
       nonNegativeInt('--run-tokens'),
     )
+    .option('--prompt <text>', "RWKV: the real runs' prompt (default: the paper's speed prompt, as shardlab run)")
     .option('--measure', "RWKV: measure quality the experiment store lacks (the planner's whole grid: minutes); else cached quality only")
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--json', 'print one JSON object: the sweep id, its spec and rows')
