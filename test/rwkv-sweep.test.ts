@@ -82,6 +82,9 @@ test('RWKV sweep rows: streaming the dense model holds less and is slower; compr
       );
     }
   }
+  // Every run starts from the zero state: a setting generates the same text on every SoC.
+  for (const setting of rerun.spec.settings)
+    assert.equal(new Set(socs.map((soc) => at(rerun.rows, soc, setting, memoryMiB[0]).run!.text)).size, 1, setting);
   // The faster storage streams faster.
   assert.ok(
     at(rerun.rows, 'rpi5-nvme', 'dense-streamed', 4).tokensPerSecond > at(rerun.rows, 'rpi4-sd', 'dense-streamed', 4).tokensPerSecond,

@@ -71,15 +71,16 @@ function baselineSeries(rows: RwkvSweepRow[], y: (r: RwkvSweepRow) => number | u
 
 function charts(sweep: RwkvSweep): string {
   const out: string[] = [];
-  const note = 'line: planner per budget · points: baselines';
+  const note = 'line: planner · points: baselines';
   for (const [soc, rows] of groups(sweep.rows, (r) => r.soc)) {
     out.push(`<h3>${esc(soc)}</h3>`);
     const speed = (r: RwkvSweepRow) => r.tokensPerSecond;
     out.push(
       chart({
-        title: `Tokens/s vs memory — ${soc} (predicted steady state)`,
+        title: `Tokens/s vs memory — ${soc} (predicted steady state, log scale)`,
         xLabel: 'memory (MiB): the budget for the planner, the peak for a baseline',
-        yLabel: 'tokens/s',
+        yLabel: 'tokens/s (log)',
+        logY: true,
         series: [...plannerSeries(rows, speed, 'speed'), ...baselineSeries(rows, speed, 'speed')],
         note,
       }),
