@@ -12,6 +12,8 @@ import { RWKV_LIMIT, RWKV_RUN_TOKENS_DEFAULT, RWKV_SETTING_NAMES } from '../engi
 import type { PlanningContext } from '../engine/families/rwkv/edge/planning.js';
 import { renderReport } from '../engine/report/report.js';
 import { loadSocProfiles } from '../engine/soc/load.js';
+import { UserError } from '../engine/core/errors.js';
+import { parseAnyBaseline } from '../engine/sweep/baseline.js';
 import { ExperimentStore } from '../engine/store/db.js';
 import { RWKV_RUN_TOKENS, RWKV_SETTINGS, RWKV_SWEEP_LIMIT, runRwkvSweep, rwkvRowsOf } from '../engine/sweep/rwkv.js';
 import type { RwkvSweep, RwkvSweepRow, RwkvSweepSpec } from '../engine/sweep/rwkv-types.js';
@@ -214,6 +216,39 @@ test('bad RWKV sweep, report and regress input is refused with one line and exit
   assertRefused(['regress', '--baseline', bad], /bad\.json: not a sweep baseline: spec\.memoryMiB\.0: .*\(got -1\)/);
   writeFileSync(bad, JSON.stringify({ ...base, spec: { ...base.spec, model: 'rwkv5-world-0.1b' } }));
   assertRefused(['regress', '--baseline', bad], /spec\.model: must be a model directory, not a shape preset/);
+});
+
+test('an RWKV baseline with any one value replaced is read or refused with a UserError, never anything else', () => {
+  const base = JSON.parse(readFileSync(BASELINE, 'utf8'));
+  const short = { ...base, rows: base.rows.slice(0, 3) };
+  assert.equal(parseAnyBaseline(short, 'b.json').family, 'rwkv');
+  const values: unknown[] = [null, -1, 0, 1e308, -1e308, 0.5, '', 'x', 'rwkv5-world-0.1b', [], {}, true, [1, 'a'], { family: 'rwkv' }];
+  let seed = 12345;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const paths: (string | number)[][] = [];
+  const walk = (v: unknown, path: (string | number)[]) => {
+    paths.push(path);
+    if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...path, Array.isArray(v) ? Number(k) : k]);
+  };
+  walk(short, []);
+  let refused = 0;
+  for (let i = 0; i < 600; i++) {
+    const copy = structuredClone(short) as Record<string | number, unknown>;
+    const path = paths[rand(paths.length)];
+    const value = values[rand(values.length)];
+    if (path.length === 0) continue;
+    let at = copy;
+    for (const k of path.slice(0, -1)) at = at[k] as Record<string | number, unknown>;
+    at[path.at(-1)!] = value;
+    try {
+      parseAnyBaseline(copy, 'b.json');
+    } catch (e) {
+      assert.ok(e instanceof UserError, `${path.join('.')} = ${JSON.stringify(value)}: ${(e as Error).stack}`);
+      assert.doesNotMatch(e.message, /\n/);
+      refused++;
+    }
+  }
+  assert.ok(refused > 300, `${refused} refused`);
 });
 
 test("the CLI's copies of the RWKV sweep defaults match the engine's", () => {
