@@ -130,6 +130,18 @@ describe('shardlab run for RWKV (per-token execution)', () => {
     assert.ok(r.embCache!.lookups === r.steps.length);
   });
 
+  test('a second run on the same opened model starts from the zero state again', async () => {
+    const setting = { spec: {} };
+    const m = await openEdge(FIXTURE, setting);
+    try {
+      const prompt = [m.lm.tokenizer.eot, ...m.lm.tokenizer.encode('It was a dark')];
+      const go = () => runEdge({ lm: m.lm, store: m.store, setting, cost: costOn('pixel7'), clock: new VirtualClock(), prompt, count: 4 });
+      assert.deepEqual((await go()).generated, (await go()).generated);
+    } finally {
+      await m.release();
+    }
+  });
+
   test('the dense model streamed holds far less and runs far slower than held; the prediction is the run', async () => {
     const held = await run(baselineSetting(FIXTURE, 'dense-fp16'));
     const streamed = await run(baselineSetting(FIXTURE, 'dense-streamed'));
