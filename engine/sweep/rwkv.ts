@@ -251,8 +251,6 @@ export function rwkvRowsOf(rows: unknown[]): RwkvSweepRow[] {
 async function realRun(model: EdgeModel, setting: EdgeSetting, cost: CostModel, spec: RwkvSweepSpec): Promise<RwkvRunFigures> {
   const tok = model.lm.tokenizer;
   const prompt = [tok.eot, ...tok.encode(spec.prompt)];
-  // Every run from the zero state: runEdge steps the runner from wherever the last run (or lm-eval) left it.
-  model.lm.runner.reset();
   const r = await runEdge({ lm: model.lm, store: model.store, setting, cost, clock: new VirtualClock(), prompt, count: spec.runTokens });
   return {
     tokens: r.generated.length,
