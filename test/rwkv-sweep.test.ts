@@ -148,6 +148,40 @@ test("more memory never lowers the planner's quality, and its picks fit their bu
   }
 });
 
+test("the planner's picks meet their per-token targets, or say why nothing does", async () => {
+  const spec: RwkvSweepSpec = {
+    family: 'rwkv',
+    model: MODEL,
+    socs: ['pixel7'],
+    memoryMiB: [8, 24],
+    tokenMs: [0.05, 3, 40],
+    settings: ['planner'],
+    split: 'test',
+    limit: 8,
+    measure: false,
+    runTokens: 0,
+    prompt: 'Alice',
+  };
+  const sweep = await runRwkvSweep(spec, db, { context: withQualities });
+  assert.equal(sweep.rows.length, 2 * 3);
+  for (const r of sweep.rows) {
+    if (r.pick)
+      assert.ok(r.fits && r.tokenMs <= r.tokenMsTarget && r.peakBytes <= r.memoryMiB * MIB, `${r.memoryMiB} MiB, ${r.tokenMsTarget} ms`);
+    else assert.match(r.why!, /per token|per-token/);
+  }
+  const row = (mib: number, t: number) => sweep.rows.find((r) => r.memoryMiB === mib && r.tokenMsTarget === t)!;
+  for (const mib of spec.memoryMiB) {
+    assert.equal(row(mib, 0.05).pick, undefined, 'nothing generates a token in 50 µs');
+    assert.equal(row(mib, 0.05).optimum, undefined, 'nor does anything on the whole grid');
+    assert.match(row(mib, 0.05).why!, /nothing meets 0\.05 ms per token/);
+    const loose = row(mib, 40);
+    assert.ok(loose.pick && loose.optimum, `${mib} MiB`);
+    // The exhaustive search over the same grid is at least as good as the greedy pick.
+    assert.ok(loose.optimumPerplexity! <= loose.perplexity! + 1e-9, `${mib} MiB`);
+  }
+  assert.ok(row(24, 40).perplexity! <= row(8, 40).perplexity!);
+});
+
 test('the RWKV report draws tokens/s and quality vs memory per SoC, with the baselines; JSON and CSV carry the rows', () => {
   const profiles = loadSocProfiles().filter((p) => rerun.spec.socs.includes(p.id));
   const html = renderReport(rerun, 'html', { profiles, version: 'test' });
@@ -170,7 +204,7 @@ test('the RWKV report draws tokens/s and quality vs memory per SoC, with the bas
   assert.equal(json.spec.family, 'rwkv');
   const csv = renderReport(rerun, 'csv', { profiles, version: 'test' }).trim().split('\n');
   assert.equal(csv.length, rerun.rows.length + 1);
-  assert.ok(csv[0].startsWith('soc,setting,pick,memoryMiB,tokenMsTarget,fits,tokensPerSecond'));
+  assert.ok(csv[0].startsWith('soc,setting,pick,optimum,optimumPerplexity,memoryMiB,tokenMsTarget,fits,tokensPerSecond'), csv[0]);
 });
 
 test('shardlab regress exits 1 with a diff table on a tampered RWKV baseline', () => {

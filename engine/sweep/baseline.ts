@@ -177,6 +177,8 @@ const RwkvRow = z.object({
   tokenMsTarget: finite,
   pick: z.string().max(1000).optional(),
   why: z.string().max(10_000).optional(),
+  optimum: z.string().max(1000).optional(),
+  optimumPerplexity: finite.optional(),
   fits: z.boolean(),
   tokensPerSecond: finite,
   tokenMs: finite,

@@ -56,6 +56,7 @@ export function compareRwkvRows(baseline: RwkvSweepRow[], current: RwkvSweepRow[
     }
     if (c.fits !== b.fits) d('fits', String(b.fits), String(c.fits));
     if ((c.pick ?? '') !== (b.pick ?? '')) d('pick', b.pick ?? 'none', c.pick ?? 'none');
+    if ((c.optimum ?? '') !== (b.optimum ?? '')) d('optimum', b.optimum ?? 'none', c.optimum ?? 'none');
     if (c.settingHash !== b.settingHash) d('configuration', b.settingHash || 'none', c.settingHash || 'none');
     for (const k of ['tokenMs', 'firstTokenMs'] as const) if (rel(c[k], b[k]) > tol.makespan) d(k, num(b[k]), num(c[k]));
     for (const k of ['persistentBytes', 'peakBytes', 'ioBytesPerToken'] as const)

@@ -6,6 +6,8 @@ export const RWKV_CSV_COLUMNS = [
   'soc',
   'setting',
   'pick',
+  'optimum',
+  'optimumPerplexity',
   'memoryMiB',
   'tokenMsTarget',
   'fits',

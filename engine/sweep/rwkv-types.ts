@@ -59,6 +59,9 @@ export interface RwkvSweepRow {
   pick?: string;
   /** Why the planner picked nothing. */
   why?: string;
+  /** The exhaustive search's best point over the same grid and request (planner rows), and its perplexity. */
+  optimum?: string;
+  optimumPerplexity?: number;
   /** The setting's peak memory fits the budget. */
   fits: boolean;
   /** Predicted (predictEdge): steady-state per-token time and rate, the cold first token, stalls, reads. */

@@ -138,7 +138,7 @@ export async function runRwkvSweep(spec: RwkvSweepSpec, db: ExperimentStore, o: 
 
   // The planner's picks, per SoC × budget × target, over the grid (its qualities measured first when asked:
   // one lm-eval per distinct quality setting), each point's statistics those of the spec's sample.
-  const plans = new Map<string, { pick?: Candidate; why?: string }>();
+  const plans = new Map<string, { pick?: Candidate; optimum?: Candidate; why?: string }>();
   const planKey = (soc: string, mib: number, t: number) => `${soc}|${mib}|${t}`;
   if (planner) {
     let ctx = await planningContext(dir, db, {
@@ -153,7 +153,7 @@ export async function runRwkvSweep(spec: RwkvSweepSpec, db: ExperimentStore, o: 
       for (const mib of spec.memoryMiB)
         for (const t of targets) {
           const plan = planEdge(ctx, costs.get(p.id)!, { memoryBytes: mib * MIB, ...(t > 0 && { tokenMs: t }) });
-          plans.set(planKey(p.id, mib, t), { pick: plan.pick, why: plan.why });
+          plans.set(planKey(p.id, mib, t), { pick: plan.pick, optimum: plan.optimum, why: plan.why });
         }
   }
 
@@ -219,14 +219,19 @@ export async function runRwkvSweep(spec: RwkvSweepSpec, db: ExperimentStore, o: 
         }
         for (const t of targets) {
           const plan = plans.get(planKey(p.id, mib, t))!;
+          const optimum = plan.optimum && { optimum: plan.optimum.label, optimumPerplexity: plan.optimum.quality?.perplexity };
           if (!plan.pick) {
-            push({ ...emptyRow(p.id, mib, t), why: plan.why });
+            push({ ...emptyRow(p.id, mib, t), why: plan.why, ...optimum });
             continue;
           }
           const w = work.get(keyOfSetting(plan.pick.setting))!;
           // The quality the planner chose by (the same measurement as the setting's own, when the sweep measures).
           const q = plan.pick.quality;
-          push({ ...row(p.id, s, mib, t, plan.pick.prediction, { ...w, quality: q && { ...q } }, plan.pick.fits), pick: plan.pick.label });
+          push({
+            ...row(p.id, s, mib, t, plan.pick.prediction, { ...w, quality: q && { ...q } }, plan.pick.fits),
+            pick: plan.pick.label,
+            ...optimum,
+          });
         }
       }
   }
