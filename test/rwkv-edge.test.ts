@@ -204,6 +204,14 @@ describe('shardlab run for RWKV (per-token execution)', () => {
   test('bad combinations are refused with one line', () => {
     assertRefused(['run', '--soc', 'rpi5-nvme', '--model', FIXTURE, '--stream', '--techniques', 'all'], /--stream .* does not combine/);
     assertRefused(['run', '--soc', 'rpi5-nvme', '--model', FIXTURE, '--paradigm', 'hold'], /--paradigm is for BERT models/);
+    assertRefused(
+      ['run', '--soc', 'rpi5-nvme', '--model', FIXTURE, '--planner', 'sti', '--target-ms', '5'],
+      /--planner and --target-ms are for BERT/,
+    );
+    assertRefused(
+      ['run', '--soc', 'rpi5-nvme', '--model', join(ROOT, 'fixtures/models/bert-spam'), '--paradigm', 'hold', '--int8'],
+      /--int8 is for RWKV models/,
+    );
     assertRefused(['plan', '--soc', 'rpi5-nvme', '--model', FIXTURE], /needs --memory-mb/);
     assertRefused(['plan', '--soc', 'rpi5-nvme', '--model', FIXTURE, '--memory-mb', '8', '--target-ms', '5'], /--target-ms is for BERT/);
     assertRefused(
