@@ -180,6 +180,11 @@ test("the planner's picks meet their per-token targets, or say why nothing does"
     assert.ok(loose.optimumPerplexity! <= loose.perplexity! + 1e-9, `${mib} MiB`);
   }
   assert.ok(row(24, 40).perplexity! <= row(8, 40).perplexity!);
+  // 3 ms per token is within reach at both budgets (the greedy climb once stopped short of it), and costs no quality here.
+  for (const mib of spec.memoryMiB) {
+    assert.ok(row(mib, 3).pick, `${mib} MiB at 3 ms: ${row(mib, 3).why}`);
+    assert.ok(row(mib, 40).perplexity! <= row(mib, 3).perplexity!, `${mib} MiB`);
+  }
 });
 
 test('the RWKV report draws tokens/s and quality vs memory per SoC, with the baselines; JSON and CSV carry the rows', () => {
