@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { RWKV_LIMIT, RWKV_RUN_TOKENS_DEFAULT, RWKV_SETTING_NAMES } from '../engine/cli/commands/sweep.js';
-import type { PlanningContext } from '../engine/families/rwkv/edge/planning.js';
+import { QUALITY_TIE, type PlanningContext } from '../engine/families/rwkv/edge/planning.js';
 import { renderReport } from '../engine/report/report.js';
 import { loadSocProfiles } from '../engine/soc/load.js';
 import { UserError } from '../engine/core/errors.js';
@@ -139,12 +139,13 @@ test("more memory never lowers the planner's quality, and its picks fit their bu
       }
       picked = true;
       assert.ok(r.fits && r.peakBytes <= r.memoryMiB * MIB, `${soc} ${r.memoryMiB} MiB`);
-      assert.ok(r.perplexity! <= last + 1e-9, `${soc} ${r.memoryMiB} MiB: perplexity ${r.perplexity} after ${last}`);
+      // Perplexities within QUALITY_TIE are one quality (the faster wins), so "never lower" holds up to the tie.
+      assert.ok(r.perplexity! <= last * (1 + QUALITY_TIE) + 1e-9, `${soc} ${r.memoryMiB} MiB: perplexity ${r.perplexity} after ${last}`);
       last = r.perplexity!;
     }
     assert.ok(picked, soc);
-    // With the whole model in budget the planner reaches the uncompressed quality.
-    assert.equal(rows.at(-1)!.perplexity, 50);
+    // With the whole model in budget the planner reaches the uncompressed quality (INT8's +0.1 is within the tie).
+    assert.ok(rows.at(-1)!.perplexity! <= 50 * (1 + QUALITY_TIE));
   }
 });
 

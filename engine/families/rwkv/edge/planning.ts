@@ -257,7 +257,7 @@ export interface EdgePlan {
   pick?: Candidate;
   /** The best point of the exhaustive search over the grid. */
   optimum?: Candidate;
-  /** How much worse the pick's perplexity is than the optimum's, %. */
+  /** How much worse the pick's perplexity is than the optimum's, % (perplexities within QUALITY_TIE rank by speed). */
   gapPct: number;
   /** Every grid point, predicted (the exhaustive search's view). */
   candidates: Candidate[];
@@ -273,11 +273,23 @@ export interface EdgeRequest {
   tokenMs?: number;
 }
 
-/** Better quality first (lower perplexity), then faster, then smaller. */
-function better(a: Candidate, b: Candidate): boolean {
+/**
+ * Perplexities closer than this (relative) are one quality: below what a 40-passage sample resolves, a planner
+ * that ranked them apart would buy noise with speed (it chose 30.7 tokens/s over 1,174 for 50.30 against 50.33).
+ */
+export const QUALITY_TIE = 0.005;
+
+/** How much better a's perplexity is than b's beyond the tie (0 within it; negative when worse). */
+function qualityGain(a: Candidate, b: Candidate): number {
   const qa = a.quality!.perplexity;
   const qb = b.quality!.perplexity;
-  if (qa !== qb) return qa < qb;
+  return Math.abs(qa - qb) <= QUALITY_TIE * Math.min(qa, qb) ? 0 : qb - qa;
+}
+
+/** Better quality first (lower perplexity, beyond the tie), then faster, then smaller. */
+function better(a: Candidate, b: Candidate): boolean {
+  const gain = qualityGain(a, b);
+  if (gain !== 0) return gain > 0;
   if (a.prediction.tokenMs !== b.prediction.tokenMs) return a.prediction.tokenMs < b.prediction.tokenMs;
   return a.prediction.peakBytes < b.prediction.peakBytes;
 }
@@ -298,30 +310,35 @@ export function planEdge(ctx: PlanningContext, cost: CostModel, req: EdgeRequest
   const at = (i: number) => memo.get(i) ?? (memo.set(i, candidate(i)), memo.get(i)!);
   let state = ctx.knobs.map(() => 0);
   let current = at(index.get(state.join(','))!);
-  // Each step moves one knob to any of its levels: first (while the token time misses the target) the move that
-  // saves the most time, then the move that gains the most perplexity per byte added. Each step strictly improves
-  // time or perplexity, so the climb ends.
+  // Each step moves one knob to any of its levels: while the token time misses the target, the move that saves the
+  // most time; then the move that gains the most perplexity per byte added; when none gains beyond the tie, the
+  // fastest move of equal quality. No state is visited twice, so the climb ends.
+  const seen = new Set([state.join(',')]);
   for (;;) {
     let best: { state: number[]; c: Candidate; score: number } | undefined;
+    let faster: { state: number[]; c: Candidate } | undefined;
     for (let k = 0; k < state.length; k++)
       for (let level = 0; level < ctx.knobs[k]!.levels.length; level++) {
-        if (level === state[k]) continue;
         const s = state.map((v, j) => (j === k ? level : v));
+        if (seen.has(s.join(','))) continue;
         const c = at(index.get(s.join(','))!);
         if (!fitsMemory(c.prediction)) continue;
         let score: number;
         if (!fitsTime(current.prediction)) score = current.prediction.tokenMs - c.prediction.tokenMs;
         else if (!fitsTime(c.prediction) || !c.quality || !current.quality) continue;
         else {
-          const gain = current.quality.perplexity - c.quality.perplexity;
+          const gain = qualityGain(c, current);
           const extra = c.prediction.peakBytes - current.prediction.peakBytes;
           score = gain <= 0 ? 0 : extra <= 0 ? Infinity : gain / extra;
+          if (gain === 0 && c.prediction.tokenMs < (faster ?? { c: current }).c.prediction.tokenMs) faster = { state: s, c };
         }
         if (score > 0 && (!best || score > best.score)) best = { state: s, c, score };
       }
-    if (!best) break;
-    state = best.state;
-    current = best.c;
+    const move = best ?? faster;
+    if (!move) break;
+    state = move.state;
+    current = move.c;
+    seen.add(state.join(','));
   }
   // The dense model streamed is off the knobs: the planner weighs it against its climb.
   const streamed = ctx.points.findIndex((p) => p.setting.stream);
