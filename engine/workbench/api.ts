@@ -94,6 +94,36 @@ export const PlanSchema = z
   })
   .strict();
 
+// ---- RWKV (RWKV-edge on a modeled SoC) -----------------------------------------------------------
+
+/** RWKV-edge's techniques as What-if's toggles; `stream`: the dense model read layer by layer every token (combines with INT8 only). */
+export const RwkvTechniquesSchema = z
+  .object({
+    lowrank: z.boolean(),
+    sparseFfn: z.boolean(),
+    embCache: z.boolean(),
+    clusterHead: z.boolean(),
+    int8: z.boolean(),
+    stream: z.boolean(),
+  })
+  .strict();
+export type RwkvTechniques = z.infer<typeof RwkvTechniquesSchema>;
+
+export const RwkvQuerySchema = z
+  .object({
+    soc: id,
+    model: modelId,
+    /** The device's memory budget for the model, MiB. */
+    memoryMb: z.number().positive().max(1_048_576),
+    /** A per-token latency target, ms; absent = none (the planner then maximises quality within memory). */
+    tokenMs: z.number().positive().max(60_000).optional(),
+    techniques: RwkvTechniquesSchema,
+  })
+  .strict();
+export type RwkvQuery = z.infer<typeof RwkvQuerySchema>;
+export const RwkvGridSchema = z.object({ soc: id, model: modelId }).strict();
+export type RwkvGridQuery = z.infer<typeof RwkvGridSchema>;
+
 export const JobSpecSchema = z.discriminatedUnion('kind', [
   /** `plan`: the plan the user sees (PlanView.plan); without it the job plans the query itself. */
   z.object({ kind: z.literal('accuracy'), query: PlanQuerySchema, plan: PlanSchema.optional() }).strict(),
@@ -105,6 +135,27 @@ export const JobSpecSchema = z.discriminatedUnion('kind', [
       query: PlanQuerySchema,
       plan: PlanSchema.optional(),
       /** Slow motion: 1 = real time; 10 = every modeled microsecond takes ten on the wall clock. */
+      slowdown: z.number().min(1).max(1000).optional(),
+    })
+    .strict(),
+  /** RWKV quality (perplexity, last-word accuracy) on `limit` test passages: of one setting, or, without `techniques`, of the planning grid. */
+  z
+    .object({
+      kind: z.literal('rwkv-quality'),
+      model: modelId,
+      techniques: RwkvTechniquesSchema.optional(),
+      limit: z.number().int().positive().max(10_000).optional(),
+    })
+    .strict(),
+  /** RWKV generating for real on the modeled SoC, token by token, streaming its text and timeline. */
+  z
+    .object({
+      kind: z.literal('rwkv-live'),
+      soc: id,
+      model: modelId,
+      techniques: RwkvTechniquesSchema,
+      prompt: z.string().min(1).max(2000),
+      tokens: z.number().int().min(1).max(512),
       slowdown: z.number().min(1).max(1000).optional(),
     })
     .strict(),
@@ -150,6 +201,8 @@ export interface ModelEntry extends Omit<ModelInfo, 'task' | 'checksum'> {
   /** Its directory's name under fixtures/models/. */
   id: string;
   task: string;
+  /** An RWKV model's shape (family 'rwkv'; its `layers` and `hidden` say the same, `slices` is 0). */
+  rwkv?: { version: string; embd: number; ffn: number; vocab: number; heads: number; headSize: number };
 }
 
 export interface AccuracyView {
@@ -232,6 +285,8 @@ export type JobEvent =
       /** Estimated time left, ms (from the rate so far). */ etaMs?: number;
     }
   | { jobId: string; kind: JobKind; type: 'trace'; events: TraceEvent[] }
+  /** Tokens an RWKV live run generated since the last such event, each as the run reached it in modeled time (µs). */
+  | { jobId: string; kind: JobKind; type: 'tokens'; tokens: { index: number; text: string; atUs: number }[] }
   | { jobId: string; kind: JobKind; type: 'done'; result: unknown }
   | { jobId: string; kind: JobKind; type: 'error'; message: string }
   | { jobId: string; kind: JobKind; type: 'cancelled' };
@@ -267,6 +322,133 @@ export interface LiveResult {
   slowdown: number;
 }
 
+/** An RWKV setting as the views show it. */
+export interface RwkvSettingView {
+  label: string;
+  techniques: RwkvTechniques;
+  /** The resolved technique parameters (TechniqueSpec). */
+  spec: Record<string, unknown>;
+}
+
+/** Quality of a setting on the held-out text, from the experiment store. */
+export interface RwkvQuality {
+  perplexity: number;
+  lastWordAccuracy: number;
+  split: string;
+  tokens: number;
+}
+
+/** RWKV-edge's resident accounting (edge/resident.ts). */
+export interface RwkvResident {
+  byCategory: Record<string, number>;
+  weights: number;
+  cache: number;
+  state: number;
+  total: number;
+}
+
+/** A setting's predicted numbers on one SoC (edge/predict.ts), without its events. */
+export interface RwkvNumbers {
+  tokenMs: number;
+  tokensPerSecond: number;
+  firstTokenMs: number;
+  stallMsPerToken: number;
+  ioBytesPerToken: number;
+  persistentBytes: number;
+  peakBytes: number;
+}
+
+/** One candidate of the planner's, or a grid point of Tradeoffs. */
+export interface RwkvPoint extends RwkvNumbers {
+  label: string;
+  setting: RwkvSettingView;
+  /** Fits the memory budget (planner candidates; grid points: always true). */
+  fits: boolean;
+  /** One of the named baselines (edge/baselines.ts). */
+  baseline: boolean;
+  quality: RwkvQuality | null;
+}
+
+export interface RwkvPlanView {
+  pick: RwkvPoint | null;
+  optimum: RwkvPoint | null;
+  gapPct: number;
+  planMs: number;
+  exhaustiveMs: number;
+  why: string | null;
+  candidates: number;
+}
+
+export interface RwkvWhatIfView {
+  query: RwkvQuery;
+  family: 'rwkv';
+  setting: RwkvSettingView;
+  prediction: RwkvNumbers & { resident: RwkvResident; memoryByCategory: Record<string, { persistent: number; peak: number }> };
+  /** The predicted events of the first tokens (each with `token` and `part`); the last token is the steady state. */
+  events: TraceEvent[];
+  /** The statistics the prediction used (expected FFN density, head share, cache hit rate), with their sources. */
+  stats: { density: number | number[]; headTouched: number; embHitRate: number; sources: Record<string, string | undefined> };
+  /** Peak memory within the budget. */
+  fits: boolean;
+  /** Token latency within the target; null without one. */
+  meetsLatency: boolean | null;
+  /** The toggled setting's quality, when the store has it. */
+  quality: RwkvQuality | null;
+  /** The planner's recommendation for the budget and target; null where the planner is not available. */
+  plan: RwkvPlanView | null;
+  /** Wall-clock time of this answer, ms. */
+  answerMs: number;
+}
+
+export interface RwkvGridView {
+  soc: string;
+  model: string;
+  points: RwkvPoint[];
+  /** Test passages the planning grid's quality is measured on. */
+  limit: number | null;
+}
+
+export interface RwkvLiveResult {
+  family: 'rwkv';
+  setting: RwkvSettingView;
+  prompt: string;
+  text: string;
+  tokens: number;
+  tokensPerSecond: number;
+  tokenLatencyMsP50: number;
+  tokenLatencyMsP99: number;
+  firstTokenMs: number;
+  stallMs: number;
+  makespanMs: number;
+  ioBytesPerToken: number;
+  persistentBytes: number;
+  peakBytes: number;
+  resident: RwkvResident;
+  /** The embedding cache at the run's end: hits and lookups, and the rows it holds. */
+  embCache: { hits: number; lookups: number; hitRate: number; rows: number } | null;
+  /** The cache's most recent rows at the end (up to 64), oldest first, each with its token's text. */
+  cacheContents: { id: number; text: string }[];
+  overruns: number;
+  slowdown: number;
+  predictedTokenMs: number;
+  runId: number;
+}
+
+/** An RWKV experiment the workbench stored: a live run or a recorded What-if plan. */
+export interface RwkvRun {
+  id: number;
+  kind: 'live' | 'plan';
+  at: string;
+  soc: string;
+  model: string;
+  setting: RwkvSettingView;
+  memoryMb?: number;
+  tokenMs?: number;
+  numbers: RwkvNumbers & { stallMs?: number; tokens?: number; embHitRate?: number };
+  quality: RwkvQuality | null;
+  text?: string;
+}
+
 export interface ExportFile {
   filename: string;
   mimeType: string;
@@ -299,6 +481,14 @@ export interface WorkbenchApi {
   getSweep(req: { id: number }): Promise<SweepView>;
   deleteSweep(req: { id: number }): Promise<{ deleted: boolean }>;
   exportSweep(req: { id: number; format: 'html' | 'json' | 'csv' | 'trace'; row?: number }): Promise<ExportFile>;
+  /** RWKV: the toggled setting's prediction, its cached quality and the planner's pick for the budget (What-if, Pipeline, Buffer). */
+  rwkvWhatIf(req: RwkvQuery): Promise<RwkvWhatIfView>;
+  /** RWKV: every point of the planning grid and the baselines, predicted on the SoC, with cached quality (Tradeoffs). */
+  rwkvGrid(req: RwkvGridQuery): Promise<RwkvGridView>;
+  /** RWKV: stores the What-if answer of a query as an experiment. */
+  recordRwkvPlan(req: RwkvQuery): Promise<RwkvRun>;
+  /** RWKV: the stored live runs and recorded plans, newest first. */
+  listRwkvRuns(req: Record<string, never>): Promise<RwkvRun[]>;
 }
 
 export type MethodName = keyof WorkbenchApi;
@@ -322,6 +512,10 @@ export const METHODS: Record<MethodName, z.ZodType> = {
   getSweep: SweepIdSchema,
   deleteSweep: SweepIdSchema,
   exportSweep: ExportSchema,
+  rwkvWhatIf: RwkvQuerySchema,
+  rwkvGrid: RwkvGridSchema,
+  recordRwkvPlan: RwkvQuerySchema,
+  listRwkvRuns: EmptySchema,
 };
 
 /** The renderer's side of a host: the API plus job events pushed by the engine. */

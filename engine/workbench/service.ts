@@ -21,6 +21,12 @@ import { getSocProfile, loadSocProfileFiles, parseSocProfile, userSocsDir } from
 import { ExperimentStore } from '../store/db.js';
 import { runSweep } from '../sweep/sweep.js';
 import type { SweepRow, SweepSpec } from '../sweep/types.js';
+import { openEdge } from '../families/rwkv/edge/open.js';
+import { predictEdge } from '../families/rwkv/edge/predict.js';
+import { runEdge } from '../families/rwkv/edge/run.js';
+import type { EdgeSetting } from '../families/rwkv/edge/tokens.js';
+import { lmQuality } from '../families/rwkv/lm-quality.js';
+import { openRwkvDir } from '../families/rwkv/open.js';
 import type {
   AccuracyView,
   AppInfo,
@@ -34,6 +40,15 @@ import type {
   PlannerSummary,
   PlanQuery,
   PlanView,
+  RwkvGridQuery,
+  RwkvGridView,
+  RwkvLiveResult,
+  RwkvPlanView,
+  RwkvQuality,
+  RwkvQuery,
+  RwkvRun,
+  RwkvTechniques,
+  RwkvWhatIfView,
   SaveSocRequest,
   SocEntry,
   SweepView,
@@ -42,6 +57,20 @@ import type {
   WorkbenchApi,
 } from './api.js';
 import { ScaledRealClock } from './scaled-clock.js';
+import {
+  baselinePoints,
+  cacheContents,
+  cachedQuality,
+  dimsOf,
+  edgeSettingOf,
+  isRwkvDir,
+  numbersOf,
+  residentView,
+  rwkvEntry,
+  settingView,
+  statsFor,
+} from './rwkv.js';
+import { addRwkvRun, listRwkvRuns } from './rwkv-runs.js';
 
 const PACKAGE_JSON = fileURLToPath(new URL('../../../package.json', import.meta.url));
 
@@ -130,7 +159,20 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
 
   async listModels(): Promise<ModelEntry[]> {
     const out: ModelEntry[] = [];
-    for (const id of bundledModels()) {
+    const all = bundledModels();
+    for (const id of all) {
+      const dir = join(BUNDLED_MODELS_DIR, id);
+      if (isRwkvDir(dir)) {
+        const e = (() => {
+          try {
+            return rwkvEntry(id, dir, all);
+          } catch {
+            return undefined;
+          }
+        })();
+        if (e) out.push(e);
+        continue;
+      }
       const m = await this.open(id).catch(() => undefined);
       if (!m) continue;
       const { family, labels, layers, slices, hidden, bits, devExamples } = m.info;
@@ -271,6 +313,78 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     };
   }
 
+  // ---- RWKV ----------------------------------------------------------------------------------------
+
+  private rwkvDir(id: string): string {
+    const dir = this.modelDir(id);
+    if (!isRwkvDir(dir)) throw new UserError(`${id} is not an RWKV model; the RWKV views need one (pick it in Setup)`);
+    return dir;
+  }
+
+  /** An SoC's cost model for RWKV: its CPU (RNN-mode steps are memory-bound; RWKV runs there, as on the command line). */
+  private rwkvCost(soc: string): CostModel {
+    const profile = getSocProfile(soc);
+    return new CostModel(profile, resolveSettings(profile, { computeUnit: 'cpu' }));
+  }
+
+  async rwkvWhatIf(q: RwkvQuery): Promise<RwkvWhatIfView> {
+    const t0 = performance.now();
+    const dir = this.rwkvDir(q.model);
+    const cost = this.rwkvCost(q.soc);
+    const setting = edgeSettingOf(dir, q.techniques);
+    const stats = statsFor(dir, this.db, setting);
+    const p = predictEdge(cost, dimsOf(dir), setting, stats);
+    const budget = q.memoryMb * 2 ** 20;
+    return {
+      query: q,
+      family: 'rwkv',
+      setting: settingView(setting),
+      prediction: {
+        ...numbersOf(p),
+        resident: residentView(p),
+        memoryByCategory: p.memoryByCategory as Record<string, { persistent: number; peak: number }>,
+      },
+      events: p.events,
+      stats: { density: stats.density, headTouched: stats.headTouched, embHitRate: stats.embHitRate, sources: { ...stats.sources } },
+      fits: p.peakBytes <= budget,
+      meetsLatency: q.tokenMs === undefined ? null : p.tokenMs <= q.tokenMs,
+      quality: cachedQuality(this.db, dir, setting.spec),
+      plan: this.rwkvPlan(dir, q),
+      answerMs: performance.now() - t0,
+    };
+  }
+
+  /** The planner's pick for the query's budget and target (edge/planning.ts), or null where it is not available. */
+  private rwkvPlan(_dir: string, _q: RwkvQuery): RwkvPlanView | null {
+    return null;
+  }
+
+  async rwkvGrid(q: RwkvGridQuery): Promise<RwkvGridView> {
+    const dir = this.rwkvDir(q.model);
+    const cost = this.rwkvCost(q.soc);
+    const points = baselinePoints(dir, this.db, cost, (s) => statsFor(dir, this.db, s));
+    return { soc: q.soc, model: q.model, points, limit: null };
+  }
+
+  async recordRwkvPlan(q: RwkvQuery): Promise<RwkvRun> {
+    const v = await this.rwkvWhatIf(q);
+    const { resident: _r, memoryByCategory: _m, ...numbers } = v.prediction;
+    return addRwkvRun({
+      kind: 'plan',
+      soc: q.soc,
+      model: q.model,
+      setting: v.setting,
+      memoryMb: q.memoryMb,
+      ...(q.tokenMs !== undefined && { tokenMs: q.tokenMs }),
+      numbers: { ...numbers, embHitRate: v.stats.embHitRate },
+      quality: v.quality,
+    });
+  }
+
+  async listRwkvRuns(): Promise<RwkvRun[]> {
+    return listRwkvRuns();
+  }
+
   // ---- sweeps ------------------------------------------------------------------------------------
 
   async listSweeps() {
@@ -366,6 +480,132 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
       }
       case 'live':
         return this.liveJob(spec.query, spec.plan as Plan | undefined, spec.slowdown ?? 1, ctx);
+      case 'rwkv-quality':
+        return this.rwkvQualityJob(spec.model, spec.techniques, spec.limit, progress);
+      case 'rwkv-live':
+        return this.rwkvLiveJob(spec, ctx);
+    }
+  }
+
+  /** Quality of one setting, or of every baseline (one measurement per distinct quality key), on `limit` test passages. */
+  private async rwkvQualityJob(
+    model: string,
+    techniques: RwkvTechniques | undefined,
+    limit: number | undefined,
+    progress: (d: number, t: number, stage?: string) => void,
+  ): Promise<{ measured: number; quality: RwkvQuality | null }> {
+    const dir = this.rwkvDir(model);
+    const settings: EdgeSetting[] = techniques
+      ? [edgeSettingOf(dir, techniques)]
+      : (await this.rwkvGrid({ soc: DEFAULTS.soc, model })).points.map((p) => edgeSettingOf(dir, p.setting.techniques));
+    const seen = new Set<string>();
+    let last: RwkvQuality | null = null;
+    let measured = 0;
+    for (const [i, s] of settings.entries()) {
+      const key = JSON.stringify({ ...s.spec, embCache: undefined });
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const lm = await openRwkvDir(dir, { techniques: s.spec, threads: 1 });
+      try {
+        const stage = settings.length > 1 ? `setting ${i + 1} of ${settings.length}` : undefined;
+        const a = await lmQuality(lm, this.db, 'test', limit, (d, t) => progress(d, t, stage));
+        last = { perplexity: a.perplexity, lastWordAccuracy: a.lastWordAccuracy, split: a.split, tokens: a.tokens };
+        measured++;
+      } finally {
+        await lm.release();
+      }
+    }
+    return { measured, quality: techniques ? last : null };
+  }
+
+  private async rwkvLiveJob(spec: Extract<JobSpec, { kind: 'rwkv-live' }>, ctx: JobContext): Promise<RwkvLiveResult> {
+    const dir = this.rwkvDir(spec.model);
+    const cost = this.rwkvCost(spec.soc);
+    const setting = edgeSettingOf(dir, spec.techniques);
+    const slowdown = spec.slowdown ?? 1;
+    const predicted = predictEdge(cost, dimsOf(dir), setting, statsFor(dir, this.db, setting));
+    const model = await openEdge(dir, setting, { threads: executorThreads(cost.settings.cores) });
+    let events: TraceEvent[] = [];
+    let tokens: { index: number; text: string; atUs: number }[] = [];
+    const flush = () => {
+      if (events.length) ctx.emit({ jobId: ctx.jobId, kind: 'rwkv-live', type: 'trace', events });
+      if (tokens.length) ctx.emit({ jobId: ctx.jobId, kind: 'rwkv-live', type: 'tokens', tokens });
+      events = [];
+      tokens = [];
+    };
+    const timer = setInterval(flush, 40);
+    try {
+      const tok = model.lm.tokenizer;
+      const prompt = [tok.eot, ...tok.encode(spec.prompt)];
+      const clock = slowdown === 1 ? new RealClock() : new ScaledRealClock(slowdown);
+      const r = await runEdge({
+        lm: model.lm,
+        store: model.store,
+        setting,
+        cost,
+        clock,
+        prompt,
+        count: spec.tokens,
+        onEvent: (e) => {
+          if (ctx.signal.aborted) throw new JobCancelled();
+          events.push(e);
+        },
+        onToken: (t) => tokens.push({ index: t.index, text: t.text, atUs: t.atUs }),
+      });
+      flush();
+      const fed = [...prompt, ...r.generated.slice(0, -1)];
+      const contents = cacheContents(setting.spec, fed);
+      const embCache = r.embCache
+        ? { hits: r.embCache.hits, lookups: r.embCache.lookups, hitRate: r.embCache.hitRate, rows: contents.length }
+        : null;
+      const view = settingView(setting);
+      const quality = cachedQuality(this.db, dir, setting.spec);
+      const stored = addRwkvRun({
+        kind: 'live',
+        soc: spec.soc,
+        model: spec.model,
+        setting: view,
+        numbers: {
+          tokenMs: r.tokenLatencyMsP50,
+          tokensPerSecond: r.tokensPerSecond,
+          firstTokenMs: r.firstTokenMs,
+          stallMsPerToken: r.stallMs / Math.max(1, r.steps.length),
+          ioBytesPerToken: r.ioBytesPerToken,
+          persistentBytes: r.persistentBytes,
+          peakBytes: r.peakBytes,
+          stallMs: r.stallMs,
+          tokens: r.generated.length,
+          ...(r.embCache && { embHitRate: r.embCache.hitRate }),
+        },
+        quality,
+        text: r.text,
+      });
+      return {
+        family: 'rwkv',
+        setting: view,
+        prompt: spec.prompt,
+        text: r.text,
+        tokens: r.generated.length,
+        tokensPerSecond: r.tokensPerSecond,
+        tokenLatencyMsP50: r.tokenLatencyMsP50,
+        tokenLatencyMsP99: r.tokenLatencyMsP99,
+        firstTokenMs: r.firstTokenMs,
+        stallMs: r.stallMs,
+        makespanMs: r.makespanUs / 1000,
+        ioBytesPerToken: r.ioBytesPerToken,
+        persistentBytes: r.persistentBytes,
+        peakBytes: r.peakBytes,
+        resident: { ...r.resident, byCategory: { ...r.resident.byCategory } },
+        embCache,
+        cacheContents: contents.slice(-64).map((id) => ({ id, text: tok.decode([id]) })),
+        overruns: r.overruns.length,
+        slowdown,
+        predictedTokenMs: predicted.tokenMs,
+        runId: stored.id,
+      };
+    } finally {
+      clearInterval(timer);
+      await model.release();
     }
   }
 
