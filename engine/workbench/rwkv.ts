@@ -15,7 +15,6 @@ import { isRwkvModel } from '../families/rwkv/detect.js';
 import { BASELINES, baselineSetting } from '../families/rwkv/edge/baselines.js';
 import { predictEdge, type EdgePrediction, type EdgeStats } from '../families/rwkv/edge/predict.js';
 import type { EdgeSetting } from '../families/rwkv/edge/tokens.js';
-import { measuredStats } from '../families/rwkv/compress/measured.js';
 import { LM_TASK, techniquesHash } from '../families/rwkv/lm-quality.js';
 import { readRwkvConfig } from '../families/rwkv/model-dir.js';
 import { builtInTechniques, settingFor } from '../families/rwkv/open.js';
@@ -109,6 +108,22 @@ export function settingView(setting: EdgeSetting, label?: string): RwkvSettingVi
   return { label: label ?? text, techniques: togglesOf(setting), spec: setting.spec as Record<string, unknown> };
 }
 
+/**
+ * What a setting's quality and statistics are stored under: the model's checksum and the setting's
+ * quality key (with its low-rank sibling's checksum). Hashing the weights takes a good part of a second,
+ * so each is computed once per process (bundled models do not change while the workbench runs).
+ */
+const scopes = new Map<string, { model: string; task: string; configHash: string }>();
+function scopeOf(dir: string, spec: TechniqueSpec) {
+  const k = `${dir}\0${JSON.stringify(spec)}`;
+  let s = scopes.get(k);
+  if (!s) {
+    const key = qualityKey(spec, lowRankSource(dir, !!readRwkvConfig(dir).lowrank, spec));
+    s = { model: checksumOf(dir), task: LM_TASK, configHash: techniquesHash(key) };
+    scopes.set(k, s);
+  }
+  return s;
+}
 const checksums = new Map<string, string>();
 const checksumOf = (dir: string) => {
   let c = checksums.get(dir);
@@ -119,8 +134,7 @@ const checksumOf = (dir: string) => {
 /** A setting's quality as the experiment store has it (the split with the most tokens), or null. */
 export function cachedQuality(db: ExperimentStore, dir: string, spec: TechniqueSpec): RwkvQuality | null {
   if (!existsSync(join(dir, 'model.safetensors'))) return null;
-  const key = qualityKey(spec, lowRankSource(dir, !!readRwkvConfig(dir).lowrank, spec));
-  const scope = { model: checksumOf(dir), task: LM_TASK, configHash: techniquesHash(key) };
+  const scope = scopeOf(dir, spec);
   const ppl = db.qualityAcrossSplits({ ...scope, metric: 'perplexity' });
   if (!ppl.length) return null;
   const best = [...ppl].sort((a, b) => b.count - a.count)[0]!;
@@ -179,18 +193,24 @@ export type { RwkvWhatIfView };
 export { builtInTechniques };
 
 /**
- * The statistics a prediction needs: measured by lm-eval where the store has them (measured.ts), else the
- * paper's assumptions, each with its source. (Stand-in until edge/planning.ts's edgeStatsFor.)
+ * The statistics a prediction needs: measured by lm-eval where the store has them (as compress/measured.ts
+ * reads them, through the cached scope), else the paper's assumptions, each with its source.
  */
 export function statsFor(dir: string, db: ExperimentStore, setting: EdgeSetting): EdgeStats {
-  const m = measuredStats(db, dir, setting.spec);
+  const { spec } = setting;
+  const scope = scopeOf(dir, spec);
+  const metric = (name: string) => [...db.qualityAcrossSplits({ ...scope, metric: name })].sort((a, b) => b.count - a.count)[0];
+  const where = (m: { split: string; count: number }) => `measured by lm-eval (${m.split}, ${m.count} tokens)`;
+  const layers = spec.sparseFfn ? Array.from({ length: readRwkvConfig(dir).n_layer }, (_, l) => metric(`ffn.predictedSparsity.${l}`)) : [];
+  const density = layers.length && layers.every((m) => m) ? layers.map((m) => 1 - m!.value) : undefined;
+  const head = spec.clusterHead ? metric('head.rowsTouched') : undefined;
   return {
-    density: m.ffnDensity?.value ?? 0.25,
-    headTouched: m.headTouched?.value ?? 0.13,
+    density: density ?? 0.25,
+    headTouched: head?.value ?? 0.13,
     embHitRate: 0.5,
     sources: {
-      density: m.ffnDensity?.source ?? 'RWKV-edge §4 assumption (25 % of FFN neurons per token)',
-      headTouched: m.headTouched?.source ?? '§3.4 assumption (13 % of the head per token)',
+      density: density ? where(layers[0]!) : 'RWKV-edge §4 assumption (25 % of FFN neurons per token); not measured for this setting yet',
+      headTouched: head ? where(head) : '§3.4 assumption (13 % of the head per token); not measured for this setting yet',
       embHitRate: 'assumed 50 % (not measured)',
     },
   };
