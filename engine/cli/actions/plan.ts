@@ -1,4 +1,5 @@
 import { UserError } from '../../core/errors.js';
+import { familyCommand } from '../family-command.js';
 import { familyOf, type FamilyModel, type PlannedRequest } from '../../families/index.js';
 import { DEFAULT_BUFFER_KB } from '../../pipeline/plan.js';
 import type { SocProfile } from '../../soc/profile.js';
@@ -13,6 +14,9 @@ export interface PlanFlags extends ThrottleFlags {
   soc: string;
   model: string;
   targetMs: number;
+  /** RWKV's request (refused for BERT). */
+  memoryMb?: number;
+  tokenMs?: number;
   /** Default: DEFAULT_BUFFER_KB. */
   bufferKb?: number;
   /** Default: the family's default planner. */
@@ -67,6 +71,15 @@ export async function planRequest(f: PlanFlags, db: ExperimentStore, quiet = !!f
     await model.release();
     throw e;
   }
+}
+
+/** shardlab plan: BERT's here; a family with its own plan command (RWKV: memory and per-token target) runs that. */
+export async function runPlanCommand(f: PlanFlags): Promise<void> {
+  if (familyOf(f.model).id !== 'bert') return familyCommand('plan', f.model, f);
+  if (f.memoryMb !== undefined || f.tokenMs !== undefined)
+    throw new UserError('--memory-mb and --token-ms are for RWKV models; a BERT plan takes --target-ms and --buffer-kb');
+  if (f.targetMs === undefined) throw new UserError('a BERT plan needs --target-ms T, the latency it plans for');
+  return runPlan(f);
 }
 
 /** shardlab plan: one request planned for a target latency and preload buffer, printed. */

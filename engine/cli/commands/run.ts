@@ -53,7 +53,10 @@ export function registerRun(program: Command): void {
       },
       'virtual',
     )
-    .option('--eval', 'also report the quality of the configuration (cached): BERT dev accuracy; RWKV test perplexity and last-word accuracy')
+    .option(
+      '--eval',
+      'also report the quality of the configuration (cached): BERT dev accuracy; RWKV test perplexity and last-word accuracy',
+    )
     .option(
       '--limit <k>',
       'with --eval: a fixed stratified sample of K examples (BERT: dev, and the importance profile a planner uses; RWKV: test passages)',
@@ -63,7 +66,7 @@ export function registerRun(program: Command): void {
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--trace <file>', 'write a Chrome Trace Event JSON file (opens in Perfetto)')
     .option('--json', 'print one JSON object')
-    .option('--prompt <text>', 'RWKV: the text generation continues (default: the paper\'s speed prompt)')
+    .option('--prompt <text>', "RWKV: the text generation continues (default: the paper's speed prompt)")
     .option('--tokens <n>', 'RWKV: tokens to generate, greedy (default 200, as the paper)', positiveInt('--tokens'))
     .option('--stream', 'RWKV: the dense model streamed from storage layer by layer every token, not held in memory');
   addTechniqueOptions(cmd);

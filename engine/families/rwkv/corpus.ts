@@ -52,8 +52,16 @@ function documents(): Document[] {
   return cache;
 }
 
-/** The passages of one split, in a fixed order. */
-export function lmPassages(split: Split): Passage[] {
+const splits = new Map<Split, readonly Passage[]>();
+
+/** The passages of one split, in a fixed order (cut once per process). */
+export function lmPassages(split: Split): readonly Passage[] {
+  let got = splits.get(split);
+  if (!got) splits.set(split, (got = cutPassages(split)));
+  return got;
+}
+
+function cutPassages(split: Split): Passage[] {
   const out: Passage[] = [];
   for (const d of documents()) {
     if (splitOf(d.id) !== split) continue;

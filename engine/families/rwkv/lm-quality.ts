@@ -124,3 +124,18 @@ function embCacheStats(
   const s = cache.stats(0);
   return { rows: c.rows, policy: c.policy, hitRate: s.hitRate, lookups: s.lookups };
 }
+
+/** The stored quality of a setting, without measuring (undefined until lmQuality has measured it). */
+export function cachedLmQuality(
+  model: Omit<LmModel, 'runner'>,
+  db: ExperimentStore,
+  split: Split,
+  limit?: number,
+): { perplexity: number; lastWordAccuracy: number; split: string; tokens: number } | undefined {
+  const { items, all } = evaluationItems(split, model.tokenizer, limit);
+  const scope = { model: model.checksum, task: LM_TASK, split: sampleKey(split, items.length, all) };
+  const configHash = techniquesHash(model.qualityKey ?? model.techniques);
+  const ppl = db.getQuality({ ...scope, metric: 'perplexity', configHash });
+  const word = db.getQuality({ ...scope, metric: 'lastWordAccuracy', configHash });
+  return ppl && word && { perplexity: ppl.value, lastWordAccuracy: word.value, split: scope.split, tokens: ppl.count };
+}

@@ -5,6 +5,7 @@ import { runGenerate, runLmEval } from './lm.js';
 import { runLogits } from './logits.js';
 import { runMemory } from './memory.js';
 import { runRwkvRun } from './run.js';
+import { runRwkvPlan } from './plan.js';
 
 export const COMMANDS: Record<string, FamilyCommand> = {
   logits: runLogits,
@@ -13,4 +14,5 @@ export const COMMANDS: Record<string, FamilyCommand> = {
   memory: runMemory,
   compress: runCompress,
   run: runRwkvRun,
+  plan: runRwkvPlan,
 };

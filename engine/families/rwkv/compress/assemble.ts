@@ -7,8 +7,8 @@
  * A trained low-rank model of `DIR` at factor f and kind k lives beside it as `DIR-lowrank<f>-<k>`
  * (fixtures/make/rwkv/lowrank.py writes them, with predictors and a head trained on its own activations).
  */
-import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { modelChecksum } from '../../../core/checksum.js';
 import { UserError } from '../../../core/errors.js';
 import type { Tensor } from '../../../core/safetensors.js';
@@ -23,9 +23,24 @@ import type { TechniqueSpec } from './setting.js';
 export const RWKV_DEFINING_FILES = ['config.json', 'model.safetensors', 'vocab.json'];
 const RWKV_ARTEFACTS = ['predictors.safetensors', 'cluster-head.safetensors', 'clusters.json'];
 
-/** An RWKV directory's checksum: its defining files and the artefacts given (default: whichever it has). */
+const checksums = new Map<string, string>();
+
+/**
+ * An RWKV directory's checksum: its defining files and the artefacts given (default: whichever it has).
+ * Memoised per process while the files' sizes and modification times stay the same (planning asks for
+ * it for every point of a grid; hashing the weights each time took seconds).
+ */
 export function rwkvChecksum(dir: string, artefacts = RWKV_ARTEFACTS.filter((f) => existsSync(`${dir}/${f}`))): string {
-  return modelChecksum(dir, [...RWKV_DEFINING_FILES, ...artefacts]);
+  const files = [...RWKV_DEFINING_FILES, ...artefacts];
+  const key = files
+    .map((f) => {
+      const st = statSync(join(dir, f));
+      return `${join(dir, f)}:${st.size}:${st.mtimeMs}`;
+    })
+    .join('|');
+  let sum = checksums.get(key);
+  if (sum === undefined) checksums.set(key, (sum = modelChecksum(dir, files)));
+  return sum;
 }
 
 /** The artefacts a setting reads from the directory its weights come from. */

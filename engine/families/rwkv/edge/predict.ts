@@ -40,7 +40,7 @@ export interface EdgePrediction {
 }
 
 /** Tokens placed: the first from cold, the rest until the pipeline repeats itself. */
-const TOKENS = 4;
+const TOKENS = 3;
 
 export function expectedSizes(dims: RwkvDims, setting: EdgeSetting, stats: EdgeStats): TokenSizes {
   const { spec, stream } = setting;
