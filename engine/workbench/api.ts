@@ -118,10 +118,14 @@ export const RwkvQuerySchema = z
     /** A per-token latency target, ms; absent = none (the planner then maximises quality within memory). */
     tokenMs: z.number().positive().max(60_000).optional(),
     techniques: RwkvTechniquesSchema,
+    /** Test passages quality is read at (the planner's grid and the toggled setting); absent = the planner's default sample. */
+    qualityLimit: z.number().int().positive().max(10_000).optional(),
   })
   .strict();
 export type RwkvQuery = z.infer<typeof RwkvQuerySchema>;
-export const RwkvGridSchema = z.object({ soc: id, model: modelId }).strict();
+export const RwkvGridSchema = z
+  .object({ soc: id, model: modelId, qualityLimit: z.number().int().positive().max(10_000).optional() })
+  .strict();
 export type RwkvGridQuery = z.infer<typeof RwkvGridSchema>;
 
 export const JobSpecSchema = z.discriminatedUnion('kind', [
@@ -394,8 +398,12 @@ export interface RwkvWhatIfView {
   meetsLatency: boolean | null;
   /** The toggled setting's quality, when the store has it. */
   quality: RwkvQuality | null;
-  /** The planner's recommendation for the budget and target; null where the planner is not available. */
+  /** The planner's recommendation for the budget and target; null while its grid is being prepared (planStatus). */
   plan: RwkvPlanView | null;
+  /** 'preparing': the planner's grid (every point's statistics and cached quality) is being read; ask again in a moment. */
+  planStatus: 'ready' | 'preparing';
+  /** Test passages quality is read and measured at. */
+  qualityLimit: number;
   /** Wall-clock time of this answer, ms. */
   answerMs: number;
 }

@@ -13,7 +13,9 @@ import { EmbeddingCache } from '../families/rwkv/compress/emb-cache.js';
 import { describeSpec, techniquesOf, type TechniqueSpec } from '../families/rwkv/compress/setting.js';
 import { isRwkvModel } from '../families/rwkv/detect.js';
 import { BASELINES, baselineSetting } from '../families/rwkv/edge/baselines.js';
+import { edgeStatsFor } from '../families/rwkv/edge/planning.js';
 import { predictEdge, type EdgePrediction, type EdgeStats } from '../families/rwkv/edge/predict.js';
+import { RwkvTokenizer } from '../families/rwkv/tokenizer.js';
 import type { EdgeSetting } from '../families/rwkv/edge/tokens.js';
 import { LM_TASK, techniquesHash } from '../families/rwkv/lm-quality.js';
 import { readRwkvConfig } from '../families/rwkv/model-dir.js';
@@ -132,10 +134,10 @@ const checksumOf = (dir: string) => {
 };
 
 /** A setting's quality as the experiment store has it (the split with the most tokens), or null. */
-export function cachedQuality(db: ExperimentStore, dir: string, spec: TechniqueSpec): RwkvQuality | null {
+export function cachedQuality(db: ExperimentStore, dir: string, spec: TechniqueSpec, split?: string): RwkvQuality | null {
   if (!existsSync(join(dir, 'model.safetensors'))) return null;
   const scope = scopeOf(dir, spec);
-  const ppl = db.qualityAcrossSplits({ ...scope, metric: 'perplexity' });
+  const ppl = db.qualityAcrossSplits({ ...scope, metric: 'perplexity' }).filter((q) => split === undefined || q.split === split);
   if (!ppl.length) return null;
   const best = [...ppl].sort((a, b) => b.count - a.count)[0]!;
   const word = db.qualityAcrossSplits({ ...scope, metric: 'lastWordAccuracy' }).find((w) => w.split === best.split);
@@ -192,26 +194,11 @@ export function cacheContents(spec: TechniqueSpec, fed: readonly number[]): numb
 export type { RwkvWhatIfView };
 export { builtInTechniques };
 
-/**
- * The statistics a prediction needs: measured by lm-eval where the store has them (as compress/measured.ts
- * reads them, through the cached scope), else the paper's assumptions, each with its source.
- */
+const tokenizers = new Map<string, RwkvTokenizer>();
+
+/** The statistics a prediction needs (planning.ts edgeStatsFor: measured where lm-eval measured them, else the paper's), one tokenizer per model. */
 export function statsFor(dir: string, db: ExperimentStore, setting: EdgeSetting): EdgeStats {
-  const { spec } = setting;
-  const scope = scopeOf(dir, spec);
-  const metric = (name: string) => [...db.qualityAcrossSplits({ ...scope, metric: name })].sort((a, b) => b.count - a.count)[0];
-  const where = (m: { split: string; count: number }) => `measured by lm-eval (${m.split}, ${m.count} tokens)`;
-  const layers = spec.sparseFfn ? Array.from({ length: readRwkvConfig(dir).n_layer }, (_, l) => metric(`ffn.predictedSparsity.${l}`)) : [];
-  const density = layers.length && layers.every((m) => m) ? layers.map((m) => 1 - m!.value) : undefined;
-  const head = spec.clusterHead ? metric('head.rowsTouched') : undefined;
-  return {
-    density: density ?? 0.25,
-    headTouched: head?.value ?? 0.13,
-    embHitRate: 0.5,
-    sources: {
-      density: density ? where(layers[0]!) : 'RWKV-edge §4 assumption (25 % of FFN neurons per token); not measured for this setting yet',
-      headTouched: head ? where(head) : '§3.4 assumption (13 % of the head per token); not measured for this setting yet',
-      embHitRate: 'assumed 50 % (not measured)',
-    },
-  };
+  let tok = tokenizers.get(dir);
+  if (!tok) tokenizers.set(dir, (tok = RwkvTokenizer.fromFile(join(dir, 'vocab.json'))));
+  return edgeStatsFor(dir, db, setting, tok);
 }

@@ -22,6 +22,7 @@ import { ExperimentStore } from '../store/db.js';
 import { runSweep } from '../sweep/sweep.js';
 import type { SweepRow, SweepSpec } from '../sweep/types.js';
 import { openEdge } from '../families/rwkv/edge/open.js';
+import { EDGE_PLAN_LIMIT, planEdge, planningContext, type Candidate, type PlanningContext } from '../families/rwkv/edge/planning.js';
 import { predictEdge } from '../families/rwkv/edge/predict.js';
 import { runEdge } from '../families/rwkv/edge/run.js';
 import type { EdgeSetting } from '../families/rwkv/edge/tokens.js';
@@ -44,6 +45,7 @@ import type {
   RwkvGridView,
   RwkvLiveResult,
   RwkvPlanView,
+  RwkvPoint,
   RwkvQuality,
   RwkvQuery,
   RwkvRun,
@@ -72,6 +74,8 @@ import {
 } from './rwkv.js';
 import { addRwkvRun, listRwkvRuns } from './rwkv-runs.js';
 
+type TechniqueSpecLike = Parameters<typeof cachedQuality>[2];
+
 const PACKAGE_JSON = fileURLToPath(new URL('../../../package.json', import.meta.url));
 
 export const DEFAULTS: AppInfo['defaults'] = {
@@ -91,6 +95,8 @@ export interface JobContext {
 
 export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancelJob' | 'listJobs'> {
   private readonly models = new Map<string, Promise<FamilyModel>>();
+  /** RWKV planning grids by model directory and quality sample, read once (seconds) and then kept. */
+  private readonly rwkvGrids = new Map<string, { ctx?: PlanningContext; pending?: Promise<PlanningContext> }>();
   private dbHandle: ExperimentStore | undefined;
 
   constructor(readonly host: AppInfo['host'] = 'test') {}
@@ -327,6 +333,61 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     return new CostModel(profile, resolveSettings(profile, { computeUnit: 'cpu' }));
   }
 
+  /**
+   * The planning grid of a model at a quality sample. The first read takes seconds (every point's statistics
+   * and cached quality), so it runs in the background and What-if answers without a plan meanwhile
+   * (planStatus 'preparing'). Later calls read again only the qualities still missing (jobs in other
+   * processes store them); when some arrived, the grid is read afresh in the background (their
+   * statistics are measured too).
+   */
+  private rwkvPlanning(dir: string, limit: number, wait: boolean): Promise<PlanningContext | undefined> {
+    const key = `${dir}\0${limit}`;
+    let g = this.rwkvGrids.get(key);
+    if (!g) this.rwkvGrids.set(key, (g = {}));
+    const entry = g;
+    const refresh = () => {
+      const p = planningContext(dir, this.db, { limit, measure: false });
+      entry.pending = p;
+      p.then(
+        (ctx) => {
+          entry.ctx = ctx;
+          if (entry.pending === p) entry.pending = undefined;
+        },
+        () => {
+          if (entry.pending === p) entry.pending = undefined;
+        },
+      );
+      return p;
+    };
+    if (!entry.ctx) {
+      const p = entry.pending ?? refresh();
+      return wait ? p : Promise.resolve(undefined);
+    }
+    const split = `test~strat${limit}`;
+    let found = false;
+    for (const pt of entry.ctx.points)
+      if (!pt.quality) {
+        const got = cachedQuality(this.db, dir, { ...pt.setting.spec, embCache: undefined }, split);
+        if (got) {
+          pt.quality = got;
+          found = true;
+        }
+      }
+    if (found && !entry.pending) void refresh().catch(() => {});
+    return Promise.resolve(entry.ctx);
+  }
+
+  private rwkvPoint(c: Candidate, baseline = false): RwkvPoint {
+    return {
+      label: c.label,
+      ...numbersOf(c.prediction),
+      setting: settingView(c.setting, c.label),
+      fits: c.fits,
+      baseline,
+      quality: c.quality ?? null,
+    };
+  }
+
   async rwkvWhatIf(q: RwkvQuery): Promise<RwkvWhatIfView> {
     const t0 = performance.now();
     const dir = this.rwkvDir(q.model);
@@ -335,6 +396,21 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     const stats = statsFor(dir, this.db, setting);
     const p = predictEdge(cost, dimsOf(dir), setting, stats);
     const budget = q.memoryMb * 2 ** 20;
+    const limit = q.qualityLimit ?? EDGE_PLAN_LIMIT;
+    const ctx = await this.rwkvPlanning(dir, limit, false);
+    let plan: RwkvPlanView | null = null;
+    if (ctx) {
+      const r = planEdge(ctx, cost, { memoryBytes: budget, ...(q.tokenMs !== undefined && { tokenMs: q.tokenMs }) });
+      plan = {
+        pick: r.pick ? this.rwkvPoint(r.pick) : null,
+        optimum: r.optimum ? this.rwkvPoint(r.optimum) : null,
+        gapPct: r.gapPct,
+        planMs: r.planMs,
+        exhaustiveMs: r.exhaustiveMs,
+        why: r.why ?? null,
+        candidates: r.candidates.length,
+      };
+    }
     return {
       query: q,
       family: 'rwkv',
@@ -348,22 +424,29 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
       stats: { density: stats.density, headTouched: stats.headTouched, embHitRate: stats.embHitRate, sources: { ...stats.sources } },
       fits: p.peakBytes <= budget,
       meetsLatency: q.tokenMs === undefined ? null : p.tokenMs <= q.tokenMs,
-      quality: cachedQuality(this.db, dir, setting.spec),
-      plan: this.rwkvPlan(dir, q),
+      quality: cachedQuality(this.db, dir, setting.spec, `test~strat${limit}`),
+      plan,
+      planStatus: ctx ? 'ready' : 'preparing',
+      qualityLimit: limit,
       answerMs: performance.now() - t0,
     };
-  }
-
-  /** The planner's pick for the query's budget and target (edge/planning.ts), or null where it is not available. */
-  private rwkvPlan(_dir: string, _q: RwkvQuery): RwkvPlanView | null {
-    return null;
   }
 
   async rwkvGrid(q: RwkvGridQuery): Promise<RwkvGridView> {
     const dir = this.rwkvDir(q.model);
     const cost = this.rwkvCost(q.soc);
-    const points = baselinePoints(dir, this.db, cost, (s) => statsFor(dir, this.db, s));
-    return { soc: q.soc, model: q.model, points, limit: null };
+    const limit = q.qualityLimit ?? EDGE_PLAN_LIMIT;
+    const ctx = (await this.rwkvPlanning(dir, limit, true))!;
+    const points: RwkvPoint[] = ctx.points.map((pt) => {
+      const p = predictEdge(cost, ctx.dims, pt.setting, pt.stats);
+      return { label: pt.label, ...numbersOf(p), setting: settingView(pt.setting, pt.label), fits: true, baseline: false, quality: pt.quality ?? null };
+    });
+    const split = `test~strat${limit}`;
+    const baselines = baselinePoints(dir, this.db, cost, (s) => statsFor(dir, this.db, s)).map((b) => ({
+      ...b,
+      quality: cachedQuality(this.db, dir, b.setting.spec as TechniqueSpecLike, split),
+    }));
+    return { soc: q.soc, model: q.model, points: [...baselines, ...points], limit };
   }
 
   async recordRwkvPlan(q: RwkvQuery): Promise<RwkvRun> {
@@ -481,41 +564,40 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
       case 'live':
         return this.liveJob(spec.query, spec.plan as Plan | undefined, spec.slowdown ?? 1, ctx);
       case 'rwkv-quality':
-        return this.rwkvQualityJob(spec.model, spec.techniques, spec.limit, progress);
+        return this.rwkvQualityJob(spec.model, spec.techniques, spec.limit, progress, ctx.signal);
       case 'rwkv-live':
         return this.rwkvLiveJob(spec, ctx);
     }
   }
 
-  /** Quality of one setting, or of every baseline (one measurement per distinct quality key), on `limit` test passages. */
+  /** Quality of one setting, or (without techniques) of every point of the planning grid, on `limit` test passages. */
   private async rwkvQualityJob(
     model: string,
     techniques: RwkvTechniques | undefined,
     limit: number | undefined,
     progress: (d: number, t: number, stage?: string) => void,
+    signal: AbortSignal,
   ): Promise<{ measured: number; quality: RwkvQuality | null }> {
     const dir = this.rwkvDir(model);
-    const settings: EdgeSetting[] = techniques
-      ? [edgeSettingOf(dir, techniques)]
-      : (await this.rwkvGrid({ soc: DEFAULTS.soc, model })).points.map((p) => edgeSettingOf(dir, p.setting.techniques));
-    const seen = new Set<string>();
-    let last: RwkvQuality | null = null;
-    let measured = 0;
-    for (const [i, s] of settings.entries()) {
-      const key = JSON.stringify({ ...s.spec, embCache: undefined });
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const lm = await openRwkvDir(dir, { techniques: s.spec, threads: 1 });
-      try {
-        const stage = settings.length > 1 ? `setting ${i + 1} of ${settings.length}` : undefined;
-        const a = await lmQuality(lm, this.db, 'test', limit, (d, t) => progress(d, t, stage));
-        last = { perplexity: a.perplexity, lastWordAccuracy: a.lastWordAccuracy, split: a.split, tokens: a.tokens };
-        measured++;
-      } finally {
-        await lm.release();
-      }
+    const n = limit ?? EDGE_PLAN_LIMIT;
+    if (!techniques) {
+      let total = 0;
+      await planningContext(dir, this.db, {
+        limit: n,
+        measure: true,
+        signal,
+        onProgress: (d, t) => progress(d, (total = t), 'grid settings'),
+      });
+      return { measured: total, quality: null };
     }
-    return { measured, quality: techniques ? last : null };
+    const setting = edgeSettingOf(dir, techniques);
+    const lm = await openRwkvDir(dir, { techniques: setting.spec, threads: 1 });
+    try {
+      const a = await lmQuality(lm, this.db, 'test', n, (d, t) => progress(d, t, 'passages'));
+      return { measured: 1, quality: { perplexity: a.perplexity, lastWordAccuracy: a.lastWordAccuracy, split: a.split, tokens: a.tokens } };
+    } finally {
+      await lm.release();
+    }
   }
 
   private async rwkvLiveJob(spec: Extract<JobSpec, { kind: 'rwkv-live' }>, ctx: JobContext): Promise<RwkvLiveResult> {

@@ -17,12 +17,15 @@ export interface Query {
   rwkvTokenMs: number;
   /** RWKV: What-if's technique toggles. */
   rwkvTechniques: RwkvTechniques;
+  /** RWKV: test passages quality is measured and read at; 0 = the planner's default sample. */
+  rwkvQualityLimit: number;
 }
 
 export const RWKV_DEFAULTS = {
   rwkvMemoryMb: 8,
   rwkvTokenMs: 0,
   rwkvTechniques: { lowrank: true, sparseFfn: true, embCache: true, clusterHead: true, int8: false, stream: false },
+  rwkvQualityLimit: 0,
 } satisfies Partial<Query>;
 
 /** The RWKV What-if request of a query. */
@@ -33,6 +36,7 @@ export function rwkvQuery(q: Query) {
     memoryMb: q.rwkvMemoryMb,
     ...(q.rwkvTokenMs > 0 ? { tokenMs: q.rwkvTokenMs } : {}),
     techniques: q.rwkvTechniques,
+    ...(q.rwkvQualityLimit > 0 ? { qualityLimit: q.rwkvQualityLimit } : {}),
   };
 }
 

@@ -29,6 +29,8 @@ describe('workbench with the RWKV fixture (Debian Chromium, browser mode)', () =
       headless: true,
       viewport: { width: 1280, height: 900 },
     });
+    // BERT's background accuracy at boot on 20 dev examples (as the BERT suite does), so it does not hold a core for long.
+    await context.addInitScript(() => localStorage.getItem('shardlab-query') || localStorage.setItem('shardlab-query', JSON.stringify({ evalLimit: 20 })));
     page = await context.newPage();
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
@@ -63,6 +65,8 @@ describe('workbench with the RWKV fixture (Debian Chromium, browser mode)', () =
       'the trained low-rank siblings are what low-rank runs, not models of their own',
     );
     await page.getByTestId('rwkv-setup-note').waitFor();
+    // Quick quality: 8 test passages (seconds per setting), so the measurement below stays short.
+    await page.getByTestId('rwkv-quality-limit').selectOption('8');
     assert.match(await page.locator('header').innerText(), /rwkv5-en · english-lm/);
     await shot(page, SUITE, 'setup');
   });
@@ -96,6 +100,10 @@ describe('workbench with the RWKV fixture (Debian Chromium, browser mode)', () =
     await page.waitForFunction(() => /perplexity \d/.test(document.querySelector('[data-testid="rwkv-quality"]')!.textContent!), null, {
       timeout: 45_000,
     });
+    // The planner's grid is read in the background; with no grid point measured yet it says why it has no pick.
+    await page.waitForFunction(() => /No pick: no setting has a measured quality yet/.test(document.querySelector('[data-testid="rwkv-plan-why"]')?.textContent ?? ''), null, {
+      timeout: 30_000,
+    });
     await page.getByTestId('rwkv-record').click();
     await page.getByTestId('toast').filter({ hasText: /Recorded as experiment #\d+/ }).waitFor();
     await shot(page, SUITE, 'whatif');
@@ -109,8 +117,8 @@ describe('workbench with the RWKV fixture (Debian Chromium, browser mode)', () =
     assert.ok((await tl.locator('rect[data-stage="compute"]').count()) > 0);
     assert.match(await page.getByTestId('stall-rwkv').innerText(), /stall/);
     const all = await tl.locator('rect[data-stage="compute"]').count();
-    await page.getByTestId('token-3').click();
-    // One token's window: fewer compute bars drawn than for all four.
+    // The steady-state token (the last placed): one token's window draws fewer compute bars than all of them.
+    await page.getByTestId('token-zoom').locator('button').last().click();
     await page.waitForFunction(
       (n) => document.querySelectorAll('[data-testid="timeline-rwkv"] rect[data-stage="compute"]').length < n,
       all,

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { Ctx } from '../context.js';
 import type { SocProfile } from '../../../engine/workbench/api.js';
 import { wilson95 } from '../../../engine/eval/interval.js';
+import { RWKV_QUICK_LIMIT } from './rwkv/common.js';
 
 interface Sourced {
   value: number;
@@ -163,6 +164,20 @@ export function SetupView({ ctx }: { ctx: Ctx }) {
             techniques; quality is perplexity on held-out English, measured on demand. Low-rank runs the model's trained low-rank sibling
             ({q.model}-lowrank8-relu2), which is why the siblings are not listed as models of their own.
           </p>
+        ) : null}
+        {ctx.family === 'rwkv' ? (
+          <>
+            <label htmlFor="rwkvQualityLimit">Quality on</label>
+            <select
+              id="rwkvQualityLimit"
+              data-testid="rwkv-quality-limit"
+              value={q.rwkvQualityLimit}
+              onChange={(e) => ctx.setQuery({ rwkvQualityLimit: Number(e.target.value) })}
+            >
+              <option value={0}>the planner's sample of test passages</option>
+              <option value={RWKV_QUICK_LIMIT}>{RWKV_QUICK_LIMIT} test passages, a fixed stratified sample (quick, rough)</option>
+            </select>
+          </>
         ) : (
           <>
         <label htmlFor="evalLimit">Accuracy on</label>

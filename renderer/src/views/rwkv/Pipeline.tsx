@@ -7,15 +7,19 @@ import type { Ctx } from '../../context.js';
 import { fmtBytes, fmtMs } from '../../format.js';
 import { Toggles } from './common.js';
 
-/** Each token's span and what it waited and read. */
+/**
+ * Each token's span on the CPU — from its first compute or wait to its last compute (its reads may start
+ * much earlier, prefetched while earlier tokens compute) — and what it waited and read.
+ */
 export function tokenSpans(events: TraceEvent[]) {
   const tokens = [...new Set(events.map((e) => e.token).filter((t): t is number => t !== undefined))].sort((a, b) => a - b);
   return tokens.map((token) => {
     const mine = events.filter((e) => e.token === token);
+    const cpu = mine.filter((e) => e.stage === 'compute' || e.stage === 'stall');
     return {
       token,
-      start: Math.min(...mine.map((e) => e.start)),
-      end: Math.max(...mine.map((e) => e.end)),
+      start: Math.min(...cpu.map((e) => e.start)),
+      end: Math.max(...cpu.map((e) => e.end)),
       stallUs: mine.filter((e) => e.stage === 'stall').reduce((a, e) => a + e.end - e.start, 0),
       ioBytes: mine.filter((e) => e.stage === 'io').reduce((a, e) => a + e.bytes, 0),
     };

@@ -5,7 +5,7 @@ import type { RwkvGridView, RwkvPoint } from '../../../../engine/workbench/api.j
 import { Empty, ErrorBox } from '../../components/feedback.js';
 import type { Ctx } from '../../context.js';
 import { fmtMs } from '../../format.js';
-import { fmtMiB, fmtRate, qualityJob, QualityProgress, RWKV_QUALITY_LIMIT } from './common.js';
+import { fmtMiB, fmtRate, qualityJob, QualityProgress } from './common.js';
 
 interface Dot {
   x: number;
@@ -35,14 +35,14 @@ export function RwkvTradeoffsView({ ctx }: { ctx: Ctx }) {
   const job = qualityJob(ctx);
   const load = () =>
     ctx.api
-      .call('rwkvGrid', { soc: q.soc, model: q.model })
+      .call('rwkvGrid', { soc: q.soc, model: q.model, ...(q.rwkvQualityLimit > 0 ? { qualityLimit: q.rwkvQualityLimit } : {}) })
       .then((g) => (setGrid(g), setError(null)))
       .catch((e: Error) => setError(e.message));
   const lastDone = Object.values(ctx.jobs).filter((j) => j.kind === 'rwkv-quality' && j.status === 'done').length;
-  useEffect(() => void load(), [ctx.api, q.soc, q.model, lastDone]);
+  useEffect(() => void load(), [ctx.api, q.soc, q.model, q.rwkvQualityLimit, lastDone]);
 
   const measure = () =>
-    void ctx.startJob({ kind: 'rwkv-quality', model: q.model, limit: grid?.limit ?? RWKV_QUALITY_LIMIT }, 'quality of the grid');
+    void ctx.startJob({ kind: 'rwkv-quality', model: q.model, ...(grid?.limit ? { limit: grid.limit } : {}) }, 'quality of the grid');
   const mib = (b: number) => b / 2 ** 20;
   const pts = grid?.points ?? [];
   const dot = (p: RwkvPoint, y: number): Dot => ({ x: mib(p.peakBytes), y, p });
@@ -63,7 +63,7 @@ export function RwkvTradeoffsView({ ctx }: { ctx: Ctx }) {
           {pts.length} settings ({pts.filter((p) => p.baseline).length} baselines); quality stored for {withQ.length}
         </span>
         <button onClick={measure} disabled={!!job || missing === 0} data-testid="rwkv-measure-grid">
-          Measure quality of {missing} setting{missing === 1 ? '' : 's'} ({grid?.limit ?? RWKV_QUALITY_LIMIT} test passages each)
+          Measure the grid's missing quality ({missing} point{missing === 1 ? '' : 's'}; {grid?.limit} test passages per distinct setting)
         </button>
         <QualityProgress ctx={ctx} />
       </section>
@@ -152,7 +152,7 @@ export function RwkvTradeoffsView({ ctx }: { ctx: Ctx }) {
             </thead>
             <tbody>
               {pts.map((p) => (
-                <tr key={p.label} className={p.baseline ? 'baseline' : ''}>
+                <tr key={`${p.baseline}-${p.label}`} className={p.baseline ? 'baseline' : ''}>
                   <td title={p.setting.label}>
                     {p.baseline ? '◆ ' : ''}
                     {p.label}
@@ -164,6 +164,7 @@ export function RwkvTradeoffsView({ ctx }: { ctx: Ctx }) {
                   <td>
                     <button
                       className="small ghost"
+                      title="Toggles its techniques in What-if (at What-if's default parameters)"
                       onClick={() => {
                         ctx.setQuery({ rwkvTechniques: p.setting.techniques });
                         ctx.go('whatif');

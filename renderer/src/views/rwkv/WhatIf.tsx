@@ -3,9 +3,10 @@ import type { RwkvPoint } from '../../../../engine/workbench/api.js';
 import { Current, Empty, ErrorBox } from '../../components/feedback.js';
 import type { Ctx } from '../../context.js';
 import { fmtBytes, fmtMs } from '../../format.js';
-import { fmtMiB, fmtRate, qualityJob, qualityNote, qualityText, QualityProgress, RWKV_QUALITY_LIMIT, Toggles } from './common.js';
+import { useEffect } from 'react';
+import { fmtMiB, fmtRate, qualityJob, qualityNote, qualityText, QualityProgress, Toggles } from './common.js';
 
-function PointRow({ p, name, onUse }: { p: RwkvPoint; name: string; onUse?: () => void }) {
+function PointRow({ p, name, onUse, useTitle }: { p: RwkvPoint; name: string; onUse?: () => void; useTitle?: string }) {
   return (
     <tr data-testid={`plan-${name}`}>
       <th>{name}</th>
@@ -14,7 +15,13 @@ function PointRow({ p, name, onUse }: { p: RwkvPoint; name: string; onUse?: () =
       <td>{fmtRate(p.tokensPerSecond)}</td>
       <td>{fmtMiB(p.peakBytes)}</td>
       <td>{p.quality ? p.quality.perplexity.toFixed(2) : '—'}</td>
-      <td>{onUse && <button className="small" onClick={onUse}>Use this setting</button>}</td>
+      <td>
+        {onUse && (
+          <button className="small" onClick={onUse} title={useTitle}>
+            Use its techniques
+          </button>
+        )}
+      </td>
     </tr>
   );
 }
@@ -22,9 +29,16 @@ function PointRow({ p, name, onUse }: { p: RwkvPoint; name: string; onUse?: () =
 export function RwkvWhatIfView({ ctx }: { ctx: Ctx }) {
   const { query: q, rwkv: v } = ctx;
   const running = qualityJob(ctx);
+  // The planner's grid is read once in the background: ask again until it is there.
+  const preparing = v?.planStatus === 'preparing';
+  useEffect(() => {
+    if (!preparing) return;
+    const t = setTimeout(() => ctx.refreshRwkv(), 1500);
+    return () => clearTimeout(t);
+  }, [preparing, v]);
   const measure = () =>
     void ctx.startJob(
-      { kind: 'rwkv-quality', model: q.model, techniques: q.rwkvTechniques, limit: RWKV_QUALITY_LIMIT },
+      { kind: 'rwkv-quality', model: q.model, techniques: q.rwkvTechniques, limit: v?.qualityLimit },
       `quality of ${v?.setting.label ?? 'the setting'}`,
     );
   const record = async () => {
@@ -35,6 +49,7 @@ export function RwkvWhatIfView({ ctx }: { ctx: Ctx }) {
         memoryMb: q.rwkvMemoryMb,
         ...(q.rwkvTokenMs > 0 ? { tokenMs: q.rwkvTokenMs } : {}),
         techniques: q.rwkvTechniques,
+        ...(q.rwkvQualityLimit > 0 ? { qualityLimit: q.rwkvQualityLimit } : {}),
       });
       ctx.notify(`Recorded as experiment #${r.id}`);
     } catch (e) {
@@ -130,7 +145,7 @@ export function RwkvWhatIfView({ ctx }: { ctx: Ctx }) {
               <small>{qualityNote(v.quality)}</small>
               {!v.quality && !running && (
                 <button className="small" data-testid="rwkv-measure" onClick={measure}>
-                  Measure on {RWKV_QUALITY_LIMIT} test passages
+                  Measure on {v.qualityLimit} test passages
                 </button>
               )}
               <QualityProgress ctx={ctx} />
@@ -160,20 +175,23 @@ export function RwkvWhatIfView({ ctx }: { ctx: Ctx }) {
                         p={v.plan.pick}
                         name="pick"
                         onUse={() => ctx.setQuery({ rwkvTechniques: v.plan!.pick!.setting.techniques }, performance.now())}
+                        useTitle="Toggles the pick's techniques (at What-if's default parameters; the pick's own are in its label)"
                       />
                     )}
                     {v.plan.optimum && <PointRow p={v.plan.optimum} name="optimum" />}
                   </tbody>
                 </table>
                 <p className="muted" data-testid="rwkv-plan-why">
-                  {v.plan.pick ? '' : `Nothing fits: ${v.plan.why ?? 'no candidate meets the budget'}. `}
+                  {v.plan.pick ? '' : `No pick: ${v.plan.why ?? 'no candidate meets the budget'}. Measure the grid's quality in Tradeoffs. `}
                   {v.plan.candidates} candidates; planned in {v.plan.planMs.toFixed(2)} ms (exhaustive search {v.plan.exhaustiveMs.toFixed(2)}{' '}
                   ms); gap to the optimum {v.plan.gapPct.toFixed(1)} %.
                   {v.plan.why && v.plan.pick ? ` ${v.plan.why}` : ''}
                 </p>
               </>
             ) : (
-              <p className="muted">The planner is not available for this model yet.</p>
+              <p className="muted" data-testid="rwkv-plan-preparing">
+                Reading the planner's grid (every setting's statistics and stored quality) — a few seconds, once.
+              </p>
             )}
           </section>
           <section className="panel">

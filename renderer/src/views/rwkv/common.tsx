@@ -3,8 +3,8 @@ import type { RwkvQuality, RwkvTechniques } from '../../../../engine/workbench/a
 import { Progress } from '../../components/feedback.js';
 import type { Ctx } from '../../context.js';
 
-/** Test passages a quality measurement runs on (a fixed stratified sample: seconds per setting). */
-export const RWKV_QUALITY_LIMIT = 8;
+/** Setup's quick choice of test passages for RWKV quality (a fixed stratified sample: seconds per setting). */
+export const RWKV_QUICK_LIMIT = 8;
 
 export const TECHNIQUES: { key: keyof RwkvTechniques; label: string; title: string }[] = [
   { key: 'lowrank', label: 'low-rank', title: 'Low-rank time-mix projections (f = 8, the trained relu2 sibling)' },
