@@ -51,7 +51,11 @@ describe('payload validation of the RWKV methods and jobs', () => {
 describe('WorkbenchService: RWKV', () => {
   const s = new WorkbenchService('test');
   after(() => s.close());
-  const ctx = (events: JobEvent[] = []) => ({ jobId: 'job-1', emit: (e: JobEvent) => void events.push(e), signal: new AbortController().signal });
+  const ctx = (events: JobEvent[] = []) => ({
+    jobId: 'job-1',
+    emit: (e: JobEvent) => void events.push(e),
+    signal: new AbortController().signal,
+  });
 
   test('listModels lists rwkv5-en as an RWKV model; its trained low-rank siblings are not models of their own', async () => {
     const models = await s.listModels();
@@ -61,7 +65,10 @@ describe('WorkbenchService: RWKV', () => {
       ['rwkv5-en'],
     );
     assert.deepEqual(rwkv[0].rwkv, { version: '5.2', embd: 256, ffn: 896, vocab: 8192, heads: 4, headSize: 64 });
-    assert.ok(models.some((m) => m.id === 'bert-spam' && m.family === 'bert'), 'BERT models stay');
+    assert.ok(
+      models.some((m) => m.id === 'bert-spam' && m.family === 'bert'),
+      'BERT models stay',
+    );
   });
 
   test('What-if: INT8 shrinks memory, a small budget does not fit, a latency target is judged; bad settings are user errors', async () => {
@@ -78,7 +85,10 @@ describe('WorkbenchService: RWKV', () => {
     assert.ok(dense.prediction.peakBytes > all.prediction.peakBytes);
     const slow = await s.rwkvWhatIf({ ...Q, tokenMs: 0.01 });
     assert.equal(slow.meetsLatency, false);
-    await assert.rejects(s.rwkvWhatIf({ ...Q, techniques: { ...ALL, stream: true } }), /^UserError: stream dense .* does not combine with lowrank/);
+    await assert.rejects(
+      s.rwkvWhatIf({ ...Q, techniques: { ...ALL, stream: true } }),
+      /^UserError: stream dense .* does not combine with lowrank/,
+    );
     await assert.rejects(s.rwkvWhatIf({ ...Q, model: 'bert-spam' }), /bert-spam is not an RWKV model/);
   });
 
@@ -97,7 +107,17 @@ describe('WorkbenchService: RWKV', () => {
         ['perplexity', perplexity],
         ['lastWordAccuracy', 0.1],
       ] as const)
-        db.putQuality({ model: checksum, task: LM_TASK, split: `test~strat${limit}`, configHash, metric, config: '{}', value, count: 100, seconds: 0 });
+        db.putQuality({
+          model: checksum,
+          task: LM_TASK,
+          split: `test~strat${limit}`,
+          configHash,
+          metric,
+          config: '{}',
+          value,
+          count: 100,
+          seconds: 0,
+        });
     }
     db.close();
     let v = await s.rwkvWhatIf({ ...Q, qualityLimit: limit });

@@ -67,7 +67,15 @@ export function rwkvEntry(id: string, dir: string, all: readonly string[]): Mode
 export function dimsOf(dir: string): RwkvDims {
   const c = readRwkvConfig(dir);
   const headSize = c.head_size ?? c.n_embd;
-  return { version: c.version, layers: c.n_layer, embd: c.n_embd, heads: c.n_embd / headSize, headSize, ffn: c.dim_ffn, vocab: c.vocab_size };
+  return {
+    version: c.version,
+    layers: c.n_layer,
+    embd: c.n_embd,
+    heads: c.n_embd / headSize,
+    headSize,
+    ffn: c.dim_ffn,
+    vocab: c.vocab_size,
+  };
 }
 
 const NAMES: [keyof RwkvTechniques, string][] = [
@@ -82,7 +90,9 @@ const NAMES: [keyof RwkvTechniques, string][] = [
 export function edgeSettingOf(dir: string, t: RwkvTechniques): EdgeSetting {
   const on = NAMES.filter(([k]) => t[k]).map(([, n]) => n);
   if (t.stream && on.some((n) => n !== 'int8'))
-    throw new UserError(`stream dense streams the dense model layer by layer; it does not combine with ${on.filter((n) => n !== 'int8').join(', ')}`);
+    throw new UserError(
+      `stream dense streams the dense model layer by layer; it does not combine with ${on.filter((n) => n !== 'int8').join(', ')}`,
+    );
   const s = settingFor(dir, { techniques: on.join(',') || 'none' });
   return { spec: s.spec, ...(t.stream && { stream: true }) };
 }

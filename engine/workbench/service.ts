@@ -25,7 +25,6 @@ import { openEdge } from '../families/rwkv/edge/open.js';
 import { EDGE_PLAN_LIMIT, planEdge, planningContext, type Candidate, type PlanningContext } from '../families/rwkv/edge/planning.js';
 import { predictEdge } from '../families/rwkv/edge/predict.js';
 import { runEdge } from '../families/rwkv/edge/run.js';
-import type { EdgeSetting } from '../families/rwkv/edge/tokens.js';
 import { lmQuality } from '../families/rwkv/lm-quality.js';
 import { openRwkvDir } from '../families/rwkv/open.js';
 import type {
@@ -439,7 +438,14 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     const ctx = (await this.rwkvPlanning(dir, limit, true))!;
     const points: RwkvPoint[] = ctx.points.map((pt) => {
       const p = predictEdge(cost, ctx.dims, pt.setting, pt.stats);
-      return { label: pt.label, ...numbersOf(p), setting: settingView(pt.setting, pt.label), fits: true, baseline: false, quality: pt.quality ?? null };
+      return {
+        label: pt.label,
+        ...numbersOf(p),
+        setting: settingView(pt.setting, pt.label),
+        fits: true,
+        baseline: false,
+        quality: pt.quality ?? null,
+      };
     });
     const split = `test~strat${limit}`;
     const baselines = baselinePoints(dir, this.db, cost, (s) => statsFor(dir, this.db, s)).map((b) => ({
@@ -451,7 +457,16 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
 
   async recordRwkvPlan(q: RwkvQuery): Promise<RwkvRun> {
     const v = await this.rwkvWhatIf(q);
-    const { resident: _r, memoryByCategory: _m, ...numbers } = v.prediction;
+    const p = v.prediction;
+    const numbers = {
+      tokenMs: p.tokenMs,
+      tokensPerSecond: p.tokensPerSecond,
+      firstTokenMs: p.firstTokenMs,
+      stallMsPerToken: p.stallMsPerToken,
+      ioBytesPerToken: p.ioBytesPerToken,
+      persistentBytes: p.persistentBytes,
+      peakBytes: p.peakBytes,
+    };
     return addRwkvRun({
       kind: 'plan',
       soc: q.soc,

@@ -6,7 +6,15 @@
  * keyboard shortcuts.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { AppInfo, JobSpec, ModelEntry, PlanView, RwkvWhatIfView as RwkvAnswer, SocEntry, WorkbenchClient } from '../../engine/workbench/api.js';
+import type {
+  AppInfo,
+  JobSpec,
+  ModelEntry,
+  PlanView,
+  RwkvWhatIfView as RwkvAnswer,
+  SocEntry,
+  WorkbenchClient,
+} from '../../engine/workbench/api.js';
 import { fmtAcc } from './format.js';
 import type { Ctx } from './context.js';
 import {
@@ -353,7 +361,10 @@ export function App({ api }: { api: WorkbenchClient }) {
             go: setView,
             registerRun: (f) => (runRef.current = f),
             family,
-            rwkv: rwkv && query && sameRequest({ soc: rwkv.query.soc, model: rwkv.query.model }, { soc: query.soc, model: query.model }) ? rwkv : null,
+            rwkv:
+              rwkv && query && sameRequest({ soc: rwkv.query.soc, model: rwkv.query.model }, { soc: query.soc, model: query.model })
+                ? rwkv
+                : null,
             rwkvError,
             rwkvStale,
             refreshRwkv: () => void fetchRwkv(query),

@@ -30,7 +30,9 @@ describe('workbench with the RWKV fixture (Debian Chromium, browser mode)', () =
       viewport: { width: 1280, height: 900 },
     });
     // BERT's background accuracy at boot on 20 dev examples (as the BERT suite does), so it does not hold a core for long.
-    await context.addInitScript(() => localStorage.getItem('shardlab-query') || localStorage.setItem('shardlab-query', JSON.stringify({ evalLimit: 20 })));
+    await context.addInitScript(
+      () => localStorage.getItem('shardlab-query') || localStorage.setItem('shardlab-query', JSON.stringify({ evalLimit: 20 })),
+    );
     page = await context.newPage();
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
@@ -55,7 +57,10 @@ describe('workbench with the RWKV fixture (Debian Chromium, browser mode)', () =
     await page.getByTestId('predicted-ms').waitFor({ timeout: 80_000 }); // BERT's What-if, as ever, first
     await view('1', 'setup');
     const families = await page.locator('#family option').allInnerTexts();
-    assert.ok(families.some((f) => /RWKV/.test(f)), families.join());
+    assert.ok(
+      families.some((f) => /RWKV/.test(f)),
+      families.join(),
+    );
     await page.locator('#family').selectOption('rwkv');
     assert.equal(await page.locator('#model').inputValue(), 'rwkv5-en');
     const models = await page.locator('#model option').allInnerTexts();
@@ -101,11 +106,19 @@ describe('workbench with the RWKV fixture (Debian Chromium, browser mode)', () =
       timeout: 45_000,
     });
     // The planner's grid is read in the background; with no grid point measured yet it says why it has no pick.
-    await page.waitForFunction(() => /No pick: no setting has a measured quality yet/.test(document.querySelector('[data-testid="rwkv-plan-why"]')?.textContent ?? ''), null, {
-      timeout: 30_000,
-    });
+    await page.waitForFunction(
+      () =>
+        /No pick: no setting has a measured quality yet/.test(document.querySelector('[data-testid="rwkv-plan-why"]')?.textContent ?? ''),
+      null,
+      {
+        timeout: 30_000,
+      },
+    );
     await page.getByTestId('rwkv-record').click();
-    await page.getByTestId('toast').filter({ hasText: /Recorded as experiment #\d+/ }).waitFor();
+    await page
+      .getByTestId('toast')
+      .filter({ hasText: /Recorded as experiment #\d+/ })
+      .waitFor();
     await shot(page, SUITE, 'whatif');
   });
 
@@ -154,9 +167,13 @@ describe('workbench with the RWKV fixture (Debian Chromium, browser mode)', () =
     await page.locator('#rwkv-slowdown').selectOption('10');
     await page.getByTestId('run-live').click();
     const generated = () => page.evaluate(() => document.querySelector('[data-testid="rwkv-text"] b')?.textContent?.length ?? 0);
-    await page.waitForFunction(() => /running: [1-9]\d* tokens/.test(document.querySelector('[data-testid="live-status"]')!.textContent!), null, {
-      timeout: 30_000,
-    });
+    await page.waitForFunction(
+      () => /running: [1-9]\d* tokens/.test(document.querySelector('[data-testid="live-status"]')!.textContent!),
+      null,
+      {
+        timeout: 30_000,
+      },
+    );
     const early = await generated();
     const earlyEvents = await page.getByTestId('timeline-live').locator('rect[data-stage]').count();
     assert.ok(earlyEvents > 0, 'timeline events while it runs');

@@ -161,8 +161,8 @@ export function SetupView({ ctx }: { ctx: Ctx }) {
         {ctx.family === 'rwkv' ? (
           <p className="muted" data-testid="rwkv-setup-note">
             An RWKV language model generating token by token (RWKV-edge): What-if sets the memory budget, the token-latency target and the
-            techniques; quality is perplexity on held-out English, measured on demand. Low-rank runs the model's trained low-rank sibling
-            ({q.model}-lowrank8-relu2), which is why the siblings are not listed as models of their own.
+            techniques; quality is perplexity on held-out English, measured on demand. Low-rank runs the model's trained low-rank sibling (
+            {q.model}-lowrank8-relu2), which is why the siblings are not listed as models of their own.
           </p>
         ) : null}
         {ctx.family === 'rwkv' ? (
@@ -180,26 +180,26 @@ export function SetupView({ ctx }: { ctx: Ctx }) {
           </>
         ) : (
           <>
-        <label htmlFor="evalLimit">Accuracy on</label>
-        <select
-          id="evalLimit"
-          data-testid="eval-limit"
-          value={q.evalLimit}
-          onChange={(e) => ctx.setQuery({ evalLimit: Number(e.target.value) })}
-        >
-          <option value={0}>
-            all {model?.devExamples} dev examples{model ? ` (95 % interval at most ± ${halfWidth(model.devExamples)} points)` : ''}
-          </option>
-          {[200, 50, 20].map((n) => (
-            <option key={n} value={n}>
-              {n} dev examples, a fixed stratified sample (quick; ± up to {halfWidth(n)} points)
-            </option>
-          ))}
-        </select>
-        <label className="check">
-          <input type="checkbox" checked={q.autoAccuracy} onChange={(e) => ctx.setQuery({ autoAccuracy: e.target.checked })} /> evaluate
-          accuracy in the background
-        </label>
+            <label htmlFor="evalLimit">Accuracy on</label>
+            <select
+              id="evalLimit"
+              data-testid="eval-limit"
+              value={q.evalLimit}
+              onChange={(e) => ctx.setQuery({ evalLimit: Number(e.target.value) })}
+            >
+              <option value={0}>
+                all {model?.devExamples} dev examples{model ? ` (95 % interval at most ± ${halfWidth(model.devExamples)} points)` : ''}
+              </option>
+              {[200, 50, 20].map((n) => (
+                <option key={n} value={n}>
+                  {n} dev examples, a fixed stratified sample (quick; ± up to {halfWidth(n)} points)
+                </option>
+              ))}
+            </select>
+            <label className="check">
+              <input type="checkbox" checked={q.autoAccuracy} onChange={(e) => ctx.setQuery({ autoAccuracy: e.target.checked })} /> evaluate
+              accuracy in the background
+            </label>
           </>
         )}
       </section>

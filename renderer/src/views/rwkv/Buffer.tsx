@@ -86,8 +86,8 @@ export function RwkvBufferView({ ctx }: { ctx: Ctx }) {
                 {live?.embCache ? (
                   <>
                     <p data-testid="rwkv-cache-live">
-                      Last live run: {live.embCache.hits} hits of {live.embCache.lookups} lookups ({(100 * live.embCache.hitRate).toFixed(1)}{' '}
-                      %), {live.embCache.rows} rows cached at its end. Most recent rows:
+                      Last live run: {live.embCache.hits} hits of {live.embCache.lookups} lookups (
+                      {(100 * live.embCache.hitRate).toFixed(1)} %), {live.embCache.rows} rows cached at its end. Most recent rows:
                     </p>
                     <div className="cache-rows" data-testid="rwkv-cache-contents">
                       {live.cacheContents.map((c, i) => (
@@ -103,7 +103,8 @@ export function RwkvBufferView({ ctx }: { ctx: Ctx }) {
               </div>
             ) : (
               <p className="muted" data-testid="rwkv-cache">
-                No embedding cache in this setting{v.setting.techniques.stream ? ': the embedding is read per token' : ': the whole embedding is held'}.
+                No embedding cache in this setting
+                {v.setting.techniques.stream ? ': the embedding is read per token' : ': the whole embedding is held'}.
               </p>
             )}
           </section>

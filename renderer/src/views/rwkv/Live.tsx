@@ -111,7 +111,8 @@ export function RwkvLiveView({ ctx }: { ctx: Ctx }) {
             <span>Speed</span>
             <b>{fmtRate(result.tokensPerSecond)}</b>
             <small>
-              per token p50 {fmtMs(result.tokenLatencyMsP50)}, p99 {fmtMs(result.tokenLatencyMsP99)}; predicted {fmtMs(result.predictedTokenMs)}
+              per token p50 {fmtMs(result.tokenLatencyMsP50)}, p99 {fmtMs(result.tokenLatencyMsP99)}; predicted{' '}
+              {fmtMs(result.predictedTokenMs)}
             </small>
           </div>
           <div className="metric">

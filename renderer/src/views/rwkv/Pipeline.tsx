@@ -49,10 +49,10 @@ export function RwkvPipelineView({ ctx }: { ctx: Ctx }) {
     <div className="view pipeline rwkv">
       <h1>Pipeline</h1>
       <p className="lede">
-        Predicted per-token timeline of {q.model} on {q.soc}: the IO lane reads embedding rows, picked FFN neurons and head clusters
-        (or whole layers when streamed), the decompress lane decodes them, compute runs each layer's time-mix, predictor, FFN and the
-        head. The first token starts cold; the last is the steady state. Hatched red is compute waiting for a read. Zoom to one token
-        below, or click the timeline and use W/S/A/D.
+        Predicted per-token timeline of {q.model} on {q.soc}: the IO lane reads embedding rows, picked FFN neurons and head clusters (or
+        whole layers when streamed), the decompress lane decodes them, compute runs each layer's time-mix, predictor, FFN and the head. The
+        first token starts cold; the last is the steady state. Hatched red is compute waiting for a read. Zoom to one token below, or click
+        the timeline and use W/S/A/D.
       </p>
       <section className="panel">
         <Toggles ctx={ctx} />
@@ -85,7 +85,9 @@ export function RwkvPipelineView({ ctx }: { ctx: Ctx }) {
             window={w}
             onWindow={setWin}
             fullEndUs={end}
-            targetMs={q.rwkvTokenMs > 0 && token !== null ? (spans.find((s) => s.token === token)?.start ?? 0) / 1000 + q.rwkvTokenMs : undefined}
+            targetMs={
+              q.rwkvTokenMs > 0 && token !== null ? (spans.find((s) => s.token === token)?.start ?? 0) / 1000 + q.rwkvTokenMs : undefined
+            }
           />
           <section className="panel">
             <h2>Per token</h2>

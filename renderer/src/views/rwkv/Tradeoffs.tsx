@@ -54,8 +54,8 @@ export function RwkvTradeoffsView({ ctx }: { ctx: Ctx }) {
     <div className="view tradeoffs rwkv">
       <h1>Tradeoffs</h1>
       <p className="lede">
-        Every setting the planner considers for {q.model}, predicted on {q.soc}: quality (perplexity on held-out text, lower is better)
-        and tokens/s against peak memory. Baselines (dense fp16 / INT8 / streamed, each technique alone, all) are diamonds; the dense fp16
+        Every setting the planner considers for {q.model}, predicted on {q.soc}: quality (perplexity on held-out text, lower is better) and
+        tokens/s against peak memory. Baselines (dense fp16 / INT8 / streamed, each technique alone, all) are diamonds; the dense fp16
         model's numbers are the dashed reference lines. Your {q.rwkvMemoryMb} MiB budget is the red line.
       </p>
       <section className="panel controls">
@@ -97,9 +97,7 @@ export function RwkvTradeoffsView({ ctx }: { ctx: Ctx }) {
                     shape="diamond"
                     isAnimationActive={false}
                   />
-                  {dense?.quality && (
-                    <ReferenceLine y={dense.quality.perplexity} stroke="#888" strokeDasharray="5 3" label="dense fp16" />
-                  )}
+                  {dense?.quality && <ReferenceLine y={dense.quality.perplexity} stroke="#888" strokeDasharray="5 3" label="dense fp16" />}
                   {dense && <ReferenceLine x={mib(dense.peakBytes)} stroke="#888" strokeDasharray="5 3" />}
                   <ReferenceLine x={q.rwkvMemoryMb} stroke="#c00" strokeDasharray="2 2" label="budget" />
                 </ScatterChart>

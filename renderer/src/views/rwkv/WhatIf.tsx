@@ -61,8 +61,8 @@ export function RwkvWhatIfView({ ctx }: { ctx: Ctx }) {
     <div className="view whatif rwkv">
       <h1>What-if</h1>
       <p className="lede">
-        {q.model} generating token by token on {q.soc}: drag the memory budget and the token-latency target, toggle RWKV-edge's
-        techniques; the prediction (the same task graph a run executes, at expected sizes) and the planner's pick update as you move.
+        {q.model} generating token by token on {q.soc}: drag the memory budget and the token-latency target, toggle RWKV-edge's techniques;
+        the prediction (the same task graph a run executes, at expected sizes) and the planner's pick update as you move.
       </p>
       <section className="panel controls">
         <label htmlFor="rwkv-memory">Memory budget</label>
@@ -96,7 +96,9 @@ export function RwkvWhatIfView({ ctx }: { ctx: Ctx }) {
         <h2>Techniques</h2>
         <Toggles ctx={ctx} />
       </section>
-      {ctx.rwkvError && <ErrorBox text={ctx.rwkvError} next="Change the toggles (stream dense combines with INT8 only) or pick another model." />}
+      {ctx.rwkvError && (
+        <ErrorBox text={ctx.rwkvError} next="Change the toggles (stream dense combines with INT8 only) or pick another model." />
+      )}
       {!v && !ctx.rwkvError && <Empty title="Predicting…">The first prediction appears in a moment.</Empty>}
       {v && p && (
         <Current stale={ctx.rwkvStale}>
@@ -182,9 +184,11 @@ export function RwkvWhatIfView({ ctx }: { ctx: Ctx }) {
                   </tbody>
                 </table>
                 <p className="muted" data-testid="rwkv-plan-why">
-                  {v.plan.pick ? '' : `No pick: ${v.plan.why ?? 'no candidate meets the budget'}. Measure the grid's quality in Tradeoffs. `}
-                  {v.plan.candidates} candidates; planned in {v.plan.planMs.toFixed(2)} ms (exhaustive search {v.plan.exhaustiveMs.toFixed(2)}{' '}
-                  ms); gap to the optimum {v.plan.gapPct.toFixed(1)} %.
+                  {v.plan.pick
+                    ? ''
+                    : `No pick: ${v.plan.why ?? 'no candidate meets the budget'}. Measure the grid's quality in Tradeoffs. `}
+                  {v.plan.candidates} candidates; planned in {v.plan.planMs.toFixed(2)} ms (exhaustive search{' '}
+                  {v.plan.exhaustiveMs.toFixed(2)} ms); gap to the optimum {v.plan.gapPct.toFixed(1)} %.
                   {v.plan.why && v.plan.pick ? ` ${v.plan.why}` : ''}
                 </p>
               </>

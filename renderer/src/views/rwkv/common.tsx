@@ -12,7 +12,11 @@ export const TECHNIQUES: { key: keyof RwkvTechniques; label: string; title: stri
   { key: 'embCache', label: 'embedding cache', title: 'Embedding rows cached in memory (1000 rows, FIFO); misses are read from storage' },
   { key: 'clusterHead', label: 'hierarchical head', title: 'Clustered head: the first level picks clusters, only their rows are read' },
   { key: 'int8', label: 'INT8', title: 'Weights stored and held in INT8 (dequantized when used)' },
-  { key: 'stream', label: 'stream dense', title: 'The dense model read layer by layer every token instead of held (combines with INT8 only)' },
+  {
+    key: 'stream',
+    label: 'stream dense',
+    title: 'The dense model read layer by layer every token instead of held (combines with INT8 only)',
+  },
 ];
 
 export const fmtMiB = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
