@@ -54,7 +54,7 @@ const BAD: Record<string, [unknown, RegExp]> = {
   exportSweep: [{ id: 1, format: 'xlsx' }, /^exportSweep: format: must be one of/],
   rwkvWhatIf: [{ soc: 'rpi5-nvme', model: 'rwkv5-en', memoryMb: 8 }, /^rwkvWhatIf: techniques: expected object$/],
   rwkvGrid: [{ soc: 'rpi5-nvme' }, /^rwkvGrid: model: expected string$/],
-  recordRwkvPlan: [{ soc: 'rpi5-nvme', model: 'rwkv5-en', memoryMb: '8' }, /^recordRwkvPlan: memoryMb: expected number$/],
+  recordRwkvPlan: [{ soc: 'rpi5-nvme', model: 'rwkv5-en', memoryMb: '8', techniques: {} }, /^recordRwkvPlan: memoryMb: expected number/],
   listRwkvRuns: [{ model: 'rwkv5-en' }, /^listRwkvRuns: payload: unknown field "model"$/],
 };
 
