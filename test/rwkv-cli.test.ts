@@ -67,7 +67,7 @@ test('BERT models still need --reference', () => {
   assertRefused(['logits', '--model', SPAM_MODEL], /BERT model needs --reference/);
 });
 
-test('shardlab families lists rwkv; planning an RWKV model says it is not available yet', (t) => {
+test('shardlab families lists rwkv; an RWKV plan asks for its own request, and an rwkv.cpp file is not a model directory', (t) => {
   const fams = shardlabJson<{ id: string; planners: unknown[] }[]>('families', '--json');
   assert.deepEqual(
     fams.map((f) => f.id),
@@ -76,5 +76,7 @@ test('shardlab families lists rwkv; planning an RWKV model says it is not availa
   assert.deepEqual(fams[1].planners, []);
   const file = vector(t, modelFile('4v0-660K', 'FP32'));
   if (!file) return;
-  assertRefused(['plan', '--model', file, '--soc', 'odroid-n2plus', '--target-ms', '100'], /planning RWKV models is not available yet/);
+  assertRefused(['plan', '--model', file, '--soc', 'odroid-n2plus', '--target-ms', '100'], /an RWKV plan needs --memory-mb/);
+  assertRefused(['plan', '--model', file, '--soc', 'odroid-n2plus', '--memory-mb', '8'], /needs an RWKV model directory/);
+  assertRefused(['run', '--model', file, '--soc', 'odroid-n2plus'], /an RWKV run needs an RWKV model directory/);
 });

@@ -18,7 +18,7 @@ export const rwkvFamily: ModelFamily = {
   planners: () => [],
   open: async (dir) => {
     throw new UserError(
-      `${dir}: planning RWKV models is not available yet; use shardlab logits (and lm-eval / generate) to run RWKV models`,
+      `${dir}: RWKV models are planned and run by their own commands: shardlab plan --memory-mb, shardlab run --prompt (see shardlab run --help)`,
     );
   },
 };

@@ -29,6 +29,14 @@ export interface RwkvLm {
   release(): Promise<void>;
 }
 
+/** Refuses a path that is not a model directory (an rwkv.cpp .bin file runs only under logits). */
+export function requireModelDir(dir: string, command: string): void {
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UserError(
+      `${dir}: ${command} needs an RWKV model directory (config.json, model.safetensors, vocab.json), not an rwkv.cpp file`,
+    );
+}
+
 /** compression.json, written by shardlab compress: the technique flags the directory was made with. */
 export const COMPRESSION_FILE = 'compression.json';
 

@@ -5,6 +5,7 @@ import { CostModel } from '../../../soc/cost.js';
 import { getSocProfile } from '../../../soc/load.js';
 import { runSettings, type ThrottleFlags } from '../../../soc/throttles.js';
 import { ExperimentStore } from '../../../store/db.js';
+import { requireModelDir } from '../open.js';
 import { planEdge, planningContext, EDGE_PLAN_LIMIT, type Candidate } from '../edge/planning.js';
 
 export interface RwkvPlanFlags extends ThrottleFlags {
@@ -50,6 +51,7 @@ export async function runRwkvPlan(f: RwkvPlanFlags): Promise<boolean | void> {
     ['--seq', f.seq],
   ] as const)
     if (v !== undefined) throw new UserError(`${flag} is for BERT models; an RWKV plan takes --memory-mb and --token-ms`);
+  requireModelDir(f.model, 'an RWKV plan');
   const profile = getSocProfile(f.soc);
   const settings = runSettings(profile, f);
   if (settings.computeUnit === 'gpu') throw new UserError('--unit gpu: RWKV runs on the CPU (its matrix-vector steps are memory-bound)');

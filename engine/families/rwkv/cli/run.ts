@@ -10,7 +10,7 @@ import { ExperimentStore } from '../../../store/db.js';
 import { progressBar } from '../../../core/progress.js';
 import { describeSpec, type TechniqueFlags } from '../compress/setting.js';
 import { lmQuality } from '../lm-quality.js';
-import { settingFor } from '../open.js';
+import { requireModelDir, settingFor } from '../open.js';
 import { openEdge } from '../edge/open.js';
 import { runEdge } from '../edge/run.js';
 import { CATEGORIES } from '../compress/memory.js';
@@ -50,6 +50,7 @@ export async function runRwkvRun(f: RwkvRunFlags): Promise<void> {
   ] as const)
     if (v !== undefined)
       throw new UserError(`${flag} is for BERT models; an RWKV run takes technique flags (--techniques, --predictor, …) and --stream`);
+  requireModelDir(f.model, 'an RWKV run');
   const profile = getSocProfile(f.soc);
   const settings = runSettings(profile, f);
   if (settings.computeUnit === 'gpu') throw new UserError('--unit gpu: RWKV runs on the CPU (its matrix-vector steps are memory-bound)');

@@ -86,6 +86,7 @@ export async function runEdge(input: EdgeRunInput): Promise<EdgeRunResult> {
   const reads = new Map<number, Pending>();
   const buffers = new Map<number, Buffer>();
   const decoded = new Map<number, unknown>();
+  let scratch = new Float32Array(0);
   const ends: number[] = [];
   const F = dims.ffn;
 
@@ -134,7 +135,11 @@ export async function runEdge(input: EdgeRunInput): Promise<EdgeRunResult> {
   function work(id: number, t: GraphTask): void {
     const pending = reads.get(id);
     if (pending) {
-      buffers.set(id, store.read(pending.file, pending.regions));
+      const data = store.read(pending.file, pending.regions);
+      // The modeled read and the real one are the same bytes.
+      if (data.length !== t.bytes)
+        throw new Error(`runEdge: ${t.part} read of layer ${t.layer} is ${data.length} bytes, modeled ${t.bytes}`);
+      buffers.set(id, data);
       reads.delete(id);
       return;
     }
@@ -143,7 +148,13 @@ export async function runEdge(input: EdgeRunInput): Promise<EdgeRunResult> {
       const data = buffers.get(d.read)!;
       buffers.delete(d.read);
       const kind = graph.what.get(id);
-      decoded.set(d.consumer, kind === 'core' ? store.decodeCore(t.layer, data) : store.decode(data, kind === 'emb' ? false : undefined));
+      // One scratch buffer, grown to the largest decode: the decoded weights are the compute's input on a
+      // device; here the onnxruntime session holds its own copy, so reusing it keeps the host's GC out of the timing.
+      if (scratch.length < d.decodedBytes / 4) scratch = new Float32Array(d.decodedBytes / 4);
+      decoded.set(
+        d.consumer,
+        kind === 'core' ? store.decodeCore(t.layer, data, scratch) : store.decode(data, kind === 'emb' ? false : undefined, scratch),
+      );
     }
   }
 

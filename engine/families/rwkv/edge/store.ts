@@ -81,8 +81,8 @@ export function decodeVectors(
   count: number,
   n: number,
   int8: boolean,
-  out = new Float32Array(count * n),
-): Float32Array {
+  out: Float32Array<ArrayBufferLike> = new Float32Array(count * n),
+): Float32Array<ArrayBufferLike> {
   const start = data.byteOffset + at;
   if (!int8) {
     // An fp16 view needs an even offset; a read's buffer may sit anywhere in Node's pool.
@@ -233,12 +233,17 @@ export class EdgeStore {
     return this.manifest.core[l]!.region;
   }
 
-  /** Decodes a layer's core into its tensors (fp32). */
-  decodeCore(l: number, data: Buffer): Map<string, Float32Array> {
-    const out = new Map<string, Float32Array>();
-    for (const t of this.manifest.core[l]!.tensors) {
+  /** Decodes a layer's core into its tensors (fp32), into `scratch` when it is large enough. */
+  decodeCore(l: number, data: Buffer, scratch?: Float32Array): Map<string, Float32Array<ArrayBufferLike>> {
+    const out = new Map<string, Float32Array<ArrayBufferLike>>();
+    const tensors = this.manifest.core[l]!.tensors;
+    const total = tensors.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
+    const into = scratch && scratch.length >= total ? scratch : new Float32Array(total);
+    let at = 0;
+    for (const t of tensors) {
       const [rows, cols] = t.shape.length === 2 ? (t.shape as [number, number]) : [1, t.shape.reduce((a, b) => a * b, 1)];
-      out.set(t.name, decodeVectors(data, t.offset, rows, cols, t.int8));
+      out.set(t.name, decodeVectors(data, t.offset, rows, cols, t.int8, into.subarray(at, at + rows * cols)));
+      at += rows * cols;
     }
     return out;
   }
@@ -283,10 +288,12 @@ export class EdgeStore {
     return clusters.reduce((a, c) => a + s[c + 1]! - s[c]!, 0);
   }
 
-  /** Decodes stored vectors of length D (neurons: 2 per neuron; head rows; embedding rows with int8 false). */
-  decode(data: Buffer, int8 = this.manifest.int8): Float32Array {
+  /** Decodes stored vectors of length D (neurons: 2 per neuron; head rows; embedding rows with int8 false), into `scratch` when it is large enough. */
+  decode(data: Buffer, int8 = this.manifest.int8, scratch?: Float32Array): Float32Array<ArrayBufferLike> {
     const D = this.manifest.embd;
-    return decodeVectors(data, 0, data.length / vectorBytes(D, int8), D, int8);
+    const count = data.length / vectorBytes(D, int8);
+    const n = count * D;
+    return decodeVectors(data, 0, count, D, int8, scratch && scratch.length >= n ? scratch.subarray(0, n) : new Float32Array(n));
   }
 
   close(): void {

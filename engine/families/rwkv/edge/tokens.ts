@@ -23,6 +23,7 @@ import type { CostModel } from '../../../soc/cost.js';
 import { rankFor } from '../compress/lowrank.js';
 import type { TechniqueSpec } from '../compress/setting.js';
 import type { RwkvDims } from '../presets.js';
+import { expectedShapes } from '../weights.js';
 
 /** A setting as the device runs it: the techniques, and whether the dense weights are streamed every token. */
 export interface EdgeSetting {
@@ -129,18 +130,21 @@ export class TokenCosts {
   get embRowBytes(): number {
     return 2 * this.dims.embd;
   }
+  /** Stored bytes of layer l's core (time-mix, receptance, vectors) as store.ts lays it out. */
   coreBytesOf(l: number): number {
-    return this.storedCore?.[l] ?? this.coreBytes;
-  }
-
-  /** Stored bytes of a layer's core (time-mix, receptance; vectors in fp16), as store.ts lays it out. */
-  get coreBytes(): number {
-    const D = this.dims.embd;
-    const int8 = !!this.setting.spec.int8;
-    const vectors = 14 * D; // ln1, ln2, mixes, decay, first, ln_x (fp16): an estimate within a few D
-    if (!int8) return 2 * this.timeMixParams + 2 * vectors;
-    const rowsOf = this.timeMixParams / D; // every matrix row is D long (low-rank's W₁ rows are too; W₂'s rows are r long)
-    return this.timeMixParams + 2 * rowsOf + 2 * vectors;
+    if (this.storedCore?.[l] !== undefined) return this.storedCore[l];
+    const { int8, lowrank } = this.setting.spec;
+    // A setting with low rank on a dense model's dims runs factored weights (svd or a trained sibling).
+    const dims =
+      lowrank && !this.dims.lowrank
+        ? { ...this.dims, lowrank: { factor: lowrank.factor, kind: lowrank.kind, rank: rankFor(this.dims.embd, lowrank.factor) } }
+        : this.dims;
+    let bytes = 0;
+    for (const [name, shape] of expectedShapes(dims)) {
+      if (!name.startsWith(`blocks.${l}.`) || /\.ffn\.(key|value)\.weight$/.test(name)) continue;
+      bytes += !!int8 && shape.length === 2 ? shape[0]! * storedVector(shape[1]!, true) : 2 * shape.reduce((a, b) => a * b, 1);
+    }
+    return bytes;
   }
 }
 
