@@ -7,7 +7,21 @@
  */
 import { z } from 'zod';
 import type { SocProfile } from '../soc/profile.js';
-import type { ModelInfo } from '../families/family.js';
+import type {
+  ModelInfo,
+  RwkvGridView,
+  RwkvLiveRun,
+  RwkvNumbers,
+  RwkvPlanView,
+  RwkvPoint,
+  RwkvQuality,
+  RwkvRequest,
+  RwkvResident,
+  RwkvSettingView,
+  RwkvShape,
+  RwkvTechniques as FamilyRwkvTechniques,
+  RwkvWhatIfView,
+} from '../families/family.js';
 import type { Plan, PlanUnit } from '../pipeline/plan.js';
 import type { MemorySample } from '../pipeline/memory.js';
 import type { TraceEvent } from '../pipeline/trace.js';
@@ -107,7 +121,7 @@ export const RwkvTechniquesSchema = z
     stream: z.boolean(),
   })
   .strict();
-export type RwkvTechniques = z.infer<typeof RwkvTechniquesSchema>;
+export type RwkvTechniques = FamilyRwkvTechniques;
 
 export const RwkvQuerySchema = z
   .object({
@@ -122,7 +136,7 @@ export const RwkvQuerySchema = z
     qualityLimit: z.number().int().positive().max(10_000).optional(),
   })
   .strict();
-export type RwkvQuery = z.infer<typeof RwkvQuerySchema>;
+export type RwkvQuery = RwkvRequest;
 export const RwkvGridSchema = z
   .object({ soc: id, model: modelId, qualityLimit: z.number().int().positive().max(10_000).optional() })
   .strict();
@@ -206,7 +220,7 @@ export interface ModelEntry extends Omit<ModelInfo, 'task' | 'checksum'> {
   id: string;
   task: string;
   /** An RWKV model's shape (family 'rwkv'; its `layers` and `hidden` say the same, `slices` is 0). */
-  rwkv?: { version: string; embd: number; ffn: number; vocab: number; heads: number; headSize: number };
+  rwkv?: RwkvShape;
 }
 
 export interface AccuracyView {
@@ -326,119 +340,13 @@ export interface LiveResult {
   slowdown: number;
 }
 
-/** An RWKV setting as the views show it. */
-export interface RwkvSettingView {
-  label: string;
-  techniques: RwkvTechniques;
-  /** The resolved technique parameters (TechniqueSpec). */
-  spec: Record<string, unknown>;
-}
+export type { RwkvSettingView, RwkvQuality, RwkvResident, RwkvNumbers, RwkvPoint, RwkvPlanView, RwkvWhatIfView, RwkvGridView };
 
-/** Quality of a setting on the held-out text, from the experiment store. */
-export interface RwkvQuality {
-  perplexity: number;
-  lastWordAccuracy: number;
-  split: string;
-  tokens: number;
-}
-
-/** RWKV-edge's resident accounting (edge/resident.ts). */
-export interface RwkvResident {
-  byCategory: Record<string, number>;
-  weights: number;
-  cache: number;
-  state: number;
-  total: number;
-}
-
-/** A setting's predicted numbers on one SoC (edge/predict.ts), without its events. */
-export interface RwkvNumbers {
-  tokenMs: number;
-  tokensPerSecond: number;
-  firstTokenMs: number;
-  stallMsPerToken: number;
-  ioBytesPerToken: number;
-  persistentBytes: number;
-  peakBytes: number;
-}
-
-/** One candidate of the planner's, or a grid point of Tradeoffs. */
-export interface RwkvPoint extends RwkvNumbers {
-  label: string;
-  setting: RwkvSettingView;
-  /** Fits the memory budget (planner candidates; grid points: always true). */
-  fits: boolean;
-  /** One of the named baselines (edge/baselines.ts). */
-  baseline: boolean;
-  quality: RwkvQuality | null;
-}
-
-export interface RwkvPlanView {
-  pick: RwkvPoint | null;
-  optimum: RwkvPoint | null;
-  gapPct: number;
-  planMs: number;
-  exhaustiveMs: number;
-  why: string | null;
-  candidates: number;
-}
-
-export interface RwkvWhatIfView {
-  query: RwkvQuery;
+/** A live RWKV generation's result: the run's numbers, and where the workbench stored it. */
+export interface RwkvLiveResult extends RwkvLiveRun {
   family: 'rwkv';
-  setting: RwkvSettingView;
-  prediction: RwkvNumbers & { resident: RwkvResident; memoryByCategory: Record<string, { persistent: number; peak: number }> };
-  /** The predicted events of the first tokens (each with `token` and `part`); the last token is the steady state. */
-  events: TraceEvent[];
-  /** The statistics the prediction used (expected FFN density, head share, cache hit rate), with their sources. */
-  stats: { density: number | number[]; headTouched: number; embHitRate: number; sources: Record<string, string | undefined> };
-  /** Peak memory within the budget. */
-  fits: boolean;
-  /** Token latency within the target; null without one. */
-  meetsLatency: boolean | null;
-  /** The toggled setting's quality, when the store has it. */
-  quality: RwkvQuality | null;
-  /** The planner's recommendation for the budget and target; null while its grid is being prepared (planStatus). */
-  plan: RwkvPlanView | null;
-  /** 'preparing': the planner's grid (every point's statistics and cached quality) is being read; ask again in a moment. */
-  planStatus: 'ready' | 'preparing';
-  /** Test passages quality is read and measured at. */
-  qualityLimit: number;
-  /** Wall-clock time of this answer, ms. */
-  answerMs: number;
-}
-
-export interface RwkvGridView {
-  soc: string;
-  model: string;
-  points: RwkvPoint[];
-  /** Test passages the planning grid's quality is measured on. */
-  limit: number | null;
-}
-
-export interface RwkvLiveResult {
-  family: 'rwkv';
-  setting: RwkvSettingView;
   prompt: string;
-  text: string;
-  tokens: number;
-  tokensPerSecond: number;
-  tokenLatencyMsP50: number;
-  tokenLatencyMsP99: number;
-  firstTokenMs: number;
-  stallMs: number;
-  makespanMs: number;
-  ioBytesPerToken: number;
-  persistentBytes: number;
-  peakBytes: number;
-  resident: RwkvResident;
-  /** The embedding cache at the run's end: hits and lookups, and the rows it holds. */
-  embCache: { hits: number; lookups: number; hitRate: number; rows: number } | null;
-  /** The cache's most recent rows at the end (up to 64), oldest first, each with its token's text. */
-  cacheContents: { id: number; text: string }[];
-  overruns: number;
   slowdown: number;
-  predictedTokenMs: number;
   runId: number;
 }
 

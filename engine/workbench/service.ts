@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors.js';
 import { BUNDLED_MODELS_DIR, bundledModels, dataDir } from '../core/paths.js';
 import { timeLeft } from '../core/progress.js';
-import { familyOf, type FamilyModel, type PlannedRequest } from '../families/index.js';
+import { familyOf, type FamilyModel, type PlannedRequest, type TokenWorkbench } from '../families/index.js';
 import { RealClock } from '../pipeline/clock.js';
 import { executorThreads } from '../pipeline/executor.js';
 import { DEFAULT_BUFFER_KB, meetsTarget, type Plan } from '../pipeline/plan.js';
@@ -21,12 +21,6 @@ import { getSocProfile, loadSocProfileFiles, parseSocProfile, userSocsDir } from
 import { ExperimentStore } from '../store/db.js';
 import { runSweep } from '../sweep/sweep.js';
 import type { SweepRow, SweepSpec } from '../sweep/types.js';
-import { openEdge } from '../families/rwkv/edge/open.js';
-import { EDGE_PLAN_LIMIT, planEdge, planningContext, type Candidate, type PlanningContext } from '../families/rwkv/edge/planning.js';
-import { predictEdge } from '../families/rwkv/edge/predict.js';
-import { runEdge } from '../families/rwkv/edge/run.js';
-import { lmQuality } from '../families/rwkv/lm-quality.js';
-import { openRwkvDir } from '../families/rwkv/open.js';
 import type {
   AccuracyView,
   AppInfo,
@@ -43,8 +37,6 @@ import type {
   RwkvGridQuery,
   RwkvGridView,
   RwkvLiveResult,
-  RwkvPlanView,
-  RwkvPoint,
   RwkvQuality,
   RwkvQuery,
   RwkvRun,
@@ -58,22 +50,7 @@ import type {
   WorkbenchApi,
 } from './api.js';
 import { ScaledRealClock } from './scaled-clock.js';
-import {
-  baselinePoints,
-  cacheContents,
-  cachedQuality,
-  dimsOf,
-  edgeSettingOf,
-  isRwkvDir,
-  numbersOf,
-  residentView,
-  rwkvEntry,
-  settingView,
-  statsFor,
-} from './rwkv.js';
 import { addRwkvRun, listRwkvRuns } from './rwkv-runs.js';
-
-type TechniqueSpecLike = Parameters<typeof cachedQuality>[2];
 
 const PACKAGE_JSON = fileURLToPath(new URL('../../../package.json', import.meta.url));
 
@@ -94,8 +71,6 @@ export interface JobContext {
 
 export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancelJob' | 'listJobs'> {
   private readonly models = new Map<string, Promise<FamilyModel>>();
-  /** RWKV planning grids by model directory and quality sample, read once (seconds) and then kept. */
-  private readonly rwkvGrids = new Map<string, { ctx?: PlanningContext; pending?: Promise<PlanningContext> }>();
   private dbHandle: ExperimentStore | undefined;
 
   constructor(readonly host: AppInfo['host'] = 'test') {}
@@ -167,14 +142,13 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     const all = bundledModels();
     for (const id of all) {
       const dir = join(BUNDLED_MODELS_DIR, id);
-      if (isRwkvDir(dir)) {
-        const e = (() => {
-          try {
-            return rwkvEntry(id, dir, all);
-          } catch {
-            return undefined;
-          }
-        })();
+      const fam = familyOf(dir);
+      if (fam.workbench) {
+        // A token-by-token family's model is listed from its own description (RWKV: not opened for STI planning).
+        const e = await fam
+          .workbench()
+          .then((w) => w.entry(id, dir, all))
+          .catch(() => undefined);
         if (e) out.push(e);
         continue;
       }
@@ -320,10 +294,13 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
 
   // ---- RWKV ----------------------------------------------------------------------------------------
 
-  private rwkvDir(id: string): string {
+  /** An RWKV model's directory and its family's workbench (through the registry). */
+  private async rwkv(id: string): Promise<{ dir: string; w: TokenWorkbench }> {
     const dir = this.modelDir(id);
-    if (!isRwkvDir(dir)) throw new UserError(`${id} is not an RWKV model; the RWKV views need one (pick it in Setup)`);
-    return dir;
+    const family = familyOf(dir);
+    if (family.id !== 'rwkv' || !family.workbench)
+      throw new UserError(`${id} is not an RWKV model; the RWKV views need one (pick it in Setup)`);
+    return { dir, w: await family.workbench() };
   }
 
   /** An SoC's cost model for RWKV: its CPU (RNN-mode steps are memory-bound; RWKV runs there, as on the command line). */
@@ -332,127 +309,14 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     return new CostModel(profile, resolveSettings(profile, { computeUnit: 'cpu' }));
   }
 
-  /**
-   * The planning grid of a model at a quality sample. The first read takes seconds (every point's statistics
-   * and cached quality), so it runs in the background and What-if answers without a plan meanwhile
-   * (planStatus 'preparing'). Later calls read again only the qualities still missing (jobs in other
-   * processes store them); when some arrived, the grid is read afresh in the background (their
-   * statistics are measured too).
-   */
-  private rwkvPlanning(dir: string, limit: number, wait: boolean): Promise<PlanningContext | undefined> {
-    const key = `${dir}\0${limit}`;
-    let g = this.rwkvGrids.get(key);
-    if (!g) this.rwkvGrids.set(key, (g = {}));
-    const entry = g;
-    const refresh = () => {
-      const p = planningContext(dir, this.db, { limit, measure: false });
-      entry.pending = p;
-      p.then(
-        (ctx) => {
-          entry.ctx = ctx;
-          if (entry.pending === p) entry.pending = undefined;
-        },
-        () => {
-          if (entry.pending === p) entry.pending = undefined;
-        },
-      );
-      return p;
-    };
-    if (!entry.ctx) {
-      const p = entry.pending ?? refresh();
-      return wait ? p : Promise.resolve(undefined);
-    }
-    const split = `test~strat${limit}`;
-    let found = false;
-    for (const pt of entry.ctx.points)
-      if (!pt.quality) {
-        const got = cachedQuality(this.db, dir, { ...pt.setting.spec, embCache: undefined }, split);
-        if (got) {
-          pt.quality = got;
-          found = true;
-        }
-      }
-    if (found && !entry.pending) void refresh().catch(() => {});
-    return Promise.resolve(entry.ctx);
-  }
-
-  private rwkvPoint(c: Candidate, baseline = false): RwkvPoint {
-    return {
-      label: c.label,
-      ...numbersOf(c.prediction),
-      setting: settingView(c.setting, c.label),
-      fits: c.fits,
-      baseline,
-      quality: c.quality ?? null,
-    };
-  }
-
   async rwkvWhatIf(q: RwkvQuery): Promise<RwkvWhatIfView> {
-    const t0 = performance.now();
-    const dir = this.rwkvDir(q.model);
-    const cost = this.rwkvCost(q.soc);
-    const setting = edgeSettingOf(dir, q.techniques);
-    const stats = statsFor(dir, this.db, setting);
-    const p = predictEdge(cost, dimsOf(dir), setting, stats);
-    const budget = q.memoryMb * 2 ** 20;
-    const limit = q.qualityLimit ?? EDGE_PLAN_LIMIT;
-    const ctx = await this.rwkvPlanning(dir, limit, false);
-    let plan: RwkvPlanView | null = null;
-    if (ctx) {
-      const r = planEdge(ctx, cost, { memoryBytes: budget, ...(q.tokenMs !== undefined && { tokenMs: q.tokenMs }) });
-      plan = {
-        pick: r.pick ? this.rwkvPoint(r.pick) : null,
-        optimum: r.optimum ? this.rwkvPoint(r.optimum) : null,
-        gapPct: r.gapPct,
-        planMs: r.planMs,
-        exhaustiveMs: r.exhaustiveMs,
-        why: r.why ?? null,
-        candidates: r.candidates.length,
-      };
-    }
-    return {
-      query: q,
-      family: 'rwkv',
-      setting: settingView(setting),
-      prediction: {
-        ...numbersOf(p),
-        resident: residentView(p),
-        memoryByCategory: p.memoryByCategory as Record<string, { persistent: number; peak: number }>,
-      },
-      events: p.events,
-      stats: { density: stats.density, headTouched: stats.headTouched, embHitRate: stats.embHitRate, sources: { ...stats.sources } },
-      fits: p.peakBytes <= budget,
-      meetsLatency: q.tokenMs === undefined ? null : p.tokenMs <= q.tokenMs,
-      quality: cachedQuality(this.db, dir, setting.spec, `test~strat${limit}`),
-      plan,
-      planStatus: ctx ? 'ready' : 'preparing',
-      qualityLimit: limit,
-      answerMs: performance.now() - t0,
-    };
+    const { dir, w } = await this.rwkv(q.model);
+    return w.whatIf(dir, this.rwkvCost(q.soc), this.db, q);
   }
 
   async rwkvGrid(q: RwkvGridQuery): Promise<RwkvGridView> {
-    const dir = this.rwkvDir(q.model);
-    const cost = this.rwkvCost(q.soc);
-    const limit = q.qualityLimit ?? EDGE_PLAN_LIMIT;
-    const ctx = (await this.rwkvPlanning(dir, limit, true))!;
-    const points: RwkvPoint[] = ctx.points.map((pt) => {
-      const p = predictEdge(cost, ctx.dims, pt.setting, pt.stats);
-      return {
-        label: pt.label,
-        ...numbersOf(p),
-        setting: settingView(pt.setting, pt.label),
-        fits: true,
-        baseline: false,
-        quality: pt.quality ?? null,
-      };
-    });
-    const split = `test~strat${limit}`;
-    const baselines = baselinePoints(dir, this.db, cost, (s) => statsFor(dir, this.db, s)).map((b) => ({
-      ...b,
-      quality: cachedQuality(this.db, dir, b.setting.spec as TechniqueSpecLike, split),
-    }));
-    return { soc: q.soc, model: q.model, points: [...baselines, ...points], limit };
+    const { dir, w } = await this.rwkv(q.model);
+    return w.grid(dir, this.rwkvCost(q.soc), this.db, q);
   }
 
   async recordRwkvPlan(q: RwkvQuery): Promise<RwkvRun> {
@@ -585,7 +449,6 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     }
   }
 
-  /** Quality of one setting, or (without techniques) of every point of the planning grid, on `limit` test passages. */
   private async rwkvQualityJob(
     model: string,
     techniques: RwkvTechniques | undefined,
@@ -593,35 +456,15 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     progress: (d: number, t: number, stage?: string) => void,
     signal: AbortSignal,
   ): Promise<{ measured: number; quality: RwkvQuality | null }> {
-    const dir = this.rwkvDir(model);
-    const n = limit ?? EDGE_PLAN_LIMIT;
-    if (!techniques) {
-      let total = 0;
-      await planningContext(dir, this.db, {
-        limit: n,
-        measure: true,
-        signal,
-        onProgress: (d, t) => progress(d, (total = t), 'grid settings'),
-      });
-      return { measured: total, quality: null };
-    }
-    const setting = edgeSettingOf(dir, techniques);
-    const lm = await openRwkvDir(dir, { techniques: setting.spec, threads: 1 });
-    try {
-      const a = await lmQuality(lm, this.db, 'test', n, (d, t) => progress(d, t, 'passages'));
-      return { measured: 1, quality: { perplexity: a.perplexity, lastWordAccuracy: a.lastWordAccuracy, split: a.split, tokens: a.tokens } };
-    } finally {
-      await lm.release();
-    }
+    const { dir, w } = await this.rwkv(model);
+    return w.quality(dir, this.db, techniques, limit, progress, signal);
   }
 
+  /** A real generation in slow motion, its events and tokens sent in batches as they happen, then stored as an experiment. */
   private async rwkvLiveJob(spec: Extract<JobSpec, { kind: 'rwkv-live' }>, ctx: JobContext): Promise<RwkvLiveResult> {
-    const dir = this.rwkvDir(spec.model);
+    const { dir, w } = await this.rwkv(spec.model);
     const cost = this.rwkvCost(spec.soc);
-    const setting = edgeSettingOf(dir, spec.techniques);
     const slowdown = spec.slowdown ?? 1;
-    const predicted = predictEdge(cost, dimsOf(dir), setting, statsFor(dir, this.db, setting));
-    const model = await openEdge(dir, setting, { threads: executorThreads(cost.settings.cores) });
     let events: TraceEvent[] = [];
     let tokens: { index: number; text: string; atUs: number }[] = [];
     const flush = () => {
@@ -632,77 +475,39 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     };
     const timer = setInterval(flush, 40);
     try {
-      const tok = model.lm.tokenizer;
-      const prompt = [tok.eot, ...tok.encode(spec.prompt)];
       const clock = slowdown === 1 ? new RealClock() : new ScaledRealClock(slowdown);
-      const r = await runEdge({
-        lm: model.lm,
-        store: model.store,
-        setting,
-        cost,
-        clock,
-        prompt,
-        count: spec.tokens,
-        onEvent: (e) => {
+      const r = await w.live(dir, cost, this.db, spec, clock, {
+        threads: executorThreads(cost.settings.cores),
+        event: (e) => {
           if (ctx.signal.aborted) throw new JobCancelled();
           events.push(e);
         },
-        onToken: (t) => tokens.push({ index: t.index, text: t.text, atUs: t.atUs }),
+        token: (t) => tokens.push(t),
       });
       flush();
-      const fed = [...prompt, ...r.generated.slice(0, -1)];
-      const contents = cacheContents(setting.spec, fed);
-      const embCache = r.embCache
-        ? { hits: r.embCache.hits, lookups: r.embCache.lookups, hitRate: r.embCache.hitRate, rows: contents.length }
-        : null;
-      const view = settingView(setting);
-      const quality = cachedQuality(this.db, dir, setting.spec);
       const stored = addRwkvRun({
         kind: 'live',
         soc: spec.soc,
         model: spec.model,
-        setting: view,
+        setting: r.setting,
         numbers: {
           tokenMs: r.tokenLatencyMsP50,
           tokensPerSecond: r.tokensPerSecond,
           firstTokenMs: r.firstTokenMs,
-          stallMsPerToken: r.stallMs / Math.max(1, r.steps.length),
+          stallMsPerToken: r.stallMsPerStep,
           ioBytesPerToken: r.ioBytesPerToken,
           persistentBytes: r.persistentBytes,
           peakBytes: r.peakBytes,
           stallMs: r.stallMs,
-          tokens: r.generated.length,
+          tokens: r.tokens,
           ...(r.embCache && { embHitRate: r.embCache.hitRate }),
         },
-        quality,
+        quality: r.quality,
         text: r.text,
       });
-      return {
-        family: 'rwkv',
-        setting: view,
-        prompt: spec.prompt,
-        text: r.text,
-        tokens: r.generated.length,
-        tokensPerSecond: r.tokensPerSecond,
-        tokenLatencyMsP50: r.tokenLatencyMsP50,
-        tokenLatencyMsP99: r.tokenLatencyMsP99,
-        firstTokenMs: r.firstTokenMs,
-        stallMs: r.stallMs,
-        makespanMs: r.makespanUs / 1000,
-        ioBytesPerToken: r.ioBytesPerToken,
-        persistentBytes: r.persistentBytes,
-        peakBytes: r.peakBytes,
-        resident: { ...r.resident, byCategory: { ...r.resident.byCategory } },
-        embCache,
-        cacheContents: contents.slice(-64).map((id) => ({ id, text: tok.decode([id]) })),
-        overruns: r.overruns.length,
-        slowdown,
-        predictedTokenMs: predicted.tokenMs,
-        runId: stored.id,
-      };
+      return { ...r, family: 'rwkv', prompt: spec.prompt, slowdown, runId: stored.id };
     } finally {
       clearInterval(timer);
-      await model.release();
     }
   }
 
