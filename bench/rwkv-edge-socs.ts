@@ -36,6 +36,14 @@ const ROWS: [string, string[]][] = [
   ['all + INT8 (x059)', ['--techniques', 'all,int8']],
 ];
 
+/** Each technique alone, on one SoC (the paper's deployed parameters). */
+const ALONE: [string, string[]][] = [
+  ['low rank alone (x059)', ['--techniques', 'lowrank']],
+  ['sparse FFN alone', ['--techniques', 'sparse-ffn']],
+  ['embedding cache alone', ['--techniques', 'emb-cache']],
+  ['hierarchical head alone', ['--techniques', 'cluster-head']],
+];
+
 interface RunOut {
   tokensPerSecond: number;
   tokenLatencyMsP50: number;
@@ -72,7 +80,7 @@ const mib = (b: number) => (b / 2 ** 20).toFixed(2);
 console.log(`| SoC | setting | tokens/s | per token p50 / p99, ms | first token, ms | held MiB | peak MiB | read per token, KiB |`);
 console.log('|---|---|---|---|---|---|---|---|');
 for (const soc of SOCS)
-  for (const [name, flags] of ROWS) {
+  for (const [name, flags] of soc === 'rpi5-nvme' ? [...ROWS, ...ALONE] : ROWS) {
     const r = run(soc, flags);
     console.log(
       `| ${soc} | ${name} | ${r.tokensPerSecond.toFixed(1)} | ${r.tokenLatencyMsP50.toFixed(2)} / ${r.tokenLatencyMsP99.toFixed(2)} | ${r.firstTokenMs.toFixed(1)} | ${mib(r.persistentBytes)} | ${mib(r.peakBytes)} | ${(r.ioBytesPerToken / 1024).toFixed(1)} |`,

@@ -47,7 +47,7 @@ describe('help', () => {
 
   test("plan's --planner lists every planner of the family, sti-plus included", () => {
     const planners = shardlabJson<FamilyOut[]>('families', '--json').find((f) => f.id === 'bert')!.planners;
-    assert.ok(help('plan').includes(`--planner <name> ${planners.map((p) => p.name).join(' | ')} (default: "sti")`));
+    assert.ok(help('plan').includes(`--planner <name> BERT: ${planners.map((p) => p.name).join(' | ')} (default sti)`));
   });
 
   test("sweep's --planners all names what the engine runs for all", () => {

@@ -130,6 +130,18 @@ describe('shardlab run for RWKV (per-token execution)', () => {
     assert.ok(r.embCache!.lookups === r.steps.length);
   });
 
+  test('a second run on the same opened model starts from the zero state again', async () => {
+    const setting = { spec: {} };
+    const m = await openEdge(FIXTURE, setting);
+    try {
+      const prompt = [m.lm.tokenizer.eot, ...m.lm.tokenizer.encode('It was a dark')];
+      const go = () => runEdge({ lm: m.lm, store: m.store, setting, cost: costOn('pixel7'), clock: new VirtualClock(), prompt, count: 4 });
+      assert.deepEqual((await go()).generated, (await go()).generated);
+    } finally {
+      await m.release();
+    }
+  });
+
   test('the dense model streamed holds far less and runs far slower than held; the prediction is the run', async () => {
     const held = await run(baselineSetting(FIXTURE, 'dense-fp16'));
     const streamed = await run(baselineSetting(FIXTURE, 'dense-streamed'));
@@ -192,6 +204,14 @@ describe('shardlab run for RWKV (per-token execution)', () => {
   test('bad combinations are refused with one line', () => {
     assertRefused(['run', '--soc', 'rpi5-nvme', '--model', FIXTURE, '--stream', '--techniques', 'all'], /--stream .* does not combine/);
     assertRefused(['run', '--soc', 'rpi5-nvme', '--model', FIXTURE, '--paradigm', 'hold'], /--paradigm is for BERT models/);
+    assertRefused(
+      ['run', '--soc', 'rpi5-nvme', '--model', FIXTURE, '--planner', 'sti', '--target-ms', '5'],
+      /--planner and --target-ms are for BERT/,
+    );
+    assertRefused(
+      ['run', '--soc', 'rpi5-nvme', '--model', join(ROOT, 'fixtures/models/bert-spam'), '--paradigm', 'hold', '--int8'],
+      /--int8 is for RWKV models/,
+    );
     assertRefused(['plan', '--soc', 'rpi5-nvme', '--model', FIXTURE], /needs --memory-mb/);
     assertRefused(['plan', '--soc', 'rpi5-nvme', '--model', FIXTURE, '--memory-mb', '8', '--target-ms', '5'], /--target-ms is for BERT/);
     assertRefused(

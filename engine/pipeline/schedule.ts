@@ -134,7 +134,8 @@ export class Schedule {
   finish(lane: Lane, task: Task, end: number): { start: number; end: number } {
     const start = lane.cursor;
     const e = event(task.stage, task.layer, task.slice, task.bits, task.bytes, start, end, task.token);
-    this.emit(task.part === undefined ? e : { ...e, part: task.part });
+    if (task.part !== undefined) e.part = task.part;
+    this.emit(e);
     lane.cursor = end;
     return { start, end };
   }

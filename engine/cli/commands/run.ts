@@ -15,11 +15,13 @@ export function registerRun(program: Command): void {
   const planners = FAMILIES.flatMap((f) => f.planners());
   const cmd = program
     .command('run')
-    .description('run a plan through the pipelined executor (real reads, dequantization and compute) under an SoC profile')
+    .description(
+      'BERT: run a plan through the pipelined executor (real reads, dequantization and compute) under an SoC profile; RWKV: generate token by token through the per-token pipeline',
+    )
     .requiredOption('--soc <id>', 'SoC profile id (see shardlab socs)')
     .requiredOption(
       '--model <dir>',
-      'checkpoint directory, shard store, or a shape preset: bert-base | bert-large | distilbert, or a bundled model by name',
+      'checkpoint directory, shard store, or a shape preset: bert-base | bert-large | distilbert, or a bundled model by name (bert-spam, rwkv5-en, …)',
       resolveModel,
     )
     .option(

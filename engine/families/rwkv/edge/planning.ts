@@ -24,6 +24,7 @@ import type { RwkvDims } from '../presets.js';
 import { parsePredictor } from '../sparse-ffn.js';
 import { RwkvTokenizer } from '../tokenizer.js';
 import { predictEdge, type EdgePrediction, type EdgeStats } from './predict.js';
+import { residentOf } from './resident.js';
 import type { EdgeSetting } from './tokens.js';
 
 /** Passages of the test split a grid point's quality is measured on unless asked otherwise. */
@@ -209,9 +210,12 @@ export async function planningContext(
       opts.onProgress?.(++done, missing.length);
     }
   for (const [key, spec] of distinct) byKey.set(key, cached(spec));
+  const dims = readDims(dir);
+  // What each point holds depends on the model alone, not on the SoC or the request: accounted here, once.
+  for (const p of points) residentOf(dims, p.setting);
   return {
     dir,
-    dims: readDims(dir),
+    dims,
     limit,
     knobs: knobs.map((k) => ({ name: k.name, levels: k.levels.map((l) => l.label) })),
     points: points.map((p) => ({
@@ -294,20 +298,27 @@ export function planEdge(ctx: PlanningContext, cost: CostModel, req: EdgeRequest
   const at = (i: number) => memo.get(i) ?? (memo.set(i, candidate(i)), memo.get(i)!);
   let state = ctx.knobs.map(() => 0);
   let current = at(index.get(state.join(','))!);
+  // Each step moves one knob to any of its levels: first (while the token time misses the target) the move that
+  // saves the most time, then the move that gains the most perplexity per byte added. Each step strictly improves
+  // time or perplexity, so the climb ends.
   for (;;) {
     let best: { state: number[]; c: Candidate; score: number } | undefined;
-    for (let k = 0; k < state.length; k++) {
-      if (state[k]! + 1 >= ctx.knobs[k]!.levels.length) continue;
-      const s = state.map((v, j) => (j === k ? v + 1 : v));
-      const c = at(index.get(s.join(','))!);
-      if (!fitsMemory(c.prediction)) continue;
-      const extra = Math.max(1, c.prediction.peakBytes - current.prediction.peakBytes);
-      let score: number;
-      if (!fitsTime(current.prediction)) score = (current.prediction.tokenMs - c.prediction.tokenMs) / extra;
-      else if (!fitsTime(c.prediction) || !c.quality || !current.quality) continue;
-      else score = (current.quality.perplexity - c.quality.perplexity) / extra;
-      if (score > 0 && (!best || score > best.score)) best = { state: s, c, score };
-    }
+    for (let k = 0; k < state.length; k++)
+      for (let level = 0; level < ctx.knobs[k]!.levels.length; level++) {
+        if (level === state[k]) continue;
+        const s = state.map((v, j) => (j === k ? level : v));
+        const c = at(index.get(s.join(','))!);
+        if (!fitsMemory(c.prediction)) continue;
+        let score: number;
+        if (!fitsTime(current.prediction)) score = current.prediction.tokenMs - c.prediction.tokenMs;
+        else if (!fitsTime(c.prediction) || !c.quality || !current.quality) continue;
+        else {
+          const gain = current.quality.perplexity - c.quality.perplexity;
+          const extra = c.prediction.peakBytes - current.prediction.peakBytes;
+          score = gain <= 0 ? 0 : extra <= 0 ? Infinity : gain / extra;
+        }
+        if (score > 0 && (!best || score > best.score)) best = { state: s, c, score };
+      }
     if (!best) break;
     state = best.state;
     current = best.c;
@@ -332,8 +343,9 @@ export function planEdge(ctx: PlanningContext, cost: CostModel, req: EdgeRequest
     const unmeasured = candidates.filter((c) => !c.quality).length;
     const smallest = Math.min(...candidates.map((c) => c.prediction.peakBytes));
     const fastest = Math.min(...candidates.map((c) => c.prediction.tokenMs));
-    why =
-      unmeasured === candidates.length
+    why = optimum
+      ? `the planner's climb found no setting that fits, though ${optimum.label} does (the exhaustive search)`
+      : unmeasured === candidates.length
         ? 'no setting has a measured quality yet; plan with measuring on (shardlab plan measures them first)'
         : smallest > req.memoryBytes
           ? `nothing fits in ${(req.memoryBytes / 2 ** 20).toFixed(2)} MiB: the smallest setting needs ${(smallest / 2 ** 20).toFixed(2)} MiB`

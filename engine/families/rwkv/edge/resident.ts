@@ -23,7 +23,19 @@ export interface Resident {
   total: number;
 }
 
+const memo = new WeakMap<EdgeSetting, Map<string, Resident>>();
+
+/** What `setting` holds on a model of shape `dims` (memoised per setting object: planners ask for it per prediction). */
 export function residentOf(dims: RwkvDims, setting: EdgeSetting): Resident {
+  const key = JSON.stringify(dims);
+  let byDims = memo.get(setting);
+  if (!byDims) memo.set(setting, (byDims = new Map()));
+  let r = byDims.get(key);
+  if (!r) byDims.set(key, (r = account(dims, setting)));
+  return r;
+}
+
+function account(dims: RwkvDims, setting: EdgeSetting): Resident {
   const { spec } = setting;
   const zero = { value: 0, source: 'read per token, not held' };
   const account = memoryAccount(dims, 'fp16', {

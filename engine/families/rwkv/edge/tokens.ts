@@ -130,9 +130,15 @@ export class TokenCosts {
   get embRowBytes(): number {
     return 2 * this.dims.embd;
   }
+  private readonly cores: number[] = [];
+
   /** Stored bytes of layer l's core (time-mix, receptance, vectors) as store.ts lays it out. */
   coreBytesOf(l: number): number {
     if (this.storedCore?.[l] !== undefined) return this.storedCore[l];
+    return (this.cores[l] ??= this.countCore(l));
+  }
+
+  private countCore(l: number): number {
     const { int8, lowrank } = this.setting.spec;
     // A setting with low rank on a dense model's dims runs factored weights (svd or a trained sibling).
     const dims =
