@@ -281,7 +281,7 @@ export function Timeline(props: {
                 if (x1 - x0 < LABEL_MIN_PX) return null;
                 return (
                   <text key={`${l.stage}-${r.layer}-${r.start}`} x={(x0 + x1) / 2} y={TOP + i * LANE_H + 15} className="layer-label">
-                    L{r.layer}
+                    {r.label}
                   </text>
                 );
               }),

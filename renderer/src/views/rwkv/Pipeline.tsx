@@ -63,13 +63,13 @@ export function RwkvPipelineView({ ctx }: { ctx: Ctx }) {
         <Current stale={ctx.rwkvStale}>
           <section className="panel controls" data-testid="token-zoom">
             <span>Zoom to</span>
-            <button className={token === null ? 'small active' : 'small'} onClick={() => zoomTo(null)} data-testid="token-all">
+            <button className={token === null ? 'small' : 'small ghost'} onClick={() => zoomTo(null)} data-testid="token-all">
               all {spans.length} tokens
             </button>
             {spans.map((s) => (
               <button
                 key={s.token}
-                className={token === s.token ? 'small active' : 'small'}
+                className={token === s.token ? 'small' : 'small ghost'}
                 onClick={() => zoomTo(s.token)}
                 data-testid={`token-${s.token}`}
               >
