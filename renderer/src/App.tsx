@@ -154,20 +154,21 @@ export function App({ api }: { api: WorkbenchClient }) {
   // After the plan answering a slider move has been committed to the DOM: record how long it took.
   useEffect(() => {
     const at = measureAt.current;
-    if (at === null || !plan) return;
+    if (at === null || !(plan || rwkv)) return;
     measureAt.current = null;
     const end = performance.now();
     performance.measure('whatif-update', { start: at, end });
     setLastUpdateMs(end - at);
-  }, [plan]);
+  }, [plan, rwkv]);
 
   // RWKV: every answer is a prediction (microseconds) and a plan over a small grid; the latest request wins.
   const fetchRwkv = useCallback(
-    async (q: Query) => {
+    async (q: Query, at: number | null = null) => {
       const n = ++rwkvCounter.current;
       try {
         const v = await api.call('rwkvWhatIf', rwkvQuery(q));
         if (n === rwkvCounter.current) {
+          measureAt.current = at;
           setRwkv(v);
           setRwkvError(null);
         }
@@ -185,7 +186,7 @@ export function App({ api }: { api: WorkbenchClient }) {
     inputAt.current = null;
     if (family === 'rwkv') {
       setPlan(null);
-      void fetchRwkv(query);
+      void fetchRwkv(query, at);
     } else void fetchPlan(query, at);
   }, [query, fetchPlan, fetchRwkv, family]);
 

@@ -96,6 +96,8 @@ describe('workbench with the RWKV fixture (Debian Chromium, browser mode)', () =
     await page.waitForFunction(() => /exceeds 2 MiB/.test(document.querySelector('[data-testid="rwkv-fits"]')!.textContent!));
     await slider.fill('8');
     await page.waitForFunction(() => /fits 8 MiB/.test(document.querySelector('[data-testid="rwkv-fits"]')!.textContent!));
+    // How long the slider's answer took to reach the screen is said, as for BERT.
+    assert.ok(Number(await text('update-ms')) > 0);
     // A latency target: met or missed, in words.
     await page.getByTestId('rwkv-latency-slider').fill('1');
     await page.waitForFunction(() => /misses 1 ms|meets 1 ms/.test(document.querySelector('[data-testid="rwkv-metrics"]')!.textContent!));

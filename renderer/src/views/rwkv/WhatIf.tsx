@@ -139,7 +139,15 @@ export function RwkvWhatIfView({ ctx }: { ctx: Ctx }) {
             <div className="metric">
               <span>Read per token</span>
               <b>{fmtBytes(p.ioBytesPerToken)}</b>
-              <small>answered in {v.answerMs.toFixed(1)} ms</small>
+              <small>
+                predicted and planned in {v.answerMs.toFixed(1)} ms
+                {ctx.lastUpdateMs !== null && (
+                  <>
+                    {' '}
+                    · updated in <span data-testid="update-ms">{ctx.lastUpdateMs.toFixed(1)}</span> ms
+                  </>
+                )}
+              </small>
             </div>
             <div className="metric">
               <span>Quality</span>
