@@ -65,6 +65,18 @@ const NAMED: Record<string, Omit<PlannerStyle, 'color'>> = {
   'sti-uniform': { family: 'sti-variant', shape: 'square', dash: '2 3' },
   optimal: { family: 'optimal', shape: 'star', dash: '5 3' },
   submodel: { family: 'submodel', shape: 'pentagon' },
+  // RWKV-edge's settings (engine/families/rwkv/edge/baselines.ts): the planner as STI's own, the dense model
+  // held as hold-X (resident), streamed as stdpl-X, each technique alone as a variant, the combinations apart.
+  planner: { family: 'sti', shape: 'circle' },
+  'dense-fp16': { family: 'hold', shape: 'circle' },
+  'dense-int8': { family: 'hold', shape: 'hexagon', dash: '6 3' },
+  'dense-streamed': { family: 'stdpl', shape: 'diamond', dash: '4 2' },
+  lowrank: { family: 'sti-variant', shape: 'triangle' },
+  'sparse-ffn': { family: 'sti-variant', shape: 'diamond' },
+  'emb-cache': { family: 'sti-variant', shape: 'square' },
+  'cluster-head': { family: 'sti-variant', shape: 'triangle-down' },
+  all: { family: 'submodel', shape: 'star' },
+  'all-int8': { family: 'submodel', shape: 'pentagon', dash: '6 3' },
 };
 
 const SHAPES: MarkerShape[] = ['circle', 'square', 'diamond', 'triangle', 'triangle-down', 'star', 'pentagon', 'hexagon'];

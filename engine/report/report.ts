@@ -7,7 +7,10 @@ import type { SocProfile } from '../soc/profile.js';
 import { rowsWithoutEvents, sweepCsv } from '../sweep/table.js';
 import type { Sweep, SweepRow } from '../sweep/types.js';
 import { plannerStyle } from './palette.js';
+import { renderRwkvReport } from './rwkv-report.js';
+import { CSS, socTables } from './setup.js';
 import { chart, esc, timeline, type Series } from './svg.js';
+import { isRwkvSweep, type RwkvSweep } from '../sweep/rwkv-types.js';
 import { summarize, verdicts, type CheckSummary, type Verdict } from './verdict.js';
 
 export const REPORT_FORMATS = ['html', 'json', 'csv'] as const;
@@ -23,7 +26,9 @@ export interface ReportSetup {
   examples?: number;
 }
 
-export function renderReport(sweep: Sweep, format: ReportFormat, setup: ReportSetup): string {
+/** A stored sweep's report: a BERT sweep's as below, an RWKV sweep's by rwkv-report.ts. */
+export function renderReport(sweep: Sweep | RwkvSweep, format: ReportFormat, setup: ReportSetup): string {
+  if (isRwkvSweep(sweep)) return renderRwkvReport(sweep, format, setup);
   if (format === 'csv') return sweepCsv(sweep.rows);
   if (format === 'json') return JSON.stringify({ ...sweep, rows: rowsWithoutEvents(sweep.rows) }, null, 1) + '\n';
   return html(sweep, setup);
@@ -75,37 +80,7 @@ const groups = <T, K>(xs: T[], key: (x: T) => K): Map<K, T[]> => {
 
 function setupSection(sweep: Sweep, profiles: SocProfile[]): string {
   const s = sweep.spec;
-  const socs = profiles.map((p) => {
-    const cl = p.cpu.clusters.find((c) => c.id === p.defaults.cluster)!;
-    type Cell = { value: number; kind: string; source: string; note?: string } | string;
-    const rows: (readonly [string, Cell, string])[] = [
-      ['storage', p.storage.kind, ''],
-      ['read bandwidth', p.storage.readMBps, 'MB/s'],
-      ['request latency', p.storage.requestLatencyMs, 'ms'],
-      ['compute unit', `${p.defaults.computeUnit}${p.defaults.computeUnit === 'gpu' ? ` (${p.gpu?.name})` : ''}`, ''],
-      ['cores × clock', `${p.defaults.cores} × ${cl.core} @ ${cl.ghz.value} GHz`, ''],
-      ['peak GFLOP/s per core', cl.peakGflopsPerCore, ''],
-      ['CPU efficiency', p.computeEfficiency, ''],
-      ['layer overhead', p.layerOverheadMs, 'ms'],
-      ...(p.gpu
-        ? ([
-            ['GPU peak GFLOP/s', p.gpu.peakGflops, ''],
-            ['GPU efficiency', p.gpu.computeEfficiency, ''],
-          ] as const)
-        : []),
-      ['dequantization per core', p.dequantMBpsPerCore, 'MB/s'],
-      ['RAM', p.memory.ramMB, 'MB'],
-    ];
-    const body = rows
-      .map(([k, v, unit]) =>
-        typeof v === 'string'
-          ? `<tr><td>${esc(k)}</td><td>${esc(v)}</td><td></td><td></td></tr>`
-          : `<tr><td>${esc(k)}</td><td>${v.value} ${unit}</td><td>${esc(v.kind)}</td><td>${esc(v.source)}${v.note ? ` — ${esc(v.note)}` : ''}</td></tr>`,
-      )
-      .join('');
-    const cites = p.sources.map((c) => `<li><b>${esc(c.id)}</b>: ${esc(c.citation)}</li>`).join('');
-    return `<h3>${esc(p.name)} (<code>${esc(p.id)}</code>)</h3><table><tr><th>quantity</th><th>value</th><th>kind</th><th>source</th></tr>${body}</table><details><summary>sources</summary><ul>${cites}</ul></details>`;
-  });
+  const socs = socTables(profiles);
   return `<section><h2>Setup</h2><table>
 <tr><td>model</td><td><code>${esc(s.model)}</code> (checksum <code>${esc(sweep.modelChecksum)}</code>)</td></tr>
 <tr><td>task</td><td>${esc(sweep.task)}; accuracy on the ${s.split} split${s.limit ? ` (a fixed stratified sample of ${s.limit} examples)` : ''}; importance ${esc(s.importance)} profiled on dev</td></tr>
@@ -282,12 +257,6 @@ function rawTable(rows: SweepRow[], a: Accuracies): string {
     .join('');
   return `<section><h2>Raw rows</h2><table><tr><th>soc</th><th>planner</th><th>targetMs</th><th>bufferKb</th><th>n×m</th><th>accuracy %</th><th>95 % interval %</th><th>examples</th><th>makespanMs</th><th>stallMs</th><th>persistentBytes</th><th>peakBytes</th><th>deadline</th><th>within buffer</th></tr>${body}</table></section>`;
 }
-
-const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 16px}
-h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}h3{font-size:15px}
-table{border-collapse:collapse;margin:8px 0;font-size:12.5px}td,th{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}
-th{background:#f4f4f4}tr.bad td{background:#fde8e8}.ok{color:#1a7f37}.bad{color:#c62828}.empty{color:#777}
-svg{display:block;margin:10px 0;max-width:100%;height:auto}svg .grid{stroke:#eee}svg .tick{font-size:10.5px;fill:#555}svg .axis{font-size:11.5px;fill:#333}svg .ct{font-size:12.5px;font-weight:600;fill:#222}code{font-size:12px}`;
 
 function html(sweep: Sweep, setup: ReportSetup): string {
   const a = accuracies(setup.examples ?? sweep.spec.limit);

@@ -46,10 +46,14 @@ export function chart(o: {
   yLabel: string;
   series: Series[];
   logX?: boolean;
+  /** A log10 y axis (values above 0; e.g. tokens/s across orders of magnitude). */
+  logY?: boolean;
   /** Upper bound of the y axis (accuracy: 100). */
   yMax?: number;
   width?: number;
   height?: number;
+  /** The line under the legend (default: what filled and hollow markers mean for deadlines). */
+  note?: string;
 }): string {
   const W = o.width ?? 820;
   const H = o.height ?? Math.max(320, 64 + 15 * o.series.length);
@@ -58,22 +62,23 @@ export function chart(o: {
   if (pts.length === 0) return `<p class="empty">${esc(o.title)}: no points.</p>`;
   const fx = (x: number) => (o.logX ? Math.log10(Math.max(x, 1)) : x);
   let [x0, x1] = [Math.min(...pts.map((p) => fx(p.x))), Math.max(...pts.map((p) => fx(p.x)))];
-  let [y0, y1] = [Math.min(...pts.map((p) => p.yLow ?? p.y)), Math.max(...pts.map((p) => p.yHigh ?? p.y))];
+  const fy = (y: number) => (o.logY ? Math.log10(Math.max(y, 1e-9)) : y);
+  let [y0, y1] = [Math.min(...pts.map((p) => fy(p.yLow ?? p.y))), Math.max(...pts.map((p) => fy(p.yHigh ?? p.y)))];
   if (x1 === x0) [x0, x1] = [x0 - 1, x1 + 1];
   // Room at both ends, so markers (spread ones too) stay off the y axis and the legend.
   const xpad = (x1 - x0) * 0.04;
   [x0, x1] = [x0 - xpad, x1 + xpad];
   const pad = (y1 - y0) * 0.08 || 1;
-  [y0, y1] = [y0 - pad, Math.min(y1 + pad, o.yMax ?? Infinity)];
+  [y0, y1] = [y0 - pad, Math.min(y1 + pad, o.yMax === undefined ? Infinity : fy(o.yMax))];
   const sx = (x: number) => m.l + ((fx(x) - x0) / (x1 - x0)) * (W - m.l - m.r);
-  const sy = (y: number) => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
+  const sy = (y: number) => H - m.b - ((fy(y) - y0) / (y1 - y0)) * (H - m.t - m.b);
   const parts: string[] = [`<text x="${m.l}" y="18" class="ct">${esc(o.title)}</text>`];
   const xt = o.logX ? ticks(x0, x1).map((t) => 10 ** t) : ticks(x0, x1);
   for (const t of xt)
     parts.push(
       `<line x1="${sx(t)}" x2="${sx(t)}" y1="${m.t}" y2="${H - m.b}" class="grid"/><text x="${sx(t)}" y="${H - m.b + 14}" class="tick" text-anchor="middle">${fmt(t)}</text>`,
     );
-  for (const t of ticks(y0, y1))
+  for (const t of o.logY ? ticks(y0, y1).map((e) => 10 ** e) : ticks(y0, y1))
     parts.push(
       `<line x1="${m.l}" x2="${W - m.r}" y1="${sy(t)}" y2="${sy(t)}" class="grid"/><text x="${m.l - 6}" y="${sy(t) + 4}" class="tick" text-anchor="end">${fmt(t)}</text>`,
     );
@@ -118,7 +123,7 @@ export function chart(o: {
     );
   });
   parts.push(
-    `<text x="${W - m.r + 8}" y="${m.t + 4 + o.series.length * 15 + 14}" class="tick">filled: deadline met · hollow: missed</text>`,
+    `<text x="${W - m.r + 8}" y="${m.t + 4 + o.series.length * 15 + 14}" class="tick">${esc(o.note ?? 'filled: deadline met · hollow: missed')}</text>`,
   );
   return `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(o.title)}">${parts.join('')}</svg>`;
 }

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { parseJson, shown, UserError } from '../core/errors.js';
 import { FAMILIES } from '../families/index.js';
 import type { Baseline } from './regress.js';
+import type { RwkvBaseline } from './rwkv-regress.js';
+import { isRwkvSpec } from './rwkv-types.js';
 
 /**
  * Bounds of a baseline: generous for a real sweep (the committed ones have 2 SoCs x 3 targets x 10
@@ -84,6 +86,24 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 export function readBaseline(file: string): Baseline {
+  return parseBaseline(readBaselineJson(file), file);
+}
+
+/** A baseline of either kind: a BERT sweep's, or an RWKV sweep's (its spec says "family": "rwkv"). */
+export type AnyBaseline = { family: 'bert'; baseline: Baseline } | { family: 'rwkv'; baseline: RwkvBaseline };
+
+export function readAnyBaseline(file: string): AnyBaseline {
+  return parseAnyBaseline(readBaselineJson(file), file);
+}
+
+export function parseAnyBaseline(raw: unknown, file: string): AnyBaseline {
+  const spec = raw !== null && typeof raw === 'object' ? (raw as { spec?: unknown }).spec : undefined;
+  return isRwkvSpec(spec)
+    ? { family: 'rwkv', baseline: parseRwkvBaseline(raw, file) }
+    : { family: 'bert', baseline: parseBaseline(raw, file) };
+}
+
+function readBaselineJson(file: string): unknown {
   let text: string;
   try {
     if (!statSync(file).isFile()) throw new UserError(`${file}: not a file; ${HINT} or a sweep id`);
@@ -94,12 +114,16 @@ export function readBaseline(file: string): Baseline {
     if (code === 'ENOENT') throw new UserError(`${file}: no such baseline file; pass a report's JSON export or a sweep id`);
     throw new UserError(`${file}: cannot read the baseline (${code ?? (e as Error).message})`);
   }
-  return parseBaseline(parseJson(text, file, HINT), file);
+  return parseJson(text, file, HINT);
 }
 
 /** Checks a baseline already parsed from JSON; `file` names it in the one-line error. */
 export function parseBaseline(raw: unknown, file: string): Baseline {
-  const r = BaselineFile.safeParse(raw);
+  return checked(BaselineFile, raw, file);
+}
+
+function checked<T>(schema: z.ZodType<T>, raw: unknown, file: string): T {
+  const r = schema.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0];
     const got = valueAt(raw, i.path);
@@ -107,4 +131,85 @@ export function parseBaseline(raw: unknown, file: string): Baseline {
     throw new UserError(`${file}: not a sweep baseline: ${i.path.map(String).join('.') || '(top)'}: ${i.message}${value}; ${HINT}`);
   }
   return r.data;
+}
+
+/** Bounds of an RWKV baseline (the committed one has 3 SoCs x 3 budgets x a few settings). */
+const RWKV_LIMITS = { socs: 64, budgets: 1_000, targets: 1_000, settings: 64, rows: 100_000 } as const;
+
+const finite = z.number().finite();
+const RwkvSpec = z.object({
+  family: z.literal('rwkv'),
+  model: z
+    .string()
+    .min(1)
+    .max(4096)
+    .refine((m) => !isPreset(m), {
+      message: 'must be a model directory, not a shape preset (its random weights have no quality to regress)',
+    }),
+  socs: z.array(name).min(1).max(RWKV_LIMITS.socs),
+  memoryMiB: z.array(z.number().positive().max(1e7)).min(1).max(RWKV_LIMITS.budgets),
+  tokenMs: z.array(z.number().positive().max(1e7)).max(RWKV_LIMITS.targets),
+  settings: z.array(name).min(1).max(RWKV_LIMITS.settings),
+  split: z.enum(['dev', 'test']),
+  limit: z.number().int().positive().max(1_000_000),
+  measure: z.boolean(),
+  runTokens: z.number().int().nonnegative().max(100_000),
+  prompt: z.string().min(1).max(10_000),
+});
+
+const RwkvRun = z.object({
+  tokens: z.number().int().nonnegative(),
+  tokensPerSecond: finite,
+  tokenMsP50: finite,
+  firstTokenMs: finite,
+  stallMs: finite,
+  makespanMs: finite,
+  ioBytesPerToken: finite,
+  persistentBytes: finite,
+  peakBytes: finite,
+  text: z.string().max(1_000_000),
+});
+
+const RwkvRow = z.object({
+  soc: name,
+  setting: name,
+  memoryMiB: finite,
+  tokenMsTarget: finite,
+  pick: z.string().max(1000).optional(),
+  why: z.string().max(10_000).optional(),
+  optimum: z.string().max(1000).optional(),
+  optimumPerplexity: finite.optional(),
+  fits: z.boolean(),
+  tokensPerSecond: finite,
+  tokenMs: finite,
+  firstTokenMs: finite,
+  stallMsPerToken: finite,
+  ioBytesPerToken: finite,
+  persistentBytes: finite,
+  peakBytes: finite,
+  perplexity: finite.optional(),
+  lastWordAccuracy: finite.optional(),
+  qualityTokens: z.number().int().nonnegative().optional(),
+  run: RwkvRun.optional(),
+  settingHash: z.string().max(200),
+});
+
+const RwkvBaselineFile = z
+  .object({ spec: RwkvSpec, modelChecksum: z.string().max(200), rows: z.array(RwkvRow).min(1).max(RWKV_LIMITS.rows) })
+  .superRefine((b, ctx) => {
+    const s = b.spec;
+    const runs = s.socs.length * s.memoryMiB.length * s.settings.length * Math.max(1, s.tokenMs.length);
+    if (runs > RWKV_LIMITS.rows)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['spec'],
+        message: `${runs} combinations of SoC, budget, setting and target; at most ${RWKV_LIMITS.rows}`,
+      });
+    else if (b.rows.length > runs)
+      ctx.addIssue({ code: 'custom', path: ['rows'], message: `${b.rows.length} rows, more than the spec's ${runs} combinations` });
+  });
+
+/** Checks an RWKV sweep baseline already parsed from JSON. */
+export function parseRwkvBaseline(raw: unknown, file: string): RwkvBaseline {
+  return checked(RwkvBaselineFile, raw, file);
 }

@@ -15,6 +15,8 @@ export interface Tolerance {
   makespan: number;
   /** Relative persistent-memory change allowed. */
   memory: number;
+  /** Relative perplexity change allowed (RWKV sweeps; rwkv-regress.ts's default when not given). */
+  perplexity?: number;
 }
 
 export const DEFAULT_TOLERANCE: Tolerance = { accuracy: 0.005, makespan: 0.01, memory: 0.01 };

@@ -3,7 +3,21 @@ import { resolve } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import { renderReport, type ReportFormat } from '../../report/report.js';
 import { loadSocProfiles } from '../../soc/load.js';
-import { readBaseline } from '../../sweep/baseline.js';
+import { readAnyBaseline, type AnyBaseline } from '../../sweep/baseline.js';
+import { DEFAULT_BUFFER_KB } from '../../pipeline/plan.js';
+import { DEFAULT_IMPORTANCE } from '../defaults.js';
+import {
+  checkRwkvSpec,
+  RWKV_RUN_TOKENS,
+  RWKV_SETTINGS,
+  RWKV_SWEEP_LIMIT,
+  RWKV_SWEEP_PROMPT,
+  runRwkvSweep,
+  rwkvRowsOf,
+} from '../../sweep/rwkv.js';
+import { regressRwkv, rwkvDiffTable, type RwkvBaseline } from '../../sweep/rwkv-regress.js';
+import { rwkvSweepCsv, rwkvSweepTable } from '../../sweep/rwkv-table.js';
+import { isRwkvSweep, type RwkvSweepSpec } from '../../sweep/rwkv-types.js';
 import { diffTable, regress, type Baseline, type Tolerance } from '../../sweep/regress.js';
 import { CheckFailed } from '../check.js';
 import { VERSION } from '../version.js';
@@ -11,35 +25,75 @@ import { familyOf } from '../../families/index.js';
 import { ExperimentStore } from '../../store/db.js';
 import { runSweep } from '../../sweep/sweep.js';
 import { rowsWithoutEvents, streamingTable, sweepCsv } from '../../sweep/table.js';
-import type { SweepRow, SweepSpec } from '../../sweep/types.js';
+import type { Sweep, SweepSpec } from '../../sweep/types.js';
 import { progressBar } from '../../core/progress.js';
 
-/** The sweep's spec as flags (`--planners all` included), the request length optional. */
-export interface SweepFlags extends Omit<SweepSpec, 'seq'> {
+/** The sweep's flags: a BERT sweep's spec (`--planners all` included) or an RWKV sweep's, each family's defaults not yet applied. */
+export interface SweepFlags {
+  model: string;
+  socs: string[];
+  // BERT
+  targetsMs?: number[];
+  buffersKb?: number[];
+  planners?: string[];
+  split?: 'dev' | 'test';
+  limit?: number;
+  importance?: string;
   seq?: number;
+  // RWKV
+  memoryMb?: number[];
+  settings?: string[];
+  tokenMs?: number[];
+  runTokens?: number;
+  measure?: boolean;
+  prompt?: string;
   db?: string;
   json?: boolean;
   csv?: boolean;
 }
 
-/** shardlab sweep: every SoC x target x buffer x planner, stored and printed. */
+/** Flags one family takes and the other refuses, each with what to use instead. */
+const BERT_ONLY: [keyof SweepFlags, string, string][] = [
+  ['targetsMs', '--targets-ms', "--token-ms for the planner's per-token latency targets"],
+  ['buffersKb', '--buffers-kb', '--memory-mb for memory budgets'],
+  ['planners', '--planners', '--settings (the baselines and planner)'],
+  ['importance', '--importance', 'nothing: RWKV planning needs no importance profile'],
+  ['seq', '--seq', 'nothing: RWKV generates token by token'],
+];
+const RWKV_ONLY: [keyof SweepFlags, string][] = [
+  ['memoryMb', '--memory-mb'],
+  ['settings', '--settings'],
+  ['tokenMs', '--token-ms'],
+  ['runTokens', '--run-tokens'],
+  ['measure', '--measure'],
+  ['prompt', '--prompt'],
+];
+
+/** shardlab sweep: every SoC x target x buffer x planner (BERT) or SoC x memory budget x setting (RWKV), stored and printed. */
 export async function runSweepCommand(f: SweepFlags): Promise<void> {
+  if (familyOf(f.model).id === 'rwkv') return runRwkvSweepCommand(f);
+  for (const [key, flag] of RWKV_ONLY)
+    if (f[key] !== undefined)
+      throw new UserError(
+        `${flag} is for RWKV models; ${f.model} is a BERT model: sweep it with --targets-ms, --buffers-kb and --planners`,
+      );
+  if (!f.targetsMs) throw new UserError(`a BERT sweep needs --targets-ms: target latencies in ms, e.g. --targets-ms 40,120 or 20:140:20`);
   const spec: SweepSpec = {
     model: f.model,
     socs: f.socs,
     targetsMs: f.targetsMs,
-    buffersKb: f.buffersKb,
-    planners: f.planners,
-    split: f.split,
+    buffersKb: f.buffersKb ?? [DEFAULT_BUFFER_KB],
+    planners: f.planners ?? ['all'],
+    split: f.split ?? 'dev',
     limit: f.limit,
-    importance: f.importance,
+    importance: f.importance ?? DEFAULT_IMPORTANCE,
     seq: f.seq ?? familyOf(f.model).defaultSeq,
   };
   const db = ExperimentStore.open(f.db);
   const people = !f.json && !f.csv;
   const bars = { importance: progressBar('importance profile', people), sweep: progressBar('sweep', people) };
   const table = streamingTable(
-    f.planners.includes('all')
+    spec.planners.includes('all')
       ? {
           ...spec,
           planners: familyOf(f.model)
@@ -77,6 +131,52 @@ export async function runSweepCommand(f: SweepFlags): Promise<void> {
   }
 }
 
+/** shardlab sweep on an RWKV model directory: every SoC x memory budget x setting. */
+async function runRwkvSweepCommand(f: SweepFlags): Promise<void> {
+  for (const [key, flag, instead] of BERT_ONLY)
+    if (f[key] !== undefined) throw new UserError(`${flag} is for BERT models; ${f.model} is an RWKV model: use ${instead}`);
+  if (f.split === 'dev')
+    throw new UserError('--split dev: an RWKV sweep measures quality on the test split (the planner plans on it); drop --split');
+  if (!f.memoryMb) throw new UserError('an RWKV sweep needs --memory-mb: memory budgets in MiB, e.g. --memory-mb 4,8,16');
+  const settings = f.settings ?? [...RWKV_SETTINGS];
+  const spec: RwkvSweepSpec = {
+    family: 'rwkv',
+    model: f.model,
+    socs: f.socs,
+    memoryMiB: f.memoryMb,
+    tokenMs: f.tokenMs ?? [],
+    settings,
+    split: 'test',
+    limit: f.limit ?? RWKV_SWEEP_LIMIT,
+    measure: !!f.measure,
+    runTokens: f.runTokens ?? RWKV_RUN_TOKENS,
+    prompt: f.prompt ?? RWKV_SWEEP_PROMPT,
+  };
+  checkRwkvSpec(spec);
+  const db = ExperimentStore.open(f.db);
+  const people = !f.json && !f.csv;
+  const bars = { grid: progressBar('grid quality', people), sweep: progressBar('sweep', people) };
+  try {
+    const sweep = await runRwkvSweep(spec, db, {
+      onProgress: (done, total, stage) => {
+        if (stage === 'sweep') bars.grid.stop();
+        bars[stage].update(done, total);
+      },
+    });
+    bars.sweep.stop();
+    if (f.json) return console.log(JSON.stringify(sweep));
+    if (f.csv) return void process.stdout.write(rwkvSweepCsv(sweep.rows));
+    console.log(rwkvSweepTable(sweep.rows));
+    if (!spec.measure && sweep.rows.some((r) => r.perplexity === undefined))
+      console.log('some settings have no quality in the experiment store yet: sweep with --measure to measure them');
+    console.log(`stored as sweep ${sweep.id} in ${db.path}; \`shardlab report ${sweep.id}\` writes its HTML report`);
+  } finally {
+    bars.grid.stop();
+    bars.sweep.stop();
+    db.close();
+  }
+}
+
 export interface ReportFlags {
   format: ReportFormat;
   out?: string;
@@ -86,8 +186,18 @@ export interface ReportFlags {
 
 /** shardlab report ID: a stored sweep as an HTML report, or its rows as JSON or CSV. */
 export function runReport(id: number, f: ReportFlags): void {
-  const sweep = withDb(f.db, (db) => db.getSweep<SweepSpec, SweepRow>(id));
-  if (!sweep) throw new UserError(`no sweep ${id} in the experiment database; \`shardlab sweeps\` lists the stored ones`);
+  const stored = withDb(f.db, (db) => db.getSweep<SweepSpec | RwkvSweepSpec, unknown>(id));
+  if (!stored) throw new UserError(`no sweep ${id} in the experiment database; \`shardlab sweeps\` lists the stored ones`);
+  if (isRwkvSweep(stored)) {
+    if (f.timelineMs !== undefined)
+      throw new UserError('--timeline-ms: an RWKV sweep has no latency targets to draw timelines at; drop it');
+    const sweep = { ...stored, rows: rwkvRowsOf(stored.rows) };
+    const profiles = loadSocProfiles().filter((p) => sweep.spec.socs.includes(p.id));
+    const out = f.out ?? `sweep-${id}.${f.format}`;
+    writeOut(out, renderReport(sweep, f.format, { profiles, version: VERSION }));
+    return console.log(`wrote ${resolve(out)} (${f.format}, sweep ${id}, ${sweep.rowCount} rows)`);
+  }
+  const sweep = stored as Sweep;
   if (f.timelineMs !== undefined && !sweep.spec.targetsMs.includes(f.timelineMs))
     throw new UserError(`--timeline-ms ${f.timelineMs}: the sweep's targets are ${sweep.spec.targetsMs.join(', ')}`);
   const profiles = loadSocProfiles().filter((p) => sweep.spec.socs.includes(p.id));
@@ -119,10 +229,17 @@ export interface RegressFlags {
 export async function runRegress(f: RegressFlags): Promise<void> {
   const db = ExperimentStore.open(f.db);
   try {
-    let baseline: Baseline | undefined;
-    if (/^\d+$/.test(f.baseline)) baseline = db.getSweep<SweepSpec, SweepRow>(Number(f.baseline));
-    else baseline = readBaseline(f.baseline);
-    if (!baseline) throw new UserError(`--baseline ${f.baseline}: no such sweep in the experiment database`);
+    let any: AnyBaseline | undefined;
+    if (/^\d+$/.test(f.baseline)) {
+      const stored = db.getSweep<SweepSpec | RwkvSweepSpec, unknown>(Number(f.baseline));
+      if (stored)
+        any = isRwkvSweep(stored)
+          ? { family: 'rwkv', baseline: { ...stored, rows: rwkvRowsOf(stored.rows) } }
+          : { family: 'bert', baseline: stored as Sweep };
+    } else any = readAnyBaseline(f.baseline);
+    if (!any) throw new UserError(`--baseline ${f.baseline}: no such sweep in the experiment database`);
+    if (any.family === 'rwkv') return await regressRwkvCommand(any.baseline, db, f);
+    const baseline: Baseline = any.baseline;
     const bar = progressBar('regress', !f.json);
     const r = await regress(baseline, db, f.tolerance, { model: f.model, onProgress: (d, t) => bar.update(d, t) });
     bar.stop();
@@ -149,6 +266,41 @@ export async function runRegress(f: RegressFlags): Promise<void> {
   } finally {
     db.close();
   }
+}
+
+async function regressRwkvCommand(baseline: RwkvBaseline, db: ExperimentStore, f: RegressFlags): Promise<void> {
+  if (f.model && familyOf(f.model).id !== 'rwkv')
+    throw new UserError(`--model ${f.model}: the baseline is an RWKV sweep; give an RWKV model directory (or drop --model)`);
+  const bar = progressBar('regress', !f.json);
+  let r: Awaited<ReturnType<typeof regressRwkv>>;
+  try {
+    r = await regressRwkv(baseline, db, f.tolerance, {
+      model: f.model,
+      onProgress: (d, t, stage) => stage === 'sweep' && bar.update(d, t),
+    });
+  } finally {
+    bar.stop();
+  }
+  const modelChanged = r.current.modelChecksum !== baseline.modelChecksum;
+  const out = {
+    passed: r.diffs.length === 0,
+    sweepId: r.current.id,
+    rows: r.current.rowCount,
+    modelChanged,
+    tolerance: f.tolerance,
+    diffs: r.diffs,
+  };
+  if (f.json) console.log(JSON.stringify(out));
+  else {
+    if (modelChanged) console.log(`note: the model's checksum differs from the baseline's (${baseline.modelChecksum})`);
+    if (out.passed)
+      console.log(`regress: ${r.current.rowCount} rows match the baseline within tolerance (re-run stored as sweep ${r.current.id})`);
+    else
+      console.log(
+        `regress: ${r.diffs.length} difference(s) beyond tolerance (re-run stored as sweep ${r.current.id})\n${rwkvDiffTable(r.diffs)}`,
+      );
+  }
+  if (!out.passed) throw new CheckFailed('regression');
 }
 
 function withDb<T>(path: string | undefined, f: (db: ExperimentStore) => T): T {

@@ -8,6 +8,29 @@ import { DEFAULT_BITS, DEFAULT_IMPORTANCE, DEFAULT_TOLERANCE } from '../defaults
 import { DEFAULT_BUFFER_KB } from '../../pipeline/plan.js';
 import { positiveInt } from '../options.js';
 
+/** RWKV sweep defaults, copied from engine/sweep/rwkv.ts (which loads the engine when imported); test/rwkv-sweep.test.ts checks them. */
+export const RWKV_LIMIT = 8;
+export const RWKV_RUN_TOKENS_DEFAULT = 16;
+export const RWKV_SETTING_NAMES = [
+  'dense-fp16',
+  'dense-int8',
+  'dense-streamed',
+  'lowrank',
+  'sparse-ffn',
+  'emb-cache',
+  'cluster-head',
+  'all',
+  'all-int8',
+  'planner',
+] as const;
+
+function nonNegativeInt(flag: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${flag} takes an integer >= 0, got "${value}"`);
+    return Number(value);
+  };
+}
+
 /**
  * "100,200" or "100:1000:100" (from:to:step, inclusive) or a mix, as numbers (decimals welcome);
  * every value above zero, or with `zero` allowed, at least zero.
@@ -47,27 +70,53 @@ export function registerSweep(program: Command): void {
   program
     .command('sweep')
     .description(
-      'run every SoC x target x buffer x planner: plan, execute in virtual time, score accuracy with the oracle; stores the sweep and prints its rows',
+      'BERT: run every SoC x target x buffer x planner (plan, execute in virtual time, score accuracy with the oracle). RWKV: every SoC x memory budget x setting (predicted speed and memory, quality, a real run in virtual time, the planner per budget). Stores the sweep and prints its rows',
     )
     .requiredOption('--socs <ids>', 'SoC profile ids, comma-separated', list)
     .requiredOption('--model <dir>', 'checkpoint directory or shard store, or a bundled model by name', resolveModel)
-    .requiredOption('--targets-ms <list>', 'target latencies, ms: 100,200 or 50:500:50', numberList('--targets-ms'))
-    .option('--buffers-kb <list>', 'preload buffer capacities, KB', numberList('--buffers-kb', { zero: true }), [DEFAULT_BUFFER_KB])
-    .option('--planners <names>', `planners, comma-separated, or all (${plannerList().join(', ')})`, list, ['all'])
-    .addOption(
-      new Option('--split <split>', 'split the accuracy is measured on (importance is profiled on dev)')
-        .choices(['dev', 'test'])
-        .default('dev'),
+    .option('--targets-ms <list>', 'BERT (required): target latencies, ms: 100,200 or 50:500:50', numberList('--targets-ms'))
+    .option(
+      '--buffers-kb <list>',
+      `BERT: preload buffer capacities, KB (default: ${DEFAULT_BUFFER_KB})`,
+      numberList('--buffers-kb', { zero: true }),
     )
-    .option('--limit <k>', 'a fixed stratified sample of K examples of the split (and of dev for importance)', positiveInt('--limit'))
+    .option('--planners <names>', `BERT: planners, comma-separated, or all (${plannerList().join(', ')}) (default: all)`, list)
+    .addOption(
+      new Option(
+        '--split <split>',
+        'BERT: split the accuracy is measured on (importance is profiled on dev) (default: dev); RWKV: test only',
+      ).choices(['dev', 'test']),
+    )
+    .option(
+      '--limit <k>',
+      `a fixed stratified sample: BERT, K examples of the split (and of dev for importance); RWKV, K test passages for quality (default: ${RWKV_LIMIT})`,
+      positiveInt('--limit'),
+    )
     .option(
       '--importance <method>',
-      `importance profile for the ranking planners (${FAMILIES.flatMap((f) => f.planners().filter((p) => p.ranks))
+      `BERT: importance profile for the ranking planners (${FAMILIES.flatMap((f) => f.planners().filter((p) => p.ranks))
         .map((p) => p.name)
-        .join(', ')}); profiled first when missing`,
-      DEFAULT_IMPORTANCE,
+        .join(', ')}); profiled first when missing (default: ${DEFAULT_IMPORTANCE})`,
     )
-    .option('--seq <tokens>', "request length, tokens (default: the model family's, 128 for bert)", positiveInt('--seq'))
+    .option('--seq <tokens>', "BERT: request length, tokens (default: the model family's, 128 for bert)", positiveInt('--seq'))
+    .option('--memory-mb <list>', 'RWKV (required): memory budgets, MiB: 4,8,16 or 2:16:2', numberList('--memory-mb'))
+    .option(
+      '--settings <names>',
+      `RWKV: settings, comma-separated, of ${RWKV_SETTING_NAMES.join(', ')} (all is the paper's combination; default: every one)`,
+      list,
+    )
+    .option(
+      '--token-ms <list>',
+      "RWKV: the planner's per-token latency targets, ms (default: none, the best quality that fits)",
+      numberList('--token-ms'),
+    )
+    .option(
+      '--run-tokens <n>',
+      `RWKV: tokens each setting generates for real on each SoC, in virtual time; 0 predicts only (default: ${RWKV_RUN_TOKENS_DEFAULT})`,
+      nonNegativeInt('--run-tokens'),
+    )
+    .option('--prompt <text>', "RWKV: the real runs' prompt (default: the paper's speed prompt, as shardlab run)")
+    .option('--measure', "RWKV: measure quality the experiment store lacks (the planner's whole grid: minutes); else cached quality only")
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--json', 'print one JSON object: the sweep id, its spec and rows')
     .option('--csv', 'print the rows as CSV')
@@ -81,7 +130,7 @@ export function registerReport(program: Command): void {
     .argument('<sweep-id>', 'sweep id (shardlab sweeps lists them)', positiveInt('sweep id'))
     .addOption(new Option('--format <f>', 'report format').choices(REPORT_FORMATS).default('html'))
     .option('--out <file>', 'file to write (default: sweep-ID.html, .json or .csv in the current directory)')
-    .option('--timeline-ms <t>', 'target whose timelines the HTML draws (default: the middle target)', Number)
+    .option('--timeline-ms <t>', 'BERT: target whose timelines the HTML draws (default: the middle target)', Number)
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .action(async (id: number, f: ReportFlags) => (await import('../actions/sweep.js')).runReport(id, f));
 }
@@ -99,8 +148,10 @@ export function parseTolerance(v: string): Tolerance {
   const t = { ...DEFAULT_TOLERANCE };
   for (const part of v.split(',')) {
     const [k, x] = part.split('=');
-    if (!(k in t) || !(Number(x) >= 0))
-      throw new InvalidArgumentError(`--tolerance takes accuracy=A,makespan=R,memory=R (A in accuracy fraction, R relative), got "${v}"`);
+    if (!(k in t || k === 'perplexity') || !(Number(x) >= 0))
+      throw new InvalidArgumentError(
+        `--tolerance takes accuracy=A,makespan=R,memory=R (A in accuracy fraction, R relative; RWKV also perplexity=R), got "${v}"`,
+      );
     t[k as keyof Tolerance] = Number(x);
   }
   return t;
@@ -113,7 +164,7 @@ export function registerRegress(program: Command): void {
     .requiredOption('--baseline <file|id>', "a report's JSON export, or a stored sweep id")
     .option(
       '--tolerance <t>',
-      'accuracy=0.005,makespan=0.01,memory=0.01 (absolute accuracy fraction; relative makespan and memory)',
+      'accuracy=0.005,makespan=0.01,memory=0.01 (absolute accuracy fraction; relative makespan and memory; RWKV: makespan covers every time, accuracy the last-word accuracy, perplexity=0.01 relative)',
       parseTolerance,
       DEFAULT_TOLERANCE,
     )
