@@ -115,6 +115,20 @@ export function apiContract(name: string, open: () => Promise<ApiUnderTest>): vo
     await assert.rejects(call('getSweep', { id }), says(/no sweep/));
   });
 
+  test(`${name}: RWKV — What-if, its grid, a recorded plan and the stored runs`, async () => {
+    const none = { lowrank: false, sparseFfn: false, embCache: false, clusterHead: false, int8: false, stream: false };
+    const q = { soc: 'rpi5-nvme', model: 'rwkv5-en', memoryMb: 64, techniques: none };
+    const v = await call<{ family: string; fits: boolean; prediction: { tokenMs: number } }>('rwkvWhatIf', q);
+    assert.equal(v.family, 'rwkv');
+    assert.ok(v.fits && v.prediction.tokenMs > 0);
+    const grid = await call<{ points: { baseline: boolean }[] }>('rwkvGrid', { soc: q.soc, model: q.model });
+    assert.ok(grid.points.some((p) => p.baseline) && grid.points.some((p) => !p.baseline));
+    const run = await call<{ id: number; kind: string }>('recordRwkvPlan', q);
+    assert.equal(run.kind, 'plan');
+    assert.ok((await call<{ id: number }[]>('listRwkvRuns', {})).some((r) => r.id === run.id));
+    await assert.rejects(call('rwkvWhatIf', { ...q, model: 'bert-spam' }), says(/^rwkvWhatIf: bert-spam is not an RWKV model/));
+  });
+
   test(`${name}: the contract covered every method of the API`, () => {
     assert.deepEqual([...covered].sort(), Object.keys(METHODS).sort());
   });

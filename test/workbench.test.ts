@@ -52,6 +52,10 @@ const BAD: Record<string, [unknown, RegExp]> = {
   getSweep: [{ id: -1 }, /^getSweep: id: must be more than 0$/],
   deleteSweep: [{}, /^deleteSweep: id: expected number$/],
   exportSweep: [{ id: 1, format: 'xlsx' }, /^exportSweep: format: must be one of/],
+  rwkvWhatIf: [{ soc: 'rpi5-nvme', model: 'rwkv5-en', memoryMb: 8 }, /^rwkvWhatIf: techniques: expected object$/],
+  rwkvGrid: [{ soc: 'rpi5-nvme' }, /^rwkvGrid: model: expected string$/],
+  recordRwkvPlan: [{ soc: 'rpi5-nvme', model: 'rwkv5-en', memoryMb: '8', techniques: {} }, /^recordRwkvPlan: memoryMb: expected number/],
+  listRwkvRuns: [{ model: 'rwkv5-en' }, /^listRwkvRuns: payload: unknown field "model"$/],
 };
 
 describe('payload validation (shared by the bridge and the Electron IPC handler)', () => {

@@ -67,6 +67,12 @@ export interface ModelFamily {
   planners(): PlannerInfo[];
   /** Opens a model for planning, running and scoring (the family's code loads on first use). */
   open(dir: string, opts: OpenOptions): Promise<FamilyModel>;
+  /**
+   * The workbench's views of a family that generates token by token on the device instead of running
+   * STI's planned requests (RWKV: What-if over techniques, its planner's grid, quality, a live generation).
+   * Loaded on first use; absent for families the workbench reaches through open() only.
+   */
+  workbench?(): Promise<TokenWorkbench>;
 }
 
 /**
@@ -181,4 +187,189 @@ export interface FamilyModel {
   cachedQuality(plan: Plan, where: Split): (QualityAnswer & { split: string }) | undefined;
   /** Frees the model's runtime sessions. */
   release(): Promise<void>;
+}
+
+// ---- the workbench of a token-by-token family (RWKV-edge) -------------------------------------------
+// Plain data only: what engine/workbench/api.ts re-exports to the UI.
+
+/** The technique toggles of What-if; `stream`: the dense model read layer by layer every token. */
+export interface RwkvTechniques {
+  lowrank: boolean;
+  sparseFfn: boolean;
+  embCache: boolean;
+  clusterHead: boolean;
+  int8: boolean;
+  stream: boolean;
+}
+
+export interface RwkvRequest {
+  soc: string;
+  model: string;
+  /** The memory budget, MiB. */
+  memoryMb: number;
+  /** A per-token latency target, ms. */
+  tokenMs?: number;
+  techniques: RwkvTechniques;
+  /** Test passages quality is read at; absent = the planner's default sample. */
+  qualityLimit?: number;
+}
+
+/** A setting as the views show it. */
+export interface RwkvSettingView {
+  label: string;
+  techniques: RwkvTechniques;
+  /** The resolved technique parameters. */
+  spec: Record<string, unknown>;
+}
+
+/** Quality of a setting on the held-out text, from the experiment store. */
+export interface RwkvQuality {
+  perplexity: number;
+  lastWordAccuracy: number;
+  split: string;
+  tokens: number;
+}
+
+/** What a setting holds: bytes per category of RWKV-edge's accounting, the weights, the embedding cache, the state. */
+export interface RwkvResident {
+  byCategory: Record<string, number>;
+  weights: number;
+  cache: number;
+  state: number;
+  total: number;
+}
+
+/** A setting's predicted numbers on one SoC. */
+export interface RwkvNumbers {
+  tokenMs: number;
+  tokensPerSecond: number;
+  firstTokenMs: number;
+  stallMsPerToken: number;
+  ioBytesPerToken: number;
+  persistentBytes: number;
+  peakBytes: number;
+}
+
+/** One candidate of the planner's, or a point of the grid. */
+export interface RwkvPoint extends RwkvNumbers {
+  label: string;
+  setting: RwkvSettingView;
+  /** Fits the memory budget and the target (planner candidates; grid points: true). */
+  fits: boolean;
+  /** One of the named baselines. */
+  baseline: boolean;
+  quality: RwkvQuality | null;
+}
+
+export interface RwkvPlanView {
+  pick: RwkvPoint | null;
+  optimum: RwkvPoint | null;
+  gapPct: number;
+  planMs: number;
+  exhaustiveMs: number;
+  why: string | null;
+  candidates: number;
+}
+
+export interface RwkvWhatIfView {
+  query: RwkvRequest;
+  family: 'rwkv';
+  setting: RwkvSettingView;
+  prediction: RwkvNumbers & { resident: RwkvResident; memoryByCategory: Record<string, { persistent: number; peak: number }> };
+  /** The predicted events of the first tokens (each with `token` and `part`); the last token is the steady state. */
+  events: TraceEvent[];
+  /** The statistics the prediction used, with their sources. */
+  stats: { density: number | number[]; headTouched: number; embHitRate: number; sources: Record<string, string | undefined> };
+  /** Peak memory within the budget. */
+  fits: boolean;
+  /** Token latency within the target; null without one. */
+  meetsLatency: boolean | null;
+  /** The toggled setting's quality, when the store has it (at qualityLimit). */
+  quality: RwkvQuality | null;
+  /** The planner's recommendation; null while its grid is being read (planStatus 'preparing'). */
+  plan: RwkvPlanView | null;
+  planStatus: 'ready' | 'preparing';
+  /** Test passages quality is read and measured at. */
+  qualityLimit: number;
+  /** Wall-clock time of this answer, ms. */
+  answerMs: number;
+}
+
+export interface RwkvGridView {
+  soc: string;
+  model: string;
+  points: RwkvPoint[];
+  /** Test passages the grid's quality is measured on. */
+  limit: number | null;
+}
+
+export interface RwkvLiveSpec {
+  techniques: RwkvTechniques;
+  prompt: string;
+  tokens: number;
+}
+
+/** A live generation's numbers, as a run ends. */
+export interface RwkvLiveRun {
+  setting: RwkvSettingView;
+  text: string;
+  tokens: number;
+  tokensPerSecond: number;
+  tokenLatencyMsP50: number;
+  tokenLatencyMsP99: number;
+  firstTokenMs: number;
+  stallMs: number;
+  makespanMs: number;
+  ioBytesPerToken: number;
+  persistentBytes: number;
+  peakBytes: number;
+  resident: RwkvResident;
+  /** The embedding cache at the end: hits and lookups, and the rows it holds. */
+  embCache: { hits: number; lookups: number; hitRate: number; rows: number } | null;
+  /** The cache's most recent rows at the end (up to 64), oldest first, with their tokens' text. */
+  cacheContents: { id: number; text: string }[];
+  overruns: number;
+  predictedTokenMs: number;
+  /** Stall per token fed. */
+  stallMsPerStep: number;
+  quality: RwkvQuality | null;
+}
+
+/** What the workbench asks of a token-by-token family; `dir` is a model directory of the family. */
+export interface TokenWorkbench {
+  /** The model as Setup lists it, or undefined for one not listed (a trained sibling its base model runs). */
+  entry(
+    id: string,
+    dir: string,
+    all: readonly string[],
+  ): (Omit<ModelInfo, 'checksum' | 'task'> & { id: string; task: string; rwkv: RwkvShape }) | undefined;
+  whatIf(dir: string, cost: CostModel, db: ExperimentStore, q: RwkvRequest): Promise<RwkvWhatIfView>;
+  grid(dir: string, cost: CostModel, db: ExperimentStore, q: { soc: string; model: string; qualityLimit?: number }): Promise<RwkvGridView>;
+  /** Quality of one setting, or (without techniques) of every grid point, on `limit` test passages. */
+  quality(
+    dir: string,
+    db: ExperimentStore,
+    techniques: RwkvTechniques | undefined,
+    limit: number | undefined,
+    onProgress: (done: number, total: number, stage: string) => void,
+    signal: AbortSignal,
+  ): Promise<{ measured: number; quality: RwkvQuality | null }>;
+  /** A real generation on the SoC paced by `clock`; events and tokens as they happen. */
+  live(
+    dir: string,
+    cost: CostModel,
+    db: ExperimentStore,
+    spec: RwkvLiveSpec,
+    clock: Clock,
+    on: { event(e: TraceEvent): void; token(t: { index: number; text: string; atUs: number }): void; threads: number },
+  ): Promise<RwkvLiveRun>;
+}
+
+export interface RwkvShape {
+  version: string;
+  embd: number;
+  ffn: number;
+  vocab: number;
+  heads: number;
+  headSize: number;
 }

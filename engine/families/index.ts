@@ -10,7 +10,16 @@ import { rwkvFamily } from './rwkv/family.js';
 import type { ModelFamily } from './family.js';
 
 export { expandPlanners } from './family.js';
-export type { FamilyModel, ModelFamily, ModelInfo, PlannedRequest, PlannerInfo, PlanningRequest, QualityMetric } from './family.js';
+export type {
+  FamilyModel,
+  ModelFamily,
+  ModelInfo,
+  PlannedRequest,
+  PlannerInfo,
+  PlanningRequest,
+  QualityMetric,
+  TokenWorkbench,
+} from './family.js';
 
 export const FAMILIES: readonly ModelFamily[] = [bertFamily, rwkvFamily];
 

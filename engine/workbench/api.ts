@@ -7,7 +7,21 @@
  */
 import { z } from 'zod';
 import type { SocProfile } from '../soc/profile.js';
-import type { ModelInfo } from '../families/family.js';
+import type {
+  ModelInfo,
+  RwkvGridView,
+  RwkvLiveRun,
+  RwkvNumbers,
+  RwkvPlanView,
+  RwkvPoint,
+  RwkvQuality,
+  RwkvRequest,
+  RwkvResident,
+  RwkvSettingView,
+  RwkvShape,
+  RwkvTechniques as FamilyRwkvTechniques,
+  RwkvWhatIfView,
+} from '../families/family.js';
 import type { Plan, PlanUnit } from '../pipeline/plan.js';
 import type { MemorySample } from '../pipeline/memory.js';
 import type { TraceEvent } from '../pipeline/trace.js';
@@ -94,6 +108,40 @@ export const PlanSchema = z
   })
   .strict();
 
+// ---- RWKV (RWKV-edge on a modeled SoC) -----------------------------------------------------------
+
+/** RWKV-edge's techniques as What-if's toggles; `stream`: the dense model read layer by layer every token (combines with INT8 only). */
+export const RwkvTechniquesSchema = z
+  .object({
+    lowrank: z.boolean(),
+    sparseFfn: z.boolean(),
+    embCache: z.boolean(),
+    clusterHead: z.boolean(),
+    int8: z.boolean(),
+    stream: z.boolean(),
+  })
+  .strict();
+export type RwkvTechniques = FamilyRwkvTechniques;
+
+export const RwkvQuerySchema = z
+  .object({
+    soc: id,
+    model: modelId,
+    /** The device's memory budget for the model, MiB. */
+    memoryMb: z.number().positive().max(1_048_576),
+    /** A per-token latency target, ms; absent = none (the planner then maximises quality within memory). */
+    tokenMs: z.number().positive().max(60_000).optional(),
+    techniques: RwkvTechniquesSchema,
+    /** Test passages quality is read at (the planner's grid and the toggled setting); absent = the planner's default sample. */
+    qualityLimit: z.number().int().positive().max(10_000).optional(),
+  })
+  .strict();
+export type RwkvQuery = RwkvRequest;
+export const RwkvGridSchema = z
+  .object({ soc: id, model: modelId, qualityLimit: z.number().int().positive().max(10_000).optional() })
+  .strict();
+export type RwkvGridQuery = z.infer<typeof RwkvGridSchema>;
+
 export const JobSpecSchema = z.discriminatedUnion('kind', [
   /** `plan`: the plan the user sees (PlanView.plan); without it the job plans the query itself. */
   z.object({ kind: z.literal('accuracy'), query: PlanQuerySchema, plan: PlanSchema.optional() }).strict(),
@@ -105,6 +153,27 @@ export const JobSpecSchema = z.discriminatedUnion('kind', [
       query: PlanQuerySchema,
       plan: PlanSchema.optional(),
       /** Slow motion: 1 = real time; 10 = every modeled microsecond takes ten on the wall clock. */
+      slowdown: z.number().min(1).max(1000).optional(),
+    })
+    .strict(),
+  /** RWKV quality (perplexity, last-word accuracy) on `limit` test passages: of one setting, or, without `techniques`, of the planning grid. */
+  z
+    .object({
+      kind: z.literal('rwkv-quality'),
+      model: modelId,
+      techniques: RwkvTechniquesSchema.optional(),
+      limit: z.number().int().positive().max(10_000).optional(),
+    })
+    .strict(),
+  /** RWKV generating for real on the modeled SoC, token by token, streaming its text and timeline. */
+  z
+    .object({
+      kind: z.literal('rwkv-live'),
+      soc: id,
+      model: modelId,
+      techniques: RwkvTechniquesSchema,
+      prompt: z.string().min(1).max(2000),
+      tokens: z.number().int().min(1).max(512),
       slowdown: z.number().min(1).max(1000).optional(),
     })
     .strict(),
@@ -150,6 +219,8 @@ export interface ModelEntry extends Omit<ModelInfo, 'task' | 'checksum'> {
   /** Its directory's name under fixtures/models/. */
   id: string;
   task: string;
+  /** An RWKV model's shape (family 'rwkv'; its `layers` and `hidden` say the same, `slices` is 0). */
+  rwkv?: RwkvShape;
 }
 
 export interface AccuracyView {
@@ -232,6 +303,8 @@ export type JobEvent =
       /** Estimated time left, ms (from the rate so far). */ etaMs?: number;
     }
   | { jobId: string; kind: JobKind; type: 'trace'; events: TraceEvent[] }
+  /** Tokens an RWKV live run generated since the last such event, each as the run reached it in modeled time (µs). */
+  | { jobId: string; kind: JobKind; type: 'tokens'; tokens: { index: number; text: string; atUs: number }[] }
   | { jobId: string; kind: JobKind; type: 'done'; result: unknown }
   | { jobId: string; kind: JobKind; type: 'error'; message: string }
   | { jobId: string; kind: JobKind; type: 'cancelled' };
@@ -267,6 +340,31 @@ export interface LiveResult {
   slowdown: number;
 }
 
+export type { RwkvSettingView, RwkvQuality, RwkvResident, RwkvNumbers, RwkvPoint, RwkvPlanView, RwkvWhatIfView, RwkvGridView };
+
+/** A live RWKV generation's result: the run's numbers, and where the workbench stored it. */
+export interface RwkvLiveResult extends RwkvLiveRun {
+  family: 'rwkv';
+  prompt: string;
+  slowdown: number;
+  runId: number;
+}
+
+/** An RWKV experiment the workbench stored: a live run or a recorded What-if plan. */
+export interface RwkvRun {
+  id: number;
+  kind: 'live' | 'plan';
+  at: string;
+  soc: string;
+  model: string;
+  setting: RwkvSettingView;
+  memoryMb?: number;
+  tokenMs?: number;
+  numbers: RwkvNumbers & { stallMs?: number; tokens?: number; embHitRate?: number };
+  quality: RwkvQuality | null;
+  text?: string;
+}
+
 export interface ExportFile {
   filename: string;
   mimeType: string;
@@ -299,6 +397,14 @@ export interface WorkbenchApi {
   getSweep(req: { id: number }): Promise<SweepView>;
   deleteSweep(req: { id: number }): Promise<{ deleted: boolean }>;
   exportSweep(req: { id: number; format: 'html' | 'json' | 'csv' | 'trace'; row?: number }): Promise<ExportFile>;
+  /** RWKV: the toggled setting's prediction, its cached quality and the planner's pick for the budget (What-if, Pipeline, Buffer). */
+  rwkvWhatIf(req: RwkvQuery): Promise<RwkvWhatIfView>;
+  /** RWKV: every point of the planning grid and the baselines, predicted on the SoC, with cached quality (Tradeoffs). */
+  rwkvGrid(req: RwkvGridQuery): Promise<RwkvGridView>;
+  /** RWKV: stores the What-if answer of a query as an experiment. */
+  recordRwkvPlan(req: RwkvQuery): Promise<RwkvRun>;
+  /** RWKV: the stored live runs and recorded plans, newest first. */
+  listRwkvRuns(req: Record<string, never>): Promise<RwkvRun[]>;
 }
 
 export type MethodName = keyof WorkbenchApi;
@@ -322,6 +428,10 @@ export const METHODS: Record<MethodName, z.ZodType> = {
   getSweep: SweepIdSchema,
   deleteSweep: SweepIdSchema,
   exportSweep: ExportSchema,
+  rwkvWhatIf: RwkvQuerySchema,
+  rwkvGrid: RwkvGridSchema,
+  recordRwkvPlan: RwkvQuerySchema,
+  listRwkvRuns: EmptySchema,
 };
 
 /** The renderer's side of a host: the API plus job events pushed by the engine. */

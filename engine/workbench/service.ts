@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors.js';
 import { BUNDLED_MODELS_DIR, bundledModels, dataDir } from '../core/paths.js';
 import { timeLeft } from '../core/progress.js';
-import { familyOf, type FamilyModel, type PlannedRequest } from '../families/index.js';
+import { familyOf, type FamilyModel, type PlannedRequest, type TokenWorkbench } from '../families/index.js';
 import { RealClock } from '../pipeline/clock.js';
 import { executorThreads } from '../pipeline/executor.js';
 import { DEFAULT_BUFFER_KB, meetsTarget, type Plan } from '../pipeline/plan.js';
@@ -34,6 +34,14 @@ import type {
   PlannerSummary,
   PlanQuery,
   PlanView,
+  RwkvGridQuery,
+  RwkvGridView,
+  RwkvLiveResult,
+  RwkvQuality,
+  RwkvQuery,
+  RwkvRun,
+  RwkvTechniques,
+  RwkvWhatIfView,
   SaveSocRequest,
   SocEntry,
   SweepView,
@@ -42,6 +50,7 @@ import type {
   WorkbenchApi,
 } from './api.js';
 import { ScaledRealClock } from './scaled-clock.js';
+import { addRwkvRun, listRwkvRuns } from './rwkv-runs.js';
 
 const PACKAGE_JSON = fileURLToPath(new URL('../../../package.json', import.meta.url));
 
@@ -130,7 +139,19 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
 
   async listModels(): Promise<ModelEntry[]> {
     const out: ModelEntry[] = [];
-    for (const id of bundledModels()) {
+    const all = bundledModels();
+    for (const id of all) {
+      const dir = join(BUNDLED_MODELS_DIR, id);
+      const fam = familyOf(dir);
+      if (fam.workbench) {
+        // A token-by-token family's model is listed from its own description (RWKV: not opened for STI planning).
+        const e = await fam
+          .workbench()
+          .then((w) => w.entry(id, dir, all))
+          .catch(() => undefined);
+        if (e) out.push(e);
+        continue;
+      }
       const m = await this.open(id).catch(() => undefined);
       if (!m) continue;
       const { family, labels, layers, slices, hidden, bits, devExamples } = m.info;
@@ -271,6 +292,61 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     };
   }
 
+  // ---- RWKV ----------------------------------------------------------------------------------------
+
+  /** An RWKV model's directory and its family's workbench (through the registry). */
+  private async rwkv(id: string): Promise<{ dir: string; w: TokenWorkbench }> {
+    const dir = this.modelDir(id);
+    const family = familyOf(dir);
+    if (family.id !== 'rwkv' || !family.workbench)
+      throw new UserError(`${id} is not an RWKV model; the RWKV views need one (pick it in Setup)`);
+    return { dir, w: await family.workbench() };
+  }
+
+  /** An SoC's cost model for RWKV: its CPU (RNN-mode steps are memory-bound; RWKV runs there, as on the command line). */
+  private rwkvCost(soc: string): CostModel {
+    const profile = getSocProfile(soc);
+    return new CostModel(profile, resolveSettings(profile, { computeUnit: 'cpu' }));
+  }
+
+  async rwkvWhatIf(q: RwkvQuery): Promise<RwkvWhatIfView> {
+    const { dir, w } = await this.rwkv(q.model);
+    return w.whatIf(dir, this.rwkvCost(q.soc), this.db, q);
+  }
+
+  async rwkvGrid(q: RwkvGridQuery): Promise<RwkvGridView> {
+    const { dir, w } = await this.rwkv(q.model);
+    return w.grid(dir, this.rwkvCost(q.soc), this.db, q);
+  }
+
+  async recordRwkvPlan(q: RwkvQuery): Promise<RwkvRun> {
+    const v = await this.rwkvWhatIf(q);
+    const p = v.prediction;
+    const numbers = {
+      tokenMs: p.tokenMs,
+      tokensPerSecond: p.tokensPerSecond,
+      firstTokenMs: p.firstTokenMs,
+      stallMsPerToken: p.stallMsPerToken,
+      ioBytesPerToken: p.ioBytesPerToken,
+      persistentBytes: p.persistentBytes,
+      peakBytes: p.peakBytes,
+    };
+    return addRwkvRun({
+      kind: 'plan',
+      soc: q.soc,
+      model: q.model,
+      setting: v.setting,
+      memoryMb: q.memoryMb,
+      ...(q.tokenMs !== undefined && { tokenMs: q.tokenMs }),
+      numbers: { ...numbers, embHitRate: v.stats.embHitRate },
+      quality: v.quality,
+    });
+  }
+
+  async listRwkvRuns(): Promise<RwkvRun[]> {
+    return listRwkvRuns();
+  }
+
   // ---- sweeps ------------------------------------------------------------------------------------
 
   async listSweeps() {
@@ -366,6 +442,72 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
       }
       case 'live':
         return this.liveJob(spec.query, spec.plan as Plan | undefined, spec.slowdown ?? 1, ctx);
+      case 'rwkv-quality':
+        return this.rwkvQualityJob(spec.model, spec.techniques, spec.limit, progress, ctx.signal);
+      case 'rwkv-live':
+        return this.rwkvLiveJob(spec, ctx);
+    }
+  }
+
+  private async rwkvQualityJob(
+    model: string,
+    techniques: RwkvTechniques | undefined,
+    limit: number | undefined,
+    progress: (d: number, t: number, stage?: string) => void,
+    signal: AbortSignal,
+  ): Promise<{ measured: number; quality: RwkvQuality | null }> {
+    const { dir, w } = await this.rwkv(model);
+    return w.quality(dir, this.db, techniques, limit, progress, signal);
+  }
+
+  /** A real generation in slow motion, its events and tokens sent in batches as they happen, then stored as an experiment. */
+  private async rwkvLiveJob(spec: Extract<JobSpec, { kind: 'rwkv-live' }>, ctx: JobContext): Promise<RwkvLiveResult> {
+    const { dir, w } = await this.rwkv(spec.model);
+    const cost = this.rwkvCost(spec.soc);
+    const slowdown = spec.slowdown ?? 1;
+    let events: TraceEvent[] = [];
+    let tokens: { index: number; text: string; atUs: number }[] = [];
+    const flush = () => {
+      if (events.length) ctx.emit({ jobId: ctx.jobId, kind: 'rwkv-live', type: 'trace', events });
+      if (tokens.length) ctx.emit({ jobId: ctx.jobId, kind: 'rwkv-live', type: 'tokens', tokens });
+      events = [];
+      tokens = [];
+    };
+    const timer = setInterval(flush, 40);
+    try {
+      const clock = slowdown === 1 ? new RealClock() : new ScaledRealClock(slowdown);
+      const r = await w.live(dir, cost, this.db, spec, clock, {
+        threads: executorThreads(cost.settings.cores),
+        event: (e) => {
+          if (ctx.signal.aborted) throw new JobCancelled();
+          events.push(e);
+        },
+        token: (t) => tokens.push(t),
+      });
+      flush();
+      const stored = addRwkvRun({
+        kind: 'live',
+        soc: spec.soc,
+        model: spec.model,
+        setting: r.setting,
+        numbers: {
+          tokenMs: r.tokenLatencyMsP50,
+          tokensPerSecond: r.tokensPerSecond,
+          firstTokenMs: r.firstTokenMs,
+          stallMsPerToken: r.stallMsPerStep,
+          ioBytesPerToken: r.ioBytesPerToken,
+          persistentBytes: r.persistentBytes,
+          peakBytes: r.peakBytes,
+          stallMs: r.stallMs,
+          tokens: r.tokens,
+          ...(r.embCache && { embHitRate: r.embCache.hitRate }),
+        },
+        quality: r.quality,
+        text: r.text,
+      });
+      return { ...r, family: 'rwkv', prompt: spec.prompt, slowdown, runId: stored.id };
+    } finally {
+      clearInterval(timer);
     }
   }
 

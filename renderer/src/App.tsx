@@ -6,7 +6,15 @@
  * keyboard shortcuts.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { AppInfo, JobSpec, ModelEntry, PlanView, SocEntry, WorkbenchClient } from '../../engine/workbench/api.js';
+import type {
+  AppInfo,
+  JobSpec,
+  ModelEntry,
+  PlanView,
+  RwkvWhatIfView as RwkvAnswer,
+  SocEntry,
+  WorkbenchClient,
+} from '../../engine/workbench/api.js';
 import { fmtAcc } from './format.js';
 import type { Ctx } from './context.js';
 import {
@@ -15,6 +23,9 @@ import {
   loadQuery,
   notCurrent,
   planQuery,
+  RWKV_DEFAULTS,
+  rwkvQuery,
+  sameRequest,
   saveQuery,
   settleLost,
   VIEWS,
@@ -29,6 +40,12 @@ import { BufferView } from './views/Buffer.js';
 import { TradeoffsView } from './views/Tradeoffs.js';
 import { ExperimentsView } from './views/Experiments.js';
 import { LiveView } from './views/Live.js';
+import { RwkvWhatIfView } from './views/rwkv/WhatIf.js';
+import { RwkvPipelineView } from './views/rwkv/Pipeline.js';
+import { RwkvBufferView } from './views/rwkv/Buffer.js';
+import { RwkvTradeoffsView } from './views/rwkv/Tradeoffs.js';
+import { RwkvExperimentsView } from './views/rwkv/Experiments.js';
+import { RwkvLiveView } from './views/rwkv/Live.js';
 
 function initialTheme(): 'light' | 'dark' {
   const saved = localStorage.getItem('shardlab-theme');
@@ -58,6 +75,10 @@ export function App({ api }: { api: WorkbenchClient }) {
   const inflight = useRef(false);
   const queued = useRef<{ q: Query; at: number | null } | null>(null);
   const planCounter = useRef(0);
+  const [rwkv, setRwkv] = useState<RwkvAnswer | null>(null);
+  const [rwkvError, setRwkvError] = useState<string | null>(null);
+  const rwkvCounter = useRef(0);
+  const family = (query && boot?.models.find((m) => m.id === query.model)?.family) ?? 'bert';
 
   // ---- boot -------------------------------------------------------------------------------------
   useEffect(() => {
@@ -75,6 +96,7 @@ export function App({ api }: { api: WorkbenchClient }) {
           bufferKb: d.bufferKb,
           evalLimit: 0,
           autoAccuracy: true,
+          ...RWKV_DEFAULTS,
         });
         if (!socs.some((s) => s.profile.id === q.soc)) q.soc = d.soc;
         if (!models.some((m) => m.id === q.model)) q.model = d.model;
@@ -132,20 +154,41 @@ export function App({ api }: { api: WorkbenchClient }) {
   // After the plan answering a slider move has been committed to the DOM: record how long it took.
   useEffect(() => {
     const at = measureAt.current;
-    if (at === null || !plan) return;
+    if (at === null || !(plan || rwkv)) return;
     measureAt.current = null;
     const end = performance.now();
     performance.measure('whatif-update', { start: at, end });
     setLastUpdateMs(end - at);
-  }, [plan]);
+  }, [plan, rwkv]);
+
+  // RWKV: every answer is a prediction (microseconds) and a plan over a small grid; the latest request wins.
+  const fetchRwkv = useCallback(
+    async (q: Query, at: number | null = null) => {
+      const n = ++rwkvCounter.current;
+      try {
+        const v = await api.call('rwkvWhatIf', rwkvQuery(q));
+        if (n === rwkvCounter.current) {
+          measureAt.current = at;
+          setRwkv(v);
+          setRwkvError(null);
+        }
+      } catch (e) {
+        if (n === rwkvCounter.current) setRwkvError((e as Error).message);
+      }
+    },
+    [api],
+  );
 
   useEffect(() => {
     if (!query) return;
     saveQuery(query);
     const at = inputAt.current;
     inputAt.current = null;
-    void fetchPlan(query, at);
-  }, [query, fetchPlan]);
+    if (family === 'rwkv') {
+      setPlan(null);
+      void fetchRwkv(query, at);
+    } else void fetchPlan(query, at);
+  }, [query, fetchPlan, fetchRwkv, family]);
 
   const setQuery = useCallback((p: Partial<Query>, at?: number) => {
     if (at !== undefined) inputAt.current = at;
@@ -153,29 +196,29 @@ export function App({ api }: { api: WorkbenchClient }) {
   }, []);
 
   useEffect(() => {
-    if (!query) return;
+    if (!query || family === 'rwkv') return setPlanners([]);
     api
       .call('planners', { model: query.model })
       .then(setPlanners)
       .catch((e: Error) => notify(e.message, 'error'));
-  }, [api, query?.model, notify]);
+  }, [api, query?.model, notify, family]);
 
   // ---- jobs -------------------------------------------------------------------------------------
   useEffect(
     () =>
       api.onEvent((e) => {
         setJobs((j) => applyEvent(j, e));
-        if (e.type === 'done' && (e.kind === 'accuracy' || e.kind === 'importance')) refreshRef.current();
+        if (e.type === 'done' && (e.kind === 'accuracy' || e.kind === 'importance' || e.kind === 'rwkv-quality')) refreshRef.current();
         if (e.type === 'error') notify(e.message, 'error');
       }),
     [api, notify],
   );
   const refreshRef = useRef(() => {});
-  refreshRef.current = () => query && void fetchPlan(query, null);
+  refreshRef.current = () => query && (family === 'rwkv' ? void fetchRwkv(query) : void fetchPlan(query, null));
   const refetchAllRef = useRef(() => {});
   refetchAllRef.current = () => {
     refreshRef.current();
-    if (query)
+    if (query && family !== 'rwkv')
       api
         .call('planners', { model: query.model })
         .then(setPlanners)
@@ -293,6 +336,7 @@ export function App({ api }: { api: WorkbenchClient }) {
   const running = Object.values(jobs).filter((j) => j.status === 'running');
   const queuedCount = running.filter((j) => j.queued).length;
   const planStale = query ? notCurrent(plan?.query, planQuery(query), planError, linkDown) : null;
+  const rwkvStale = query ? notCurrent(rwkv?.query, rwkvQuery(query), rwkvError, linkDown) : null;
   const ctx: Ctx | null = useMemo(
     () =>
       boot && query
@@ -317,6 +361,14 @@ export function App({ api }: { api: WorkbenchClient }) {
             notify,
             go: setView,
             registerRun: (f) => (runRef.current = f),
+            family,
+            rwkv:
+              rwkv && query && sameRequest({ soc: rwkv.query.soc, model: rwkv.query.model }, { soc: query.soc, model: query.model })
+                ? rwkv
+                : null,
+            rwkvError,
+            rwkvStale,
+            refreshRwkv: () => void fetchRwkv(query),
           }
         : null,
     [
@@ -336,6 +388,11 @@ export function App({ api }: { api: WorkbenchClient }) {
       reloadSocs,
       notify,
       fetchPlan,
+      family,
+      rwkv,
+      rwkvError,
+      rwkvStale,
+      fetchRwkv,
     ],
   );
 
@@ -366,13 +423,29 @@ export function App({ api }: { api: WorkbenchClient }) {
         <span className="chip" title="Model and task">
           {query!.model} · {model?.task}
         </span>
-        <span className="chip" title="Planner">
-          {plan?.planner ?? query!.planner}
-        </span>
-        <span className="chip" title="Target latency and preload buffer">
-          {query!.targetMs} ms · {query!.bufferKb} KB
-        </span>
-        {plan?.accuracy && <span className="chip">{fmtAcc(plan.accuracy.accuracy, plan.accuracy.examples)}</span>}
+        {family === 'rwkv' ? (
+          <>
+            <span className="chip" title="Memory budget and token-latency target" data-testid="chip-rwkv">
+              {query!.rwkvMemoryMb} MiB · {query!.rwkvTokenMs > 0 ? `${query!.rwkvTokenMs} ms/token` : 'no latency target'}
+            </span>
+            {rwkv && (
+              <span className="chip" title="Predicted tokens per second of the toggled setting">
+                {rwkv.prediction.tokensPerSecond.toFixed(0)} tokens/s
+              </span>
+            )}
+            {rwkv?.quality && <span className="chip">perplexity {rwkv.quality.perplexity.toFixed(1)}</span>}
+          </>
+        ) : (
+          <>
+            <span className="chip" title="Planner">
+              {plan?.planner ?? query!.planner}
+            </span>
+            <span className="chip" title="Target latency and preload buffer">
+              {query!.targetMs} ms · {query!.bufferKb} KB
+            </span>
+            {plan?.accuracy && <span className="chip">{fmtAcc(plan.accuracy.accuracy, plan.accuracy.examples)}</span>}
+          </>
+        )}
         <span className="spacer" />
         {running.length > 0 && (
           <span
@@ -416,12 +489,26 @@ export function App({ api }: { api: WorkbenchClient }) {
       )}
       <main className="content" data-testid={`view-${view}`}>
         {view === 'setup' && <SetupView ctx={ctx} />}
-        {view === 'whatif' && <WhatIfView ctx={ctx} />}
-        {view === 'pipeline' && <PipelineView ctx={ctx} />}
-        {view === 'buffer' && <BufferView ctx={ctx} />}
-        {view === 'tradeoffs' && <TradeoffsView ctx={ctx} />}
-        {view === 'experiments' && <ExperimentsView ctx={ctx} />}
-        {view === 'live' && <LiveView ctx={ctx} />}
+        {/* An RWKV model's views are RWKV-edge's: the same seven places, other content (views/rwkv/). */}
+        {family === 'rwkv' ? (
+          <>
+            {view === 'whatif' && <RwkvWhatIfView ctx={ctx} />}
+            {view === 'pipeline' && <RwkvPipelineView ctx={ctx} />}
+            {view === 'buffer' && <RwkvBufferView ctx={ctx} />}
+            {view === 'tradeoffs' && <RwkvTradeoffsView ctx={ctx} />}
+            {view === 'experiments' && <RwkvExperimentsView ctx={ctx} />}
+            {view === 'live' && <RwkvLiveView ctx={ctx} />}
+          </>
+        ) : (
+          <>
+            {view === 'whatif' && <WhatIfView ctx={ctx} />}
+            {view === 'pipeline' && <PipelineView ctx={ctx} />}
+            {view === 'buffer' && <BufferView ctx={ctx} />}
+            {view === 'tradeoffs' && <TradeoffsView ctx={ctx} />}
+            {view === 'experiments' && <ExperimentsView ctx={ctx} />}
+            {view === 'live' && <LiveView ctx={ctx} />}
+          </>
+        )}
       </main>
       {toast && (
         <div className={`toast ${toast.kind}`} role={toast.kind === 'error' ? 'alert' : 'status'} data-testid="toast">

@@ -2,7 +2,7 @@
  * What the shell (App.tsx) hands every view: the engine client, the boot data, the shared request and
  * the current plan, the jobs, and the actions on them.
  */
-import type { AppInfo, JobSpec, ModelEntry, PlanView, SocEntry, WorkbenchClient } from '../../engine/workbench/api.js';
+import type { AppInfo, JobSpec, ModelEntry, PlanView, RwkvWhatIfView, SocEntry, WorkbenchClient } from '../../engine/workbench/api.js';
 import type { JobState, Query, ViewId } from './state.js';
 
 export interface Ctx {
@@ -28,4 +28,12 @@ export interface Ctx {
   notify(text: string, kind?: 'ok' | 'error'): void;
   go(view: ViewId): void;
   registerRun(f: (() => void) | null): void;
+  /** The selected model's family: 'bert' (STI planning) or 'rwkv' (RWKV-edge); the views switch on it. */
+  family: string;
+  /** RWKV: the What-if answer for the current query (prediction, planner's pick, cached quality). */
+  rwkv: RwkvWhatIfView | null;
+  rwkvError: string | null;
+  /** Why `rwkv` does not answer the current query, or null when it does. */
+  rwkvStale: string | null;
+  refreshRwkv(): void;
 }

@@ -1,4 +1,4 @@
-import type { JobEvent, JobKind, TraceEvent } from '../../engine/workbench/api.js';
+import type { JobEvent, JobKind, RwkvTechniques, TraceEvent } from '../../engine/workbench/api.js';
 
 export interface Query {
   soc: string;
@@ -11,6 +11,33 @@ export interface Query {
   evalLimit: number;
   /** Compute accuracies of new plans in the background. */
   autoAccuracy: boolean;
+  /** RWKV: the memory budget, MiB. */
+  rwkvMemoryMb: number;
+  /** RWKV: the per-token latency target, ms; 0 = none. */
+  rwkvTokenMs: number;
+  /** RWKV: What-if's technique toggles. */
+  rwkvTechniques: RwkvTechniques;
+  /** RWKV: test passages quality is measured and read at; 0 = the planner's default sample. */
+  rwkvQualityLimit: number;
+}
+
+export const RWKV_DEFAULTS = {
+  rwkvMemoryMb: 8,
+  rwkvTokenMs: 0,
+  rwkvTechniques: { lowrank: true, sparseFfn: true, embCache: true, clusterHead: true, int8: false, stream: false },
+  rwkvQualityLimit: 0,
+} satisfies Partial<Query>;
+
+/** The RWKV What-if request of a query. */
+export function rwkvQuery(q: Query) {
+  return {
+    soc: q.soc,
+    model: q.model,
+    memoryMb: q.rwkvMemoryMb,
+    ...(q.rwkvTokenMs > 0 ? { tokenMs: q.rwkvTokenMs } : {}),
+    techniques: q.rwkvTechniques,
+    ...(q.rwkvQualityLimit > 0 ? { qualityLimit: q.rwkvQualityLimit } : {}),
+  };
 }
 
 /** The plan request of a query, as the engine's plan and startJob methods take it. */
@@ -57,6 +84,8 @@ export interface JobState {
   result?: unknown;
   message?: string;
   trace: TraceEvent[];
+  /** Tokens an RWKV live run streamed so far, in order. */
+  tokens: { index: number; text: string; atUs: number }[];
   startedAt: number;
 }
 
@@ -78,6 +107,9 @@ export function applyEvent(jobs: Record<string, JobState>, e: JobEvent): Record<
       break;
     case 'trace':
       next.trace = [...j.trace, ...e.events];
+      break;
+    case 'tokens':
+      next.tokens = [...j.tokens, ...e.tokens];
       break;
     case 'done':
       next.status = 'done';
@@ -121,7 +153,7 @@ export const VIEWS = [
 export type ViewId = (typeof VIEWS)[number]['id'];
 
 export function newJob(jobId: string, kind: JobKind, label: string): JobState {
-  return { jobId, kind, label, status: 'running', queued: false, done: 0, total: 0, trace: [], startedAt: Date.now() };
+  return { jobId, kind, label, status: 'running', queued: false, done: 0, total: 0, trace: [], tokens: [], startedAt: Date.now() };
 }
 
 /** Jobs the client believes running that the host no longer has (events lost while the link was down). */

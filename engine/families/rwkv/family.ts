@@ -16,6 +16,7 @@ export const rwkvFamily: ModelFamily = {
   commands: async () => (await import('./cli/index.js')).COMMANDS,
   detect: (path) => isRwkvPreset(path) || isRwkvModel(path),
   planners: () => [],
+  workbench: async () => (await import('./workbench.js')).RWKV_WORKBENCH,
   open: async (dir) => {
     throw new UserError(
       `${dir}: RWKV models are planned and run by their own commands: shardlab plan --memory-mb, shardlab run --prompt (see shardlab run --help)`,

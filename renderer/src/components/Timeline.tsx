@@ -29,6 +29,11 @@ const LABEL_MIN_PX = 18;
 
 function describe(e: TraceEvent): string {
   const t = `${fmtMs(e.start / 1000)} → ${fmtMs(e.end / 1000)} (${fmtMs((e.end - e.start) / 1000)})`;
+  // A step with parts (RWKV: time-mix, predictor, ffn, head, embedding), one per token.
+  if (e.part !== undefined) {
+    const where = `${e.layer >= 0 ? `layer ${e.layer}` : 'model'}${e.token === undefined ? '' : ` · token ${e.token}`}`;
+    return `${e.stage} ${e.part} · ${where}${e.bytes ? ` · ${fmtBytes(e.bytes)}` : ''} · ${t}`;
+  }
   if (e.stage === 'compute') return `compute layer ${e.layer}: ${t}`;
   return `${e.stage} layer ${e.layer} shard ${e.slice} · ${e.bits}-bit · ${fmtBytes(e.bytes)} · ${t}`;
 }
@@ -276,7 +281,7 @@ export function Timeline(props: {
                 if (x1 - x0 < LABEL_MIN_PX) return null;
                 return (
                   <text key={`${l.stage}-${r.layer}-${r.start}`} x={(x0 + x1) / 2} y={TOP + i * LANE_H + 15} className="layer-label">
-                    L{r.layer}
+                    {r.label}
                   </text>
                 );
               }),

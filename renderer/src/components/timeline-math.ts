@@ -54,13 +54,15 @@ export function mergeStalls(events: TraceEvent[]): Stall[] {
   return out;
 }
 
-/** Consecutive events of one lane that belong to the same layer, as one span to label. */
-export function layerRuns(events: TraceEvent[]): { layer: number; start: number; end: number }[] {
-  const runs: { layer: number; start: number; end: number }[] = [];
+/** Consecutive events of one lane that belong to the same layer, as one span to label ("L3"; a step's head or embedding by name). */
+export function layerRuns(events: TraceEvent[]): { layer: number; start: number; end: number; label: string }[] {
+  const runs: { layer: number; start: number; end: number; label: string }[] = [];
+  const labelOf = (e: TraceEvent) => (e.part === 'head' || e.part === 'head-l1' ? 'head' : e.part === 'embedding' ? 'emb' : `L${e.layer}`);
   for (const e of [...events].sort((a, b) => a.start - b.start)) {
     const last = runs[runs.length - 1];
-    if (last && last.layer === e.layer) last.end = Math.max(last.end, e.end);
-    else runs.push({ layer: e.layer, start: e.start, end: e.end });
+    const label = labelOf(e);
+    if (last && last.layer === e.layer && last.label === label) last.end = Math.max(last.end, e.end);
+    else runs.push({ layer: e.layer, start: e.start, end: e.end, label });
   }
   return runs;
 }

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { Ctx } from '../context.js';
 import type { SocProfile } from '../../../engine/workbench/api.js';
 import { wilson95 } from '../../../engine/eval/interval.js';
+import { RWKV_QUICK_LIMIT } from './rwkv/common.js';
 
 interface Sourced {
   value: number;
@@ -62,6 +63,11 @@ function edited(base: SocProfile, d: Draft): SocProfile {
   return p;
 }
 
+const FAMILIES = [
+  { id: 'bert', label: 'BERT classifiers (STI)' },
+  { id: 'rwkv', label: 'RWKV language models (RWKV-edge)' },
+];
+
 /** The widest 95 % interval an accuracy on n examples can have (at 50 %), in points: what a quick mode costs. */
 const halfWidth = (n: number) => {
   const { low, high } = wilson95(0.5, n);
@@ -120,38 +126,82 @@ export function SetupView({ ctx }: { ctx: Ctx }) {
     <div className="view setup">
       <h1>Setup</h1>
       <section className="panel controls">
-        <label htmlFor="model">Model</label>
-        <select id="model" value={q.model} onChange={(e) => ctx.setQuery({ model: e.target.value })}>
-          {ctx.models.map((m) => (
-            <option key={m.id} value={m.id}>
-              {m.id} ({m.layers} layers × {m.slices} shards, hidden {m.hidden})
+        <label htmlFor="family">Family</label>
+        <select
+          id="family"
+          data-testid="family"
+          value={ctx.family}
+          onChange={(e) => {
+            const first = ctx.models.find((m) => m.family === e.target.value);
+            if (first) ctx.setQuery({ model: first.id });
+          }}
+        >
+          {FAMILIES.filter((f) => ctx.models.some((m) => m.family === f.id)).map((f) => (
+            <option key={f.id} value={f.id}>
+              {f.label}
             </option>
           ))}
+        </select>
+        <label htmlFor="model">Model</label>
+        <select id="model" value={q.model} onChange={(e) => ctx.setQuery({ model: e.target.value })}>
+          {ctx.models
+            .filter((m) => m.family === ctx.family)
+            .map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.rwkv
+                  ? `${m.id} (RWKV-${m.rwkv.version}: ${m.layers} layers, width ${m.rwkv.embd}, FFN ${m.rwkv.ffn}, vocabulary ${m.rwkv.vocab})`
+                  : `${m.id} (${m.layers} layers × ${m.slices} shards, hidden ${m.hidden})`}
+              </option>
+            ))}
         </select>
         <label htmlFor="task">Task</label>
         <select id="task" value={model?.task} disabled={true} title="Each bundled model is trained for one task">
           <option>{model?.task}</option>
         </select>
-        <label htmlFor="evalLimit">Accuracy on</label>
-        <select
-          id="evalLimit"
-          data-testid="eval-limit"
-          value={q.evalLimit}
-          onChange={(e) => ctx.setQuery({ evalLimit: Number(e.target.value) })}
-        >
-          <option value={0}>
-            all {model?.devExamples} dev examples{model ? ` (95 % interval at most ± ${halfWidth(model.devExamples)} points)` : ''}
-          </option>
-          {[200, 50, 20].map((n) => (
-            <option key={n} value={n}>
-              {n} dev examples, a fixed stratified sample (quick; ± up to {halfWidth(n)} points)
-            </option>
-          ))}
-        </select>
-        <label className="check">
-          <input type="checkbox" checked={q.autoAccuracy} onChange={(e) => ctx.setQuery({ autoAccuracy: e.target.checked })} /> evaluate
-          accuracy in the background
-        </label>
+        {ctx.family === 'rwkv' ? (
+          <p className="muted" data-testid="rwkv-setup-note">
+            An RWKV language model generating token by token (RWKV-edge): What-if sets the memory budget, the token-latency target and the
+            techniques; quality is perplexity on held-out English, measured on demand. Low-rank runs the model's trained low-rank sibling (
+            {q.model}-lowrank8-relu2), which is why the siblings are not listed as models of their own.
+          </p>
+        ) : null}
+        {ctx.family === 'rwkv' ? (
+          <>
+            <label htmlFor="rwkvQualityLimit">Quality on</label>
+            <select
+              id="rwkvQualityLimit"
+              data-testid="rwkv-quality-limit"
+              value={q.rwkvQualityLimit}
+              onChange={(e) => ctx.setQuery({ rwkvQualityLimit: Number(e.target.value) })}
+            >
+              <option value={0}>the planner's sample of test passages</option>
+              <option value={RWKV_QUICK_LIMIT}>{RWKV_QUICK_LIMIT} test passages, a fixed stratified sample (quick, rough)</option>
+            </select>
+          </>
+        ) : (
+          <>
+            <label htmlFor="evalLimit">Accuracy on</label>
+            <select
+              id="evalLimit"
+              data-testid="eval-limit"
+              value={q.evalLimit}
+              onChange={(e) => ctx.setQuery({ evalLimit: Number(e.target.value) })}
+            >
+              <option value={0}>
+                all {model?.devExamples} dev examples{model ? ` (95 % interval at most ± ${halfWidth(model.devExamples)} points)` : ''}
+              </option>
+              {[200, 50, 20].map((n) => (
+                <option key={n} value={n}>
+                  {n} dev examples, a fixed stratified sample (quick; ± up to {halfWidth(n)} points)
+                </option>
+              ))}
+            </select>
+            <label className="check">
+              <input type="checkbox" checked={q.autoAccuracy} onChange={(e) => ctx.setQuery({ autoAccuracy: e.target.checked })} /> evaluate
+              accuracy in the background
+            </label>
+          </>
+        )}
       </section>
       <div className="two">
         <section className="panel">
