@@ -25,7 +25,8 @@ const RULES: Record<string, string[]> = {
   'engine/pipeline': ['engine/core', 'engine/shard', 'engine/soc'],
   'engine/eval': ['engine/core', 'engine/store', 'engine/shard', 'engine/soc', 'engine/pipeline'],
   'engine/families/family.ts': BELOW_FAMILIES,
-  'engine/families/*': [...BELOW_FAMILIES, 'engine/families/family.ts'],
+  // A family that sweeps its own way (RWKV) fills in the sweep layer's row types; it reaches nothing else of it.
+  'engine/families/*': [...BELOW_FAMILIES, 'engine/families/family.ts', 'type:engine/sweep/rwkv-types.ts'],
   'engine/families/index.ts': ['engine/core', 'engine/families/**'],
   'engine/sweep': [...BELOW_FAMILIES, ...REGISTRY],
   'engine/report': [...BELOW_FAMILIES, ...REGISTRY, 'engine/sweep'],

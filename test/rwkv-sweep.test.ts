@@ -15,7 +15,7 @@ import { loadSocProfiles } from '../engine/soc/load.js';
 import { UserError } from '../engine/core/errors.js';
 import { parseAnyBaseline } from '../engine/sweep/baseline.js';
 import { ExperimentStore } from '../engine/store/db.js';
-import { RWKV_RUN_TOKENS, RWKV_SETTINGS, RWKV_SWEEP_LIMIT, runRwkvSweep, rwkvRowsOf } from '../engine/sweep/rwkv.js';
+import { RWKV_RUN_TOKENS, RWKV_SETTINGS, RWKV_SWEEP_LIMIT, runRwkvSweep, rwkvRowsOf } from '../engine/families/rwkv/sweep.js';
 import type { RwkvSweep, RwkvSweepRow, RwkvSweepSpec } from '../engine/sweep/rwkv-types.js';
 import { ROOT, shardlab, SPAM_MODEL, TEST_HOME, tempDir } from './helpers.js';
 import { assertRefused } from './refused.js';

@@ -72,6 +72,11 @@ export interface ModelFamily {
    * STI's planned requests (RWKV: What-if over techniques, its planner's grid, quality, a live generation).
    * Loaded on first use; absent for families the workbench reaches through open() only.
    */
+  /**
+   * The family's own sweeps, where they are not BERT's (RWKV: SoCs × memory budgets × settings): what
+   * engine/sweep/rwkv.ts reaches, typed there (engine/sweep/rwkv-types.ts RwkvSweeps). Loaded on first use.
+   */
+  sweeps?(): Promise<unknown>;
   workbench?(): Promise<TokenWorkbench>;
 }
 

@@ -6,8 +6,8 @@
  * last-word accuracy beyond the accuracy tolerance (absolute), or the real run generated other text.
  */
 import type { ExperimentStore } from '../store/db.js';
-import { runRwkvSweep, type RwkvSweepOptions } from './rwkv.js';
-import type { RwkvSweep, RwkvSweepRow, RwkvSweepSpec } from './rwkv-types.js';
+import { rwkvSweeps } from './rwkv.js';
+import type { RwkvSweep, RwkvSweepOptions, RwkvSweepRow, RwkvSweepSpec } from './rwkv-types.js';
 import type { Tolerance } from './regress.js';
 import { textTable } from './table.js';
 
@@ -87,7 +87,7 @@ export async function regressRwkv(
   o: RwkvSweepOptions & { model?: string } = {},
 ): Promise<{ current: RwkvSweep; diffs: RwkvDiff[] }> {
   const spec = o.model ? { ...baseline.spec, model: o.model } : baseline.spec;
-  const current = await runRwkvSweep(spec, db, o);
+  const current = await (await rwkvSweeps()).run(spec, db, o);
   return { current, diffs: compareRwkvRows(baseline.rows, current.rows, tol) };
 }
 

@@ -7,10 +7,12 @@
  * real reads, decode and onnxruntime steps; modeled SoC time), which is what makes a regression re-run the
  * engine and not only its model.
  */
-import type { StoredSweep } from '../store/db.js';
+import type { SocProfile } from '../soc/profile.js';
+import type { ExperimentStore, StoredSweep } from '../store/db.js';
 
 /** The planner's row label; every other label is a baseline of baselines.ts. */
 export const PLANNER_SETTING = 'planner';
+export type PlannerSetting = typeof PLANNER_SETTING;
 
 export interface RwkvSweepSpec {
   family: 'rwkv';
@@ -88,3 +90,30 @@ export const isRwkvSpec = (spec: unknown): spec is RwkvSweepSpec =>
   typeof spec === 'object' && spec !== null && (spec as { family?: unknown }).family === 'rwkv';
 
 export const isRwkvSweep = (s: { spec: unknown }): s is RwkvSweep => isRwkvSpec(s.spec);
+
+export interface RwkvSweepOptions {
+  onProgress?: (done: number, total: number, stage: 'grid' | 'sweep') => void;
+  onRow?: (row: RwkvSweepRow) => void;
+  signal?: AbortSignal;
+  /** Tests: replace the planning context the planner plans over (e.g. give its points qualities); the family's type. */
+  context?: (ctx: never) => unknown;
+}
+
+/**
+ * What the RWKV family's sweeps (engine/families/rwkv/sweep.ts) offer generic code, which reaches them through
+ * the family registry (ModelFamily.sweeps, engine/sweep/rwkv.ts), never by importing the family.
+ */
+export interface RwkvSweeps {
+  /** The paper's speed prompt, the real runs' default. */
+  prompt: string;
+  /** Test passages quality is measured on unless the spec says otherwise. */
+  limit: number;
+  runTokens: number;
+  /** The named baselines and the planner. */
+  settings: readonly string[];
+  /** Checks a spec before any work starts (one line per problem); returns the SoC profiles. */
+  check(spec: RwkvSweepSpec): SocProfile[];
+  run(spec: RwkvSweepSpec, db: ExperimentStore, o?: RwkvSweepOptions): Promise<RwkvSweep>;
+  /** Stored rows read back (validated). */
+  rowsOf(rows: unknown[]): RwkvSweepRow[];
+}

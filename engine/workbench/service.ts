@@ -4,6 +4,7 @@
  * exports, and the long jobs (accuracy, importance profile, sweep, real-time run) that hosts run in a
  * worker of their own. No Electron, no React, no HTTP: hosts validate payloads (validate.ts) and call in.
  */
+import { isRwkvSpec } from '../sweep/rwkv-types.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -349,13 +350,15 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
 
   // ---- sweeps ------------------------------------------------------------------------------------
 
+  /** The stored BERT sweeps: the views draw targets, buffers and planners; an RWKV sweep's report is `shardlab report ID`. */
   async listSweeps() {
-    return this.db.listSweeps<SweepSpec>();
+    return this.db.listSweeps<SweepSpec>().filter((s) => !isRwkvSpec(s.spec));
   }
 
   private async sweep(id: number): Promise<SweepView> {
     const s = this.db.getSweep<SweepSpec, SweepRow>(id);
     if (!s) throw new UserError(`no sweep #${id} in the experiment store (it may have been deleted); pick one from the list`);
+    if (isRwkvSpec(s.spec)) throw new UserError(`sweep #${id} is an RWKV sweep: its report is \`shardlab report ${id}\``);
     return { ...s, examples: await this.sweepExamples(s.spec) };
   }
 

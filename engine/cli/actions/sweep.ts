@@ -6,15 +6,7 @@ import { loadSocProfiles } from '../../soc/load.js';
 import { readAnyBaseline, type AnyBaseline } from '../../sweep/baseline.js';
 import { DEFAULT_BUFFER_KB } from '../../pipeline/plan.js';
 import { DEFAULT_IMPORTANCE } from '../defaults.js';
-import {
-  checkRwkvSpec,
-  RWKV_RUN_TOKENS,
-  RWKV_SETTINGS,
-  RWKV_SWEEP_LIMIT,
-  RWKV_SWEEP_PROMPT,
-  runRwkvSweep,
-  rwkvRowsOf,
-} from '../../sweep/rwkv.js';
+import { rwkvSweeps } from '../../sweep/rwkv.js';
 import { regressRwkv, rwkvDiffTable, type RwkvBaseline } from '../../sweep/rwkv-regress.js';
 import { rwkvSweepCsv, rwkvSweepTable } from '../../sweep/rwkv-table.js';
 import { isRwkvSweep, type RwkvSweepSpec } from '../../sweep/rwkv-types.js';
@@ -133,12 +125,13 @@ export async function runSweepCommand(f: SweepFlags): Promise<void> {
 
 /** shardlab sweep on an RWKV model directory: every SoC x memory budget x setting. */
 async function runRwkvSweepCommand(f: SweepFlags): Promise<void> {
+  const sweeps = await rwkvSweeps();
   for (const [key, flag, instead] of BERT_ONLY)
     if (f[key] !== undefined) throw new UserError(`${flag} is for BERT models; ${f.model} is an RWKV model: use ${instead}`);
   if (f.split === 'dev')
     throw new UserError('--split dev: an RWKV sweep measures quality on the test split (the planner plans on it); drop --split');
   if (!f.memoryMb) throw new UserError('an RWKV sweep needs --memory-mb: memory budgets in MiB, e.g. --memory-mb 4,8,16');
-  const settings = f.settings ?? [...RWKV_SETTINGS];
+  const settings = f.settings ?? [...sweeps.settings];
   const spec: RwkvSweepSpec = {
     family: 'rwkv',
     model: f.model,
@@ -147,17 +140,17 @@ async function runRwkvSweepCommand(f: SweepFlags): Promise<void> {
     tokenMs: f.tokenMs ?? [],
     settings,
     split: 'test',
-    limit: f.limit ?? RWKV_SWEEP_LIMIT,
+    limit: f.limit ?? sweeps.limit,
     measure: !!f.measure,
-    runTokens: f.runTokens ?? RWKV_RUN_TOKENS,
-    prompt: f.prompt ?? RWKV_SWEEP_PROMPT,
+    runTokens: f.runTokens ?? sweeps.runTokens,
+    prompt: f.prompt ?? sweeps.prompt,
   };
-  checkRwkvSpec(spec);
+  sweeps.check(spec);
   const db = ExperimentStore.open(f.db);
   const people = !f.json && !f.csv;
   const bars = { grid: progressBar('grid quality', people), sweep: progressBar('sweep', people) };
   try {
-    const sweep = await runRwkvSweep(spec, db, {
+    const sweep = await sweeps.run(spec, db, {
       onProgress: (done, total, stage) => {
         if (stage === 'sweep') bars.grid.stop();
         bars[stage].update(done, total);
@@ -185,13 +178,13 @@ export interface ReportFlags {
 }
 
 /** shardlab report ID: a stored sweep as an HTML report, or its rows as JSON or CSV. */
-export function runReport(id: number, f: ReportFlags): void {
+export async function runReport(id: number, f: ReportFlags): Promise<void> {
   const stored = withDb(f.db, (db) => db.getSweep<SweepSpec | RwkvSweepSpec, unknown>(id));
   if (!stored) throw new UserError(`no sweep ${id} in the experiment database; \`shardlab sweeps\` lists the stored ones`);
   if (isRwkvSweep(stored)) {
     if (f.timelineMs !== undefined)
       throw new UserError('--timeline-ms: an RWKV sweep has no latency targets to draw timelines at; drop it');
-    const sweep = { ...stored, rows: rwkvRowsOf(stored.rows) };
+    const sweep = { ...stored, rows: (await rwkvSweeps()).rowsOf(stored.rows) };
     const profiles = loadSocProfiles().filter((p) => sweep.spec.socs.includes(p.id));
     const out = f.out ?? `sweep-${id}.${f.format}`;
     writeOut(out, renderReport(sweep, f.format, { profiles, version: VERSION }));
@@ -234,7 +227,7 @@ export async function runRegress(f: RegressFlags): Promise<void> {
       const stored = db.getSweep<SweepSpec | RwkvSweepSpec, unknown>(Number(f.baseline));
       if (stored)
         any = isRwkvSweep(stored)
-          ? { family: 'rwkv', baseline: { ...stored, rows: rwkvRowsOf(stored.rows) } }
+          ? { family: 'rwkv', baseline: { ...stored, rows: (await rwkvSweeps()).rowsOf(stored.rows) } }
           : { family: 'bert', baseline: stored as Sweep };
     } else any = readAnyBaseline(f.baseline);
     if (!any) throw new UserError(`--baseline ${f.baseline}: no such sweep in the experiment database`);

@@ -17,6 +17,7 @@ export const rwkvFamily: ModelFamily = {
   detect: (path) => isRwkvPreset(path) || isRwkvModel(path),
   planners: () => [],
   workbench: async () => (await import('./workbench.js')).RWKV_WORKBENCH,
+  sweeps: async () => (await import('./sweep.js')).SWEEPS,
   open: async (dir) => {
     throw new UserError(
       `${dir}: RWKV models are planned and run by their own commands: shardlab plan --memory-mb, shardlab run --prompt (see shardlab run --help)`,
