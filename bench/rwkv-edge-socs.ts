@@ -23,7 +23,13 @@ import { ExperimentStore } from '../engine/store/db.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE = join(ROOT, 'fixtures/models/rwkv5-en');
 const { values } = parseArgs({
-  options: { realtime: { type: 'string' }, scale: { type: 'boolean' }, db: { type: 'string' }, tokens: { type: 'string', default: '200' } },
+  options: {
+    realtime: { type: 'string' },
+    scale: { type: 'boolean' },
+    'scale-only': { type: 'boolean' },
+    db: { type: 'string' },
+    tokens: { type: 'string', default: '200' },
+  },
 });
 
 const SOCS = ['rpi4-sd', 'rpi5-nvme', 'pixel7'];
@@ -77,15 +83,19 @@ function run(soc: string, flags: string[], mode = 'virtual'): RunOut {
 
 const mib = (b: number) => (b / 2 ** 20).toFixed(2);
 
-console.log(`| SoC | setting | tokens/s | per token p50 / p99, ms | first token, ms | held MiB | peak MiB | read per token, KiB |`);
-console.log('|---|---|---|---|---|---|---|---|');
-for (const soc of SOCS)
-  for (const [name, flags] of soc === 'rpi5-nvme' ? [...ROWS, ...ALONE] : ROWS) {
-    const r = run(soc, flags);
-    console.log(
-      `| ${soc} | ${name} | ${r.tokensPerSecond.toFixed(1)} | ${r.tokenLatencyMsP50.toFixed(2)} / ${r.tokenLatencyMsP99.toFixed(2)} | ${r.firstTokenMs.toFixed(1)} | ${mib(r.persistentBytes)} | ${mib(r.peakBytes)} | ${(r.ioBytesPerToken / 1024).toFixed(1)} |`,
-    );
-  }
+if (!values['scale-only']) socTable();
+
+function socTable(): void {
+  console.log(`| SoC | setting | tokens/s | per token p50 / p99, ms | first token, ms | held MiB | peak MiB | read per token, KiB |`);
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const soc of SOCS)
+    for (const [name, flags] of soc === 'rpi5-nvme' ? [...ROWS, ...ALONE] : ROWS) {
+      const r = run(soc, flags);
+      console.log(
+        `| ${soc} | ${name} | ${r.tokensPerSecond.toFixed(1)} | ${r.tokenLatencyMsP50.toFixed(2)} / ${r.tokenLatencyMsP99.toFixed(2)} | ${r.firstTokenMs.toFixed(1)} | ${mib(r.persistentBytes)} | ${mib(r.peakBytes)} | ${(r.ioBytesPerToken / 1024).toFixed(1)} |`,
+      );
+    }
+}
 
 if (values.realtime) {
   const [soc, ...rest] = values.realtime.split(':');
@@ -105,16 +115,16 @@ if (values.realtime) {
   );
 }
 
-if (values.scale) {
+if (values.scale || values['scale-only']) {
   const db = ExperimentStore.open(values.db);
   const profile = getSocProfile('rpi5-nvme');
   const cost = new CostModel(profile, resolveSettings(profile));
   const PAPER: Record<string, string> = {
-    'rwkv5-world-0.1b': '368 MB → 77 MB (4.8×; §4 derived); about 10 tokens/s for 0.1B INT8 on a Pi (dev notes)',
-    'rwkv5-world-0.4b': '881 MB → 236 MB (3.7×; §4 derived); 4–5 tokens/s for 0.4B fp16i8 per-token forward (dev notes)',
+    'rwkv5-world-0.1b': "fp16 368 MB → 77 MB resident (4.8×; §4, MB = MiB); about 10 tokens/s for 0.1B INT8 on a Pi (authors' dev notes)",
+    'rwkv5-world-0.4b': "fp16 881 MB → 236 MB resident (3.7×; §4); 4–5 tokens/s for 0.4B fp16i8, per-token forward (authors' dev notes)",
   };
   console.log(`\npaper scale on rpi5-nvme (predicted; statistics measured on the fixture: FFN density, head share, cache hit rate):`);
-  console.log(`| model | setting | tokens/s | held MB | peak MB | read per token, MB | the paper |`);
+  console.log(`| model | setting | tokens/s | held MiB | peak MiB | read per token, MiB | the paper |`);
   console.log('|---|---|---|---|---|---|---|');
   for (const preset of ['rwkv5-world-0.1b', 'rwkv5-world-0.4b'] as const) {
     const dims = presetDims(preset);
@@ -123,7 +133,7 @@ if (values.scale) {
       const stats = edgeStatsFor(FIXTURE, db, setting);
       const p = predictEdge(cost, dims, setting, stats);
       console.log(
-        `| ${preset} | ${name} | ${p.tokensPerSecond.toFixed(1)} | ${(p.persistentBytes / 1e6).toFixed(0)} | ${(p.peakBytes / 1e6).toFixed(0)} | ${(p.ioBytesPerToken / 1e6).toFixed(2)} | ${name === 'dense-fp16' ? PAPER[preset] : ''} |`,
+        `| ${preset} | ${name} | ${p.tokensPerSecond.toFixed(1)} | ${mib(p.persistentBytes)} | ${mib(p.peakBytes)} | ${mib(p.ioBytesPerToken)} | ${name === 'dense-fp16' ? PAPER[preset] : ''} |`,
       );
     }
   }
