@@ -15,7 +15,10 @@ export async function openEdge(dir: string, setting: EdgeSetting, opts: { thread
   const lm = await openRwkvDir(dir, { techniques: setting.spec, threads: opts.threads, onAssembled: (a) => (assembled = a) });
   try {
     const a = assembled!;
-    const store = EdgeStore.open(a.weights, a.clusterHead, !!setting.spec.int8, { checksum: lm.checksum, weights: lm.qualityKey });
+    // The layout depends on the weights that run (the model, or its low-rank source), INT8 and the head's clusters
+    // (store.ts keys those two): not on thresholds or cache sizes, so toggling those reuses one layout.
+    const lowrank = (lm.qualityKey as { lowrank?: unknown }).lowrank ?? null;
+    const store = EdgeStore.open(a.weights, a.clusterHead, !!setting.spec.int8, { checksum: lm.checksum, lowrank });
     return {
       lm,
       store,
