@@ -236,26 +236,7 @@ export async function runRegress(f: RegressFlags): Promise<void> {
     const bar = progressBar('regress', !f.json);
     const r = await regress(baseline, db, f.tolerance, { model: f.model, onProgress: (d, t) => bar.update(d, t) });
     bar.stop();
-    const modelChanged = r.current.modelChecksum !== baseline.modelChecksum;
-    const out = {
-      passed: r.diffs.length === 0,
-      sweepId: r.current.id,
-      rows: r.current.rowCount,
-      modelChanged,
-      tolerance: f.tolerance,
-      diffs: r.diffs,
-    };
-    if (f.json) console.log(JSON.stringify(out));
-    else {
-      if (modelChanged) console.log(`note: the model's checksum differs from the baseline's (${baseline.modelChecksum})`);
-      if (out.passed)
-        console.log(`regress: ${r.current.rowCount} rows match the baseline within tolerance (re-run stored as sweep ${r.current.id})`);
-      else
-        console.log(
-          `regress: ${r.diffs.length} difference(s) beyond tolerance (re-run stored as sweep ${r.current.id})\n${diffTable(r.diffs)}`,
-        );
-    }
-    if (!out.passed) throw new CheckFailed('regression');
+    printRegress(r.current, r.diffs, baseline.modelChecksum, f, () => diffTable(r.diffs));
   } finally {
     db.close();
   }
@@ -274,26 +255,27 @@ async function regressRwkvCommand(baseline: RwkvBaseline, db: ExperimentStore, f
   } finally {
     bar.stop();
   }
-  const modelChanged = r.current.modelChecksum !== baseline.modelChecksum;
-  const out = {
-    passed: r.diffs.length === 0,
-    sweepId: r.current.id,
-    rows: r.current.rowCount,
-    modelChanged,
-    tolerance: f.tolerance,
-    diffs: r.diffs,
-  };
-  if (f.json) console.log(JSON.stringify(out));
+  printRegress(r.current, r.diffs, baseline.modelChecksum, f, () => rwkvDiffTable(r.diffs));
+}
+
+/** A regression's outcome, as JSON or in words; a difference beyond tolerance is a failed check (exit 1). */
+function printRegress(
+  current: { id: number; rowCount: number; modelChecksum: string },
+  diffs: unknown[],
+  baselineChecksum: string,
+  f: RegressFlags,
+  table: () => string,
+): void {
+  const modelChanged = current.modelChecksum !== baselineChecksum;
+  const passed = diffs.length === 0;
+  if (f.json)
+    console.log(JSON.stringify({ passed, sweepId: current.id, rows: current.rowCount, modelChanged, tolerance: f.tolerance, diffs }));
   else {
-    if (modelChanged) console.log(`note: the model's checksum differs from the baseline's (${baseline.modelChecksum})`);
-    if (out.passed)
-      console.log(`regress: ${r.current.rowCount} rows match the baseline within tolerance (re-run stored as sweep ${r.current.id})`);
-    else
-      console.log(
-        `regress: ${r.diffs.length} difference(s) beyond tolerance (re-run stored as sweep ${r.current.id})\n${rwkvDiffTable(r.diffs)}`,
-      );
+    if (modelChanged) console.log(`note: the model's checksum differs from the baseline's (${baselineChecksum})`);
+    if (passed) console.log(`regress: ${current.rowCount} rows match the baseline within tolerance (re-run stored as sweep ${current.id})`);
+    else console.log(`regress: ${diffs.length} difference(s) beyond tolerance (re-run stored as sweep ${current.id})\n${table()}`);
   }
-  if (!out.passed) throw new CheckFailed('regression');
+  if (!passed) throw new CheckFailed('regression');
 }
 
 function withDb<T>(path: string | undefined, f: (db: ExperimentStore) => T): T {
