@@ -40,7 +40,7 @@ import type {
 } from '../family.js';
 import { EDGE_PLAN_LIMIT, planEdge, planningContext, type Candidate, type PlanningContext } from './edge/planning.js';
 import { openEdge } from './edge/open.js';
-import { runEdge } from './edge/run.js';
+import { runEdge, runFigures } from './edge/run.js';
 import { lmQuality } from './lm-quality.js';
 import { openRwkvDir } from './open.js';
 
@@ -398,15 +398,7 @@ async function live(
       setting: settingView(setting),
       text: r.text,
       tokens: r.generated.length,
-      tokensPerSecond: r.tokensPerSecond,
-      tokenLatencyMsP50: r.tokenLatencyMsP50,
-      tokenLatencyMsP99: r.tokenLatencyMsP99,
-      firstTokenMs: r.firstTokenMs,
-      stallMs: r.stallMs,
-      makespanMs: r.makespanUs / 1000,
-      ioBytesPerToken: r.ioBytesPerToken,
-      persistentBytes: r.persistentBytes,
-      peakBytes: r.peakBytes,
+      ...runFigures(r),
       resident: { ...r.resident, byCategory: { ...r.resident.byCategory } },
       embCache: r.embCache
         ? { hits: r.embCache.hits, lookups: r.embCache.lookups, hitRate: r.embCache.hitRate, rows: contents.length }

@@ -12,7 +12,7 @@ import { describeSpec, type TechniqueFlags } from '../compress/setting.js';
 import { lmQuality } from '../lm-quality.js';
 import { requireModelDir, settingFor } from '../open.js';
 import { openEdge } from '../edge/open.js';
-import { runEdge } from '../edge/run.js';
+import { runEdge, runFigures } from '../edge/run.js';
 import { CATEGORIES } from '../compress/memory.js';
 
 /** The paper's speed prompt (rwkv-edge.md §6). */
@@ -90,15 +90,7 @@ export async function runRwkvRun(f: RwkvRunFlags): Promise<void> {
       promptTokens: prompt.length,
       tokens: r.generated.length,
       text: r.text,
-      tokensPerSecond: r.tokensPerSecond,
-      tokenLatencyMsP50: r.tokenLatencyMsP50,
-      tokenLatencyMsP99: r.tokenLatencyMsP99,
-      firstTokenMs: r.firstTokenMs,
-      stallMs: r.stallMs,
-      makespanMs: r.makespanUs / 1000,
-      ioBytesPerToken: r.ioBytesPerToken,
-      persistentBytes: r.persistentBytes,
-      peakBytes: r.peakBytes,
+      ...runFigures(r),
       resident: r.resident,
       embCache: r.embCache,
       memoryByCategory: r.memoryByCategory,

@@ -207,6 +207,22 @@ export async function runEdge(input: EdgeRunInput): Promise<EdgeRunResult> {
   };
 }
 
+/** A run's speed and memory figures, the keys `shardlab run --json` and the workbench's live result share. */
+export function runFigures(r: EdgeRunResult) {
+  const { tokensPerSecond, tokenLatencyMsP50, tokenLatencyMsP99, firstTokenMs, stallMs, ioBytesPerToken, persistentBytes, peakBytes } = r;
+  return {
+    tokensPerSecond,
+    tokenLatencyMsP50,
+    tokenLatencyMsP99,
+    firstTokenMs,
+    stallMs,
+    makespanMs: r.makespanUs / 1000,
+    ioBytesPerToken,
+    persistentBytes,
+    peakBytes,
+  };
+}
+
 /**
  * Runs the decoder over a few MB before the clock starts, so that its first real decodes run compiled code:
  * set-up a device does not do either, kept out of the modeled time as the BERT executor's preload is.
