@@ -201,18 +201,18 @@ export class SubmodelPlanner {
 
   /** Pass 2: in importance order, each streamed shard jumps to the highest rung every budget allows. */
   private upgradeStreamed(order: Int32Array): void {
-    const slack = this.slack();
+    const slack = new Slack(this.slack());
     const { rungs } = this.costs;
     for (const i of order.filter((x) => !this.preload[x])) {
       const l = Math.floor(i / this.m);
-      const headroom = minFrom(slack, l);
+      const headroom = slack.headroom(l);
       const current = this.charge(i);
       const bits = rungs[this.rung[i]];
       for (let r = 0; r < rungs.length && rungs[r] > bits; r++) {
         const delta = this.charge(i, r) - current;
         if (delta <= headroom + EPS) {
           this.rung[i] = r;
-          subtractFrom(slack, l, delta);
+          slack.spend(l, delta);
           break;
         }
       }
@@ -227,24 +227,24 @@ export class SubmodelPlanner {
   private revisitPreload(order: Int32Array, room: number): void {
     const { rungs } = this.costs;
     for (let round = 0; round < 2; round++) {
-      const slack = this.slack();
+      const slack = new Slack(this.slack());
       for (const i of order.filter((x) => this.preload[x] === 1)) {
         const l = Math.floor(i / this.m);
-        const headroom = minFrom(slack, l);
+        const headroom = slack.headroom(l);
         const current = this.charge(i);
         const bits = rungs[this.rung[i]];
         for (let r = 0; r < rungs.length && rungs[r] > bits; r++) {
           const grow = this.bytes(i, r) - this.bytes(i);
           if (grow <= room) {
             room -= grow;
-            subtractFrom(slack, l, this.charge(i, r, true) - current);
+            slack.spend(l, this.charge(i, r, true) - current);
             this.rung[i] = r;
             break;
           }
           const delta = this.charge(i, r, false) - current;
           if (delta <= headroom + EPS) {
             room += this.bytes(i);
-            subtractFrom(slack, l, delta);
+            slack.spend(l, delta);
             this.rung[i] = r;
             this.preload[i] = 0;
             break;
@@ -265,12 +265,28 @@ export class SubmodelPlanner {
   }
 }
 
-function minFrom(xs: Float64Array, from: number): number {
-  let min = Infinity;
-  for (let k = from; k < xs.length; k++) if (xs[k] < min) min = xs[k];
-  return min;
-}
+/** Every layer's AIB slack, and the least slack from each layer on (the headroom of a shard there). */
+class Slack {
+  private readonly least: Float64Array;
 
-function subtractFrom(xs: Float64Array, from: number, delta: number): void {
-  for (let k = from; k < xs.length; k++) xs[k] -= delta;
+  constructor(private readonly values: Float64Array) {
+    this.least = new Float64Array(values.length);
+    this.refresh();
+  }
+
+  /** The most a shard of layer l may add to its charge: the least slack of layers l and after. */
+  headroom(l: number): number {
+    return this.least[l];
+  }
+
+  /** A shard of layer l charges `delta` more: every slack from l on shrinks by it. */
+  spend(l: number, delta: number): void {
+    for (let k = l; k < this.values.length; k++) this.values[k] -= delta;
+    this.refresh();
+  }
+
+  private refresh(): void {
+    let least = Infinity;
+    for (let k = this.values.length - 1; k >= 0; k--) this.least[k] = least = Math.min(least, this.values[k]);
+  }
 }

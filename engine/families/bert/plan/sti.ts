@@ -6,9 +6,10 @@
  *   holding the earliest layers' shards at it (most important first); then upgrade streamed shards in
  *   importance order, each to the highest rung every budget still allows.
  *   AIB(k) = k · T_layer − Σ_{j≤k} IO(streamed shards of layer j) must stay ≥ 0 for every layer k, so layer k's
- *   shards are in memory when the compute lane reaches it (with the target's spare time added, see budget).
+ *   shards are in memory when the compute lane reaches it (with the target's spare time added, see budgetMs).
  * When even 2-bit streaming stalls, the submodel shrinks (slices, then layers); if the smallest still
  * stalls, the plan says by how much.
+ * Stage 2 runs on per-request tables of shard bytes and charges (shard-costs.ts) in sti-submodel.ts.
  */
 import type { Timeline } from '../../../pipeline/schedule.js';
 import type { CostModel } from '../../../soc/cost.js';
