@@ -14,6 +14,7 @@ import { CostModel, resolveSettings } from '../soc/cost.js';
 import { getSocProfile, loadSocProfiles } from '../soc/load.js';
 import type { SocProfile } from '../soc/profile.js';
 import type { ExperimentStore } from '../store/db.js';
+import { timed, type Phases } from './phases.js';
 import type { Sweep, SweepRow, SweepSpec } from './types.js';
 
 export interface SweepOptions {
@@ -23,6 +24,8 @@ export interface SweepOptions {
   signal?: AbortSignal;
   /** The planning step; tests substitute a perturbed planner to prove regressions are caught. */
   plan?: (model: FamilyModel, cost: CostModel, req: PlanningRequest) => PlannedRequest;
+  /** Accumulates each phase's milliseconds (bench/sweep-scale.ts). */
+  phases?: Phases;
 }
 
 /** Checks a spec against the model and the SoC profiles before any work starts (one line per problem); returns the profiles. */
@@ -45,16 +48,20 @@ export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOp
   // Refused before a preset's random-weights model is made (minutes): a sweep scores quality.
   if (family.presets.includes(asked.model))
     throw new UserError(`${asked.model} is a shape preset with random weights; a sweep needs a model trained on a task`);
-  const model = await family.open(asked.model, { db });
+  const ph = o.phases;
+  const model = await timed(ph, 'open', () => family.open(asked.model, { db }));
   const spec = asked.planners.includes('all') ? { ...asked, planners: model.plannerNames() } : asked;
   try {
     const profiles = checkSpec(spec, model);
     // Importance is always profiled on dev (the split quality is reported on may be test).
     const importance = spec.planners.some((p) => model.ranks(p))
-      ? (await model.ensureImportance(spec.limit, { method: spec.importance, onProgress: (d, t) => o.onProgress?.(d, t, 'importance') }))
-          .grid
+      ? (
+          await timed(ph, 'importance', () =>
+            model.ensureImportance(spec.limit, { method: spec.importance, onProgress: (d, t) => o.onProgress?.(d, t, 'importance') }),
+          )
+        ).grid
       : undefined;
-    await model.preparePlanners(spec.planners);
+    await timed(ph, 'open', () => model.preparePlanners(spec.planners));
     const plan = o.plan ?? ((m: FamilyModel, cost: CostModel, req: PlanningRequest) => m.plan(cost, req));
     const total = spec.socs.length * spec.targetsMs.length * spec.buffersKb.length * spec.planners.length;
     const rows: SweepRow[] = [];
@@ -65,20 +72,22 @@ export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOp
         for (const bufferKb of spec.buffersKb)
           for (const planner of spec.planners) {
             if (o.signal?.aborted) throw new UserError('sweep cancelled; nothing was stored');
-            const p = plan(model, cost, { planner, targetMs, bufferBytes: bufferKb * 1024, seq: spec.seq, importance });
+            const p = timed(ph, 'plan', () =>
+              plan(model, cost, { planner, targetMs, bufferBytes: bufferKb * 1024, seq: spec.seq, importance }),
+            );
             const key = planKey(p.plan);
             let r = runs.get(key);
             if (!r) {
-              r = await model.run(p.plan, cost, new VirtualClock(), { split: spec.split, seq: spec.seq });
+              r = await timed(ph, 'execute', () => model.run(p.plan, cost, new VirtualClock(), { split: spec.split, seq: spec.seq }));
               runs.set(key, r);
             }
-            const q = await model.quality(p.plan, { split: spec.split, limit: spec.limit });
+            const q = await timed(ph, 'quality', () => model.quality(p.plan, { split: spec.split, limit: spec.limit }));
             rows.push(row(profile.id, planner, targetMs, bufferKb, p, r, q));
             o.onRow?.(rows[rows.length - 1]);
             o.onProgress?.(rows.length, total, 'sweep');
           }
     }
-    return db.putSweep({ spec, modelChecksum: model.info.checksum, task: model.info.task! }, rows);
+    return timed(ph, 'store', () => db.putSweep({ spec, modelChecksum: model.info.checksum, task: model.info.task! }, rows));
   } finally {
     await model.release();
   }
