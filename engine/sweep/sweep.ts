@@ -1,9 +1,11 @@
 /**
  * Runs a sweep: for every SoC × target × buffer × planner, plan the request, execute the plan with the
- * real executor in virtual time (real reads, dequantization and compute; modeled time), and score the
- * plan with the family's quality oracle. Identical plans on one SoC execute once; identical
- * configurations evaluate once (the oracle caches them in the experiment store). Any registered model
- * family sweeps the same way.
+ * real executor in virtual time, and score the plan with the family's quality oracle. The executor runs
+ * dry (every task takes its modeled time, no shard is read or computed): in virtual time a run's timeline
+ * and memory do not depend on its real work, and the quality comes from the oracle, which measures each
+ * configuration for real. SweepOptions.realWork does the work too, with the same rows. Identical plans
+ * on one SoC execute once; identical configurations evaluate once (the oracle caches them in the
+ * experiment store). Any registered model family sweeps the same way.
  */
 import { UserError } from '../core/errors.js';
 import { familyOf, type FamilyModel, type PlannedRequest, type PlanningRequest } from '../families/index.js';
@@ -24,6 +26,8 @@ export interface SweepOptions {
   signal?: AbortSignal;
   /** The planning step; tests substitute a perturbed planner to prove regressions are caught. */
   plan?: (model: FamilyModel, cost: CostModel, req: PlanningRequest) => PlannedRequest;
+  /** Do each run's real work (reads, dequantization, compute) as well: the same rows, many times slower. */
+  realWork?: boolean;
   /** Accumulates each phase's milliseconds (bench/sweep-scale.ts). */
   phases?: Phases;
 }
@@ -78,7 +82,9 @@ export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOp
             const key = planKey(p.plan);
             let r = runs.get(key);
             if (!r) {
-              r = await timed(ph, 'execute', () => model.run(p.plan, cost, new VirtualClock(), { split: spec.split, seq: spec.seq }));
+              r = await timed(ph, 'execute', () =>
+                model.run(p.plan, cost, new VirtualClock(), { split: spec.split, seq: spec.seq, dryRun: !o.realWork }),
+              );
               runs.set(key, r);
             }
             const q = await timed(ph, 'quality', () => model.quality(p.plan, { split: spec.split, limit: spec.limit }));
