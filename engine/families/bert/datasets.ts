@@ -30,9 +30,21 @@ export function isTask(name: string): name is TaskName {
 }
 
 export function loadTask(task: TaskName, split?: Split): TaskData {
-  const data = task === 'spam' ? loadSpam() : loadSotuEra();
-  if (split) data.examples = data.examples.filter((e) => e.split === split);
-  return { task, labels: data.labels, examples: data.examples.map(({ id, text, label }) => ({ id, text, label })) };
+  const data = corpus(task);
+  const examples = split ? data.examples.filter((e) => e.split === split) : data.examples;
+  return { task, labels: [...data.labels], examples: examples.map(({ id, text, label }) => ({ id, text, label })) };
+}
+
+const corpora = new Map<TaskName, { labels: string[]; examples: SplitExample[] }>();
+
+/** A task's corpus, parsed once per process (every e-mail cleaned: most of a second, and a sweep asks several times). */
+function corpus(task: TaskName): { labels: string[]; examples: SplitExample[] } {
+  let c = corpora.get(task);
+  if (!c) {
+    c = task === 'spam' ? loadSpam() : loadSotuEra();
+    corpora.set(task, c);
+  }
+  return c;
 }
 
 interface SplitExample extends Example {
