@@ -69,6 +69,17 @@ export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOp
     const plan = o.plan ?? ((m: FamilyModel, cost: CostModel, req: PlanningRequest) => m.plan(cost, req));
     const total = spec.socs.length * spec.targetsMs.length * spec.buffersKb.length * spec.planners.length;
     const rows: SweepRow[] = [];
+    // A configuration's quality is the same on every SoC: asked of the oracle (hashed, looked up) once.
+    const qualities = new Map<string, ReturnType<FamilyModel['quality']>>();
+    const quality = (p: Plan) => {
+      const key = configurationKey(p);
+      let q = qualities.get(key);
+      if (!q) {
+        q = model.quality(p, { split: spec.split, limit: spec.limit });
+        qualities.set(key, q);
+      }
+      return q;
+    };
     for (const profile of profiles) {
       const cost = new CostModel(profile, resolveSettings(profile));
       const runs = new Map<string, RunResult>();
@@ -87,7 +98,7 @@ export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOp
               );
               runs.set(key, r);
             }
-            const q = await timed(ph, 'quality', () => model.quality(p.plan, { split: spec.split, limit: spec.limit }));
+            const q = await timed(ph, 'quality', () => quality(p.plan));
             rows.push(row(profile.id, planner, targetMs, bufferKb, p, r, q));
             o.onRow?.(rows[rows.length - 1]);
             o.onProgress?.(rows.length, total, 'sweep');
@@ -97,6 +108,11 @@ export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOp
   } finally {
     await model.release();
   }
+}
+
+/** What a plan's quality depends on: its shards and their bitwidths (not what is preloaded). */
+function configurationKey(p: Plan): string {
+  return JSON.stringify([p.layers, p.slices, p.units.map((u) => [u.layer, u.slice, u.bits])]);
 }
 
 function planKey(p: Plan): string {
