@@ -13,9 +13,19 @@
  */
 import type { ShardCosts } from './shard-costs.js';
 
-export interface SubmodelOptions {
+export interface StiOptions {
+  /** Upgrade streamed shards in importance order (pass 2). Off for the sti-uniform ablation. */
   upgrade: boolean;
+  /**
+   * sti-plus: after pass 2, preloaded shards may move up too (re-preloaded at a higher rung, or streamed at
+   * a higher rung where the budget has slack), and the buffer room that frees goes to streamed shards of
+   * the earliest layers, whose saved IO funds another pass 2.
+   */
   revisitPreload?: boolean;
+  /**
+   * Preload all of layer 0 first (STI's rule: with no slack, layer 0 has no IO budget). When false, layer 0
+   * is treated like the other layers: spare-room preloading at the base bitwidth, earliest layers first.
+   */
   layer0First?: boolean;
 }
 
@@ -61,7 +71,7 @@ export class SubmodelPlanner {
     private readonly costs: ShardCosts,
     private readonly targetMs: number,
     private readonly bufferBytes: number,
-    private readonly o: SubmodelOptions,
+    private readonly o: StiOptions,
   ) {
     const size = costs.layers * costs.slices;
     this.rung = new Int8Array(size);
@@ -73,7 +83,9 @@ export class SubmodelPlanner {
   /** Plans one submodel; undefined when no uniform base bitwidth keeps every budget (2-bit streaming stalls). */
   plan(n: number, m: number, tLayer: number): SubmodelPlan | undefined {
     if (this.quantized.length === 0) return undefined;
-    Object.assign(this, { n, m, tLayer });
+    this.n = n;
+    this.m = m;
+    this.tLayer = tLayer;
     const lowest = this.quantized[this.quantized.length - 1];
     this.rung.fill(lowest, 0, n * m);
     this.preload.fill(0, 0, n * m);

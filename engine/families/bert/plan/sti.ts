@@ -18,7 +18,9 @@ import { predictPlan } from '../program.js';
 import { overshootMs } from '../../../pipeline/plan.js';
 import { bertPlan, type Plan, type ShardPlan } from './plan.js';
 import { chargeMs, ShardCosts } from './shard-costs.js';
-import { SubmodelPlanner, type SubmodelPlan } from './sti-submodel.js';
+import { SubmodelPlanner, type StiOptions, type SubmodelPlan } from './sti-submodel.js';
+
+export type { StiOptions };
 
 export interface PlannerInput {
   cost: CostModel;
@@ -142,22 +144,6 @@ function* fittingCandidates(input: PlannerInput, tLayer: Float64Array): Generato
  */
 export function budgetMs(input: PlannerInput, s: Pick<ShardPlan, 'layer' | 'slice' | 'bits' | 'preload'>): number {
   return chargeMs(input.cost, s.bits, input.bytesOf(s.layer, s.slice, s.bits), s.preload);
-}
-
-export interface StiOptions {
-  /** Upgrade streamed shards in importance order (pass 2). Off for the sti-uniform ablation. */
-  upgrade: boolean;
-  /**
-   * sti-plus: after pass 2, preloaded shards may move up too (re-preloaded at a higher rung, or streamed at
-   * a higher rung where the budget has slack), and the buffer room that frees goes to streamed shards of
-   * the earliest layers, whose saved IO funds another pass 2.
-   */
-  revisitPreload?: boolean;
-  /**
-   * Preload all of layer 0 first (STI's rule: with no slack, layer 0 has no IO budget). When false, layer 0
-   * is treated like the other layers: spare-room preloading at the base bitwidth, earliest layers first.
-   */
-  layer0First?: boolean;
 }
 
 export function planSti(input: PlannerInput, o: StiOptions = { upgrade: true }): PlanOutcome {
