@@ -10,7 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -81,7 +81,8 @@ function row(label: string, rs: RunOut[], modeled: number): { line: string; ok: 
 }
 
 const plan = values.planner ? `${values.planner} at ${values['target-ms']} ms` : `${values.paradigm} ${values.bits}-bit`;
-console.log(`real/modeled makespan of ${values.model}, ${plan}: ${runs} fresh processes each (shardlab run --mode real --json)`);
+const load = () => `load average ${loadavg()[0].toFixed(2)} on ${availableParallelism()} cores`;
+console.log(`real/modeled makespan of ${values.model}, ${plan}: ${runs} fresh processes each (shardlab run --mode real --json); ${load()}`);
 shardlab(values.socs!.split(',')[0], 'virtual'); // shards the model into SHARDLAB_HOME once, outside the timing
 let allOk = true;
 for (const soc of values.socs!.split(',')) {
