@@ -15,8 +15,13 @@ export function tempDir(prefix = 'shardlab-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** The CLI's data directory (shard cache, default database) for this test process. */
+/** The CLI's data directory (default database, profiles, settings) for this test process. */
 export const TEST_HOME = tempDir('shardlab-home-');
+
+// Stores made from the fixtures (shards, RWKV-edge layouts, shape-only models) are shared by the test files
+// of one run (the runner is every file's parent): each file sharding the same checkpoints again was minutes.
+// The cache's own behaviour (first use, racing writers, kills) is tested on fresh ones in shard-cache.test.
+process.env.SHARDLAB_CACHE ??= join(tmpdir(), `shardlab-test-cache-${process.ppid}`);
 
 export interface CliResult {
   status: number | null;

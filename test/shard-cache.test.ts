@@ -24,6 +24,9 @@ function fresh(): { model: string; home: string } {
   return { model, home: tempDir('shardlab-home-') };
 }
 
+// These tests watch a cache being made: each uses a fresh one in its own data directory.
+delete process.env.SHARDLAB_CACHE;
+
 function cli(home: string, args: string[]) {
   return spawnSync(process.execPath, [join(ROOT, 'bin/shardlab.js'), ...args], {
     encoding: 'utf8',

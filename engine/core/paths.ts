@@ -13,9 +13,18 @@ export function defaultDbPath(): string {
   return join(dataDir(), 'experiments.db');
 }
 
+/**
+ * Where what shardlab makes from a model lives (shard stores, RWKV-edge layouts, shape-only checkpoints):
+ * $SHARDLAB_CACHE, else the data directory. Everything in it is keyed by what it was made from and written
+ * by rename, so several data directories (or users, or test processes) can share one.
+ */
+export function cacheDir(): string {
+  return process.env.SHARDLAB_CACHE || dataDir();
+}
+
 /** Shard stores made on first use from a checkpoint, keyed by the checkpoint's checksum. */
 export function shardCacheDir(checksum: string): string {
-  return join(dataDir(), 'shards', checksum);
+  return join(cacheDir(), 'shards', checksum);
 }
 
 /** The models bundled with shardlab: fixtures/models/ at the repository root (found from dist/engine/core/). */

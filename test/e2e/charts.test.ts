@@ -6,12 +6,10 @@
  * the sweep form survives a view switch, and the exported report carries the intervals and the misses.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { apiCall, CHROMIUM, CHROMIUM_ARGS, shot, startServer, type Server } from './harness.js';
+import { type BrowserContext, type Page } from 'playwright-core';
+import { apiCall, CHROMIUM, launchBrowser, shot, startServer, type Server } from './harness.js';
 
 /** Small and quick: 20 dev examples, two targets, planners whose 40 ms plans miss (stdpl-32) and meet (sti-uniform). */
 const LIMIT = 20;
@@ -53,13 +51,7 @@ describe(
 
     before(async () => {
       server = await startServer();
-      context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'shardlab-chromium-')), {
-        executablePath: CHROMIUM,
-        args: CHROMIUM_ARGS,
-        headless: true,
-        viewport: { width: 1400, height: 900 },
-        acceptDownloads: true,
-      });
+      context = await launchBrowser({ viewport: { width: 1400, height: 900 }, downloads: true });
       await context.addInitScript(
         (limit) => localStorage.getItem('shardlab-query') || localStorage.setItem('shardlab-query', JSON.stringify({ evalLimit: limit })),
         LIMIT,

@@ -4,10 +4,11 @@
  * playwright-core, the Electron binary where one exists, and screenshots under test-results/screenshots/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ROOT, tempDir } from '../helpers.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -21,6 +22,28 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/**
+ * Waits longer than Playwright's 30 s default: `npm test` runs two test files at once on two cores, so a page
+ * can wait on an engine that shares its core with another file's work.
+ */
+export const E2E_WAIT_MS = 90_000;
+
+/** Debian's Chromium, headless, on a fresh profile unless one is given, with the suites' wait. */
+export async function launchBrowser(
+  opts: { viewport?: { width: number; height: number }; downloads?: boolean; profile?: string } = {},
+): Promise<BrowserContext> {
+  const context = await chromium.launchPersistentContext(opts.profile ?? mkdtempSync(join(tmpdir(), 'shardlab-chromium-')), {
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    headless: true,
+    viewport: opts.viewport ?? { width: 1280, height: 800 },
+    acceptDownloads: opts.downloads ?? false,
+  });
+  context.setDefaultTimeout(E2E_WAIT_MS);
+  return context;
+}
+
 export const SCREENSHOTS = join(ROOT, 'test-results/screenshots');
 
 export interface Server {

@@ -9,12 +9,10 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { apiCall, CHROMIUM, CHROMIUM_ARGS, shot, startServer, type Server } from './harness.js';
+import { type BrowserContext, type Page } from 'playwright-core';
+import { apiCall, launchBrowser, shot, startServer, type Server } from './harness.js';
 
 const MODEL = 'bert-sotu-era';
 /** Reads the first number out of text such as "73.8 ms" or "77.1 % ± 2.1". */
@@ -72,12 +70,7 @@ describe('What-if under a slider storm (browser mode)', () => {
   before(async () => {
     server = await startServer();
     server.child.stderr!.on('data', (d: Buffer) => (serverErr += d.toString()));
-    context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'shardlab-chromium-')), {
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-      headless: true,
-      viewport: { width: 1280, height: 800 },
-    });
+    context = await launchBrowser({ viewport: { width: 1280, height: 800 } });
     await context.addInitScript(
       (model) =>
         localStorage.getItem('shardlab-query') ||

@@ -9,17 +9,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { tempDir } from '../helpers.js';
-import { CHROMIUM, CHROMIUM_ARGS, shot, startServer, type Server } from './harness.js';
+import { launchBrowser, shot, startServer, type Server } from './harness.js';
 
-const launch = (profile: string) =>
-  chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: CHROMIUM_ARGS,
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-  });
+const launch = (profile: string) => launchBrowser({ profile });
 
 /** Tick values in ms, from their labels. */
 async function ticks(tl: Locator): Promise<number[]> {

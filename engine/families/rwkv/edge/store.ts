@@ -17,7 +17,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, ren
 import { basename, dirname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { canonicalJson, sha256 } from '../../../core/checksum.js';
-import { dataDir } from '../../../core/paths.js';
+import { cacheDir } from '../../../core/paths.js';
 import { floatToHalf, HALF_TABLE, halfToFloat } from '../../../core/safetensors.js';
 import type { ClusterHead } from '../cluster-head.js';
 import type { RwkvWeights } from '../weights.js';
@@ -186,11 +186,11 @@ export class EdgeStore {
 
   /**
    * The layout of `w` under `key` (what makes it: the weights' checksum and setting), made on first use in
-   * the data directory. Writers race safely: each writes its own folder and renames it into place.
+   * the cache directory. Writers race safely: each writes its own folder and renames it into place.
    */
   static open(w: RwkvWeights, head: ClusterHead | undefined, int8: boolean, key: object): EdgeStore {
     const id = sha256(Buffer.from(canonicalJson({ key, int8, clusters: head?.members.length ?? 0 }))).slice(0, 16);
-    const dir = join(dataDir(), 'rwkv-edge', id);
+    const dir = join(cacheDir(), 'rwkv-edge', id);
     if (!existsSync(join(dir, 'manifest.json'))) {
       const { manifest, files } = layout(w, head, int8);
       const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${threadId}-${randomBytes(4).toString('hex')}`);
