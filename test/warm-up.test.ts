@@ -4,7 +4,10 @@ import { after, before, describe, test } from 'node:test';
 import { makeBatch } from '../engine/families/bert/batch.js';
 import { BertModel } from '../engine/families/bert/model.js';
 import { loadTask } from '../engine/families/bert/datasets.js';
-import { VirtualClock, type Clock } from '../engine/pipeline/clock.js';
+import { RealClock, VirtualClock, type Clock } from '../engine/pipeline/clock.js';
+import { getFamily } from '../engine/families/index.js';
+import { ExperimentStore } from '../engine/store/db.js';
+import { uniformConfiguration } from '../engine/families/bert/configuration.js';
 import { executePlan, type BertRunResult } from '../engine/families/bert/program.js';
 import { fillPreload, paradigmPlan, type Plan } from '../engine/families/bert/plan/plan.js';
 import { ShardStore, writeStore } from '../engine/families/bert/shard-store.js';
@@ -100,6 +103,22 @@ describe('warm-up before a real-time request', () => {
       },
     };
   }
+
+  test('the workbench’s runs warm up in real time only', async () => {
+    const db = ExperimentStore.open(join(tempDir(), 'db.sqlite'));
+    const m = await getFamily('bert').open(store.dir, { db, threads: 2 });
+    try {
+      const small = paradigmPlan('layerwise', uniformConfiguration(1, 2, 4));
+      const fast = new CostModel(profile, resolveSettings(profile, { ioMBps: 2000 }));
+      const real = (await m.run(small, fast, new RealClock(), { seq: 16 })) as BertRunResult;
+      assert.equal(real.warmUp?.done, true);
+      const virtual = (await m.run(small, fast, new VirtualClock(), { seq: 16 })) as BertRunResult;
+      assert.equal(virtual.warmUp, undefined);
+    } finally {
+      await m.release();
+      db.close();
+    }
+  });
 
   test('a synthetic shard has the stored size at fp32 and decodes through the store at every bitwidth it holds', () => {
     assert.equal(syntheticShard(store, 1, 3, 32).length, store.shardBytes(1, 3, 32));

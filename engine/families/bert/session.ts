@@ -187,7 +187,9 @@ export class BertFamilyModel implements FamilyModel {
 
   async run(plan: Plan, cost: CostModel, clock: Clock, o: { split?: 'dev' | 'test'; seq: number; onEvent?: (e: TraceEvent) => void }) {
     const batch = await this.request(o.split ?? 'dev', o.seq);
-    return executePlan({ plan, store: this.store, model: await this.model(), cost, clock, batch, onEvent: o.onEvent });
+    // The Live view's first real-time run would otherwise pay the cold costs shardlab run --mode real warms away.
+    const warmUp = clock.mode === 'real';
+    return executePlan({ plan, store: this.store, model: await this.model(), cost, clock, batch, onEvent: o.onEvent, warmUp });
   }
 
   async quality(plan: Plan, where: Split, o: { onProgress?: (done: number, total: number) => void } = {}) {
