@@ -91,7 +91,7 @@ describe('shardlab run', () => {
     assert.ok(!('warmUp' in virtual) && !('predictedMakespanMs' in virtual), 'virtual time has nothing to warm');
     const warm = shardlabJson<RunOut & { warmUp: WarmUp; predictedMakespanMs: number }>(...args);
     assert.equal(warm.warmUp.done, true);
-    assert.equal(warm.warmUp.steps.length, 4);
+    assert.equal(warm.warmUp.steps.length, 5);
     assert.match(warm.warmUp.steps[0].what, /onnxruntime sessions/);
     assert.match(warm.warmUp.pageCache, /page cache/);
     assert.equal(warm.predictedMakespanMs, virtual.makespanMs);

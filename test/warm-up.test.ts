@@ -53,7 +53,7 @@ describe('warm-up before a real-time request', () => {
     assert.equal(w.done, true);
     assert.deepEqual(
       w.steps.map((s) => s.what.split(' ')[0]),
-      ['onnxruntime', 'read', 'decoders', 'executor'],
+      ['onnxruntime', 'read', 'decoders', 'executor', 'a'],
     );
     assert.match(w.steps[2].what, /\(4, 32 bits\)/);
     assert.ok(w.steps.every((s) => s.ms >= 0) && w.ms >= w.steps.reduce((a, s) => a + s.ms, 0) - 1e-9);

@@ -10,6 +10,8 @@
  */
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import ort from 'onnxruntime-node';
 import { VirtualClock } from '../../pipeline/clock.js';
 import { execute } from '../../pipeline/executor.js';
@@ -69,6 +71,7 @@ export async function warmUp(input: WarmUpInput): Promise<WarmUpReport> {
   const bits = [...new Set(input.plan.units.map((u) => u.bits))].sort((a, b) => a - b);
   await step(`decoders (${bits.join(', ')} bits) on synthetic shards`, () => warmDecoders(input, bits));
   await step('executor on the plan in virtual time, no real work', () => warmExecutor(input));
+  await step('a full garbage collection (the warm-up’s garbage, and external memory counted from here)', collectGarbage);
   return { done: true, ms: performance.now() - t0, steps, pageCache: PAGE_CACHE };
 }
 
@@ -136,4 +139,15 @@ async function warmExecutor({ program }: WarmUpInput): Promise<void> {
     clock: new VirtualClock(),
     work: { readResident: () => empty, read: async () => empty, decode: () => {}, compute: async () => {} },
   });
+}
+
+/**
+ * A full collection last, as a long-running app's heap would have settled: otherwise the warm-up's garbage
+ * and the external memory it allocated (layer buffers, tensors) brought V8's external-memory limit within
+ * reach of the request's reads, and a mark-compact of 9–12 ms (plus 16–21 ms of incremental marking) fell
+ * inside the timed request. gc() is reached without --expose-gc on the command line.
+ */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
 }
