@@ -175,12 +175,15 @@ export interface FamilyModel {
   unitBytes(u: PlanUnit): number;
   /** Checks a plan received from outside (a host, a file) against this model; throws a UserError. */
   checkPlan(plan: Plan): Plan;
-  /** Runs a plan through the pipelined executor with real work, on the split's request. */
+  /**
+   * Runs a plan through the pipelined executor with real work, on the split's request. `dryRun` (virtual
+   * time only) skips the real work: the same timeline and memory, which under a VirtualClock do not depend on it.
+   */
   run(
     plan: Plan,
     cost: CostModel,
     clock: Clock,
-    opts: { split?: 'dev' | 'test'; seq: number; onEvent?: (e: TraceEvent) => void },
+    opts: { split?: 'dev' | 'test'; seq: number; onEvent?: (e: TraceEvent) => void; dryRun?: boolean },
   ): Promise<RunResult>;
   /** Measures a plan's quality by the family's metric (cached). */
   quality(

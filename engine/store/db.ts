@@ -37,6 +37,13 @@ const MIGRATIONS: string[] = [
    DROP TABLE accuracy_cache;`,
 ];
 
+/** The statements run once per point or row, prepared once per connection (ExperimentStore.stmt). */
+const SQL = {
+  getQuality: 'SELECT * FROM quality WHERE model = ? AND task = ? AND split = ? AND config_hash = ? AND metric = ?',
+  putQuality: 'INSERT OR REPLACE INTO quality VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  putImportance: 'INSERT OR REPLACE INTO importance VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+};
+
 /** A cached evaluation: a model (checksum) on a task's split, in one configuration, by one metric. */
 export interface QualityKey {
   model: string;
@@ -96,6 +103,17 @@ export class ExperimentStore {
     private readonly db: Database.Database,
   ) {}
 
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   static open(path = defaultDbPath()): ExperimentStore {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     try {
@@ -111,9 +129,7 @@ export class ExperimentStore {
   }
 
   getQuality(k: QualityKey): QualityRow | undefined {
-    const row = this.db
-      .prepare('SELECT * FROM quality WHERE model = ? AND task = ? AND split = ? AND config_hash = ? AND metric = ?')
-      .get(k.model, k.task, k.split, k.configHash, k.metric) as Record<string, unknown> | undefined;
+    const row = this.stmt(SQL.getQuality).get(k.model, k.task, k.split, k.configHash, k.metric) as Record<string, unknown> | undefined;
     return (
       row && {
         model: row.model as string,
@@ -140,9 +156,18 @@ export class ExperimentStore {
 
   putQuality(r: QualityRow): void {
     this.db.transaction(() =>
-      this.db
-        .prepare('INSERT OR REPLACE INTO quality VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(r.model, r.task, r.split, r.configHash, r.metric, r.config, r.value, r.count, r.seconds, new Date().toISOString()),
+      this.stmt(SQL.putQuality).run(
+        r.model,
+        r.task,
+        r.split,
+        r.configHash,
+        r.metric,
+        r.config,
+        r.value,
+        r.count,
+        r.seconds,
+        new Date().toISOString(),
+      ),
     )();
   }
 
@@ -163,9 +188,7 @@ export class ExperimentStore {
 
   putImportance(k: ImportanceKey, r: ImportanceRow): void {
     this.db.transaction(() =>
-      this.db
-        .prepare('INSERT OR REPLACE INTO importance VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(k.model, k.task, k.split, k.method, r.layer, r.slice, r.score, r.accuracy, new Date().toISOString()),
+      this.stmt(SQL.putImportance).run(k.model, k.task, k.split, k.method, r.layer, r.slice, r.score, r.accuracy, new Date().toISOString()),
     )();
   }
 

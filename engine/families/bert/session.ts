@@ -19,6 +19,8 @@ import { loadOptimalSolver } from './plan/optimal.js';
 import { plannerNames } from './plan/planners.js';
 import { planRequest, RANKING_PLANNERS } from './plan/request.js';
 import { executePlan, predictPlan } from './program.js';
+import { dryRunPlan } from './dry-run.js';
+import { TextEncoder } from './tokenizer.js';
 import { configurationHash } from './configuration.js';
 import { loadTask, requireTask, type TaskName } from './datasets.js';
 import type { ShardStore } from './shard-store.js';
@@ -172,12 +174,21 @@ export class BertFamilyModel implements FamilyModel {
     return r;
   }
 
+  private encoder?: TextEncoder;
+
+  /** The checkpoint's tokenizer, as the runtime sessions load it, without starting them (a dry run needs no runtime). */
+  private tokenizer(): TextEncoder {
+    const c = this.store.config;
+    this.encoder ??= TextEncoder.fromDir(this.store.dir, c.maxPositions, c.vocabSize);
+    return this.encoder;
+  }
+
   private async makeRequest(split: 'dev' | 'test', seq: number): Promise<Batch> {
-    const model = await this.model();
     if (!this.task) return makeBatch([syntheticTokens(seq, this.store.config.vocabSize)]);
+    const tokenizer = this.tokenizer();
     let best: Int32Array | undefined;
     for (const e of loadTask(this.task, split).examples) {
-      const ids = model.tokenizer.encode(e.text);
+      const ids = tokenizer.encode(e.text);
       if (!best || ids.length > best.length) best = Int32Array.from(ids);
       if (ids.length >= seq) break;
     }
@@ -185,8 +196,14 @@ export class BertFamilyModel implements FamilyModel {
     return makeBatch([best.length > seq ? best.subarray(0, seq) : best]);
   }
 
-  async run(plan: Plan, cost: CostModel, clock: Clock, o: { split?: 'dev' | 'test'; seq: number; onEvent?: (e: TraceEvent) => void }) {
+  async run(
+    plan: Plan,
+    cost: CostModel,
+    clock: Clock,
+    o: { split?: 'dev' | 'test'; seq: number; onEvent?: (e: TraceEvent) => void; dryRun?: boolean },
+  ) {
     const batch = await this.request(o.split ?? 'dev', o.seq);
+    if (o.dryRun) return dryRunPlan({ plan, store: this.store, cost, clock, batch, onEvent: o.onEvent });
     // The Live view's first real-time run would otherwise pay the cold costs shardlab run --mode real warms away.
     const warmUp = clock.mode === 'real';
     return executePlan({ plan, store: this.store, model: await this.model(), cost, clock, batch, onEvent: o.onEvent, warmUp });
