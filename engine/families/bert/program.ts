@@ -78,6 +78,11 @@ export interface BertRunResult extends RunResult {
   warmUp?: WarmUpReport;
 }
 
+/** The activations a run holds: the hidden state into and out of a layer, fp32. */
+export function activationBytes(batch: Batch, hidden: number): number {
+  return 2 * batch.size * batch.length * hidden * 4;
+}
+
 /**
  * Runs a plan for real: embeddings, then the pipelined layers (shard files read, dequantized into the
  * layer's buffers, the layer computed on onnxruntime), then the classifier head.
@@ -101,7 +106,7 @@ export async function executePlan(input: BertRunInput): Promise<BertRunResult> {
     program,
     clock,
     onEvent,
-    activationBytes: 2 * batch.size * batch.length * cfg.hidden * 4,
+    activationBytes: activationBytes(batch, cfg.hidden),
     work: {
       readResident: (i) => store.read(files[i]),
       read: (i) => store.readAsync(files[i]),
