@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { shardlab, shardlabJson, SPAM_MODEL, tempDir } from './helpers.js';
+import { ROOT, shardlab, shardlabJson, SPAM_MODEL, tempDir } from './helpers.js';
 import { assertRefused } from './refused.js';
 
 interface RunOut {
@@ -15,6 +15,13 @@ interface RunOut {
   computeBusyMs: number;
   persistentBytes: number;
   accuracy?: number;
+}
+
+interface WarmUp {
+  done: boolean;
+  ms: number;
+  steps: { what: string; ms: number }[];
+  pageCache: string;
 }
 
 describe('shardlab run', () => {
@@ -78,6 +85,24 @@ describe('shardlab run', () => {
     assert.equal(e.makespanMs, plain.makespanMs);
   });
 
+  test('--mode real warms up before the clock starts and says what it did; --no-warm-up starts cold', () => {
+    const args = ['run', '--soc', 'odroid-n2plus', '--model', store, '--config', config, '--mode', 'real', '--json'];
+    const virtual = shardlabJson<RunOut>('run', '--soc', 'odroid-n2plus', '--model', store, '--config', config, '--json');
+    assert.ok(!('warmUp' in virtual) && !('predictedMakespanMs' in virtual), 'virtual time has nothing to warm');
+    const warm = shardlabJson<RunOut & { warmUp: WarmUp; predictedMakespanMs: number }>(...args);
+    assert.equal(warm.warmUp.done, true);
+    assert.equal(warm.warmUp.steps.length, 5);
+    assert.match(warm.warmUp.steps[0].what, /onnxruntime sessions/);
+    assert.match(warm.warmUp.pageCache, /page cache/);
+    assert.equal(warm.predictedMakespanMs, virtual.makespanMs);
+    const cold = shardlabJson<RunOut & { warmUp: WarmUp }>(...args, '--no-warm-up');
+    assert.deepEqual({ ...cold.warmUp, pageCache: '' }, { done: false, ms: 0, steps: [], pageCache: '' });
+    const text = shardlab(...args.slice(0, -1));
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /makespan .* \(modeled [\d.]+ ms, real\/modeled [\d.]+\)/);
+    assert.match(text.stdout, /warm-up +[\d.]+ ms before the clock started/);
+  });
+
   test('logits --reference and eval also accept a shard store', () => {
     const r = shardlab('logits', '--model', store, '--reference', '--json');
     assert.equal(r.status, 0, r.stderr);
@@ -106,6 +131,14 @@ describe('shardlab run', () => {
     assertRefused(
       ['run', '--soc', 'odroid-n2plus', '--model', store, '--paradigm', 'layerwise', '--mode', 'fast'],
       /--mode must be virtual or real/,
+    );
+    assertRefused(
+      ['run', '--soc', 'odroid-n2plus', '--model', store, '--paradigm', 'layerwise', '--no-warm-up'],
+      /--no-warm-up goes with --mode real/,
+    );
+    assertRefused(
+      ['run', '--soc', 'rpi5-nvme', '--model', join(ROOT, 'fixtures/models/rwkv5-en'), '--mode', 'real', '--no-warm-up'],
+      /--no-warm-up is for BERT models/,
     );
   });
 });

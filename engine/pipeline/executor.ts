@@ -102,6 +102,15 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
   memory.add(0, input.activationBytes ?? 0, 'activations');
 
   /**
+   * Clock intervals in which the JavaScript thread ran a decode or a compute (onnxruntime-node runs a
+   * session synchronously). A read's completion cannot be seen then, so under a RealClock that time is not
+   * counted against the read: a device's storage does not wait for its CPU.
+   */
+  const blocked: [number, number][] = [];
+  const blockedWithin = (t0: number, t1: number) =>
+    blocked.reduce((a, [b0, b1]) => a + Math.max(0, Math.min(t1, b1) - Math.max(t0, b0)), 0);
+
+  /**
    * Runs a task on a lane at its modeled start: real work, then hold the lane until the modeled end. Lanes
    * keep their own cursor of modeled time, so late wake-ups of a real clock do not add up; real work that
    * outlasts the modeled time pushes the lane late and is reported.
@@ -111,11 +120,13 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
     await clock.until(start);
     const t0 = clock.now();
     await real();
-    const actualUs = clock.now() - t0;
+    const t1 = clock.now();
+    if (e.stage !== 'io') blocked.push([t0, t1]);
+    const actualUs = t1 - t0 - (e.stage === 'io' ? blockedWithin(t0, t1) : 0);
     let end = start + modeledUs;
     if (clock.mode === 'real' && actualUs > modeledUs) {
       overruns.push({ stage: e.stage, layer: e.layer, slice: e.slice, modeledUs, actualUs });
-      end = Math.max(end, clock.now());
+      end = Math.max(end, t0 + actualUs);
     }
     await clock.until(end);
     return schedule.finish(lane, e, end);

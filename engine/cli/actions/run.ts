@@ -17,6 +17,8 @@ export interface RunCommandFlags extends Omit<PlanFlags, 'targetMs'>, Partial<Re
   config?: string;
   paradigm?: string;
   bits?: number;
+  /** False under --no-warm-up (BERT only; commander defaults it to true). */
+  warmUp?: boolean;
 }
 
 /**
@@ -34,6 +36,8 @@ export async function runRunCommand(f: RunCommandFlags): Promise<void> {
     throw new UserError(
       '--planner and --target-ms are for BERT models; an RWKV run takes technique flags (shardlab plan --memory-mb picks them)',
     );
+  if (family === 'rwkv' && f.warmUp === false)
+    throw new UserError('--no-warm-up is for BERT models; an RWKV run warms only its decoder, always, before the clock starts');
   if (f.planner === undefined && f.targetMs === undefined) return familyCommand('run', f.model, f);
   if (f.targetMs === undefined) throw new UserError(`--planner ${f.planner} needs --target-ms T, the latency it plans for`);
   if (f.config || f.paradigm) throw new UserError('run takes one plan: --planner/--target-ms, or --config FILE, or --paradigm, not both');

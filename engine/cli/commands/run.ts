@@ -66,6 +66,10 @@ export function registerRun(program: Command): void {
     )
     .option('--task <name>', 'task (default: the one in the model config)')
     .option('--db <path>', 'experiment database (default: in the user data directory)')
+    .option(
+      '--no-warm-up',
+      'BERT, with --mode real: start the timed request cold (no session runs, read or decode before the clock starts)',
+    )
     .option('--trace <file>', 'write a Chrome Trace Event JSON file (opens in Perfetto)')
     .option('--json', 'print one JSON object')
     .option('--prompt <text>', "RWKV: the text generation continues (default: the paper's speed prompt)")

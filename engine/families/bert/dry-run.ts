@@ -11,7 +11,7 @@ import type { Plan } from '../../pipeline/plan.js';
 import type { TraceEvent } from '../../pipeline/trace.js';
 import type { CostModel } from '../../soc/cost.js';
 import type { Batch } from './batch.js';
-import { bertProgram } from './program.js';
+import { activationBytes, bertProgram } from './program.js';
 import type { ShardStore } from './shard-store.js';
 
 const NO_WORK: ProgramWork = {
@@ -35,8 +35,6 @@ export async function dryRunPlan({ plan, store, cost, clock, batch, onEvent }: D
   if (clock.mode !== 'virtual') throw new Error('a dry run is only meaningful in virtual time');
   const cfg = store.config;
   const program = bertProgram({ plan, cost, shape: cfg, seq: batch.length, bytesOf: (u) => store.shardBytes(u.layer, u.slice, u.bits) });
-  // The activations executePlan counts: the hidden state in and out of a layer, fp32.
-  const activationBytes = 2 * batch.size * batch.length * cfg.hidden * 4;
-  const run = await execute({ program, clock, onEvent, activationBytes, work: NO_WORK });
+  const run = await execute({ program, clock, onEvent, activationBytes: activationBytes(batch, cfg.hidden), work: NO_WORK });
   return { ...run, measured: { ...run.measured, endUs: clock.now() } };
 }

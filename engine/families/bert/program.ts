@@ -15,6 +15,7 @@ import { computeLayer, fp32LayerBytes, type LayerShape } from './cost.js';
 import { emptyLayer } from './layout.js';
 import type { BertModel } from './model.js';
 import type { ShardStore } from './shard-store.js';
+import { warmUp, type WarmUpReport } from './warm-up.js';
 import { sliceLayer, type LayerWeights } from './weights.js';
 
 const US = 1000;
@@ -67,17 +68,27 @@ export interface BertRunInput {
   clock: Clock;
   batch: Batch;
   onEvent?: (e: TraceEvent) => void;
+  /** Warm up (see warm-up.ts) after the set-up, just before the clock starts: for real-time runs. */
+  warmUp?: boolean;
 }
 
 export interface BertRunResult extends RunResult {
   logits: Float32Array;
+  /** What was warmed before the clock started, when asked. */
+  warmUp?: WarmUpReport;
+}
+
+/** The activations a run holds: the hidden state into and out of a layer, fp32. */
+export function activationBytes(batch: Batch, hidden: number): number {
+  return 2 * batch.size * batch.length * hidden * 4;
 }
 
 /**
  * Runs a plan for real: embeddings, then the pipelined layers (shard files read, dequantized into the
  * layer's buffers, the layer computed on onnxruntime), then the classifier head.
  */
-export async function executePlan({ plan, store, model, cost, clock, batch, onEvent }: BertRunInput): Promise<BertRunResult> {
+export async function executePlan(input: BertRunInput): Promise<BertRunResult> {
+  const { plan, store, model, cost, clock, batch, onEvent } = input;
   const cfg = store.config;
   const files = plan.units.map((u) => store.entry(u.layer, u.slice, u.bits).file);
   const program = bertProgram({ plan, cost, shape: cfg, seq: batch.length, bytesOf: (u) => store.shardBytes(u.layer, u.slice, u.bits) });
@@ -90,11 +101,12 @@ export async function executePlan({ plan, store, model, cost, clock, batch, onEv
   });
   const { hidden, maskBias } = await model.embedBatch(batch);
   let x: ort.Tensor = hidden;
+  const warm = input.warmUp ? await warmUp({ plan, store, model, program, batch }) : undefined;
   const run = await execute({
     program,
     clock,
     onEvent,
-    activationBytes: 2 * batch.size * batch.length * cfg.hidden * 4,
+    activationBytes: activationBytes(batch, cfg.hidden),
     work: {
       readResident: (i) => store.read(files[i]),
       read: (i) => store.readAsync(files[i]),
@@ -109,5 +121,5 @@ export async function executePlan({ plan, store, model, cost, clock, batch, onEv
     },
   });
   const logits = await model.runHead(x);
-  return { ...run, logits, measured: { ...run.measured, endUs: clock.now() } };
+  return { ...run, logits, warmUp: warm, measured: { ...run.measured, endUs: clock.now() } };
 }

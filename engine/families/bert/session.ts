@@ -204,7 +204,9 @@ export class BertFamilyModel implements FamilyModel {
   ) {
     const batch = await this.request(o.split ?? 'dev', o.seq);
     if (o.dryRun) return dryRunPlan({ plan, store: this.store, cost, clock, batch, onEvent: o.onEvent });
-    return executePlan({ plan, store: this.store, model: await this.model(), cost, clock, batch, onEvent: o.onEvent });
+    // The Live view's first real-time run would otherwise pay the cold costs shardlab run --mode real warms away.
+    const warmUp = clock.mode === 'real';
+    return executePlan({ plan, store: this.store, model: await this.model(), cost, clock, batch, onEvent: o.onEvent, warmUp });
   }
 
   async quality(plan: Plan, where: Split, o: { onProgress?: (done: number, total: number) => void } = {}) {

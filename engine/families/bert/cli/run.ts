@@ -3,8 +3,10 @@ import { DEFAULT_SEQ } from '../defaults.js';
 import { writeFileSync } from 'node:fs';
 import { AccuracyOracle, type OracleAnswer } from '../oracle.js';
 import { formatAccuracy, wilson95 } from '../../../eval/interval.js';
-import { executePlan } from '../program.js';
-import { makeBatch } from '../batch.js';
+import { executePlan, predictPlan, type ProgramInput } from '../program.js';
+import { NO_WARM_UP, type WarmUpReport } from '../warm-up.js';
+import { makeBatch, type Batch } from '../batch.js';
+import type { ShardStore } from '../shard-store.js';
 import { loadTask } from '../datasets.js';
 import { UserError } from '../../../core/errors.js';
 import { RealClock, VirtualClock } from '../../../pipeline/clock.js';
@@ -36,6 +38,8 @@ export interface RunFlags extends ThrottleFlags {
   trace?: string;
   /** A plan made by a planner (shardlab run --planner), run as it is. */
   plan?: Plan;
+  /** False under --no-warm-up: a real-time run starts cold (see warm-up.ts). */
+  warmUp?: boolean;
 }
 
 const ms = (us: number) => us / 1000;
@@ -45,6 +49,8 @@ export async function runRun(f: RunFlags): Promise<void> {
   if (!f.plan && !!f.config === !!f.paradigm)
     throw new UserError('run needs exactly one of --config FILE or --paradigm load-exec|layerwise|hold, or --planner NAME --target-ms T');
   if (f.config && f.bits !== undefined) throw new UserError('--bits goes with --paradigm; a --config file sets the bits of every shard');
+  if (f.warmUp === false && f.mode !== 'real')
+    throw new UserError('--no-warm-up goes with --mode real; a virtual run has no wall time for a warm-up to change');
   const profile = getSocProfile(f.soc);
   const settings = runSettings(profile, f);
   const cost = new CostModel(profile, settings);
@@ -70,8 +76,10 @@ export async function runRun(f: RunFlags): Promise<void> {
     ? model.tokenizer.encode(loadTask(task, 'dev').examples[0].text)
     : syntheticTokens(DEFAULT_SEQ, store.config.vocabSize);
   const batch = makeBatch([tokens]);
-  const clock = f.mode === 'real' ? new RealClock() : new VirtualClock();
-  const r = await executePlan({ plan, store, model, cost, clock, batch });
+  const real = f.mode === 'real';
+  const clock = real ? new RealClock() : new VirtualClock();
+  const r = await executePlan({ plan, store, model, cost, clock, batch, warmUp: real && f.warmUp !== false });
+  const warm = real ? (r.warmUp ?? NO_WARM_UP) : undefined;
   let quality: OracleAnswer | undefined;
   if (f.eval) {
     const db = ExperimentStore.open(f.db);
@@ -88,6 +96,9 @@ export async function runRun(f: RunFlags): Promise<void> {
     slices: plan.slices,
     tokens: batch.length,
     makespanMs: ms(r.makespanUs),
+    // Real time only: the modeled makespan it is paced to, and what was warmed before the clock started.
+    predictedMakespanMs: real ? predictPlan(programInput(plan, cost, store, batch)).makespanUs / 1000 : undefined,
+    warmUp: warm,
     stallMs: ms(r.stallUs),
     ioBusyMs: ms(r.ioBusyUs),
     decompressBusyMs: ms(r.decompressBusyUs),
@@ -114,7 +125,11 @@ export async function runRun(f: RunFlags): Promise<void> {
   console.log(
     `${plan.planner} on ${profile.id} (${settings.computeUnit}, ${settings.cores} x ${cost.cluster.id}), ${f.mode} time, ${plan.layers} layers x ${plan.slices} slices, ${batch.length} tokens`,
   );
-  console.log(`makespan    ${out.makespanMs.toFixed(1)} ms`);
+  const ratio =
+    out.predictedMakespanMs &&
+    ` (modeled ${out.predictedMakespanMs.toFixed(1)} ms, real/modeled ${(out.makespanMs / out.predictedMakespanMs).toFixed(3)})`;
+  console.log(`makespan    ${out.makespanMs.toFixed(1)} ms${ratio ?? ''}`);
+  if (warm) console.log(warmUpLines(warm).join('\n'));
   console.log(`stall       ${out.stallMs.toFixed(1)} ms`);
   console.log(
     `busy        io ${out.ioBusyMs.toFixed(1)} ms, decompress ${out.decompressBusyMs.toFixed(1)} ms, compute ${out.computeBusyMs.toFixed(1)} ms`,
@@ -124,4 +139,18 @@ export async function runRun(f: RunFlags): Promise<void> {
   console.log(`  by kind   ${byCategory.join(', ')} (each at its own peak)`);
   if (quality) console.log(`accuracy    ${formatAccuracy(quality.accuracy, quality.examples)} (95 %, ${quality.examples} dev examples)`);
   if (f.trace) console.log(`trace       ${f.trace}`);
+}
+
+function programInput(plan: Plan, cost: CostModel, store: ShardStore, batch: Batch): ProgramInput {
+  return { plan, cost, shape: store.config, seq: batch.length, bytesOf: (u) => store.shardBytes(u.layer, u.slice, u.bits) };
+}
+
+/** The text output's account of the warm-up (or of its absence). */
+function warmUpLines(w: WarmUpReport): string[] {
+  if (!w.done) return ['warm-up     none (--no-warm-up): the request paid the first read, decode and session runs'];
+  return [
+    `warm-up     ${w.ms.toFixed(1)} ms before the clock started:`,
+    ...w.steps.map((s) => `  ${s.ms.toFixed(1).padStart(7)} ms  ${s.what}`),
+    `  page cache ${w.pageCache}`,
+  ];
 }
