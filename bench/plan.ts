@@ -1,36 +1,73 @@
 /**
- * Planning time for a 12 × 12 (bert-base) shard grid, warm: each planner runs many times per target and
- * SoC, and the median and 99th percentile are printed next to the 1 ms budget (issue 5) and to the
- * request's own predicted latency, measured in the same run. Shard sizes follow STI's arithmetic
- * (reference/sti.md §2: 2.36 MB per fp32 slice, b/32 of it at b bits, plus 1 % for dictionaries and
- * outliers); the importance grid is a fixed pattern. `optimal` is timed too, for scale (it is exact, not
- * meant to be interactive).
+ * Planning time, warm and in-process: every planner runs many times at every point of a grid (model shape
+ * × SoC × target × preload buffer) and its median and 99th percentile are printed beside its budget
+ * (issue 16: STI and its ablations 0.1 ms median and 1 ms p99, sti-plus 1 ms median, optimal 1 s median on
+ * bert-base). Shard sizes follow STI's arithmetic (reference/sti.md §2: 2.36 MB per fp32 slice of
+ * bert-base, b/32 of it at b bits, plus 1 % for dictionaries and outliers); the importance grid is a fixed
+ * pattern. Each SoC's three targets span tight to loose: 1.25 × the smallest submodel's compute time, the
+ * geometric mean of it and the full model's, and 1.5 × the full model's.
  *
- *   npm run bench:plan -- [--rounds R]
+ *   npm run bench:plan -- [--rounds R] [--optimal-rounds R] [--models bert-base,bert-large]
+ *                         [--optimal-models bert-base] [--socs a,b] [--buffers 0,320] [--planners sti,optimal]
+ *                         [--dump plans.json]
+ *
+ * --dump writes every plan the grid produced (bits and preload per shard, surrogate, makespan), so two
+ * versions of the planners can be compared plan for plan.
  */
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { presetConfig } from '../engine/families/bert/presets.js';
+import { presetConfig, type ShapePreset } from '../engine/families/bert/presets.js';
 import { loadOptimalSolver } from '../engine/families/bert/plan/optimal.js';
 import { runPlanner } from '../engine/families/bert/plan/planners.js';
-import type { PlannerInput } from '../engine/families/bert/plan/sti.js';
+import { surrogateValue } from '../engine/families/bert/plan/surrogate.js';
+import { layerTimeMs, type PlannerInput, type PlanOutcome } from '../engine/families/bert/plan/sti.js';
 import { CostModel, resolveSettings } from '../engine/soc/cost.js';
 import { sliceWeightBytes } from '../engine/families/bert/cost.js';
 import { getSocProfile } from '../engine/soc/load.js';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '400' } } });
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '200' },
+    'optimal-rounds': { type: 'string', default: '3' },
+    models: { type: 'string', default: 'bert-base,bert-large' },
+    'optimal-models': { type: 'string', default: 'bert-base' },
+    socs: { type: 'string', default: 'odroid-n2plus,jetson-nano-gpu,jetson-orin-nano-gpu,pixel7,rpi4-sd' },
+    buffers: { type: 'string', default: '0,320,2048' },
+    planners: { type: 'string', default: 'sti,sti-uniform,sti-nobuffer,sti-plus,optimal' },
+    dump: { type: 'string' },
+  },
+});
 const rounds = Number(values.rounds);
-const shape = presetConfig('bert-base');
+const optimalRounds = Number(values['optimal-rounds']);
+const list = (s: string) => s.split(',').filter(Boolean);
+const models = list(values.models) as ShapePreset[];
+const optimalModels = list(values['optimal-models']);
+const socs = list(values.socs);
+const buffersKb = list(values.buffers).map(Number);
 const BITS = [2, 3, 4, 5, 6, 32];
-const importance = Array.from({ length: 12 }, (_, l) => Array.from({ length: 12 }, (_, s) => ((l * 7 + s * 3) % 11) / 11));
+const PLANNERS = list(values.planners);
 
-function input(soc: string, targetMs: number, bufferKb: number): PlannerInput {
+/** Budgets, ms: the median's, and the 99th percentile's where there is one. */
+const BUDGET: Record<string, { median: number; p99?: number }> = {
+  sti: { median: 0.1, p99: 1 },
+  'sti-uniform': { median: 0.1, p99: 1 },
+  'sti-nobuffer': { median: 0.1, p99: 1 },
+  'sti-plus': { median: 1 },
+  optimal: { median: 1000 },
+};
+
+function input(model: ShapePreset, soc: string, targetMs: number, bufferKb: number): PlannerInput {
+  const shape = presetConfig(model);
   const p = getSocProfile(soc);
+  const importance = Array.from({ length: shape.layers }, (_, l) =>
+    Array.from({ length: shape.slices }, (_, s) => ((l * 7 + s * 3) % 11) / 11),
+  );
   return {
     cost: new CostModel(p, resolveSettings(p)),
     shape,
-    layers: 12,
-    slices: 12,
+    layers: shape.layers,
+    slices: shape.slices,
     seq: 128,
     bits: BITS,
     bytesOf: (_l, _s, b) => Math.round(((sliceWeightBytes(shape) * b) / 32) * (b === 32 ? 1 : 1.01)),
@@ -41,30 +78,86 @@ function input(soc: string, targetMs: number, bufferKb: number): PlannerInput {
   };
 }
 
+/** Tight, middle and loose targets from the range of compute times of the submodels STI considers. */
+function targets(model: ShapePreset, soc: string): number[] {
+  const i = input(model, soc, 0, 0);
+  const lo = Math.round(i.layers / 4) * layerTimeMs(i, Math.round(i.slices / 4));
+  const hi = i.layers * layerTimeMs(i, i.slices);
+  const round2 = (x: number) => Number(x.toPrecision(2));
+  return [round2(1.25 * lo), round2(Math.sqrt(lo * hi)), round2(1.5 * hi)];
+}
+
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
+function time(planner: string, i: PlannerInput): { times: number[]; outcome: PlanOutcome } {
+  const n = planner === 'optimal' ? optimalRounds : rounds;
+  if (planner !== 'optimal') for (let k = 0; k < 50; k++) runPlanner(planner, i); // warm-up (JIT)
+  const times: number[] = [];
+  let outcome: PlanOutcome | undefined;
+  for (let k = 0; k < n; k++) {
+    const t0 = performance.now();
+    outcome = runPlanner(planner, i);
+    times.push(performance.now() - t0);
+  }
+  return { times, outcome: outcome! };
+}
+
+const ms = (x: number) => (x < 10 ? x.toFixed(3) : x.toFixed(0));
+const worst: Record<string, { median: number; p99: number; at: string; medians: number[] }> = {};
+const dump: unknown[] = [];
+
 await loadOptimalSolver();
-console.log(`planning a 12 x 12 grid (bert-base shape), warm, ${rounds} runs per point; budget 1 ms`);
-console.log('soc              target ms  planner        median ms  p99 ms  median / 1 ms  median / predicted latency');
-for (const [soc, targets] of [
-  ['odroid-n2plus', [400, 800, 1500]],
-  ['jetson-nano-gpu', [150, 400, 800]],
-] as const)
-  for (const t of targets)
-    for (const planner of ['sti', 'sti-uniform', 'sti-nobuffer', 'optimal']) {
-      const i = input(soc, t, 2048);
-      const n = planner === 'optimal' ? 3 : rounds;
-      for (let k = 0; k < Math.min(n, 50); k++) runPlanner(planner, i); // warm-up (JIT)
-      const times: number[] = [];
-      let predictedMs = 0;
-      for (let k = 0; k < n; k++) {
-        const t0 = performance.now();
-        const o = runPlanner(planner, i);
-        times.push(performance.now() - t0);
-        predictedMs = o.predicted.makespanUs / 1000;
-      }
-      const med = quantile(times, 0.5);
-      console.log(
-        `${soc.padEnd(16)} ${String(t).padStart(9)}  ${planner.padEnd(13)} ${med.toFixed(3).padStart(10)} ${quantile(times, 0.99).toFixed(3).padStart(7)} ${med.toFixed(3).padStart(14)} ${(med / predictedMs).toExponential(2).padStart(27)}`,
-      );
-    }
+console.log(
+  `planning time, warm, in-process: ${rounds} runs per point (optimal: ${optimalRounds}, on ${optimalModels.join(', ')}), after 50 warm-up runs (none for optimal)`,
+);
+console.log(`grid: ${models.join(', ')} × ${socs.join(', ')} × 3 targets each × buffers ${buffersKb.join(', ')} KB`);
+console.log('budgets, ms: ' + PLANNERS.map((p) => `${p} ${BUDGET[p].median}${BUDGET[p].p99 ? ` (p99 ${BUDGET[p].p99})` : ''}`).join(', '));
+console.log('model       soc                   target  buf KB  planner         median ms    p99 ms  median/budget  n×m     predicted ms');
+for (const model of models)
+  for (const soc of socs)
+    for (const t of targets(model, soc))
+      for (const kb of buffersKb)
+        for (const planner of PLANNERS) {
+          if (planner === 'optimal' && !optimalModels.includes(model)) continue;
+          const i = input(model, soc, t, kb);
+          const { times, outcome } = time(planner, i);
+          const med = quantile(times, 0.5);
+          const p99 = quantile(times, 0.99);
+          const at = `${model} ${soc} ${t} ms ${kb} KB`;
+          const w = (worst[planner] ??= { median: 0, p99: 0, at, medians: [] });
+          w.medians.push(med);
+          if (med > w.median) Object.assign(w, { median: med, at });
+          w.p99 = Math.max(w.p99, p99);
+          const { plan, predicted } = outcome;
+          console.log(
+            `${model.padEnd(11)} ${soc.padEnd(20)} ${String(t).padStart(7)} ${String(kb).padStart(7)}  ${planner.padEnd(13)} ${ms(med).padStart(11)} ${ms(p99).padStart(9)} ${(med / BUDGET[planner].median).toFixed(2).padStart(14)}  ${`${plan.layers}×${plan.slices}`.padEnd(7)} ${(predicted.makespanUs / 1000).toFixed(1).padStart(12)}`,
+          );
+          if (values.dump)
+            dump.push({
+              model,
+              soc,
+              targetMs: t,
+              bufferKb: kb,
+              planner,
+              surrogate: surrogateValue(i, plan),
+              makespanUs: predicted.makespanUs,
+              overshootMs: outcome.overshootMs,
+              layers: plan.layers,
+              slices: plan.slices,
+              units: plan.units.map((u) => `${u.bits}${u.preload ? 'p' : ''}`).join(' '),
+            });
+        }
+
+console.log('\nsummary over the grid (worst point in brackets; "typical" is the median of the points\' medians)');
+for (const p of PLANNERS) {
+  const w = worst[p];
+  if (!w) continue;
+  const b = BUDGET[p];
+  const meets = w.median <= b.median && (b.p99 === undefined || w.p99 <= b.p99);
+  const over = w.medians.filter((x) => x > b.median).length;
+  console.log(
+    `${p.padEnd(13)} worst median ${ms(w.median)} ms [${w.at}], worst p99 ${ms(w.p99)} ms, typical ${ms(quantile(w.medians, 0.5))} ms; ` +
+      `budget ${b.median} ms median${b.p99 ? `, ${b.p99} ms p99` : ''}: ${meets ? 'met' : `NOT met (median over budget at ${over} of ${w.medians.length} points)`}`,
+  );
+}
+if (values.dump) writeFileSync(values.dump, JSON.stringify(dump, null, 1));

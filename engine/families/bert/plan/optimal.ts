@@ -2,7 +2,7 @@
  * The `optimal` planner: for the same submodel STI's stage 1 picks, the exact best assignment of bitwidth
  * and preload to every shard, solved as a 0/1 integer program by HiGHS (a maintained MILP solver, here
  * as WebAssembly), under exactly STI's constraints: the preload buffer's capacity and every layer's
- * accumulated IO budget (see budget() in sti.ts).
+ * accumulated IO budget (see budgetMs in sti.ts).
  *
  * Its objective is the stated surrogate of surrogate.ts, since the real oracle cannot be searched over 6^32
  * configurations. The sweep then scores both plans with the real oracle, which is how far STI's greedy is
