@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,8 +11,13 @@ export const SPAM_MODEL = join(ROOT, 'fixtures/models/bert-spam');
 export const SOTU_MODEL = join(ROOT, 'fixtures/models/bert-sotu-era');
 export const FIXTURE_MODELS = [SPAM_MODEL, SOTU_MODEL];
 
+/** Temporary directories of this test process, removed when it exits (a run made gigabytes of them). */
+const made: string[] = [];
+
 export function tempDir(prefix = 'shardlab-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 /** The CLI's data directory (default database, profiles, settings) for this test process. */
@@ -21,7 +26,22 @@ export const TEST_HOME = tempDir('shardlab-home-');
 // Stores made from the fixtures (shards, RWKV-edge layouts, shape-only models) are shared by the test files
 // of one run (the runner is every file's parent): each file sharding the same checkpoints again was minutes.
 // The cache's own behaviour (first use, racing writers, kills) is tested on fresh ones in shard-cache.test.
-process.env.SHARDLAB_CACHE ??= join(tmpdir(), `shardlab-test-cache-${process.ppid}`);
+const CACHE_PREFIX = 'shardlab-test-cache-';
+process.env.SHARDLAB_CACHE ??= join(tmpdir(), `${CACHE_PREFIX}${process.ppid}`);
+
+process.on('exit', () => {
+  // Earlier runs' caches go once their runner is gone; this run's stays for the files still to come.
+  const stale = readdirSync(tmpdir())
+    .filter((d) => d.startsWith(CACHE_PREFIX) && !alive(Number(d.slice(CACHE_PREFIX.length))))
+    .map((d) => join(tmpdir(), d));
+  for (const dir of [...made, ...stale]) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // A child still writing there (a server being stopped): left to the OS's clean-up of /tmp.
+    }
+  }
+});
 
 export interface CliResult {
   status: number | null;

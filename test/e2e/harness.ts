@@ -4,8 +4,7 @@
  * playwright-core, the Electron binary where one exists, and screenshots under test-results/screenshots/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -33,7 +32,7 @@ export const E2E_WAIT_MS = 90_000;
 export async function launchBrowser(
   opts: { viewport?: { width: number; height: number }; downloads?: boolean; profile?: string } = {},
 ): Promise<BrowserContext> {
-  const context = await chromium.launchPersistentContext(opts.profile ?? mkdtempSync(join(tmpdir(), 'shardlab-chromium-')), {
+  const context = await chromium.launchPersistentContext(opts.profile ?? tempDir('shardlab-chromium-'), {
     executablePath: CHROMIUM,
     args: CHROMIUM_ARGS,
     headless: true,

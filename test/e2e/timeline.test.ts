@@ -4,10 +4,7 @@
  * label inside the drawing; and settings that survive a restart of `npm start` on its stable port.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { tempDir } from '../helpers.js';
@@ -34,7 +31,7 @@ describe('timeline', () => {
   before(
     async () => {
       server = await startServer();
-      context = await launch(mkdtempSync(join(tmpdir(), 'shardlab-chromium-')));
+      context = await launch(tempDir('shardlab-chromium-'));
       // Quick accuracies (the first 20 dev examples), so background jobs stay short.
       await context.addInitScript(
         () => localStorage.getItem('shardlab-query') || localStorage.setItem('shardlab-query', JSON.stringify({ evalLimit: 20 })),
@@ -152,7 +149,7 @@ function freePort(): Promise<number> {
 test('settings survive a restart on the same port', { timeout: 120_000 }, async () => {
   const port = await freePort();
   const home = tempDir('shardlab-e2e-');
-  const profile = mkdtempSync(join(tmpdir(), 'shardlab-chromium-'));
+  const profile = tempDir('shardlab-chromium-');
   const theme = async (p: Page) => p.evaluate(() => document.documentElement.dataset.theme);
   let server = await startServer(home, port);
   let context = await launch(profile);
