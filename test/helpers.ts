@@ -26,6 +26,10 @@ export const TEST_HOME = tempDir('shardlab-home-');
 // Stores made from the fixtures (shards, RWKV-edge layouts, shape-only models) are shared by the test files
 // of one run (the runner is every file's parent): each file sharding the same checkpoints again was minutes.
 // The cache's own behaviour (first use, racing writers, kills) is tested on fresh ones in shard-cache.test.
+// npm test runs two files at once on two cores: one onnxruntime thread each keeps their pools from
+// outnumbering the cores and spinning on the other file's core.
+process.env.SHARDLAB_THREADS ??= '1';
+
 const CACHE_PREFIX = 'shardlab-test-cache-';
 process.env.SHARDLAB_CACHE ??= join(tmpdir(), `${CACHE_PREFIX}${process.ppid}`);
 

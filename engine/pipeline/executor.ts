@@ -11,7 +11,7 @@
  * events are the predicted ones. Under a RealClock a task whose real work took longer than modeled is
  * reported as an overrun and pushes its lane late.
  */
-import { availableParallelism } from 'node:os';
+import { hostThreads } from '../core/threads.js';
 import type { Clock, Signal } from './clock.js';
 import { MemoryTracker, type MemoryCategory, type MemorySample } from './memory.js';
 import { dependencies, laneOrders, Schedule, type Lane, type Program, type Task } from './schedule.js';
@@ -22,7 +22,7 @@ import type { TraceEvent } from './trace.js';
  * core for the IO and decompression stages (they run on the JavaScript thread) when the host has more than one.
  */
 export function executorThreads(cores: number): number {
-  const host = availableParallelism();
+  const host = hostThreads();
   return Math.max(1, Math.min(cores, host > 1 ? host - 1 : 1));
 }
 

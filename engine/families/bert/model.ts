@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { hostThreads } from '../../core/threads.js';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import type { Batch } from './batch.js';
@@ -53,7 +53,7 @@ export interface ShardLayer {
 
 export function sessionOptions(opts: SessionOptions = {}): ort.InferenceSession.SessionOptions {
   return {
-    intraOpNumThreads: opts.threads ?? availableParallelism(),
+    intraOpNumThreads: opts.threads ?? hostThreads(),
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
