@@ -84,6 +84,11 @@ function fileShapes(c: RwkvConfig): Map<string, number[]> {
   return out;
 }
 
+/** A model directory's shapes (all but its tensors), from its config.json. */
+export function readRwkvDims(dir: string) {
+  return shapeOf(readRwkvConfig(dir));
+}
+
 function shapeOf(c: RwkvConfig) {
   const heads = c.version === '4' ? 1 : c.n_embd / c.head_size!;
   const dims = {

@@ -19,8 +19,8 @@ import { predictEdge, type EdgePrediction, type EdgeStats } from './edge/predict
 import { runEdge } from './edge/run.js';
 import type { EdgeSetting } from './edge/tokens.js';
 import { cachedLmQuality, LM_TASK, lmQuality, techniquesHash } from './lm-quality.js';
-import { readRwkvConfig } from './model-dir.js';
-import { isRwkvPreset, type RwkvDims } from './presets.js';
+import { readRwkvConfig, readRwkvDims } from './model-dir.js';
+import { isRwkvPreset } from './presets.js';
 import { RwkvTokenizer } from './tokenizer.js';
 import { VirtualClock } from '../../pipeline/clock.js';
 import { CostModel, resolveSettings } from '../../soc/cost.js';
@@ -135,7 +135,7 @@ export async function runRwkvSweep(spec: RwkvSweepSpec, db: ExperimentStore, o: 
   };
   const costs = new Map(profiles.map((p) => [p.id, rwkvCost(p)]));
   const planner = spec.settings.includes(PLANNER_SETTING);
-  const dims = readDims(dir);
+  const dims = readRwkvDims(dir);
   const targets = spec.tokenMs.length > 0 ? spec.tokenMs : [0];
 
   // The planner's picks, per SoC × budget × target, over the grid (its qualities measured first when asked:
@@ -295,23 +295,6 @@ function row(soc: string, setting: string, mib: number, target: number, p: EdgeP
     }),
     ...(run && { run }),
     settingHash: keyOfSetting(w.setting),
-  };
-}
-
-/** The model's shapes as predictEdge takes them (as planning.ts reads them for its context). */
-function readDims(dir: string): RwkvDims {
-  const c = readRwkvConfig(dir);
-  const version = c.version as RwkvDims['version'];
-  const headSize = version === '4' ? c.n_embd : (c.head_size ?? 64);
-  return {
-    version,
-    layers: c.n_layer,
-    embd: c.n_embd,
-    heads: version === '4' ? 1 : c.n_embd / headSize,
-    headSize,
-    ffn: c.dim_ffn,
-    vocab: c.vocab_size,
-    ...(c.lowrank && { lowrank: c.lowrank }),
   };
 }
 

@@ -18,7 +18,7 @@ import { testStream, hitRates } from '../compress/emb-cache.js';
 import { accountingOf, measuredStats } from '../compress/measured.js';
 import { describeSpec, type TechniqueSpec } from '../compress/setting.js';
 import { cachedLmQuality, lmQuality } from '../lm-quality.js';
-import { readRwkvConfig } from '../model-dir.js';
+import { readRwkvConfig, readRwkvDims } from '../model-dir.js';
 import { builtInTechniques, openRwkvDir } from '../open.js';
 import type { RwkvDims } from '../presets.js';
 import { parsePredictor } from '../sparse-ffn.js';
@@ -210,7 +210,7 @@ export async function planningContext(
       opts.onProgress?.(++done, missing.length);
     }
   for (const [key, spec] of distinct) byKey.set(key, cached(spec));
-  const dims = readDims(dir);
+  const dims = readRwkvDims(dir);
   // What each point holds depends on the model alone, not on the SoC or the request: accounted here, once.
   for (const p of points) residentOf(dims, p.setting);
   return {
@@ -223,23 +223,6 @@ export async function planningContext(
       quality: byKey.get(keyOf(qualitySpec(p.setting.spec))),
       stats: edgeStatsFor(dir, db, p.setting, tokenizer),
     })),
-  };
-}
-
-function readDims(dir: string): RwkvDims {
-  const c = readRwkvConfig(dir);
-  const version = c.version as RwkvDims['version'];
-  const headSize = version === '4' ? c.n_embd : (c.head_size ?? 64);
-  const lowrank = c.lowrank;
-  return {
-    version,
-    layers: c.n_layer,
-    embd: c.n_embd,
-    heads: version === '4' ? 1 : c.n_embd / headSize,
-    headSize,
-    ffn: c.dim_ffn,
-    vocab: c.vocab_size,
-    ...(lowrank && { lowrank }),
   };
 }
 
