@@ -19,6 +19,7 @@ import {
 import { computeLayer, sliceWeightBytes } from '../engine/families/bert/cost.js';
 import { CostModel, resolveSettings } from '../engine/soc/cost.js';
 import { getSocProfile } from '../engine/soc/load.js';
+import { seededRandom } from '../engine/families/rwkv/generate.js';
 
 // ---- The reference: STI as first written (one object per shard, every sum and sort recomputed). ----
 
@@ -191,23 +192,11 @@ function lowestPlan(input: PlannerInput, n: number, m: number): Plan {
 
 // ---- Random inputs. ----
 
-/** A small deterministic generator (mulberry32), so a failure names its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const SOCS = ['odroid-n2plus', 'jetson-nano-gpu', 'jetson-orin-nano-gpu', 'pixel7', 'rpi4-sd'];
 const BIT_SETS = [[2, 3, 4, 5, 6, 32], [2, 4, 32], [3, 6], [32, 4, 2], [32]];
 
 function randomInput(seed: number): PlannerInput {
-  const r = random(seed);
+  const r = seededRandom(seed); // a failure names its seed
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)];
   const shape = presetConfig(pick(['bert-base', 'bert-large'] as const));
   const p = getSocProfile(pick(SOCS));
