@@ -258,6 +258,12 @@ export interface RwkvNumbers {
   peakBytes: number;
 }
 
+/** Only the numbers of a prediction that carries more (a stored run keeps these, not its whole prediction). */
+export function rwkvNumbers(p: RwkvNumbers): RwkvNumbers {
+  const { tokenMs, tokensPerSecond, firstTokenMs, stallMsPerToken, ioBytesPerToken, persistentBytes, peakBytes } = p;
+  return { tokenMs, tokensPerSecond, firstTokenMs, stallMsPerToken, ioBytesPerToken, persistentBytes, peakBytes };
+}
+
 /** One candidate of the planner's, or a point of the grid. */
 export interface RwkvPoint extends RwkvNumbers {
   label: string;

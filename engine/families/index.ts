@@ -9,7 +9,7 @@ import { bertFamily } from './bert/family.js';
 import { rwkvFamily } from './rwkv/family.js';
 import type { ModelFamily } from './family.js';
 
-export { expandPlanners } from './family.js';
+export { expandPlanners, rwkvNumbers } from './family.js';
 export type {
   FamilyModel,
   ModelFamily,

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors.js';
 import { BUNDLED_MODELS_DIR, bundledModels, dataDir } from '../core/paths.js';
 import { timeLeft } from '../core/progress.js';
-import { familyOf, type FamilyModel, type PlannedRequest, type TokenWorkbench } from '../families/index.js';
+import { familyOf, rwkvNumbers, type FamilyModel, type PlannedRequest, type TokenWorkbench } from '../families/index.js';
 import { RealClock } from '../pipeline/clock.js';
 import { executorThreads } from '../pipeline/executor.js';
 import { DEFAULT_BUFFER_KB, meetsTarget, type Plan } from '../pipeline/plan.js';
@@ -322,16 +322,7 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
 
   async recordRwkvPlan(q: RwkvQuery): Promise<RwkvRun> {
     const v = await this.rwkvWhatIf(q);
-    const p = v.prediction;
-    const numbers = {
-      tokenMs: p.tokenMs,
-      tokensPerSecond: p.tokensPerSecond,
-      firstTokenMs: p.firstTokenMs,
-      stallMsPerToken: p.stallMsPerToken,
-      ioBytesPerToken: p.ioBytesPerToken,
-      persistentBytes: p.persistentBytes,
-      peakBytes: p.peakBytes,
-    };
+    const numbers = rwkvNumbers(v.prediction);
     return addRwkvRun({
       kind: 'plan',
       soc: q.soc,

@@ -27,7 +27,6 @@ import type {
   RwkvGridView,
   RwkvLiveRun,
   RwkvLiveSpec,
-  RwkvNumbers,
   RwkvPlanView,
   RwkvPoint,
   RwkvQuality,
@@ -38,6 +37,7 @@ import type {
   RwkvWhatIfView,
   TokenWorkbench,
 } from '../family.js';
+import { rwkvNumbers } from '../family.js';
 import { EDGE_PLAN_LIMIT, planEdge, planningContext, type Candidate, type PlanningContext } from './edge/planning.js';
 import { openEdge } from './edge/open.js';
 import { runEdge, runFigures } from './edge/run.js';
@@ -159,18 +159,6 @@ export function cachedQuality(db: ExperimentStore, dir: string, spec: TechniqueS
   return { perplexity: best.value, lastWordAccuracy: word?.value ?? NaN, split: best.split, tokens: best.count };
 }
 
-export function numbersOf(p: EdgePrediction): RwkvNumbers {
-  return {
-    tokenMs: p.tokenMs,
-    tokensPerSecond: p.tokensPerSecond,
-    firstTokenMs: p.firstTokenMs,
-    stallMsPerToken: p.stallMsPerToken,
-    ioBytesPerToken: p.ioBytesPerToken,
-    persistentBytes: p.persistentBytes,
-    peakBytes: p.peakBytes,
-  };
-}
-
 export function residentView(p: EdgePrediction): RwkvResident {
   return { ...p.resident, byCategory: { ...p.resident.byCategory } };
 }
@@ -189,7 +177,7 @@ export function baselinePoints(
     const p = predictEdge(cost, dims, setting, stats(setting));
     return {
       label: name,
-      ...numbersOf(p),
+      ...rwkvNumbers(p),
       setting: settingView(setting),
       fits: p.peakBytes <= budgetBytes,
       baseline: true,
@@ -267,7 +255,7 @@ function planning(dir: string, db: ExperimentStore, limit: number, wait: boolean
 function pointOf(c: Candidate): RwkvPoint {
   return {
     label: c.label,
-    ...numbersOf(c.prediction),
+    ...rwkvNumbers(c.prediction),
     setting: settingView(c.setting, c.label),
     fits: c.fits,
     baseline: false,
@@ -301,7 +289,7 @@ async function whatIf(dir: string, cost: CostModel, db: ExperimentStore, q: Rwkv
     family: 'rwkv',
     setting: settingView(setting),
     prediction: {
-      ...numbersOf(p),
+      ...rwkvNumbers(p),
       resident: residentView(p),
       memoryByCategory: p.memoryByCategory as Record<string, { persistent: number; peak: number }>,
     },
@@ -329,7 +317,7 @@ async function grid(
     const p = predictEdge(cost, ctx.dims, pt.setting, pt.stats);
     return {
       label: pt.label,
-      ...numbersOf(p),
+      ...rwkvNumbers(p),
       setting: settingView(pt.setting, pt.label),
       fits: true,
       baseline: false,
