@@ -3,6 +3,7 @@ import type { RwkvPoint } from '../../../../engine/workbench/api.js';
 import { Current, Empty, ErrorBox } from '../../components/feedback.js';
 import type { Ctx } from '../../context.js';
 import { fmtBytes, fmtMs } from '../../format.js';
+import { rwkvQuery } from '../../state.js';
 import { useEffect } from 'react';
 import { fmtMiB, fmtRate, qualityJob, qualityNote, qualityText, QualityProgress, Toggles } from './common.js';
 
@@ -43,14 +44,7 @@ export function RwkvWhatIfView({ ctx }: { ctx: Ctx }) {
     );
   const record = async () => {
     try {
-      const r = await ctx.api.call('recordRwkvPlan', {
-        soc: q.soc,
-        model: q.model,
-        memoryMb: q.rwkvMemoryMb,
-        ...(q.rwkvTokenMs > 0 ? { tokenMs: q.rwkvTokenMs } : {}),
-        techniques: q.rwkvTechniques,
-        ...(q.rwkvQualityLimit > 0 ? { qualityLimit: q.rwkvQualityLimit } : {}),
-      });
+      const r = await ctx.api.call('recordRwkvPlan', rwkvQuery(q));
       ctx.notify(`Recorded as experiment #${r.id}`);
     } catch (e) {
       ctx.notify((e as Error).message, 'error');
