@@ -120,13 +120,16 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
     await clock.until(start);
     const t0 = clock.now();
     await real();
-    const t1 = clock.now();
-    if (e.stage !== 'io') blocked.push([t0, t1]);
-    const actualUs = t1 - t0 - (e.stage === 'io' ? blockedWithin(t0, t1) : 0);
     let end = start + modeledUs;
-    if (clock.mode === 'real' && actualUs > modeledUs) {
-      overruns.push({ stage: e.stage, layer: e.layer, slice: e.slice, modeledUs, actualUs });
-      end = Math.max(end, t0 + actualUs);
+    // In virtual time real work takes none: nothing to measure, nothing to keep (sweeps run many plans).
+    if (clock.mode === 'real') {
+      const t1 = clock.now();
+      if (e.stage !== 'io') blocked.push([t0, t1]);
+      const actualUs = t1 - t0 - (e.stage === 'io' ? blockedWithin(t0, t1) : 0);
+      if (actualUs > modeledUs) {
+        overruns.push({ stage: e.stage, layer: e.layer, slice: e.slice, modeledUs, actualUs });
+        end = Math.max(end, t0 + actualUs);
+      }
     }
     await clock.until(end);
     return schedule.finish(lane, e, end);
