@@ -58,8 +58,9 @@ export interface LaneOrders {
 
 /** Units each step waits for: its own, or every unit under load-then-execute. */
 export function dependencies(p: Program): number[][] {
+  if (!p.loadAllFirst) return p.steps.map((s) => s.needs);
   const all = p.units.map((_, i) => i);
-  return p.steps.map((s) => (p.loadAllFirst ? all : s.needs));
+  return p.steps.map(() => all);
 }
 
 /**
@@ -140,6 +141,20 @@ export class Schedule {
     return { start, end };
   }
 
+  /** Unit i's IO or decompression ran on the lane from its cursor to `end` (finish, without building its Task). */
+  finishUnit(lane: Lane, stage: 'io' | 'decompress', i: number, end: number): number {
+    const u = this.program.units[i];
+    this.emit(event(stage, u.layer, u.slice, u.bits, u.bytes, lane.cursor, end, u.token));
+    return (lane.cursor = end);
+  }
+
+  /** Step i computed on the lane from its cursor to `end` (finish, without building its Task). */
+  finishStep(lane: Lane, i: number, end: number): number {
+    const s = this.program.steps[i];
+    this.emit(event('compute', s.layer, -1, 0, s.bytes, lane.cursor, end, s.token));
+    return (lane.cursor = end);
+  }
+
   /** The IO or decompression task of unit i. */
   unitTask(stage: 'io' | 'decompress', i: number): Task {
     const u = this.program.units[i];
@@ -196,19 +211,19 @@ export function predict(p: Program): Timeline {
   const s = new Schedule(p);
   const orders = laneOrders(p);
   const deps = dependencies(p);
-  const loaded = new Float64Array(p.units.length);
-  const ready = new Float64Array(p.units.length);
-  for (const i of orders.io) loaded[i] = s.finish(s.io, s.unitTask('io', i), s.io.cursor + p.units[i].ioUs).end;
+  const loaded: number[] = new Array(p.units.length).fill(0);
+  const ready: number[] = new Array(p.units.length).fill(0);
+  for (const i of orders.io) loaded[i] = s.finishUnit(s.io, 'io', i, s.io.cursor + p.units[i].ioUs);
   const compute = (lane: Lane, step: number) => {
     for (const d of deps[step]) s.waitUntil(lane, ready[d], p.steps[step]);
-    s.finish(lane, s.stepTask(step), lane.cursor + p.steps[step].computeUs);
+    s.finishStep(lane, step, lane.cursor + p.steps[step].computeUs);
   };
   for (const t of orders.cpu) {
     if (t.kind === 'compute') compute(s.cpu, t.step);
     else {
       const u = p.units[t.unit];
       s.waitUntil(s.cpu, loaded[t.unit], u);
-      ready[t.unit] = s.finish(s.cpu, s.unitTask('decompress', t.unit), s.cpu.cursor + u.decompressUs).end;
+      ready[t.unit] = s.finishUnit(s.cpu, 'decompress', t.unit, s.cpu.cursor + u.decompressUs);
     }
   }
   for (const step of orders.gpu) compute(s.gpu, step);
