@@ -73,24 +73,31 @@ export function laneOrders(p: Program): LaneOrders {
   p.units.forEach((u, i) => u.preload || io.push(i));
   const cpu: CpuTask[] = [];
   const gpu: number[] = [];
-  const seen = new Uint8Array(p.units.length);
+  const seen: boolean[] = new Array(p.units.length).fill(false);
   const decompressFor = (s: Step) => {
     for (const unit of s.needs)
       if (!seen[unit]) {
-        seen[unit] = 1;
-        cpu.push({ kind: 'decompress', unit });
+        seen[unit] = true;
+        cpu.push(decompressTask(unit));
       }
   };
   // Where compute goes: its own GPU lane; after all decompression (load-then-execute); or after its step's units.
   const interleaved = p.cpuComputes && !p.loadAllFirst;
   p.steps.forEach((s, step) => {
     decompressFor(s);
-    if (interleaved) cpu.push({ kind: 'compute', step });
+    if (interleaved) cpu.push(computeTask(step));
     else if (!p.cpuComputes) gpu.push(step);
   });
-  if (p.cpuComputes && p.loadAllFirst) p.steps.forEach((_, step) => cpu.push({ kind: 'compute', step }));
+  if (p.cpuComputes && p.loadAllFirst) p.steps.forEach((_, step) => cpu.push(computeTask(step)));
   return { io, cpu, gpu };
 }
+
+// A CPU task only names its unit or step, so one frozen object per index serves every program (the
+// planners predict a timeline per request, and these were hundreds of allocations each).
+const decompressTasks: CpuTask[] = [];
+const computeTasks: CpuTask[] = [];
+const decompressTask = (unit: number): CpuTask => (decompressTasks[unit] ??= Object.freeze({ kind: 'decompress', unit }));
+const computeTask = (step: number): CpuTask => (computeTasks[step] ??= Object.freeze({ kind: 'compute', step }));
 
 export interface Lane {
   /** Modeled time at which the lane is free, µs. */

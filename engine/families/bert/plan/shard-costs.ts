@@ -58,6 +58,9 @@ class CostTables {
   streamedAt = new Float64Array(0);
   preloadedAt = new Float64Array(0);
   private readonly layerTimes = new Map<string, LayerTimes>();
+  /** Layer 0's bytes over its first m slices at rung r, summed in slice order, at r · (stride + 1) + m. */
+  private layer0Totals = new Float64Array(0);
+  private layer0Known = new Uint8Array(0);
 
   constructor(
     private readonly cost: CostModel,
@@ -75,6 +78,18 @@ class CostTables {
     const size = this.layers * this.stride * this.rungs.length;
     this.filled = new Uint8Array(this.layers * this.stride);
     for (const t of ['bytesAt', 'ioAt', 'decompressAt', 'streamedAt', 'preloadedAt'] as const) this[t] = new Float64Array(size);
+    this.layer0Totals = new Float64Array(this.rungs.length * (this.stride + 1));
+    this.layer0Known = new Uint8Array(this.rungs.length);
+  }
+
+  /** The bytes of layer 0's first m slices at rung r. */
+  layer0Bytes(m: number, r: number): number {
+    const at = r * (this.stride + 1);
+    if (!this.layer0Known[r]) {
+      for (let s = 0, total = 0; s < this.stride; s++) this.layer0Totals[at + s + 1] = total += this.bytesAt[this.row(0, s) + r];
+      this.layer0Known[r] = 1;
+    }
+    return this.layer0Totals[at + m];
   }
 
   /** The index of the shard's lowest rung (its row), the row filled. */
@@ -218,6 +233,11 @@ export class ShardCosts {
 
   bytes(layer: number, slice: number, rung: number): number {
     return this.bytesAt[this.tables.row(layer, slice) + rung];
+  }
+
+  /** The bytes of layer 0's first m slices at a rung, summed in slice order. */
+  layer0Bytes(m: number, rung: number): number {
+    return this.tables.layer0Bytes(m, rung);
   }
 
   /** The shard's charge against the AIB (budgetMs) at a rung, streamed or preloaded. */

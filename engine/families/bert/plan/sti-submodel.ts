@@ -219,11 +219,7 @@ export class SubmodelPlanner {
       let count = 0;
       let r0 = lowest;
       if (this.o.layer0First !== false) {
-        r0 = costs.rungs.findIndex((_, r) => {
-          let total = 0;
-          for (let j = 0; j < m; j++) total += costs.bytes(0, j, r);
-          return total <= room;
-        });
+        r0 = costs.rungs.findIndex((_, r) => costs.layer0Bytes(m, r) <= room);
         if (r0 < 0) r0 = lowest;
         for (; count < m && costs.bytes(0, count, r0) <= room; count++) room -= costs.bytes(0, count, r0);
       }
@@ -365,7 +361,8 @@ class Slack {
     private readonly values: Float64Array,
     private readonly least: Float64Array,
   ) {
-    this.refresh();
+    let x = Infinity;
+    for (let k = values.length - 1; k >= 0; k--) this.least[k] = x = Math.min(x, values[k]);
   }
 
   /** The most a shard of layer l may add to its charge: the least slack of layers l and after. */
@@ -373,14 +370,22 @@ class Slack {
     return this.least[l];
   }
 
-  /** A shard of layer l charges `delta` more: every slack from l on shrinks by it. */
+  /**
+   * A shard of layer l charges `delta` more: every slack from l on shrinks by it, and so does the least of
+   * them from each layer on (subtracting one number keeps the order of rounded results, so the least of the
+   * new slacks is the old least minus delta, as recomputing them would give); before l, the least is
+   * recomputed down to the first layer it does not change.
+   */
   spend(l: number, delta: number): void {
-    for (let k = l; k < this.values.length; k++) this.values[k] -= delta;
-    this.refresh();
-  }
-
-  private refresh(): void {
-    let least = Infinity;
-    for (let k = this.values.length - 1; k >= 0; k--) this.least[k] = least = Math.min(least, this.values[k]);
+    const { values, least } = this;
+    for (let k = l; k < values.length; k++) {
+      values[k] -= delta;
+      least[k] -= delta;
+    }
+    for (let k = l - 1; k >= 0; k--) {
+      const x = Math.min(least[k + 1], values[k]);
+      if (x === least[k]) break;
+      least[k] = x;
+    }
   }
 }
