@@ -58,9 +58,15 @@ class CostTables {
   streamedAt = new Float64Array(0);
   preloadedAt = new Float64Array(0);
   private readonly layerTimes = new Map<string, LayerTimes>();
-  /** Layer 0's bytes over its first m slices at rung r, summed in slice order, at r · (stride + 1) + m. */
-  private layer0Totals = new Float64Array(0);
-  private layer0Known = new Uint8Array(0);
+  /**
+   * Per layer and rung, over the layer's first m slices: their bytes and streamed charges summed in slice
+   * order, and the fewest bytes of one; at (layer · rungs + rung) · (stride + 1) + m, known for m up to
+   * prefixKnown[layer].
+   */
+  bytesSums = new Float64Array(0);
+  streamedSums = new Float64Array(0);
+  leastBytes = new Float64Array(0);
+  private prefixKnown = new Int32Array(0);
 
   constructor(
     private readonly cost: CostModel,
@@ -78,18 +84,26 @@ class CostTables {
     const size = this.layers * this.stride * this.rungs.length;
     this.filled = new Uint8Array(this.layers * this.stride);
     for (const t of ['bytesAt', 'ioAt', 'decompressAt', 'streamedAt', 'preloadedAt'] as const) this[t] = new Float64Array(size);
-    this.layer0Totals = new Float64Array(this.rungs.length * (this.stride + 1));
-    this.layer0Known = new Uint8Array(this.rungs.length);
+    const prefixes = this.layers * this.rungs.length * (this.stride + 1);
+    for (const t of ['bytesSums', 'streamedSums', 'leastBytes'] as const) this[t] = new Float64Array(prefixes);
+    this.prefixKnown = new Int32Array(this.layers);
   }
 
-  /** The bytes of layer 0's first m slices at rung r. */
-  layer0Bytes(m: number, r: number): number {
-    const at = r * (this.stride + 1);
-    if (!this.layer0Known[r]) {
-      for (let s = 0, total = 0; s < this.stride; s++) this.layer0Totals[at + s + 1] = total += this.bytesAt[this.row(0, s) + r];
-      this.layer0Known[r] = 1;
+  /** Where the layer's prefixes start (see bytesSums), known for its first m slices at least. */
+  prefix(layer: number, m: number): number {
+    const { rungs, stride } = this;
+    const at = layer * rungs.length * (stride + 1);
+    for (let s = this.prefixKnown[layer]; s < m; s++) {
+      const row = this.row(layer, s);
+      for (let r = 0, k = at + s; r < rungs.length; r++, k += stride + 1) {
+        if (s === 0) this.leastBytes[k] = Infinity;
+        this.bytesSums[k + 1] = this.bytesSums[k] + this.bytesAt[row + r];
+        this.streamedSums[k + 1] = this.streamedSums[k] + this.streamedAt[row + r];
+        this.leastBytes[k + 1] = Math.min(this.leastBytes[k], this.bytesAt[row + r]);
+      }
+      this.prefixKnown[layer] = s + 1;
     }
-    return this.layer0Totals[at + m];
+    return at;
   }
 
   /** The index of the shard's lowest rung (its row), the row filled. */
@@ -235,9 +249,19 @@ export class ShardCosts {
     return this.bytesAt[this.tables.row(layer, slice) + rung];
   }
 
-  /** The bytes of layer 0's first m slices at a rung, summed in slice order. */
-  layer0Bytes(m: number, rung: number): number {
-    return this.tables.layer0Bytes(m, rung);
+  /** The bytes of the layer's first m slices at a rung, summed in slice order. */
+  layerBytes(layer: number, m: number, rung: number): number {
+    return this.tables.bytesSums[this.tables.prefix(layer, m) + rung * (this.tables.stride + 1) + m];
+  }
+
+  /** The charge of the layer's first m slices at a rung, all streamed, summed in slice order. */
+  layerStreamed(layer: number, m: number, rung: number): number {
+    return this.tables.streamedSums[this.tables.prefix(layer, m) + rung * (this.tables.stride + 1) + m];
+  }
+
+  /** The fewest bytes of one of the layer's first m slices at a rung. */
+  leastBytes(layer: number, m: number, rung: number): number {
+    return this.tables.leastBytes[this.tables.prefix(layer, m) + rung * (this.tables.stride + 1) + m];
   }
 
   /** The shard's charge against the AIB (budgetMs) at a rung, streamed or preloaded. */

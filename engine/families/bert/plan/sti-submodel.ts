@@ -219,7 +219,7 @@ export class SubmodelPlanner {
       let count = 0;
       let r0 = lowest;
       if (this.o.layer0First !== false) {
-        r0 = costs.rungs.findIndex((_, r) => costs.layer0Bytes(m, r) <= room);
+        r0 = costs.rungs.findIndex((_, r) => costs.layerBytes(0, m, r) <= room);
         if (r0 < 0) r0 = lowest;
         for (; count < m && costs.bytes(0, count, r0) <= room; count++) room -= costs.bytes(0, count, r0);
       }
@@ -264,6 +264,12 @@ export class SubmodelPlanner {
     const { preload, trial, rung } = this.s;
     const at = l * m;
     const t = key * costs.layers * costs.slices + at;
+    if (l > 0 && (!(left > 0) || left < costs.leastBytes(l, m, r))) {
+      // No room for any of the layer's shards (and after layer 0 none is preloaded yet): all stream at r.
+      trial.fill(0, t, t + m);
+      this.s.leftAfter[key * costs.layers + l] = left;
+      return costs.layerStreamed(l, m, r);
+    }
     const order = costs.layerOrder;
     for (let s = 0; s < m; s++) trial[t + s] = preload[at + s];
     if (left > 0)
