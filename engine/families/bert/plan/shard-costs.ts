@@ -1,14 +1,16 @@
 /**
- * What the planners look up about a shard again and again: its stored bytes and its charge against the
- * accumulated IO budget (sti.ts: budgetMs) at every bitwidth, each filled on first use; the compute lane's
- * time per layer for every slice count; and the shards' importance order. The planners then work on rung
- * indices into `rungs` (the store's bitwidths, highest first) instead of building shard objects.
+ * What the planners look up about a shard again and again: its stored bytes, IO and decompression times and
+ * its charge against the accumulated IO budget (sti.ts: budgetMs) at every bitwidth, filled on first use,
+ * with per-layer prefix sums of them; the compute lane's time per layer for every slice count; and the
+ * shards' importance order. The planners then work on rung indices into `rungs` (the store's bitwidths,
+ * highest first) instead of building shard objects.
  *
  * A request is planned again and again with the same cost model, store and importance profile (a sweep's
- * targets and buffers, the workbench's sliders, sti-plus's two passes), so the tables outlive a request:
- * bytes, charges and layer times belong to the cost model and the bytesOf function (both pure: a CostModel's
- * fields are read-only, and a new store or cost model is a new key), the importance order to the importance
- * grid's values, which each request compares with the ones the order was made from.
+ * targets and buffers, sti-plus's two passes, the bench's rounds), so the tables outlive a request. Bytes,
+ * times and charges are kept per cost model and bytesOf function, both taken to be pure (a CostModel's
+ * fields are read-only; a new store or cost model is a new key, and request.ts gives each store one
+ * bytesOf). The importance order is kept per importance grid and checked against its values on every
+ * request, so a grid changed in place is ranked again.
  */
 import type { CostModel } from '../../../soc/cost.js';
 import { computeLayer, type LayerShape } from '../cost.js';

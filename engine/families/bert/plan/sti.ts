@@ -9,7 +9,7 @@
  *   shards are in memory when the compute lane reaches it (with the target's spare time added, see budgetMs).
  * When even 2-bit streaming stalls, the submodel shrinks (slices, then layers); if the smallest still
  * stalls, the plan says by how much.
- * Stage 2 runs on per-request tables of shard bytes and charges (shard-costs.ts) in sti-submodel.ts.
+ * Stage 2 runs in sti-submodel.ts on tables of shard bytes and charges kept across requests (shard-costs.ts).
  */
 import type { Timeline } from '../../../pipeline/schedule.js';
 import type { CostModel } from '../../../soc/cost.js';
@@ -30,6 +30,7 @@ export interface PlannerInput {
   seq: number;
   /** Bitwidths the store holds. */
   bits: number[];
+  /** Stored bytes of a shard; a pure function (the planners keep tables per bytesOf and cost model). */
   bytesOf: (layer: number, slice: number, bits: number) => number;
   targetMs: number;
   bufferBytes: number;
