@@ -58,9 +58,8 @@ export interface LaneOrders {
 
 /** Units each step waits for: its own, or every unit under load-then-execute. */
 export function dependencies(p: Program): number[][] {
-  if (!p.loadAllFirst) return p.steps.map((s) => s.needs);
   const all = p.units.map((_, i) => i);
-  return p.steps.map(() => all);
+  return p.steps.map((s) => (p.loadAllFirst ? all : s.needs));
 }
 
 /**
@@ -73,31 +72,24 @@ export function laneOrders(p: Program): LaneOrders {
   p.units.forEach((u, i) => u.preload || io.push(i));
   const cpu: CpuTask[] = [];
   const gpu: number[] = [];
-  const seen: boolean[] = new Array(p.units.length).fill(false);
+  const seen = new Uint8Array(p.units.length);
   const decompressFor = (s: Step) => {
     for (const unit of s.needs)
       if (!seen[unit]) {
-        seen[unit] = true;
-        cpu.push(decompressTask(unit));
+        seen[unit] = 1;
+        cpu.push({ kind: 'decompress', unit });
       }
   };
   // Where compute goes: its own GPU lane; after all decompression (load-then-execute); or after its step's units.
   const interleaved = p.cpuComputes && !p.loadAllFirst;
   p.steps.forEach((s, step) => {
     decompressFor(s);
-    if (interleaved) cpu.push(computeTask(step));
+    if (interleaved) cpu.push({ kind: 'compute', step });
     else if (!p.cpuComputes) gpu.push(step);
   });
-  if (p.cpuComputes && p.loadAllFirst) p.steps.forEach((_, step) => cpu.push(computeTask(step)));
+  if (p.cpuComputes && p.loadAllFirst) p.steps.forEach((_, step) => cpu.push({ kind: 'compute', step }));
   return { io, cpu, gpu };
 }
-
-// A CPU task only names its unit or step, so one frozen object per index serves every program (the
-// planners predict a timeline per request, and these were hundreds of allocations each).
-const decompressTasks: CpuTask[] = [];
-const computeTasks: CpuTask[] = [];
-const decompressTask = (unit: number): CpuTask => (decompressTasks[unit] ??= Object.freeze({ kind: 'decompress', unit }));
-const computeTask = (step: number): CpuTask => (computeTasks[step] ??= Object.freeze({ kind: 'compute', step }));
 
 export interface Lane {
   /** Modeled time at which the lane is free, µs. */
@@ -146,20 +138,6 @@ export class Schedule {
     this.emit(e);
     lane.cursor = end;
     return { start, end };
-  }
-
-  /** Unit i's IO or decompression ran on the lane from its cursor to `end` (finish, without building its Task). */
-  finishUnit(lane: Lane, stage: 'io' | 'decompress', i: number, end: number): number {
-    const u = this.program.units[i];
-    this.emit(event(stage, u.layer, u.slice, u.bits, u.bytes, lane.cursor, end, u.token));
-    return (lane.cursor = end);
-  }
-
-  /** Step i computed on the lane from its cursor to `end` (finish, without building its Task). */
-  finishStep(lane: Lane, i: number, end: number): number {
-    const s = this.program.steps[i];
-    this.emit(event('compute', s.layer, -1, 0, s.bytes, lane.cursor, end, s.token));
-    return (lane.cursor = end);
   }
 
   /** The IO or decompression task of unit i. */
@@ -218,19 +196,19 @@ export function predict(p: Program): Timeline {
   const s = new Schedule(p);
   const orders = laneOrders(p);
   const deps = dependencies(p);
-  const loaded: number[] = new Array(p.units.length).fill(0);
-  const ready: number[] = new Array(p.units.length).fill(0);
-  for (const i of orders.io) loaded[i] = s.finishUnit(s.io, 'io', i, s.io.cursor + p.units[i].ioUs);
+  const loaded = new Float64Array(p.units.length);
+  const ready = new Float64Array(p.units.length);
+  for (const i of orders.io) loaded[i] = s.finish(s.io, s.unitTask('io', i), s.io.cursor + p.units[i].ioUs).end;
   const compute = (lane: Lane, step: number) => {
     for (const d of deps[step]) s.waitUntil(lane, ready[d], p.steps[step]);
-    s.finishStep(lane, step, lane.cursor + p.steps[step].computeUs);
+    s.finish(lane, s.stepTask(step), lane.cursor + p.steps[step].computeUs);
   };
   for (const t of orders.cpu) {
     if (t.kind === 'compute') compute(s.cpu, t.step);
     else {
       const u = p.units[t.unit];
       s.waitUntil(s.cpu, loaded[t.unit], u);
-      ready[t.unit] = s.finishUnit(s.cpu, 'decompress', t.unit, s.cpu.cursor + u.decompressUs);
+      ready[t.unit] = s.finish(s.cpu, s.unitTask('decompress', t.unit), s.cpu.cursor + u.decompressUs).end;
     }
   }
   for (const step of orders.gpu) compute(s.gpu, step);
