@@ -196,7 +196,8 @@ export class SubmodelPlanner {
 
   /** The submodel's shards (layer · m + slice), most important first. */
   private byImportance(): Int32Array {
-    const { slices, order } = this.costs;
+    const { layers, slices, order } = this.costs;
+    if (this.n === layers && this.m === slices) return order; // the whole grid: indices are the same
     const out = this.s.order;
     let k = 0;
     for (let j = 0; j < order.length; j++) {
