@@ -162,7 +162,7 @@ export class SubmodelPlanner {
     }
     for (let l = 0, i = 0; l < n; l++) for (let s = 0; s < m; s++, i++) this.s.rows[i] = this.costs.row(l, s);
     const order = this.byImportance();
-    if (this.o.upgrade) this.upgradeStreamed(order);
+    if (this.o.upgrade) this.upgradeStreamed(order, this.slack(this.s.sums.subarray(key * this.costs.layers)));
     if (this.o.revisitPreload) this.revisitPreload(order, this.left);
     return { n, m, rung: rung.subarray(0, n * m), preload: preload.subarray(0, n * m), rows: this.s.rows.subarray(0, n * m) };
   }
@@ -181,14 +181,20 @@ export class SubmodelPlanner {
     return this.targetMs - (this.n - k) * this.tLayer - sum;
   }
 
-  /** Every layer's AIB slack in the current state, and the least slack from each layer on. */
-  private slack(): Slack {
+  /**
+   * Every layer's AIB slack in the current state, and the least slack from each layer on. Right after pass
+   * 1 the charges of layers <= l summed are its prefix sums (`sums`: the same sums in the same order).
+   */
+  private slack(sums?: Float64Array): Slack {
     const slack = this.s.slack.subarray(0, this.n);
     let sum = 0;
     for (let l = 0, i = 0; l < this.n; l++) {
-      let io = 0;
-      for (let s = 0; s < this.m; s++, i++) io += this.charge(i);
-      sum += io;
+      if (sums) sum = sums[l];
+      else {
+        let io = 0;
+        for (let s = 0; s < this.m; s++, i++) io += this.charge(i);
+        sum += io;
+      }
       slack[l] = this.slackAt(l, sum);
     }
     return new Slack(slack, this.s.least);
@@ -290,8 +296,7 @@ export class SubmodelPlanner {
   }
 
   /** Pass 2: in importance order, each streamed shard jumps to the highest rung every budget allows. */
-  private upgradeStreamed(order: Int32Array): void {
-    const slack = this.slack();
+  private upgradeStreamed(order: Int32Array, slack = this.slack()): void {
     const { rungs, streamedAt } = this.costs;
     const { rung, preload, rows } = this.s;
     for (let k = 0; k < order.length; k++) {
