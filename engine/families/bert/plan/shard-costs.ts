@@ -56,7 +56,7 @@ class CostTables {
   private filled = new Uint8Array(0);
   bytesAt = new Float64Array(0);
   ioAt = new Float64Array(0);
-  decompressAt = new Float64Array(0);
+  private decompressAt = new Float64Array(0);
   streamedAt = new Float64Array(0);
   preloadedAt = new Float64Array(0);
   private readonly layerTimes = new Map<string, LayerTimes>();
@@ -121,12 +121,20 @@ class CostTables {
     for (let r = 0, k = shard * rungs.length; r < rungs.length; r++, k++) {
       const bytes = (this.bytesAt[k] = this.bytesOf(layer, slice, rungs[r]));
       const io = (this.ioAt[k] = cost.ioMs(bytes));
-      const decompress = (this.decompressAt[k] = cost.decompressMs(rungs[r], bytes));
+      // When the CPU computes, decompression is no charge: only a plan's timeline asks for it (decompressMs).
+      const decompress = (this.decompressAt[k] = cpu ? NaN : cost.decompressMs(rungs[r], bytes));
       // chargeMs's arithmetic, streamed and preloaded.
       this.streamedAt[k] = cpu ? io : io + decompress;
       this.preloadedAt[k] = cpu ? 0 : 0 + decompress;
     }
     this.filled[shard] = 1;
+  }
+
+  /** The decompression time at index k (a row's index plus a rung) of a filled row. */
+  decompressMs(k: number, rung: number): number {
+    let v = this.decompressAt[k];
+    if (v !== v) v = this.decompressAt[k] = this.cost.decompressMs(this.rungs[rung], this.bytesAt[k]); // NaN: not yet
+    return v;
   }
 
   /** Layer times for m = 0..slices (see layerTimeMs in sti.ts, which this computes). */
@@ -221,10 +229,9 @@ export class ShardCosts {
   readonly slices: number;
   /** Layer times and FLOPs per slice count. */
   readonly layerTimes: LayerTimes;
-  /** Each shard's stored bytes, IO, decompression and charges (streamed, preloaded) at index row(layer, slice) + rung. */
+  /** Each shard's stored bytes, IO and charges (streamed, preloaded) at index row(layer, slice) + rung. */
   readonly bytesAt: Float64Array;
   readonly ioAt: Float64Array;
-  readonly decompressAt: Float64Array;
   readonly streamedAt: Float64Array;
   readonly preloadedAt: Float64Array;
   private readonly tables: CostTables;
@@ -238,8 +245,13 @@ export class ShardCosts {
     this.slices = input.slices;
     this.layerTimes = t.times(input.shape, input.seq, input.slices);
     this.ranking = rankingFor(input);
-    ({ bytesAt: this.bytesAt, ioAt: this.ioAt, decompressAt: this.decompressAt } = t);
+    ({ bytesAt: this.bytesAt, ioAt: this.ioAt } = t);
     ({ streamedAt: this.streamedAt, preloadedAt: this.preloadedAt } = t);
+  }
+
+  /** The shard's decompression time at a rung, its row filled (see row). */
+  decompressMs(row: number, rung: number): number {
+    return this.tables.decompressMs(row + rung, rung);
   }
 
   /** Where the shard's rungs start in the tables (filled on first use). */

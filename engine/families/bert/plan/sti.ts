@@ -172,7 +172,7 @@ function outcomeOf(input: PlannerInput, costs: ShardCosts, p: SubmodelPlan): Pla
       units[i] = { layer: l, slice: s, bits, preload: p.preload[i] === 1, codec: codecOfBits(bits) };
       bytes[i] = costs.bytesAt[k];
       unitMs.ioMs[i] = costs.ioAt[k];
-      unitMs.decompressMs[i] = costs.decompressAt[k];
+      unitMs.decompressMs[i] = costs.decompressMs(p.rows[i], p.rung[i]);
     }
   const plan: Plan = { family: 'bert', planner: 'sti', layers: p.n, slices: p.m, units, loadAllFirst: false };
   return predicted(input, plan, { bytesOf: (u) => bytes[u.layer * p.m + u.slice], unitMs });
