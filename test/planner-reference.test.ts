@@ -10,6 +10,7 @@ import { presetConfig } from '../engine/families/bert/presets.js';
 import { bertPlan, type Plan, type ShardPlan } from '../engine/families/bert/plan/plan.js';
 import {
   budgetMs,
+  outcome,
   layerTimeMs,
   planSti,
   submodelCandidates,
@@ -262,5 +263,41 @@ test('submodelCandidates keeps its order', () => {
       referenceCandidates(input).map(({ layers, slices, fits }) => ({ layers, slices, fits })),
       `seed ${seed}`,
     );
+  }
+});
+
+test('tables kept across requests follow the inputs: importance changed in place, new sizes, bitwidths, grids and cost models', () => {
+  const o: StiOptions = { upgrade: true, revisitPreload: true, layer0First: true };
+  const same = (input: PlannerInput, at: string) => assert.equal(shardsOf(planSti(input, o).plan), shardsOf(referencePlan(input, o)), at);
+  for (let seed = 1; seed <= 40; seed++) {
+    const input = randomInput(seed);
+    same(input, `seed ${seed}`);
+    const importance = input.importance ?? Array.from({ length: input.layers }, () => Array<number>(input.slices).fill(0));
+    // The same importance arrays, their values changed in place (the most important shards become the least).
+    for (const row of importance) row.forEach((x, s) => (row[s] = 1 - x));
+    same({ ...input, importance }, `seed ${seed}, importance changed in place`);
+    importance[input.layers - 1][input.slices - 1] = 2;
+    same({ ...input, importance }, `seed ${seed}, one score changed in place`);
+    same({ ...input, importance: undefined }, `seed ${seed}, no importance`);
+    // Other sizes under the same cost model; other bitwidths under the same sizes.
+    same({ ...input, bytesOf: (l, s, b) => 2 * input.bytesOf(l, s, b) }, `seed ${seed}, sizes doubled`);
+    same({ ...input, bits: input.bits.length > 1 ? input.bits.slice(1) : [2, 32] }, `seed ${seed}, other bitwidths`);
+    // A smaller grid, then a larger one than the tables were made for.
+    same({ ...input, layers: Math.ceil(input.layers / 2), slices: Math.ceil(input.slices / 2) }, `seed ${seed}, half the grid`);
+    const wider = input.layers + 2;
+    const grown = { ...input, layers: wider, importance: Array.from({ length: wider }, (_, l) => importance[l % input.layers]) };
+    same(grown, `seed ${seed}, more layers`);
+    // The same sizes under another cost model (storage half as fast).
+    const p = input.cost.profile;
+    const slower = new CostModel(p, { ...input.cost.settings, ioMBps: p.storage.readMBps.value / 2 });
+    same({ ...input, cost: slower }, `seed ${seed}, slower storage`);
+  }
+});
+
+test("the fast STI's predicted timeline is the cost model's for its plan", () => {
+  for (let seed = 1; seed <= 60; seed++) {
+    const input = randomInput(seed);
+    const got = planSti(input);
+    assert.deepEqual(got.predicted, outcome(input, got.plan).predicted, `seed ${seed}`);
   }
 });

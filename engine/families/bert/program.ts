@@ -28,10 +28,12 @@ export interface ProgramInput {
   seq: number;
   /** Stored bytes of a unit's file. */
   bytesOf: (u: PlanUnit) => number;
+  /** The units' modeled IO and decompression times (cost.ioMs, cost.decompressMs), by unit index, where the planner has them. */
+  unitMs?: { ioMs: ArrayLike<number>; decompressMs: ArrayLike<number> };
 }
 
-export function bertProgram({ plan, cost, shape, seq, bytesOf }: ProgramInput): Program {
-  const units = plan.units.map((u) => {
+export function bertProgram({ plan, cost, shape, seq, bytesOf, unitMs }: ProgramInput): Program {
+  const units = plan.units.map((u, i) => {
     const bytes = bytesOf(u);
     return {
       layer: u.layer,
@@ -39,8 +41,8 @@ export function bertProgram({ plan, cost, shape, seq, bytesOf }: ProgramInput): 
       bits: u.bits,
       bytes,
       preload: u.preload,
-      ioUs: cost.ioMs(bytes) * US,
-      decompressUs: cost.decompressMs(u.bits, bytes) * US,
+      ioUs: (unitMs ? unitMs.ioMs[i] : cost.ioMs(bytes)) * US,
+      decompressUs: (unitMs ? unitMs.decompressMs[i] : cost.decompressMs(u.bits, bytes)) * US,
     };
   });
   const needs: number[][] = Array.from({ length: plan.layers }, () => []);

@@ -32,6 +32,18 @@ export interface PlanResult extends PlanOutcome {
 /** Planners that rank shards by a stored importance profile. */
 export const RANKING_PLANNERS = PLANNERS.filter((p) => p.ranks).map((p) => p.name);
 
+/**
+ * One bytesOf per store, so that the planners' tables (shard-costs.ts), kept per cost model and bytesOf,
+ * serve every request on the store.
+ */
+const storeBytes = new WeakMap<ShardStore, PlannerInput['bytesOf']>();
+
+function bytesOfStore(store: ShardStore): PlannerInput['bytesOf'] {
+  let f = storeBytes.get(store);
+  if (!f) storeBytes.set(store, (f = (l, s, b) => store.shardBytes(l, s, b)));
+  return f;
+}
+
 export function plannerInput(setup: PlanningSetup, targetMs: number, bufferBytes: number): PlannerInput {
   const { store } = setup;
   return {
@@ -41,7 +53,7 @@ export function plannerInput(setup: PlanningSetup, targetMs: number, bufferBytes
     slices: store.config.slices,
     seq: setup.seq,
     bits: store.bits,
-    bytesOf: (l, s, b) => store.shardBytes(l, s, b),
+    bytesOf: bytesOfStore(store),
     relativeError: (l, s, b) => store.relativeError(l, s, b),
     targetMs,
     bufferBytes,

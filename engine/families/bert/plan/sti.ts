@@ -9,15 +9,15 @@
  *   shards are in memory when the compute lane reaches it (with the target's spare time added, see budgetMs).
  * When even 2-bit streaming stalls, the submodel shrinks (slices, then layers); if the smallest still
  * stalls, the plan says by how much.
- * Stage 2 runs on per-request tables of shard bytes and charges (shard-costs.ts) in sti-submodel.ts.
+ * Stage 2 runs in sti-submodel.ts on tables of shard bytes and charges kept across requests (shard-costs.ts).
  */
 import type { Timeline } from '../../../pipeline/schedule.js';
 import type { CostModel } from '../../../soc/cost.js';
 import { computeLayer, type LayerShape } from '../cost.js';
-import { predictPlan } from '../program.js';
-import { overshootMs } from '../../../pipeline/plan.js';
+import { predictPlan, type ProgramInput } from '../program.js';
+import { codecOfBits, overshootMs, type PlanUnit } from '../../../pipeline/plan.js';
 import { bertPlan, type Plan, type ShardPlan } from './plan.js';
-import { chargeMs, ShardCosts } from './shard-costs.js';
+import { chargeMs, ShardCosts, type LayerTimes } from './shard-costs.js';
 import { SubmodelPlanner, type StiOptions, type SubmodelPlan } from './sti-submodel.js';
 
 export type { StiOptions };
@@ -30,6 +30,7 @@ export interface PlannerInput {
   seq: number;
   /** Bitwidths the store holds. */
   bits: number[];
+  /** Stored bytes of a shard; a pure function (the planners keep tables per bytesOf and cost model). */
   bytesOf: (layer: number, slice: number, bits: number) => number;
   targetMs: number;
   bufferBytes: number;
@@ -72,16 +73,9 @@ export function submodelCandidates(input: PlannerInput): Candidate[] {
   return candidatesOf(input, layerTimes(input));
 }
 
-/** layerTimeMs for every slice count m (index m), computed once. */
+/** layerTimeMs for every slice count m (index m). */
 function layerTimes(input: PlannerInput): Float64Array {
-  const { cost, shape, seq } = input;
-  const worst = cost.settings.computeUnit === 'cpu' ? worstDecompressMs(input) : 0;
-  const out = new Float64Array(input.slices + 1);
-  for (let m = 1; m <= input.slices; m++) {
-    const compute = computeLayer(cost, shape, m, seq).totalMs;
-    out[m] = cost.settings.computeUnit === 'cpu' ? compute + m * worst : compute;
-  }
-  return out;
+  return new ShardCosts(input).layerTimes.timeMs;
 }
 
 function minSubmodel(input: PlannerInput): { minN: number; minM: number } {
@@ -108,12 +102,10 @@ function candidatesOf(input: PlannerInput, tLayer: Float64Array): Candidate[] {
  * fit are the n up to the largest that does, and their work falls with n, so the order is a merge of one
  * descending run per m (the next is the head with the most work; ties: more layers).
  */
-function* fittingCandidates(input: PlannerInput, tLayer: Float64Array): Generator<Candidate> {
+function* fittingCandidates(input: PlannerInput, { timeMs: tLayer, flops }: LayerTimes): Generator<Candidate> {
   const { minN, minM } = minSubmodel(input);
   const heads = new Int32Array(input.slices + 1); // next n for each m, below minN when the run is done
-  const flops = new Float64Array(input.slices + 1);
   for (let m = minM; m <= input.slices; m++) {
-    flops[m] = computeLayer(input.cost, input.shape, m, input.seq).flops;
     let n = input.layers;
     while (n >= minN && !(n * tLayer[m] <= input.targetMs)) n--;
     heads[m] = n;
@@ -147,27 +139,43 @@ export function budgetMs(input: PlannerInput, s: Pick<ShardPlan, 'layer' | 'slic
 }
 
 export function planSti(input: PlannerInput, o: StiOptions = { upgrade: true }): PlanOutcome {
-  const tLayer = layerTimes(input);
   const costs = new ShardCosts(input);
+  const tLayer = costs.layerTimes.timeMs;
   const planner = new SubmodelPlanner(costs, input.targetMs, input.bufferBytes, o);
-  const planned = (c: Candidate) => planner.plan(c.layers, c.slices, tLayer[c.slices]);
-  let found: SubmodelPlan | undefined;
-  for (const c of fittingCandidates(input, tLayer)) if ((found = planned(c))) break;
-  if (!found) {
-    // Nothing fits without stalling: the smallest submodel at the lowest bitwidth, and say by how much.
-    const { minN, minM } = minSubmodel(input);
-    const smallest = { layers: minN, slices: minM, fits: false };
-    found = planned(smallest);
-    if (!found) return outcome(input, lowestPlan(input, smallest.layers, smallest.slices));
+  try {
+    const planned = (c: Candidate) => planner.plan(c.layers, c.slices, tLayer[c.slices]);
+    let found: SubmodelPlan | undefined;
+    for (const c of fittingCandidates(input, costs.layerTimes)) if ((found = planned(c))) break;
+    if (!found) {
+      // Nothing fits without stalling: the smallest submodel at the lowest bitwidth, and say by how much.
+      const { minN, minM } = minSubmodel(input);
+      const smallest = { layers: minN, slices: minM, fits: false };
+      found = planned(smallest);
+      if (!found) return outcome(input, lowestPlan(input, smallest.layers, smallest.slices));
+    }
+    return outcomeOf(input, costs, found);
+  } finally {
+    planner.release();
   }
-  return outcome(input, planOf(costs, found));
 }
 
-function planOf(costs: ShardCosts, p: SubmodelPlan): Plan {
-  const shards: ShardPlan[] = [];
+/** The plan and its predicted timeline, the units' bytes and modeled times read from the tables. */
+function outcomeOf(input: PlannerInput, costs: ShardCosts, p: SubmodelPlan): PlanOutcome {
+  const size = p.n * p.m;
+  const units: PlanUnit[] = new Array(size);
+  const bytes: number[] = new Array(size);
+  const unitMs: { ioMs: number[]; decompressMs: number[] } = { ioMs: new Array(size), decompressMs: new Array(size) };
   for (let l = 0, i = 0; l < p.n; l++)
-    for (let s = 0; s < p.m; s++, i++) shards.push({ layer: l, slice: s, bits: costs.rungs[p.rung[i]], preload: p.preload[i] === 1 });
-  return bertPlan('sti', p.n, p.m, shards);
+    for (let s = 0; s < p.m; s++, i++) {
+      const bits = costs.rungs[p.rung[i]];
+      const k = p.rows[i] + p.rung[i];
+      units[i] = { layer: l, slice: s, bits, preload: p.preload[i] === 1, codec: codecOfBits(bits) };
+      bytes[i] = costs.bytesAt[k];
+      unitMs.ioMs[i] = costs.ioAt[k];
+      unitMs.decompressMs[i] = costs.decompressMs(p.rows[i], p.rung[i]);
+    }
+  const plan: Plan = { family: 'bert', planner: 'sti', layers: p.n, slices: p.m, units, loadAllFirst: false };
+  return predicted(input, plan, { bytesOf: (u) => bytes[u.layer * p.m + u.slice], unitMs });
 }
 
 function lowestPlan(input: PlannerInput, n: number, m: number): Plan {
@@ -185,12 +193,10 @@ function lowestPlan(input: PlannerInput, n: number, m: number): Plan {
 }
 
 export function outcome(input: PlannerInput, plan: Plan): PlanOutcome {
-  const predicted = predictPlan({
-    plan,
-    cost: input.cost,
-    shape: input.shape,
-    seq: input.seq,
-    bytesOf: (s) => input.bytesOf(s.layer, s.slice, s.bits),
-  });
-  return { plan, predicted, overshootMs: overshootMs(predicted.makespanUs / 1000, input.targetMs) };
+  return predicted(input, plan, { bytesOf: (s) => input.bytesOf(s.layer, s.slice, s.bits) });
+}
+
+function predicted(input: PlannerInput, plan: Plan, units: Pick<ProgramInput, 'bytesOf' | 'unitMs'>): PlanOutcome {
+  const timeline = predictPlan({ plan, cost: input.cost, shape: input.shape, seq: input.seq, ...units });
+  return { plan, predicted: timeline, overshootMs: overshootMs(timeline.makespanUs / 1000, input.targetMs) };
 }

@@ -11,9 +11,16 @@ import type { PlannerInput } from './sti.js';
 export function weights(input: PlannerInput): (l: number, s: number) => number {
   const imp = input.importance;
   if (!imp) return () => 1;
-  const all = imp.flat();
-  const min = Math.min(...all);
-  const eps = Math.max((Math.max(...all) - min) * 0.01, 1e-6);
+  // Math.min and Math.max over every score (forEach skips holes as flat() would), without spreading them.
+  let min = Infinity;
+  let max = -Infinity;
+  imp.forEach((row) =>
+    row.forEach((x) => {
+      min = Math.min(min, x);
+      max = Math.max(max, x);
+    }),
+  );
+  const eps = Math.max((max - min) * 0.01, 1e-6);
   return (l, s) => imp[l][s] - min + eps;
 }
 
