@@ -2,7 +2,7 @@
  * Text handling the families' corpora share: the deterministic split of a document by its id, the text of
  * a raw e-mail, and passages of whole sentences.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Split } from './splits.js';
 
 /**
@@ -10,7 +10,7 @@ import type { Split } from './splits.js';
  * `key` is the unit that must not be split across sets (an e-mail; a whole speech for sotu).
  */
 export function splitOf(key: string): Split {
-  const u = createHash('sha256').update(key).digest().readUInt32BE(0) / 2 ** 32;
+  const u = hash('sha256', key, 'buffer').readUInt32BE(0) / 2 ** 32;
   return u < 0.8 ? 'train' : u < 0.9 ? 'dev' : 'test';
 }
 

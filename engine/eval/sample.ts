@@ -3,7 +3,7 @@
  * every run and machine, each label in proportion to the split. "The first N" is not a sample (corpora
  * are ordered by source, date or label), so a quick answer could sit far from the full split's.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export interface Labelled {
   /** Stable id of the item inside its corpus: the sample is a function of ids, not of list order. */
@@ -32,7 +32,7 @@ export function stratumSizes(counts: number[], n: number): number[] {
 }
 
 function rank(id: string): string {
-  return createHash('sha256').update(`shardlab-sample:${id}`).digest('hex');
+  return hash('sha256', `shardlab-sample:${id}`, 'hex');
 }
 
 /**

@@ -62,11 +62,7 @@ export const SPAM_LABELS = ['ham', 'spam'];
  * its `.json` record) is read directly, and only the asked split's records are opened.
  */
 function loadSpam(only?: Split): { labels: string[]; examples: SplitExample[] } {
-  const files = require(`${SPAM_DATA}/file_list.json`) as string[];
-  const examples = files.flatMap((file) => {
-    const [group, name] = file.split('/');
-    const id = `${group}/${name.split('.')[0]}`;
-    const split = splitOf(id);
+  const examples = spamFiles().flatMap(({ file, id, split }) => {
     if (only && split !== only) return [];
     const r = JSON.parse(readFileSync(`${SPAM_DATA}/${file.replace(/\.txt$/, '.json')}`, 'utf8')) as SpamRecord;
     if (`${r.group}/${r.id}` !== id) throw new Error(`spam corpus: ${file} holds ${r.group}/${r.id}`);
@@ -75,6 +71,17 @@ function loadSpam(only?: Split): { labels: string[]; examples: SplitExample[] } 
   examples.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { labels: SPAM_LABELS, examples };
 }
+
+/** Every e-mail of the corpus: its file, its id (`group/name`) and its split (hashed once per process). */
+function spamFiles(): { file: string; id: string; split: Split }[] {
+  spamList ??= (require(`${SPAM_DATA}/file_list.json`) as string[]).map((file) => {
+    const [group, name] = file.split('/');
+    const id = `${group}/${name.split('.')[0]}`;
+    return { file, id, split: splitOf(id) };
+  });
+  return spamList;
+}
+let spamList: { file: string; id: string; split: Split }[] | undefined;
 
 // ---- sotu-era: State of the Union passages -> era of the address -----------------------------------
 
@@ -114,6 +121,16 @@ function loadSotuEra(only?: Split): { labels: string[]; examples: SplitExample[]
     passages(s.text).forEach((text, k) => examples.push({ id: `${speechId}#${k}`, text, label, split }));
   }
   return { labels: SOTU_ERAS.map((e) => e.label), examples };
+}
+
+/** How many examples a split of a task has; spam's count needs only the corpus's file list (every e-mail is one). */
+export function splitSize(task: TaskName, split: Split): number {
+  return task === 'spam' ? spamFiles().filter((f) => f.split === split).length : loadTask(task, split).examples.length;
+}
+
+/** A task's label names, without reading its corpus. */
+export function taskLabels(task: TaskName): string[] {
+  return task === 'spam' ? SPAM_LABELS : SOTU_ERAS.map((e) => e.label);
 }
 
 export function requireTask(name: string): TaskName {

@@ -217,7 +217,7 @@ export async function ensureImportance(
   const key = { model: store.checksum, task: oracle.task, method: spec };
   const { method, high, low } = parseImportance(spec, store.bits);
   const all = oracle.splitSize;
-  const have = servingImportance(db, key, { split: oracle.split, want: oracle.examples.length, all }, layers, slices);
+  const have = servingImportance(db, key, { split: oracle.split, want: oracle.count, all }, layers, slices);
   if (have) return { ...have, evaluated: 0 };
   const p = await profileImportance(oracle, db, { method, layers, slices, high, low, modelChecksum: store.checksum, onProgress });
   return {

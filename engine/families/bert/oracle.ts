@@ -8,7 +8,7 @@ import { sampleKey, stratifiedSample } from '../../eval/sample.js';
 import type { ExperimentStore } from '../../store/db.js';
 import { evaluate } from './accuracy.js';
 import { configurationHash, type Configuration } from './configuration.js';
-import { loadTask, type Example, type Split, type TaskName } from './datasets.js';
+import { loadTask, splitSize, type Example, type Split, type TaskName } from './datasets.js';
 import type { BertModel } from './model.js';
 import type { ShardStore } from './shard-store.js';
 
@@ -31,12 +31,13 @@ export function splitKey(split: Split, examples: number, all: number): string {
 }
 
 export class AccuracyOracle {
-  /** The examples answers are measured on: the split, or its fixed stratified sample of `limit`. */
-  readonly examples: Example[];
   readonly splitKey: string;
   /** How many examples the whole split has. */
   readonly splitSize: number;
+  /** How many examples answers are measured on. */
+  readonly count: number;
   private readonly oracle: QualityOracle<Configuration>;
+  private sample?: Example[];
 
   constructor(
     /** The model, or how to get it when a configuration is first measured (cached answers need none). */
@@ -47,10 +48,10 @@ export class AccuracyOracle {
     readonly split: Split = 'dev',
     limit?: number,
   ) {
-    const all = loadTask(task, split).examples;
-    this.splitSize = all.length;
-    this.examples = limit ? stratifiedSample(all, limit) : all;
-    this.splitKey = splitKey(split, this.examples.length, all.length);
+    // The examples themselves are read when first measured: a cached answer needs only their count.
+    this.splitSize = splitSize(task, split);
+    this.count = limit ? Math.min(limit, this.splitSize) : this.splitSize;
+    this.splitKey = splitKey(split, this.count, this.splitSize);
     this.oracle = new QualityOracle(
       db,
       { model: store.checksum, task, split: this.splitKey, metric: 'accuracy' },
@@ -67,6 +68,15 @@ export class AccuracyOracle {
         },
       },
     );
+  }
+
+  /** The examples answers are measured on: the split, or its fixed stratified sample of `limit`. */
+  get examples(): Example[] {
+    if (!this.sample) {
+      const all = loadTask(this.task, this.split).examples;
+      this.sample = this.count < all.length ? stratifiedSample(all, this.count) : all;
+    }
+    return this.sample;
   }
 
   /** The model's runtime sessions (started now if the oracle was given a way to start them). */
