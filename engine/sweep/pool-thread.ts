@@ -1,0 +1,24 @@
+/**
+ * A thread of the evaluation pool (pool.ts): evaluates the jobs its parent posts, one at a time, with
+ * one onnxruntime thread, and posts each answer or error back.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { UserError } from '../core/errors.js';
+import { Evaluator, type EvaluationJob, type EvaluatorOptions } from './evaluation.js';
+import type { PoolReply } from './pool.js';
+
+const evaluator = new Evaluator(workerData as EvaluatorOptions);
+
+parentPort!.on('message', async (m: { id: number; job: EvaluationJob } | 'close') => {
+  if (m === 'close') {
+    await evaluator.close();
+    return parentPort!.close();
+  }
+  let reply: PoolReply;
+  try {
+    reply = { id: m.id, row: await evaluator.evaluate(m.job) };
+  } catch (e) {
+    reply = { id: m.id, error: (e as Error).message ?? String(e), userError: e instanceof UserError };
+  }
+  parentPort!.postMessage(reply);
+});
