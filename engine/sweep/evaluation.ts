@@ -18,6 +18,8 @@ export interface EvaluationJob {
   /** The submitter's model checksum; a worker refuses a model that differs. */
   checksum: string;
   family: string;
+  /** The task its quality is measured on. */
+  task: string;
   where: Split;
   /** A plan of the configuration (its layers, slices and units' bits are what is measured). */
   plan: Plan;

@@ -41,8 +41,8 @@ export interface SweepOptions {
   workers?: number;
   /** How uncached configurations are evaluated (default: in this process, on `workers` threads); the queue passes its own. */
   evaluate?: EvaluateMissing;
-  /** The configurations the sweep will evaluate, once planning has found them. */
-  onPending?: (pending: PendingEvaluation[]) => void;
+  /** The configurations the sweep will evaluate, once planning has found them, and the sweep's number of points. */
+  onPending?: (pending: PendingEvaluation[], points: number) => void;
 }
 
 /** A point of the sweep, planned and executed, waiting for its configuration's quality. */
@@ -138,7 +138,7 @@ export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOp
       else pending.set(pt.config, { key: pt.config, job: evaluationJob(spec, model, pt.planned.plan, where) });
     }
     flush();
-    o.onPending?.([...pending.values()]);
+    o.onPending?.([...pending.values()], points.length);
     const evaluate = o.evaluate ?? evaluateLocally(o.workers ?? hostThreads());
     await timed(ph, 'quality', () =>
       evaluate([...pending.values()], {
@@ -159,8 +159,8 @@ export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOp
 }
 
 function evaluationJob(spec: SweepSpec, model: FamilyModel, plan: Plan, where: Split): EvaluationJob {
-  const { family, checksum } = model.info;
-  return { model: spec.model, checksum, family, where, plan, configHash: model.configHash(plan) };
+  const { family, checksum, task } = model.info;
+  return { model: spec.model, checksum, family, task: task!, where, plan, configHash: model.configHash(plan) };
 }
 
 /**
