@@ -8,7 +8,7 @@ import { ExperimentStore, type QueuedSweep } from '../../store/db.js';
 import { checkReachable, parseQueueUrl } from '../../sweep/queue.js';
 import { evaluateThroughQueue, jobCounts, type QueueCounts } from '../../sweep/queue-submit.js';
 import type { SweepSpec } from '../../sweep/types.js';
-import { sweepAndPrint, type SweepFlags } from './sweep.js';
+import { sweepAndPrint, type SweepFlags } from './sweep-run.js';
 
 /** How often the submitter looks at its jobs, ms ($SHARDLAB_QUEUE_POLL_MS; tests look more often). */
 function pollMs(): number {
