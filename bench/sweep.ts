@@ -5,7 +5,11 @@
  * redis-server of its own with two `shardlab worker` processes. Prints wall times, the ratios, and the
  * queue's overhead per configuration over the pool (same cores, same evaluations).
  *
- *   npm run bench:sweep
+ *   npm run bench:sweep -- [--rounds R]
+ *
+ * With R rounds the contenders take turns R times and each one's best time counts. Two more runs measure
+ * the queue's own cost per configuration: every answer already in Redis, collected into a fresh store,
+ * against the same sweep with every accuracy cached.
  *
  * The shard store is made (and the model's runtime warmed) before any timing. Needs redis-server.
  */
@@ -17,6 +21,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const home = mkdtempSync(join(tmpdir(), 'shardlab-bench-sweep-'));
 process.env.SHARDLAB_HOME = home;
@@ -46,24 +51,30 @@ const spec: SweepSpec = {
   seq: 128,
 };
 const cores = availableParallelism();
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '1' } } });
+const rounds = Number(values.rounds);
 const s = (ms: number) => (ms / 1000).toFixed(1);
 const load = () =>
   loadavg()
     .map((x) => x.toFixed(2))
     .join(', ');
 
-/** Times a sweep on a fresh store; returns the wall time and the configurations it evaluated. */
-async function timedSweep(name: string, o: SweepOptions): Promise<{ ms: number; configs: number; rows: string }> {
-  const db = ExperimentStore.open(join(home, `${name}.db`));
+interface Timing {
+  ms: number;
+  configs: number;
+  rows: string;
+}
+
+/** Times a sweep on store `dbName` (fresh unless named before); returns the wall time and the configurations it evaluated. */
+async function timedSweep(name: string, dbName: string, o: SweepOptions): Promise<Timing> {
+  const db = ExperimentStore.open(join(home, `${dbName}.db`));
   let configs = 0;
   try {
     const start = performance.now();
     const sweep = await runSweep(spec, db, { ...o, onPending: (p) => (configs = p.length) });
     const ms = performance.now() - start;
     const rows = JSON.stringify(rowsWithoutEvents(sweep.rows));
-    console.log(
-      `${name.padEnd(24)} ${s(ms).padStart(6)} s  (${sweep.rows.length} points, ${configs} configurations evaluated; load ${load()})`,
-    );
+    console.log(`  ${name.padEnd(40)} ${s(ms).padStart(6)} s  (${configs} configurations evaluated; load ${load()})`);
     return { ms, configs, rows };
   } finally {
     db.close();
@@ -76,6 +87,12 @@ async function freePort(): Promise<number> {
   const port = (srv.address() as { port: number }).port;
   srv.close();
   return port;
+}
+
+async function stop(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  p.kill('SIGTERM');
+  await once(p, 'exit');
 }
 
 /** A `shardlab worker`, resolved once it waits for jobs. */
@@ -103,33 +120,61 @@ console.log(
   `sweep: ${spec.socs.length} SoCs x ${spec.targetsMs.length} targets x ${spec.buffersKb.length} buffers x ${spec.planners.length} planners on bert-spam, accuracy on ${spec.limit} dev examples; ${cores} cores`,
 );
 
-const one = await timedSweep('local, 1 core', { workers: 1 });
-const pool = await timedSweep(`local pool, ${cores} threads`, { workers: cores });
-
 const port = await freePort();
 const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
   stdio: 'ignore',
 });
-const url = `redis://127.0.0.1:${port}`;
+const best: Record<'one' | 'pool' | 'queue' | 'cached' | 'collected', Timing[]> = {
+  one: [],
+  pool: [],
+  queue: [],
+  cached: [],
+  collected: [],
+};
 const workers: ChildProcess[] = [];
-let queued: Awaited<ReturnType<typeof timedSweep>>;
 try {
   await new Promise((r) => setTimeout(r, 300));
-  for (let i = 0; i < 2; i++) workers.push(await startWorker(url));
-  queued = await timedSweep('queue, 2 workers', { evaluate: evaluateThroughQueue(url, { pollMs: 100 }) });
+  for (let round = 1; round <= rounds; round++) {
+    console.log(`round ${round} of ${rounds}`);
+    best.one.push(await timedSweep('local, 1 core', `one-${round}`, { workers: 1 }));
+    best.pool.push(await timedSweep(`local pool, ${cores} threads`, `pool-${round}`, { workers: cores }));
+    // A Redis database of its own each round, so no answer is already there.
+    const url = `redis://127.0.0.1:${port}/${round}`;
+    for (let i = 0; i < 2; i++) workers.push(await startWorker(url));
+    const evaluate = evaluateThroughQueue(url, { pollMs: 100 });
+    best.queue.push(await timedSweep('queue, 2 workers', `queue-${round}`, { evaluate }));
+    for (const w of workers.splice(0)) await stop(w);
+    // The queue's own cost: every answer already in Redis, collected into a fresh store, against a sweep with all cached.
+    best.cached.push(await timedSweep('local, all accuracies cached', `one-${round}`, { workers: 1 }));
+    best.collected.push(await timedSweep('queue, all answers already in Redis', `collected-${round}`, { evaluate }));
+  }
 } finally {
-  for (const w of workers) w.kill('SIGTERM');
-  redis.kill('SIGTERM');
-  await Promise.all([...workers, redis].map((p) => (p.exitCode === null ? once(p, 'exit') : undefined)));
+  for (const w of workers) await stop(w);
+  await stop(redis);
 }
 
-const same = one.rows === pool.rows && one.rows === queued.rows;
-console.log(`\nrows identical in all three: ${same ? 'yes' : 'NO'}`);
-console.log(`pool  / 1 core: ${(one.ms / pool.ms).toFixed(2)}x faster`);
-console.log(`queue / 1 core: ${(one.ms / queued.ms).toFixed(2)}x faster`);
-console.log(`queue / pool:   ${(queued.ms / pool.ms).toFixed(2)}x the time`);
+const min = (ts: Timing[]) => Math.min(...ts.map((t) => t.ms));
+const [one, pool, queue] = [best.one, best.pool, best.queue].map(min);
+const configs = best.one[0].configs;
+const all = Object.values(best).flat();
+const same = all.every((t) => t.rows === all[0].rows);
+/** Per round, (a − b) per configuration, ms: the rounds' range. */
+const perConfig = (a: Timing[], b: Timing[]) => {
+  const d = a.map((t, i) => (t.ms - b[i].ms) / configs);
+  return `${Math.min(...d).toFixed(1)} to ${Math.max(...d).toFixed(1)} ms`;
+};
 console.log(
-  `queue overhead over the pool: ${((queued.ms - pool.ms) / queued.configs).toFixed(0)} ms per configuration (polling every 100 ms, two worker processes starting their threads and models)`,
+  `\nbest of ${rounds} round(s): 1 core ${s(one)} s, pool ${s(pool)} s, queue ${s(queue)} s (${configs} configurations evaluated)`,
+);
+console.log(`rows identical in every run: ${same ? 'yes' : 'NO'}`);
+console.log(
+  `speed-up over 1 core: pool ${(one / pool).toFixed(2)}x, queue with 2 workers ${(one / queue).toFixed(2)}x (${cores} cores: ${cores}x is the ceiling)`,
+);
+console.log(
+  `queue / pool: ${(queue / pool).toFixed(2)}; queue minus pool per configuration, by round: ${perConfig(best.queue, best.pool)}`,
+);
+console.log(
+  `queue machinery alone (enqueue, poll every 100 ms, fetch, store; no evaluation), by round: ${perConfig(best.collected, best.cached)} per configuration`,
 );
 console.log(`load average at the end: ${load()}`);
 rmSync(home, { recursive: true, force: true });

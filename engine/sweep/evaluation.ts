@@ -28,7 +28,7 @@ export interface EvaluationJob {
 
 /** A configuration the sweep needs a quality for and the experiment store lacks. */
 export interface PendingEvaluation {
-  /** The sweep's key of the configuration (engine/sweep/sweep.ts configurationKey). */
+  /** The configuration's hash, as the sweep keys it. */
   key: string;
   job: EvaluationJob;
 }

@@ -9,11 +9,8 @@ import type { PoolReply } from './pool.js';
 
 const evaluator = new Evaluator(workerData as EvaluatorOptions);
 
-parentPort!.on('message', async (m: { id: number; job: EvaluationJob } | 'close') => {
-  if (m === 'close') {
-    await evaluator.close();
-    return parentPort!.close();
-  }
+// The pool ends its threads by terminating them: the process's models and in-memory store go with them.
+parentPort!.on('message', async (m: { id: number; job: EvaluationJob }) => {
   let reply: PoolReply;
   try {
     reply = { id: m.id, row: await evaluator.evaluate(m.job) };

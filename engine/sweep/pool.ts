@@ -23,14 +23,21 @@ export class EvaluationPool {
   private readonly all: Worker[] = [];
   private nextId = 0;
 
-  constructor(size: number, opts: { modelsRoot?: string } = {}) {
-    for (let i = 0; i < size; i++) {
-      const w = new Worker(new URL('./pool-thread.js', import.meta.url), { workerData: { threads: 1, ...opts } });
-      w.on('message', (r: PoolReply) => this.answered(w, r));
-      w.on('error', (e) => this.crashed(w, e));
-      this.all.push(w);
-      this.idle.push(w);
-    }
+  private closed = false;
+
+  constructor(
+    size: number,
+    private readonly opts: { modelsRoot?: string } = {},
+  ) {
+    for (let i = 0; i < size; i++) this.spawn();
+  }
+
+  private spawn(): void {
+    const w = new Worker(new URL('./pool-thread.js', import.meta.url), { workerData: { threads: 1, ...this.opts } });
+    w.on('message', (r: PoolReply) => this.answered(w, r));
+    w.on('error', (e) => this.crashed(w, e));
+    this.all.push(w);
+    this.idle.push(w);
   }
 
   get size(): number {
@@ -65,7 +72,7 @@ export class EvaluationPool {
     this.dispatch();
   }
 
-  /** A thread that died takes its job with it: that job fails, the others go on. */
+  /** A thread that died takes its job with it: that job fails, a new thread takes its place. */
   private crashed(worker: Worker, e: Error): void {
     for (const [id, b] of this.busy)
       if (b.worker === worker) {
@@ -73,12 +80,20 @@ export class EvaluationPool {
         b.waiting.reject(new Error(`evaluation thread failed: ${e.message}`));
       }
     this.all.splice(this.all.indexOf(worker), 1);
-    if (this.all.length === 0) for (const w of this.queue.splice(0)) w.reject(new Error('every evaluation thread failed'));
+    const idle = this.idle.indexOf(worker);
+    if (idle >= 0) this.idle.splice(idle, 1);
+    if (this.closed) return;
+    this.spawn();
+    this.dispatch();
   }
 
-  /** Ends the threads; jobs not started are refused. */
+  /** Ends the threads; jobs in hand and not started fail. */
   async close(): Promise<void> {
-    for (const w of this.queue.splice(0)) w.reject(new UserError('the evaluation pool was closed'));
+    this.closed = true;
+    const closed = new Error('the evaluation pool was closed');
+    for (const w of this.queue.splice(0)) w.reject(closed);
+    for (const b of this.busy.values()) b.waiting.reject(closed);
+    this.busy.clear();
     await Promise.all(this.all.map((w) => w.terminate()));
     this.all.length = 0;
     this.idle.length = 0;

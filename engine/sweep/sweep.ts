@@ -53,9 +53,11 @@ interface Point {
   bufferKb: number;
   planned: PlannedRequest;
   run: RunResult;
-  /** configurationKey of its plan. */
-  config: string;
+  /** The configuration hash of its plan: what its quality is stored under. */
+  hash: string;
 }
+
+type Answer = NonNullable<ReturnType<FamilyModel['cachedQuality']>>;
 
 /** Checks a spec against the model and the SoC profiles before any work starts (one line per problem); returns the profiles. */
 export function checkSpec(spec: SweepSpec, model: FamilyModel): SocProfile[] {
@@ -94,6 +96,8 @@ export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOp
     const plan = o.plan ?? ((m: FamilyModel, cost: CostModel, req: PlanningRequest) => m.plan(cost, req));
     const total = spec.socs.length * spec.targetsMs.length * spec.buffersKb.length * spec.planners.length;
     const points: Point[] = [];
+    // The configuration hash of each distinct configuration key (hashing every point's plan would cost more).
+    const hashes = new Map<string, string>();
     for (const profile of profiles) {
       const cost = new CostModel(profile, resolveSettings(profile));
       // Identical plans on one SoC execute once.
@@ -113,29 +117,43 @@ export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOp
               );
               runs.set(key, r);
             }
-            points.push({ soc: profile.id, planner, targetMs, bufferKb, planned: p, run: r, config: configurationKey(p.plan) });
+            const config = configurationKey(p.plan);
+            let hash = hashes.get(config);
+            if (hash === undefined) hashes.set(config, (hash = model.configHash(p.plan)));
+            points.push({ soc: profile.id, planner, targetMs, bufferKb, planned: p, run: r, hash });
           }
     }
     const where = { split: spec.split, limit: spec.limit };
     const rows: SweepRow[] = [];
+    // A configuration's quality is the same on every SoC: hashed, looked up, and measured when missing, once.
+    const answers = new Map<string, Answer>();
+    const answer = (pt: Point): Answer => {
+      let q = answers.get(pt.hash);
+      if (!q) {
+        q = model.cachedQuality(pt.planned.plan, where);
+        if (!q) throw new Error(`configuration ${pt.hash}: evaluated but not in the experiment store`);
+        answers.set(pt.hash, q);
+      }
+      return q;
+    };
     // Rows land in the sweep's order, each once its configuration's quality is in the store.
     const ready = new Set<string>();
     const flush = () => {
-      while (rows.length < points.length && ready.has(points[rows.length].config)) {
+      while (rows.length < points.length && ready.has(points[rows.length].hash)) {
         const pt = points[rows.length];
-        const q = model.cachedQuality(pt.planned.plan, where);
-        if (!q) throw new Error(`configuration ${pt.config}: evaluated but not in the experiment store`);
-        rows.push(row(pt, q));
+        rows.push(row(pt, answer(pt)));
         o.onRow?.(rows[rows.length - 1]);
         o.onProgress?.(rows.length, total, 'sweep');
       }
     };
-    // A configuration's quality is the same on every SoC: looked up, and measured when missing, once.
     const pending = new Map<string, PendingEvaluation>();
     for (const pt of points) {
-      if (ready.has(pt.config) || pending.has(pt.config)) continue;
-      if (model.cachedQuality(pt.planned.plan, where)) ready.add(pt.config);
-      else pending.set(pt.config, { key: pt.config, job: evaluationJob(spec, model, pt.planned.plan, where) });
+      if (ready.has(pt.hash) || pending.has(pt.hash)) continue;
+      const q = model.cachedQuality(pt.planned.plan, where);
+      if (q) {
+        answers.set(pt.hash, q);
+        ready.add(pt.hash);
+      } else pending.set(pt.hash, { key: pt.hash, job: evaluationJob(spec, model, pt.planned.plan, where) });
     }
     flush();
     o.onPending?.([...pending.values()], points.length);
