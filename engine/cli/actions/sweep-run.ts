@@ -67,9 +67,9 @@ export async function sweepAndPrint(
       evaluate: queued?.(showCounts) ?? extra.evaluate,
       onPending: (pending, points) => {
         bars.importance.stop();
+        extra.onPending?.(pending, points);
         bar.total = points;
         showCounts(bar.note);
-        extra.onPending?.(pending, points);
       },
       onProgress: (done, total, stage) => {
         if (stage === 'sweep') {
