@@ -21,6 +21,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { parseArgs } from 'node:util';
 
 const home = mkdtempSync(join(tmpdir(), 'shardlab-bench-sweep-'));
@@ -81,6 +82,21 @@ async function timedSweep(name: string, dbName: string, o: SweepOptions): Promis
   }
 }
 
+/**
+ * How much parallel work this shared machine gives right now: fixed busy loops on `cores` threads against
+ * one, as a speed-up (the ceiling any contender here can reach).
+ */
+async function parallelism(): Promise<number> {
+  const spin = `let x = 0; for (let i = 0; i < 3e8; i++) x += i % 7; require('node:worker_threads').parentPort.postMessage(x);`;
+  const time = async (n: number) => {
+    const start = performance.now();
+    await Promise.all(Array.from({ length: n }, () => new Promise((r) => new Worker(spin, { eval: true }).once('message', r))));
+    return performance.now() - start;
+  };
+  const one = await time(1);
+  return (cores * one) / (await time(cores));
+}
+
 async function freePort(): Promise<number> {
   const srv = createServer().listen(0, '127.0.0.1');
   await once(srv, 'listening');
@@ -135,7 +151,7 @@ const workers: ChildProcess[] = [];
 try {
   await new Promise((r) => setTimeout(r, 300));
   for (let round = 1; round <= rounds; round++) {
-    console.log(`round ${round} of ${rounds}`);
+    console.log(`round ${round} of ${rounds}: ${cores} busy threads do ${(await parallelism()).toFixed(2)}x the work of one right now`);
     best.one.push(await timedSweep('local, 1 core', `one-${round}`, { workers: 1 }));
     best.pool.push(await timedSweep(`local pool, ${cores} threads`, `pool-${round}`, { workers: cores }));
     // A Redis database of its own each round, so no answer is already there.
