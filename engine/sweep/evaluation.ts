@@ -13,7 +13,7 @@ import { ExperimentStore, type QualityRow } from '../store/db.js';
 
 /** What a worker needs to evaluate one configuration (plain JSON: it travels through Redis). */
 export interface EvaluationJob {
-  /** The model directory as the submitter named it. */
+  /** The model directory on the submitter's machine (absolute). */
   model: string;
   /** The submitter's model checksum; a worker refuses a model that differs. */
   checksum: string;

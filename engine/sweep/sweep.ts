@@ -11,6 +11,7 @@
  * for are evaluated, on a pool of threads or through a distributed queue (queue-submit.ts), each answer
  * stored as it arrives; rows are made from the stored answers, so they are the same however evaluated.
  */
+import { resolve } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { hostThreads } from '../core/threads.js';
 import { familyOf, type FamilyModel, type PlannedRequest, type PlanningRequest, type Split } from '../families/index.js';
@@ -178,7 +179,8 @@ export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOp
 
 function evaluationJob(spec: SweepSpec, model: FamilyModel, plan: Plan, where: Split): EvaluationJob {
   const { family, checksum, task } = model.info;
-  return { model: spec.model, checksum, family, task: task!, where, plan, configHash: model.configHash(plan) };
+  // Absolute, so a worker on this machine finds it from any directory (another machine looks under --models by its name).
+  return { model: resolve(spec.model), checksum, family, task: task!, where, plan, configHash: model.configHash(plan) };
 }
 
 /**
