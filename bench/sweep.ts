@@ -47,7 +47,7 @@ const spec: SweepSpec = {
   // Planners that rank by importance are left out: their profile is made once on the submitter, not the sweep's work.
   planners: ['sti-uniform', 'stdpl-4', 'stdpl-6', 'load-exec-32', 'hold-4'],
   split: 'dev',
-  limit: 32,
+  limit: 64,
   importance: 'sti:32/2',
   seq: 128,
 };
