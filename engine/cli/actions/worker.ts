@@ -15,18 +15,26 @@ export async function runWorker(f: WorkerFlags): Promise<void> {
   const worker = await startQueueWorker({ url, concurrency: f.concurrency, modelsRoot: f.models, lockMs: f.lockMs, onEvent: print });
   console.log(`worker ${process.pid}: waiting for jobs on ${url} (${f.concurrency} at once); Ctrl-C stops it`);
   await new Promise<void>((resolve) => {
+    let asked = false;
+    // The first signal lets the jobs in hand finish (and be reported); a second stops at once, e.g. when Redis is gone.
     const stop = () => {
-      console.log(`worker ${process.pid}: finishing the jobs in hand, then stopping`);
+      if (asked) process.exit(130);
+      asked = true;
+      console.log(`worker ${process.pid}: finishing the jobs in hand, then stopping (signal again to stop at once)`);
       void worker.close().then(resolve);
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
 }
 
+/** The last error printed: a Redis that is away reports the same one at every reconnection attempt. */
+let lastError = '';
+
 function print(e: WorkerEvent): void {
+  if (e.type !== 'error') lastError = '';
   if (e.type === 'started') console.log(`started ${e.configHash} (job ${e.id})`);
   else if (e.type === 'completed') console.log(`done ${e.configHash}: ${e.value} in ${e.seconds.toFixed(1)} s`);
   else if (e.type === 'failed') console.log(`failed ${e.configHash}: ${e.reason}${e.final ? '' : ' (it will be tried again)'}`);
-  else console.error(`worker: ${e.message}`);
+  else if (e.message !== lastError) console.error(`worker: ${(lastError = e.message)}`);
 }
