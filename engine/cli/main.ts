@@ -16,7 +16,7 @@ import { registerCompress } from './commands/compress.js';
 import { registerAccuracy, registerProfile, registerShard } from './commands/shard.js';
 import { registerSocs } from './commands/socs.js';
 import { registerVerify } from './commands/verify.js';
-import { registerRegress, registerReport, registerSweep, registerSweeps } from './commands/sweep.js';
+import { registerRegress, registerReport, registerSweep, registerSweeps, registerWorker } from './commands/sweep.js';
 import { CheckFailed } from './check.js';
 import { VERSION } from './version.js';
 
@@ -49,6 +49,7 @@ export function buildProgram(): Command {
   registerSweeps(program);
   registerRegress(program);
   registerReport(program);
+  registerWorker(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

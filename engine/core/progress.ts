@@ -26,24 +26,25 @@ export function formatDuration(ms: number): string {
 }
 
 /** A progress bar on stderr when it is a terminal and output is for people, with the time left; otherwise nothing. */
-export function progressBar(label: string, enabled: boolean): { update(done: number, total: number): void; stop(): void } {
+export function progressBar(label: string, enabled: boolean): { update(done: number, total: number, note?: string): void; stop(): void } {
   if (!enabled || !process.stderr.isTTY) return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
-    { format: `${label} [{bar}] {percentage}% {value}/{total} {left}`, stream: process.stderr, hideCursor: true },
+    { format: `${label} [{bar}] {percentage}% {value}/{total} {left}{note}`, stream: process.stderr, hideCursor: true },
     cliProgress.Presets.shades_classic,
   );
   const eta = timeLeft();
   let started = false;
   return {
-    update(done, total) {
+    update(done, total, note) {
       const ms = eta(done, total);
       const left = ms === undefined ? 'estimating time left' : `${formatDuration(ms)} left`;
+      const tokens = { left, note: note ? `  ${note}` : '' };
       if (!started) {
-        bar.start(total, done, { left });
+        bar.start(total, done, tokens);
         started = true;
       }
       bar.setTotal(total);
-      bar.update(done, { left });
+      bar.update(done, tokens);
     },
     stop() {
       if (started) bar.stop();

@@ -18,6 +18,7 @@ export type {
   PlannerInfo,
   PlanningRequest,
   QualityMetric,
+  Split,
   TokenWorkbench,
 } from './family.js';
 

@@ -35,6 +35,10 @@ const MIGRATIONS: string[] = [
    INSERT INTO quality
      SELECT model, task, split, config_hash, 'accuracy', config, accuracy, examples, seconds, created_at FROM accuracy_cache;
    DROP TABLE accuracy_cache;`,
+  // 4: sweeps evaluated through a distributed queue, from submission until their rows are stored.
+  `CREATE TABLE queued_sweeps (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, spec TEXT NOT NULL, queue TEXT NOT NULL,
+     jobs TEXT NOT NULL, done INTEGER NOT NULL, failed INTEGER NOT NULL, sweep_id INTEGER);`,
 ];
 
 /** The statements run once per point or row, prepared once per connection (ExperimentStore.stmt). */
@@ -81,6 +85,20 @@ export interface StoredSweepSummary<Spec = unknown> {
 
 export interface StoredSweep<Spec = unknown, Row = unknown> extends StoredSweepSummary<Spec> {
   rows: Row[];
+}
+
+/** A sweep submitted to a queue: its spec, the queue's URL, its jobs and how many are done, until it is stored. */
+export interface QueuedSweep<Spec = unknown> {
+  id: number;
+  createdAt: string;
+  spec: Spec;
+  queue: string;
+  /** The queue's job ids of the configurations its latest submission waits for. */
+  jobs: string[];
+  done: number;
+  failed: number;
+  /** The stored sweep, once every row is in. */
+  sweepId?: number;
 }
 
 export interface ImportanceRow {
@@ -227,9 +245,49 @@ export class ExperimentStore {
     return this.db.transaction(() => this.db.prepare('DELETE FROM sweeps WHERE id = ?').run(id).changes > 0)();
   }
 
+  /** Records a sweep submitted to a queue; returns its id (what `shardlab sweep --resume` takes). */
+  putQueuedSweep(spec: unknown, queue: string): number {
+    const r = this.db
+      .prepare("INSERT INTO queued_sweeps (created_at, spec, queue, jobs, done, failed) VALUES (?, ?, ?, '[]', 0, 0)")
+      .run(new Date().toISOString(), JSON.stringify(spec), queue);
+    return Number(r.lastInsertRowid);
+  }
+
+  /** A queued sweep's progress: the jobs its submission waits for (when given) and the counts so far. */
+  updateQueuedSweep(id: number, u: { queue?: string; jobs?: string[]; done: number; failed: number; sweepId?: number }): void {
+    const set = this.db.prepare(
+      'UPDATE queued_sweeps SET queue = COALESCE(?, queue), jobs = COALESCE(?, jobs), done = ?, failed = ?, sweep_id = ? WHERE id = ?',
+    );
+    this.db.transaction(() => set.run(u.queue ?? null, u.jobs ? JSON.stringify(u.jobs) : null, u.done, u.failed, u.sweepId ?? null, id))();
+  }
+
+  getQueuedSweep<Spec = unknown>(id: number): QueuedSweep<Spec> | undefined {
+    const r = this.db.prepare('SELECT * FROM queued_sweeps WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    return r && queuedOf<Spec>(r);
+  }
+
+  /** Queued sweeps whose rows are not stored yet, newest first. */
+  listQueuedSweeps<Spec = unknown>(): QueuedSweep<Spec>[] {
+    const rows = this.db.prepare('SELECT * FROM queued_sweeps WHERE sweep_id IS NULL ORDER BY id DESC').all() as Record<string, unknown>[];
+    return rows.map((r) => queuedOf<Spec>(r));
+  }
+
   close(): void {
     this.db.close();
   }
+}
+
+function queuedOf<Spec>(r: Record<string, unknown>): QueuedSweep<Spec> {
+  return {
+    id: r.id as number,
+    createdAt: r.created_at as string,
+    spec: JSON.parse(r.spec as string) as Spec,
+    queue: r.queue as string,
+    jobs: JSON.parse(r.jobs as string) as string[],
+    done: r.done as number,
+    failed: r.failed as number,
+    sweepId: (r.sweep_id as number | null) ?? undefined,
+  };
 }
 
 function summaryOf<Spec>(r: Record<string, unknown>): StoredSweepSummary<Spec> {

@@ -6,9 +6,15 @@
  * configuration for real. SweepOptions.realWork does the work too, with the same rows. Identical plans
  * on one SoC execute once; identical configurations evaluate once (the oracle caches them in the
  * experiment store). Any registered model family sweeps the same way.
+ *
+ * The points are planned and executed first (fast); then the configurations the store has no quality
+ * for are evaluated, on a pool of threads or through a distributed queue (queue-submit.ts), each answer
+ * stored as it arrives; rows are made from the stored answers, so they are the same however evaluated.
  */
+import { resolve } from 'node:path';
 import { UserError } from '../core/errors.js';
-import { familyOf, type FamilyModel, type PlannedRequest, type PlanningRequest } from '../families/index.js';
+import { hostThreads } from '../core/threads.js';
+import { familyOf, type FamilyModel, type PlannedRequest, type PlanningRequest, type Split } from '../families/index.js';
 import { VirtualClock } from '../pipeline/clock.js';
 import type { RunResult } from '../pipeline/executor.js';
 import { meetsTarget, type Plan } from '../pipeline/plan.js';
@@ -16,7 +22,9 @@ import { CostModel, resolveSettings } from '../soc/cost.js';
 import { getSocProfile, loadSocProfiles } from '../soc/load.js';
 import type { SocProfile } from '../soc/profile.js';
 import type { ExperimentStore } from '../store/db.js';
+import type { EvaluateMissing, EvaluationJob, PendingEvaluation } from './evaluation.js';
 import { timed, type Phases } from './phases.js';
+import { EvaluationPool } from './pool.js';
 import type { Sweep, SweepRow, SweepSpec } from './types.js';
 
 export interface SweepOptions {
@@ -30,7 +38,27 @@ export interface SweepOptions {
   realWork?: boolean;
   /** Accumulates each phase's milliseconds (bench/sweep-scale.ts). */
   phases?: Phases;
+  /** Threads that evaluate uncached configurations side by side (default: the host's, SHARDLAB_THREADS). */
+  workers?: number;
+  /** How uncached configurations are evaluated (default: in this process, on `workers` threads); the queue passes its own. */
+  evaluate?: EvaluateMissing;
+  /** The configurations the sweep will evaluate, once planning has found them, and the sweep's number of points. */
+  onPending?: (pending: PendingEvaluation[], points: number) => void;
 }
+
+/** A point of the sweep, planned and executed, waiting for its configuration's quality. */
+interface Point {
+  soc: string;
+  planner: string;
+  targetMs: number;
+  bufferKb: number;
+  planned: PlannedRequest;
+  run: RunResult;
+  /** The configuration hash of its plan: what its quality is stored under. */
+  hash: string;
+}
+
+type Answer = NonNullable<ReturnType<FamilyModel['cachedQuality']>>;
 
 /** Checks a spec against the model and the SoC profiles before any work starts (one line per problem); returns the profiles. */
 export function checkSpec(spec: SweepSpec, model: FamilyModel): SocProfile[] {
@@ -68,20 +96,12 @@ export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOp
     await timed(ph, 'open', () => model.preparePlanners(spec.planners));
     const plan = o.plan ?? ((m: FamilyModel, cost: CostModel, req: PlanningRequest) => m.plan(cost, req));
     const total = spec.socs.length * spec.targetsMs.length * spec.buffersKb.length * spec.planners.length;
-    const rows: SweepRow[] = [];
-    // A configuration's quality is the same on every SoC: asked of the oracle (hashed, looked up) once.
-    const qualities = new Map<string, ReturnType<FamilyModel['quality']>>();
-    const quality = (p: Plan) => {
-      const key = configurationKey(p);
-      let q = qualities.get(key);
-      if (!q) {
-        q = model.quality(p, { split: spec.split, limit: spec.limit });
-        qualities.set(key, q);
-      }
-      return q;
-    };
+    const points: Point[] = [];
+    // The configuration hash of each distinct configuration key (hashing every point's plan would cost more).
+    const hashes = new Map<string, string>();
     for (const profile of profiles) {
       const cost = new CostModel(profile, resolveSettings(profile));
+      // Identical plans on one SoC execute once.
       const runs = new Map<string, RunResult>();
       for (const targetMs of spec.targetsMs)
         for (const bufferKb of spec.buffersKb)
@@ -98,16 +118,102 @@ export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOp
               );
               runs.set(key, r);
             }
-            const q = await timed(ph, 'quality', () => quality(p.plan));
-            rows.push(row(profile.id, planner, targetMs, bufferKb, p, r, q));
-            o.onRow?.(rows[rows.length - 1]);
-            o.onProgress?.(rows.length, total, 'sweep');
+            const config = configurationKey(p.plan);
+            let hash = hashes.get(config);
+            if (hash === undefined) hashes.set(config, (hash = model.configHash(p.plan)));
+            points.push({ soc: profile.id, planner, targetMs, bufferKb, planned: p, run: r, hash });
           }
     }
+    const where = { split: spec.split, limit: spec.limit };
+    const rows: SweepRow[] = [];
+    // A configuration's quality is the same on every SoC: hashed, looked up, and measured when missing, once.
+    const answers = new Map<string, Answer>();
+    const answer = (pt: Point): Answer => {
+      let q = answers.get(pt.hash);
+      if (!q) {
+        q = model.cachedQuality(pt.planned.plan, where);
+        if (!q) throw new Error(`configuration ${pt.hash}: evaluated but not in the experiment store`);
+        answers.set(pt.hash, q);
+      }
+      return q;
+    };
+    // Rows land in the sweep's order, each once its configuration's quality is in the store.
+    const ready = new Set<string>();
+    const flush = () => {
+      while (rows.length < points.length && ready.has(points[rows.length].hash)) {
+        const pt = points[rows.length];
+        rows.push(row(pt, answer(pt)));
+        o.onRow?.(rows[rows.length - 1]);
+        o.onProgress?.(rows.length, total, 'sweep');
+      }
+    };
+    const pending = new Map<string, PendingEvaluation>();
+    for (const pt of points) {
+      if (ready.has(pt.hash) || pending.has(pt.hash)) continue;
+      const q = model.cachedQuality(pt.planned.plan, where);
+      if (q) {
+        answers.set(pt.hash, q);
+        ready.add(pt.hash);
+      } else pending.set(pt.hash, { key: pt.hash, job: evaluationJob(spec, model, pt.planned.plan, where) });
+    }
+    flush();
+    o.onPending?.([...pending.values()], points.length);
+    const evaluate = o.evaluate ?? evaluateLocally(o.workers ?? hostThreads());
+    await timed(ph, 'quality', () =>
+      evaluate([...pending.values()], {
+        db,
+        model,
+        signal: o.signal,
+        stored: (key) => {
+          ready.add(key);
+          flush();
+        },
+      }),
+    );
+    if (rows.length < points.length) throw new Error(`${points.length - rows.length} rows of the sweep have no quality`);
     return timed(ph, 'store', () => db.putSweep({ spec, modelChecksum: model.info.checksum, task: model.info.task! }, rows));
   } finally {
     await model.release();
   }
+}
+
+function evaluationJob(spec: SweepSpec, model: FamilyModel, plan: Plan, where: Split): EvaluationJob {
+  const { family, checksum, task } = model.info;
+  // Absolute, so a worker on this machine finds it from any directory (another machine looks under --models by its name).
+  return { model: resolve(spec.model), checksum, family, task: task!, where, plan, configHash: model.configHash(plan) };
+}
+
+/**
+ * Evaluates in this process, one configuration after another, when one thread is all there is (or one
+ * configuration); else on a pool of `threads` worker threads, each answer stored here as it arrives.
+ */
+export function evaluateLocally(threads: number): EvaluateMissing {
+  return async (pending, { db, model, stored, signal }) => {
+    if (threads <= 1 || pending.length <= 1) {
+      for (const p of pending) {
+        if (signal?.aborted) throw new UserError('sweep cancelled; nothing was stored');
+        await model.quality(p.job.plan, p.job.where);
+        stored(p.key);
+      }
+      return;
+    }
+    const pool = new EvaluationPool(Math.min(threads, pending.length));
+    const cancel = () => void pool.close();
+    signal?.addEventListener('abort', cancel);
+    try {
+      await Promise.all(
+        pending.map(async (p) => {
+          db.putQuality(await pool.evaluate(p.job));
+          stored(p.key);
+        }),
+      );
+    } catch (e) {
+      throw signal?.aborted ? new UserError('sweep cancelled; nothing was stored') : e;
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+      await pool.close();
+    }
+  };
 }
 
 /** What a plan's quality depends on: its shards and their bitwidths (not what is preloaded). */
@@ -119,15 +225,8 @@ function planKey(p: Plan): string {
   return JSON.stringify([p.layers, p.slices, p.loadAllFirst, p.units.map((s) => [s.bits, s.preload ? 1 : 0])]);
 }
 
-function row(
-  soc: string,
-  planner: string,
-  targetMs: number,
-  bufferKb: number,
-  p: PlannedRequest,
-  r: RunResult,
-  q: { value: number; count: number; configHash: string },
-): SweepRow {
+function row(pt: Point, q: { value: number; count: number; configHash: string }): SweepRow {
+  const { soc, planner, targetMs, bufferKb, planned: p, run: r } = pt;
   const makespanMs = r.makespanUs / 1000;
   const plan = p.plan;
   return {

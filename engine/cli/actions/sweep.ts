@@ -15,34 +15,11 @@ import { CheckFailed } from '../check.js';
 import { VERSION } from '../version.js';
 import { familyOf } from '../../families/index.js';
 import { ExperimentStore } from '../../store/db.js';
-import { runSweep } from '../../sweep/sweep.js';
-import { rowsWithoutEvents, streamingTable, sweepCsv } from '../../sweep/table.js';
 import type { Sweep, SweepSpec } from '../../sweep/types.js';
 import { progressBar } from '../../core/progress.js';
+import { sweepAndPrint, type SweepFlags } from './sweep-run.js';
 
-/** The sweep's flags: a BERT sweep's spec (`--planners all` included) or an RWKV sweep's, each family's defaults not yet applied. */
-export interface SweepFlags {
-  model: string;
-  socs: string[];
-  // BERT
-  targetsMs?: number[];
-  buffersKb?: number[];
-  planners?: string[];
-  split?: 'dev' | 'test';
-  limit?: number;
-  importance?: string;
-  seq?: number;
-  // RWKV
-  memoryMb?: number[];
-  settings?: string[];
-  tokenMs?: number[];
-  runTokens?: number;
-  measure?: boolean;
-  prompt?: string;
-  db?: string;
-  json?: boolean;
-  csv?: boolean;
-}
+export type { SweepFlags } from './sweep-run.js';
 
 /** Flags one family takes and the other refuses, each with what to use instead. */
 const BERT_ONLY: [keyof SweepFlags, string, string][] = [
@@ -63,7 +40,12 @@ const RWKV_ONLY: [keyof SweepFlags, string][] = [
 
 /** shardlab sweep: every SoC x target x buffer x planner (BERT) or SoC x memory budget x setting (RWKV), stored and printed. */
 export async function runSweepCommand(f: SweepFlags): Promise<void> {
-  if (familyOf(f.model).id === 'rwkv') return runRwkvSweepCommand(f);
+  if (f.resume !== undefined) return (await import('./queue.js')).resumeQueuedSweep(f.resume, f);
+  if (!f.model || !f.socs) throw new UserError('a sweep needs --model and --socs (or --resume ID to resume a queued sweep)');
+  if (familyOf(f.model).id === 'rwkv') {
+    if (f.queue) throw new UserError(`--queue: RWKV sweeps run on one machine only (${f.model} is an RWKV model); drop --queue`);
+    return runRwkvSweepCommand({ ...f, model: f.model, socs: f.socs });
+  }
   for (const [key, flag] of RWKV_ONLY)
     if (f[key] !== undefined)
       throw new UserError(
@@ -81,50 +63,17 @@ export async function runSweepCommand(f: SweepFlags): Promise<void> {
     importance: f.importance ?? DEFAULT_IMPORTANCE,
     seq: f.seq ?? familyOf(f.model).defaultSeq,
   };
+  if (f.queue) return (await import('./queue.js')).submitQueuedSweep(spec, f.queue, f);
   const db = ExperimentStore.open(f.db);
-  const people = !f.json && !f.csv;
-  const bars = { importance: progressBar('importance profile', people), sweep: progressBar('sweep', people) };
-  const table = streamingTable(
-    spec.planners.includes('all')
-      ? {
-          ...spec,
-          planners: familyOf(f.model)
-            .planners()
-            .map((p) => p.name),
-        }
-      : spec,
-  );
-  let printed = 0;
   try {
-    const sweep = await runSweep(spec, db, {
-      onProgress: (done, total, stage) => {
-        if (stage === 'sweep') bars.importance.stop();
-        bars[stage].update(done, total);
-      },
-      // The table a row at a time as the rows land; JSON and CSV wait for the stored sweep (one document).
-      onRow: (r) => {
-        if (!people) return;
-        // On a terminal the row takes the progress bar's line and the bar is redrawn below it. The bar restores
-        // the cursor it saved at its start when it stops, so the cursor is saved again below each row.
-        if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-        if (printed++ === 0) console.log(table.header);
-        console.log(table.row(r));
-        if (process.stderr.isTTY) process.stderr.write('\x1b7');
-      },
-    });
-    bars.sweep.stop();
-    if (f.json) return console.log(JSON.stringify({ ...sweep, rows: rowsWithoutEvents(sweep.rows) }));
-    if (f.csv) return void process.stdout.write(sweepCsv(sweep.rows));
-    console.log(`stored as sweep ${sweep.id} in ${db.path}; \`shardlab report ${sweep.id}\` writes its HTML report`);
+    await sweepAndPrint(spec, db, f);
   } finally {
-    bars.importance.stop();
-    bars.sweep.stop();
     db.close();
   }
 }
 
 /** shardlab sweep on an RWKV model directory: every SoC x memory budget x setting. */
-async function runRwkvSweepCommand(f: SweepFlags): Promise<void> {
+async function runRwkvSweepCommand(f: SweepFlags & { model: string; socs: string[] }): Promise<void> {
   const sweeps = await rwkvSweeps();
   for (const [key, flag, instead] of BERT_ONLY)
     if (f[key] !== undefined) throw new UserError(`${flag} is for BERT models; ${f.model} is an RWKV model: use ${instead}`);
@@ -199,15 +148,22 @@ export async function runReport(id: number, f: ReportFlags): Promise<void> {
   console.log(`wrote ${resolve(out)} (${f.format}, sweep ${id}, ${sweep.rowCount} rows)`);
 }
 
-/** shardlab sweeps: the stored sweeps. */
-export function runSweeps(f: { db?: string; json?: boolean }): void {
-  const list = withDb(f.db, (db) => db.listSweeps<SweepSpec>());
-  if (f.json) return console.log(JSON.stringify(list));
-  if (list.length === 0) return console.log('no sweeps yet; run `shardlab sweep`');
-  for (const s of list)
-    console.log(
-      `${String(s.id).padStart(4)}  ${s.createdAt}  ${s.task.padEnd(9)} ${s.spec.socs.join(',')}  ${s.rowCount} rows  ${s.spec.model}`,
-    );
+/** shardlab sweeps: the stored sweeps, and the queued ones not stored yet with their progress. */
+export async function runSweeps(f: { db?: string; json?: boolean }): Promise<void> {
+  const db = ExperimentStore.open(f.db);
+  try {
+    const list = db.listSweeps<SweepSpec>();
+    if (f.json) return console.log(JSON.stringify(list));
+    const queued = db.listQueuedSweeps().length > 0 ? await (await import('./queue.js')).queuedSweepLines(db) : [];
+    for (const line of queued) console.log(line);
+    if (list.length === 0 && queued.length === 0) return console.log('no sweeps yet; run `shardlab sweep`');
+    for (const s of list)
+      console.log(
+        `${String(s.id).padStart(4)}  ${s.createdAt}  ${s.task.padEnd(9)} ${s.spec.socs.join(',')}  ${s.rowCount} rows  ${s.spec.model}`,
+      );
+  } finally {
+    db.close();
+  }
 }
 
 export interface RegressFlags {

@@ -4,6 +4,7 @@ import { expandPlanners, FAMILIES } from '../../families/index.js';
 import { REPORT_FORMATS } from '../../report/report.js';
 import type { Tolerance } from '../../sweep/regress.js';
 import type { RegressFlags, ReportFlags, SweepFlags } from '../actions/sweep.js';
+import type { WorkerFlags } from '../actions/worker.js';
 import { DEFAULT_BITS, DEFAULT_IMPORTANCE, DEFAULT_TOLERANCE } from '../defaults.js';
 import { DEFAULT_BUFFER_KB } from '../../pipeline/plan.js';
 import { positiveInt } from '../options.js';
@@ -72,8 +73,8 @@ export function registerSweep(program: Command): void {
     .description(
       'BERT: run every SoC x target x buffer x planner (plan, execute in virtual time, score accuracy with the oracle). RWKV: every SoC x memory budget x setting (predicted speed and memory, quality, a real run in virtual time, the planner per budget). Stores the sweep and prints its rows',
     )
-    .requiredOption('--socs <ids>', 'SoC profile ids, comma-separated', list)
-    .requiredOption('--model <dir>', 'checkpoint directory or shard store, or a bundled model by name', resolveModel)
+    .option('--socs <ids>', 'SoC profile ids, comma-separated (required unless --resume)', list)
+    .option('--model <dir>', 'checkpoint directory or shard store, or a bundled model by name (required unless --resume)', resolveModel)
     .option('--targets-ms <list>', 'BERT (required): target latencies, ms: 100,200 or 50:500:50', numberList('--targets-ms'))
     .option(
       '--buffers-kb <list>',
@@ -117,6 +118,15 @@ export function registerSweep(program: Command): void {
     )
     .option('--prompt <text>', "RWKV: the real runs' prompt (default: the paper's speed prompt, as shardlab run)")
     .option('--measure', "RWKV: measure quality the experiment store lacks (the planner's whole grid: minutes); else cached quality only")
+    .option(
+      '--queue <url>',
+      "BERT: evaluate the uncached configurations on the workers of a BullMQ queue on Redis, redis://HOST:PORT[/DB] (shardlab worker); answers land in this machine's store",
+    )
+    .option(
+      '--resume <id>',
+      'resume a queued sweep that was stopped (shardlab sweeps lists them): only what is not stored yet is queued',
+      positiveInt('--resume'),
+    )
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--json', 'print one JSON object: the sweep id, its spec and rows')
     .option('--csv', 'print the rows as CSV')
@@ -138,7 +148,9 @@ export function registerReport(program: Command): void {
 export function registerSweeps(program: Command): void {
   program
     .command('sweeps')
-    .description('list the sweeps in the experiment store')
+    .description(
+      'list the sweeps in the experiment store, and the queued ones still running with their progress (done, running, failed, waiting)',
+    )
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--json', 'print a JSON array')
     .action(async (f: { db?: string; json?: boolean }) => (await import('../actions/sweep.js')).runSweeps(f));
@@ -172,4 +184,22 @@ export function registerRegress(program: Command): void {
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--json', 'print one JSON object')
     .action(async (f: RegressFlags) => (await import('../actions/sweep.js')).runRegress(f));
+}
+
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description(
+      "evaluate queued sweeps' configurations (shardlab sweep --queue) on this machine until stopped (Ctrl-C); the models must be here, at the submitter's paths or under --models, with the same checksums",
+    )
+    .requiredOption('--queue <url>', 'the Redis the sweeps are queued on, redis://HOST:PORT[/DB]')
+    .option('--concurrency <n>', 'configurations evaluated at once, each on its own thread (default: 1)', positiveInt('--concurrency'), 1)
+    .option('--models <dir>', "a folder holding the models by their folder names, where the submitter's paths do not exist here")
+    .option(
+      '--lock-ms <ms>',
+      "how long a job stays locked without its worker renewing it; a killed worker's job is taken over after about this long (default: 30000)",
+      positiveInt('--lock-ms'),
+      30_000,
+    )
+    .action(async (f: WorkerFlags) => (await import('../actions/worker.js')).runWorker(f));
 }
