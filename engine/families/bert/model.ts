@@ -55,9 +55,9 @@ export interface ShardLayer {
  * Tokens (batch × positions) per intra-op thread in one run of the stacked graph. Its weights are inputs,
  * so onnxruntime cannot prepack them, and MLAS's Gemm on an unpacked weight adds into its output 128
  * columns and 128 of K at a time: with thousands of rows a column panel (rows × 512 bytes) falls out of a
- * core's L2 between K steps, and at batch 32 (4,096 rows on bert-spam) the engine's Gemms ran 10-17 %
- * slower than the monolithic graph's prepacked ones. 768 rows (a 384 KB panel) stay in a 512 KB L2;
- * measured with `npm run bench -- --profile`.
+ * core's L2 between K steps: at batch 32 (4,096 rows on bert-spam, one thread) the engine's Gemms took
+ * 17 % longer than the monolithic graph's prepacked ones. 768 rows (a 384 KB panel) stay in a 512 KB L2;
+ * measured with `npm run bench -- --profile` (one thread; two threads were not measured on an idle machine).
  */
 export const ROWS_PER_THREAD = 768;
 
