@@ -2,8 +2,9 @@
  * Throughput of the engine (one graph whose layer weights are fed as inputs, so any width, depth and
  * fidelity runs in the same session) against onnxruntime running the same model as one monolithic graph
  * with its weights as initializers (constant-folded and prepacked), and against that graph again with
- * onnxruntime's weight prepacking turned off (a graph fed its weights as inputs cannot prepack them).
- * Same inputs, same session options, rounds in rotating order in one run; prints both ratios.
+ * onnxruntime's weight prepacking turned off (a graph fed its weights as inputs cannot prepack them), and
+ * run in the parts the engine runs a batch in (see ROWS_PER_THREAD in model.ts). Same inputs, same session
+ * options, rounds in rotating order in one run; prints the engine's ratio to each, by wall and CPU time.
  * With --profile, every session records onnxruntime's profile and the bench prints, per pass over the
  * examples, each contender's kernel time by operator type, the executor's time between kernels and the
  * time outside onnxruntime's Run (building the feeds, handing tensors over, reading the logits).
