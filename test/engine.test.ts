@@ -3,9 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import ort from 'onnxruntime-node';
 import { evaluate } from '../engine/families/bert/accuracy.js';
 import { compareWithReference } from '../engine/families/bert/reference.js';
-import { makeBatch } from '../engine/families/bert/batch.js';
+import { makeBatch, splitRows } from '../engine/families/bert/batch.js';
 import { monolithicGraph } from '../engine/families/bert/graphs.js';
-import { BertModel, sessionOptions } from '../engine/families/bert/model.js';
+import { BertModel, rowsPerRun, sessionOptions } from '../engine/families/bert/model.js';
 import { loadTask } from '../engine/families/bert/datasets.js';
 import { UserError } from '../engine/core/errors.js';
 import { SOTU_MODEL, SPAM_MODEL } from './helpers.js';
@@ -40,6 +40,18 @@ for (const [dir, task] of [
       const L = model.config.labels.length;
       for (let i = 0; i < seqs.length; i++) single.set(await model.logits(makeBatch([seqs[i]]), 3, 5), i * L);
       assert.ok(maxDiff(batched, single) < 1e-5);
+    });
+
+    test('a batch of more tokens than one run takes is run in parts, every example’s logits in place', async () => {
+      const seqs = loadTask(task, 'dev')
+        .examples.slice(0, 64)
+        .map((e) => model.tokenizer.encode(e.text));
+      const batch = makeBatch(seqs);
+      assert.ok(splitRows(batch, rowsPerRun(2)).length > 1, `${batch.size} x ${batch.length} tokens fit one run`);
+      const whole = await model.logits(batch, 3, 5);
+      const L = model.config.labels.length;
+      for (let i = 0; i < seqs.length; i += 9)
+        assert.ok(maxDiff(whole.subarray(i * L, (i + 1) * L), await model.logits(makeBatch([seqs[i]]), 3, 5)) < 1e-5);
     });
 
     test('one stacked run and a run layer by layer (as the executor does) compute the same logits', async () => {
@@ -102,4 +114,21 @@ test('spam: the 50 %-width submodel is within 3 points of the full model on dev'
   await model.release();
   assert.ok(full.accuracy >= 0.95, `full ${full.accuracy}`);
   assert.ok(full.accuracy - half.accuracy <= 0.03, `full ${full.accuracy} half ${half.accuracy}`);
+});
+
+test('splitRows cuts a batch into views of whole examples, at most maxRows tokens each (one example at least)', () => {
+  const batch = makeBatch([new Int32Array([2, 7, 3]), new Int32Array([2, 3]), new Int32Array([2, 8, 9]), new Int32Array([2, 3])]);
+  const parts = splitRows(batch, 7);
+  assert.deepEqual(
+    parts.map((p) => p.size),
+    [2, 2],
+  );
+  assert.equal(parts[1].ids.buffer, batch.ids.buffer);
+  assert.deepEqual([...parts[1].ids], [...batch.ids.subarray(6)]);
+  assert.deepEqual([...parts[1].mask], [1, 1, 1, 1, 1, 0]);
+  assert.deepEqual(
+    splitRows(batch, 2).map((p) => p.size),
+    [1, 1, 1, 1],
+  );
+  assert.equal(splitRows(batch, Infinity).length, 1);
 });

@@ -36,3 +36,15 @@ export function lengthBuckets(seqs: TokenIds[], batchSize: number): number[][] {
 export function syntheticTokens(length: number, vocab: number): Int32Array {
   return Int32Array.from({ length }, (_, i) => (i === 0 ? 2 : i === length - 1 ? 3 : 5 + ((i * 7919) % (vocab - 5))));
 }
+
+/** The batch cut into consecutive batches of whole examples, each at most `maxRows` tokens (at least one example); views, no copies. */
+export function splitRows(batch: Batch, maxRows: number): Batch[] {
+  const per = Math.max(1, Math.floor(maxRows / batch.length));
+  const parts: Batch[] = [];
+  for (let i = 0; i < batch.size; i += per) {
+    const size = Math.min(per, batch.size - i);
+    const [from, to] = [i * batch.length, (i + size) * batch.length];
+    parts.push({ size, length: batch.length, ids: batch.ids.subarray(from, to), mask: batch.mask.subarray(from, to) });
+  }
+  return parts;
+}
