@@ -65,7 +65,7 @@ async function runQueued(id: number, spec: SweepSpec, url: string, db: Experimen
         onJobs: (jobs) => db.updateQueuedSweep(id, { queue: url, jobs, done: 0, failed: 0 }),
         onCounts: (c) => {
           if (c.done !== last.done || c.failed !== last.failed) db.updateQueuedSweep(id, (last = { done: c.done, failed: c.failed }));
-          showCounts(countsText(c));
+          showCounts(`configurations: ${countsText(c)}`);
         },
         onOutage: (down, why) => say(down ? `Redis at ${url} does not answer (${why}); waiting for it` : `Redis at ${url} answers again`),
         resumeHint: `resume with \`shardlab sweep --resume ${id}\` once the cause is fixed`,
@@ -75,7 +75,7 @@ async function runQueued(id: number, spec: SweepSpec, url: string, db: Experimen
 }
 
 function countsText(c: Omit<QueueCounts, 'total'>): string {
-  return `configurations: done ${c.done}, running ${c.running}, failed ${c.failed}, waiting ${c.waiting}`;
+  return `done ${c.done}, running ${c.running}, failed ${c.failed}, waiting ${c.waiting}`;
 }
 
 /** The queued sweeps not stored yet, one line each, with their jobs' counts from Redis when it answers. */
@@ -90,9 +90,9 @@ async function queuedLine(q: QueuedSweep<SweepSpec>): Promise<string> {
   const tail = `${q.spec.model}  (${q.queue}; --resume ${q.id})`;
   try {
     await checkReachable(q.queue);
-    return `${head}: ${countsText(await jobCounts(q.queue, q.jobs))}  ${tail}`;
+    return `${head} (${countsText(await jobCounts(q.queue, q.jobs))})  ${tail}`;
   } catch {
-    return `${head}: ${countsText({ done: q.done, failed: q.failed, running: 0, waiting: q.jobs.length - q.done - q.failed })} as last seen (Redis does not answer)  ${tail}`;
+    return `${head} (${countsText({ done: q.done, failed: q.failed, running: 0, waiting: q.jobs.length - q.done - q.failed })} as last seen; Redis does not answer)  ${tail}`;
   }
 }
 
