@@ -16,7 +16,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -35,6 +34,8 @@ const { ExperimentStore } = await import('../engine/store/db.js');
 const { runSweep } = await import('../engine/sweep/sweep.js');
 const { evaluateThroughQueue } = await import('../engine/sweep/queue-submit.js');
 const { rowsWithoutEvents } = await import('../engine/sweep/table.js');
+// The queue tests' redis-server of its own: a free loopback port, nothing kept on disk.
+const { TestRedis } = await import('../test/redis.js');
 type SweepSpec = import('../engine/sweep/types.js').SweepSpec;
 type SweepOptions = import('../engine/sweep/sweep.js').SweepOptions;
 
@@ -97,14 +98,6 @@ async function parallelism(): Promise<number> {
   return (cores * one) / (await time(cores));
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as { port: number }).port;
-  srv.close();
-  return port;
-}
-
 async function stop(p: ChildProcess): Promise<void> {
   if (p.exitCode !== null || p.signalCode !== null) return;
   p.kill('SIGTERM');
@@ -136,10 +129,7 @@ console.log(
   `sweep: ${spec.socs.length} SoCs x ${spec.targetsMs.length} targets x ${spec.buffersKb.length} buffers x ${spec.planners.length} planners on bert-spam, accuracy on ${spec.limit} dev examples; ${cores} cores`,
 );
 
-const port = await freePort();
-const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-  stdio: 'ignore',
-});
+const redis = await TestRedis.start();
 const best: Record<'one' | 'pool' | 'queue' | 'cached' | 'collected', Timing[]> = {
   one: [],
   pool: [],
@@ -149,13 +139,12 @@ const best: Record<'one' | 'pool' | 'queue' | 'cached' | 'collected', Timing[]> 
 };
 const workers: ChildProcess[] = [];
 try {
-  await new Promise((r) => setTimeout(r, 300));
   for (let round = 1; round <= rounds; round++) {
     console.log(`round ${round} of ${rounds}: ${cores} busy threads do ${(await parallelism()).toFixed(2)}x the work of one right now`);
     best.one.push(await timedSweep('local, 1 core', `one-${round}`, { workers: 1 }));
     best.pool.push(await timedSweep(`local pool, ${cores} threads`, `pool-${round}`, { workers: cores }));
     // A Redis database of its own each round, so no answer is already there.
-    const url = `redis://127.0.0.1:${port}/${round}`;
+    const url = `${redis.url}/${round}`;
     for (let i = 0; i < 2; i++) workers.push(await startWorker(url));
     const evaluate = evaluateThroughQueue(url, { pollMs: 100 });
     best.queue.push(await timedSweep('queue, 2 workers', `queue-${round}`, { evaluate }));
@@ -166,7 +155,7 @@ try {
   }
 } finally {
   for (const w of workers) await stop(w);
-  await stop(redis);
+  await redis.down();
 }
 
 const min = (ts: Timing[]) => Math.min(...ts.map((t) => t.ms));
