@@ -154,7 +154,7 @@ export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOp
       if (q) {
         answers.set(pt.hash, q);
         ready.add(pt.hash);
-      } else pending.set(pt.hash, { key: pt.hash, job: evaluationJob(spec, model, pt.planned.plan, where) });
+      } else pending.set(pt.hash, { key: pt.hash, job: evaluationJob(spec, model, pt, where) });
     }
     flush();
     o.onPending?.([...pending.values()], points.length);
@@ -177,10 +177,10 @@ export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOp
   }
 }
 
-function evaluationJob(spec: SweepSpec, model: FamilyModel, plan: Plan, where: Split): EvaluationJob {
+function evaluationJob(spec: SweepSpec, model: FamilyModel, pt: Point, where: Split): EvaluationJob {
   const { family, checksum, task } = model.info;
   // Absolute, so a worker on this machine finds it from any directory (another machine looks under --models by its name).
-  return { model: resolve(spec.model), checksum, family, task: task!, where, plan, configHash: model.configHash(plan) };
+  return { model: resolve(spec.model), checksum, family, task: task!, where, plan: pt.planned.plan, configHash: pt.hash };
 }
 
 /**
