@@ -5,7 +5,8 @@
  * bert-base). Shard sizes follow STI's arithmetic (reference/sti.md §2: 2.36 MB per fp32 slice of
  * bert-base, b/32 of it at b bits, plus 1 % for dictionaries and outliers); the importance grid is a fixed
  * pattern. Each SoC's three targets span tight to loose: 1.25 × the smallest submodel's compute time, the
- * geometric mean of it and the full model's, and 1.5 × the full model's.
+ * geometric mean of it and the full model's, and 1.5 × the full model's. The process is warmed up over the
+ * whole grid first (warmUpGrid), and what that cold start costs is printed too.
  *
  *   npm run bench:plan -- [--rounds R] [--optimal-rounds R] [--models bert-base,bert-large]
  *                         [--optimal-models bert-base] [--socs a,b] [--buffers 0,320] [--planners sti,optimal]
@@ -106,11 +107,41 @@ const ms = (x: number) => (x < 10 ? x.toFixed(3) : x.toFixed(0));
 const worst: Record<string, { median: number; p99: number; at: string; medians: number[] }> = {};
 const dump: unknown[] = [];
 
+/**
+ * The process warms up once over the whole grid before anything is timed: V8 tiers the planners' code up
+ * and grows its young generation over the first few thousand plans, and a point timed during that (the
+ * grid's first points) would measure the process's start rather than planning. What that start costs a
+ * user (the first plan in a fresh process, and the warm-up pass's plans) is printed beside it.
+ */
+function warmUpGrid(): void {
+  const times: number[] = [];
+  for (const model of models)
+    for (const soc of socs)
+      for (const t of targets(model, soc))
+        for (const kb of buffersKb)
+          for (const planner of PLANNERS) {
+            if (planner === 'optimal') continue;
+            const i = input(model, soc, t, kb);
+            for (let k = 0; k < WARM_UP_PER_POINT; k++) {
+              const t0 = performance.now();
+              runPlanner(planner, i);
+              times.push(performance.now() - t0);
+            }
+          }
+  if (!times.length) return;
+  console.log(
+    `cold process: first plan ${ms(times[0])} ms; the warm-up pass's ${times.length} plans (all points, ${WARM_UP_PER_POINT} each, untimed below): ` +
+      `median ${ms(quantile(times, 0.5))} ms, p99 ${ms(quantile(times, 0.99))} ms, max ${ms(Math.max(...times))} ms`,
+  );
+}
+const WARM_UP_PER_POINT = 50;
+
 await loadOptimalSolver();
 console.log(
   `planning time, warm, in-process: ${rounds} runs per point (optimal: ${optimalRounds}, on ${optimalModels.join(', ')}), after 50 warm-up runs (none for optimal)`,
 );
 console.log(`grid: ${models.join(', ')} × ${socs.join(', ')} × 3 targets each × buffers ${buffersKb.join(', ')} KB`);
+warmUpGrid();
 console.log('budgets, ms: ' + PLANNERS.map((p) => `${p} ${BUDGET[p].median}${BUDGET[p].p99 ? ` (p99 ${BUDGET[p].p99})` : ''}`).join(', '));
 console.log('model       soc                   target  buf KB  planner         median ms    p99 ms  median/budget  n×m     predicted ms');
 for (const model of models)
