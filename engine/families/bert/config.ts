@@ -2,7 +2,23 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseJson, shown, UserError } from '../../core/errors.js';
-import { readSafetensorsHeader, type SafetensorsHeader } from '../../core/safetensors.js';
+import { readSafetensorsHeader } from '../../core/safetensors.js';
+import { hasSafetensorsWeights, readCheckpointHeaders, refuseForeignWeights } from '../../core/checkpoint-files.js';
+
+/** The FFN activations shardlab runs, by config.json's hidden_act (Hugging Face's ACT2FN names). */
+export const ACTIVATIONS = {
+  gelu: 'gelu',
+  gelu_new: 'gelu_new',
+  gelu_pytorch_tanh: 'gelu_new',
+  relu: 'relu',
+  silu: 'silu',
+  swish: 'silu',
+} as const;
+/** gelu: erf form; gelu_new: tanh approximation; relu; silu: x * sigmoid(x). */
+export type Activation = (typeof ACTIVATIONS)[keyof typeof ACTIVATIONS];
+
+/** Sequence-classifier architectures (config.json's architectures) shardlab runs. */
+const CLASSIFIERS = ['BertForSequenceClassification'];
 
 /**
  * Upper bounds of the dimensions config.json may declare: generous (BERT-large is 1024 hidden, 4096
@@ -41,7 +57,11 @@ const ConfigSchema = z.object({
     .positive({ message: 'must be above 0' })
     .max(1, { message: 'must be at most 1' })
     .default(1e-12),
-  hidden_act: z.literal('gelu', { message: 'only hidden_act "gelu" (erf form) is supported' }).default('gelu'),
+  hidden_act: z
+    .enum(Object.keys(ACTIVATIONS) as [keyof typeof ACTIVATIONS], {
+      message: `shardlab runs hidden_act ${Object.keys(ACTIVATIONS).join(', ')}`,
+    })
+    .default('gelu'),
   id2label: z
     .record(z.string(), z.string({ message: 'labels must be strings' }).max(1000, { message: 'a label is at most 1000 characters' }))
     .refine((m) => Object.keys(m).length >= 1, { message: 'needs at least one label' }),
@@ -61,6 +81,8 @@ export interface BertConfig {
   maxPositions: number;
   typeVocab: number;
   eps: number;
+  /** The FFN activation (config.json's hidden_act); absent means gelu (erf form). */
+  activation?: Activation;
   labels: string[];
   /** Slices per layer: one head plus intermediate / heads FFN neurons each (STI's shard width). */
   slices: number;
@@ -78,8 +100,37 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
+/**
+ * Refuses, by the field, what a Hugging Face config can ask for that shardlab does not run (it would
+ * otherwise be run as plain BERT and give wrong numbers without a word).
+ */
+function refuseUnsupported(raw: Record<string, unknown>, file: string): void {
+  const pos = raw.position_embedding_type;
+  if (pos !== undefined && pos !== 'absolute')
+    throw new UserError(
+      `${file}: position_embedding_type ${shown(pos)} is not supported; shardlab runs absolute position embeddings only (relative_key and relative_key_query are not implemented)`,
+    );
+  if (raw.is_encoder_decoder === true)
+    throw new UserError(`${file}: is_encoder_decoder is true; shardlab runs encoder-only sequence classifiers, not encoder-decoder models`);
+  if (raw.add_cross_attention === true)
+    throw new UserError(`${file}: add_cross_attention is true; shardlab runs encoder-only sequence classifiers, without cross-attention`);
+  const act = raw.hidden_act;
+  if (act !== undefined && (typeof act !== 'string' || !Object.hasOwn(ACTIVATIONS, act)))
+    throw new UserError(`${file}: hidden_act ${shown(act)} is not supported; shardlab runs ${Object.keys(ACTIVATIONS).join(', ')}`);
+  const arch = raw.architectures;
+  if (arch !== undefined && arch !== null) {
+    if (!Array.isArray(arch) || arch.length === 0 || !arch.every((a) => typeof a === 'string'))
+      throw new UserError(`${file}: architectures: expected a list of class names (got ${shown(arch)})`);
+    if (!arch.some((a) => CLASSIFIERS.includes(a as string)))
+      throw new UserError(
+        `${file}: architectures ${shown(arch)} is not supported; shardlab runs sequence classifiers (${CLASSIFIERS.join(', ')}) only`,
+      );
+  }
+}
+
 export function parseBertConfig(raw: unknown, file: string): BertConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${file}: not a JSON object of settings`);
+  if ((raw as Record<string, unknown>).model_type === 'bert') refuseUnsupported(raw as Record<string, unknown>, file);
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -114,6 +165,7 @@ export function parseBertConfig(raw: unknown, file: string): BertConfig {
     maxPositions: c.max_position_embeddings,
     typeVocab: c.type_vocab_size,
     eps: c.layer_norm_eps,
+    ...(ACTIVATIONS[c.hidden_act] === 'gelu' ? {} : { activation: ACTIVATIONS[c.hidden_act] }),
     labels,
     slices: c.num_attention_heads,
     ffnPerSlice: c.intermediate_size / c.num_attention_heads,
@@ -160,14 +212,19 @@ function pinnedShapes(cfg: BertConfig, checkpoint: boolean): [string, number[]][
 }
 
 function checkAgainstWeights(dir: string, cfg: BertConfig, configFile: string): void {
-  const checkpoint = exists(join(dir, 'model.safetensors'));
-  const weightsFile = join(dir, checkpoint ? 'model.safetensors' : 'base.safetensors');
-  if (!checkpoint && !exists(weightsFile)) return; // a bare config (shardlab cost): nothing is allocated from it
-  const header: SafetensorsHeader = readSafetensorsHeader(weightsFile);
-  const byName = new Map(header.tensors.map((t) => [t.name, t.shape]));
+  refuseForeignWeights(dir);
+  const checkpoint = hasSafetensorsWeights(dir);
+  const storeBase = join(dir, 'base.safetensors');
+  if (!checkpoint && !exists(storeBase)) return; // a bare config (shardlab cost): nothing is allocated from it
+  const tensors = checkpoint
+    ? readCheckpointHeaders(dir).tensors
+    : readSafetensorsHeader(storeBase).tensors.map((t) => ({ ...t, file: storeBase }));
+  const byName = new Map(tensors.map((t) => [t.name, t]));
   for (const [name, want] of pinnedShapes(cfg, checkpoint)) {
-    const shape = byName.get(name) ?? byName.get(name.replace(/^bert\./, ''));
-    if (!shape) throw new UserError(`${weightsFile}: tensor "${name}" is missing; is this a BertForSequenceClassification checkpoint?`);
+    const found = byName.get(name) ?? byName.get(name.replace(/^bert\./, ''));
+    const weightsFile = found?.file ?? (checkpoint ? join(dir, 'model.safetensors') : storeBase);
+    if (!found) throw new UserError(`${weightsFile}: tensor "${name}" is missing; is this a BertForSequenceClassification checkpoint?`);
+    const shape = found.shape;
     if (shape.length !== want.length || shape.some((d, i) => d !== want[i]))
       throw new UserError(
         `${weightsFile}: tensor "${name}" has shape [${shape.join(', ')}] but ${configFile} implies [${want.join(', ')}]; config and weights do not match`,

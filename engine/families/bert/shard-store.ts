@@ -100,7 +100,9 @@ export function writeStore(modelDir: string, outDir: string, bits: number[], onP
     files[rel] = { bytes: data.length, sha256: sha256(data) };
   };
   try {
-    const metadata = COPIED_FILES.filter((f) => existsSync(join(modelDir, f)));
+    // A checkpoint without tokenizer.json has its tokenizer built from vocab.txt: the store keeps that instead.
+    const copied = existsSync(join(modelDir, 'tokenizer.json')) ? COPIED_FILES : [...COPIED_FILES, 'vocab.txt'];
+    const metadata = copied.filter((f) => existsSync(join(modelDir, f)));
     for (const f of metadata) put(f, readFileSync(join(modelDir, f)));
     const base = Object.fromEntries(baseTensorSpecs(cfg).map(([key, name, shape]) => [name, { shape, data: weights[key] }]));
     put('base.safetensors', encodeSafetensors(base));
@@ -232,7 +234,8 @@ export class ShardStore {
     const file = join(dir, 'manifest.json');
     const m = readManifest(dir);
     // The files read outside the shard path (config, tokenizer, reference) are checked before anything uses them.
-    for (const rel of new Set(['config.json', 'tokenizer.json', ...m.metadata]))
+    const tokenizer = m.metadata.includes('vocab.txt') && !m.metadata.includes('tokenizer.json') ? 'vocab.txt' : 'tokenizer.json';
+    for (const rel of new Set(['config.json', tokenizer, ...m.metadata]))
       verifyFile(dir, m, rel, existsSync(join(dir, rel)) ? readFileSync(join(dir, rel)) : undefined);
     const config = readBertConfig(dir);
     if (m.layers !== config.layers || m.slices !== config.slices)

@@ -1,6 +1,6 @@
-import { join } from 'node:path';
 import { UserError } from '../../core/errors.js';
-import { readSafetensors, type Tensor } from '../../core/safetensors.js';
+import { readCheckpoint } from '../../core/checkpoint-files.js';
+import type { Tensor } from '../../core/safetensors.js';
 import type { BertConfig } from './config.js';
 
 /**
@@ -84,6 +84,34 @@ export interface BaseWeights {
 
 export interface BertWeights extends BaseWeights {
   layers: LayerWeights[];
+  /** Tensors of the checkpoint that are not weights (integer buffers such as position_ids), not read. */
+  ignored?: IgnoredTensor[];
+}
+
+export interface IgnoredTensor {
+  name: string;
+  dtype: string;
+  shape: number[];
+}
+
+/** One line naming the tensors a checkpoint holds that were not read (empty when none). */
+export function ignoredNote(ignored: readonly IgnoredTensor[] | undefined): string {
+  if (!ignored || ignored.length === 0) return '';
+  const shown = ignored.slice(0, 5).map((t) => `${t.name} (${t.dtype} [${t.shape.join(', ')}])`);
+  const more = ignored.length > 5 ? ` and ${ignored.length - 5} more` : '';
+  return `ignored ${ignored.length === 1 ? 'a tensor that is not a weight' : `${ignored.length} tensors that are not weights`}: ${shown.join(', ')}${more}`;
+}
+
+/**
+ * The names a tensor may have in a checkpoint: Hugging Face's, without the `bert.` prefix (a bare BertModel's
+ * names), and TensorFlow-converted LayerNorm names (gamma for weight, beta for bias).
+ */
+function nameVariants(name: string): string[] {
+  const names = [name, name.replace(/^bert\./, '')];
+  if (/\.LayerNorm\.(weight|bias)$/.test(name))
+    for (const n of names.slice(0, 2))
+      names.push(n.replace(/\.LayerNorm\.weight$/, '.LayerNorm.gamma').replace(/\.LayerNorm\.bias$/, '.LayerNorm.beta'));
+  return names;
 }
 
 function transpose(t: Float32Array, rows: number, cols: number): Float32Array {
@@ -111,7 +139,9 @@ export function baseTensorSpecs(cfg: BertConfig): [keyof BaseWeights, string, nu
 /** A lookup that checks each tensor's presence and shape, naming the file on failure. */
 export function tensorGetter(tensors: Map<string, Tensor>, file: string) {
   return (name: string, shape: number[]): Float32Array => {
-    const t: Tensor | undefined = tensors.get(name) ?? tensors.get(name.replace(/^bert\./, ''));
+    const t: Tensor | undefined = nameVariants(name)
+      .map((n) => tensors.get(n))
+      .find((x) => x !== undefined);
     if (!t) throw new UserError(`${file}: tensor "${name}" is missing; is this a BertForSequenceClassification checkpoint?`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
       throw new UserError(
@@ -128,10 +158,14 @@ export function baseWeightsFrom(tensors: Map<string, Tensor>, cfg: BertConfig, f
   return out;
 }
 
-/** Loads model.safetensors and checks every tensor against the config before anything runs. */
+/**
+ * Loads the checkpoint's weights (model.safetensors, or the shards its index lists), fp16 and bf16 widened
+ * to fp32, and checks every tensor against the config before anything runs. Integer and boolean tensors
+ * (buffers such as position_ids) are not weights: they are listed in `ignored`.
+ */
 export function loadBertWeights(dir: string, cfg: BertConfig): BertWeights {
-  const file = join(dir, 'model.safetensors');
-  const tensors = readSafetensors(file);
+  const { tensors, ignored, files } = readCheckpoint(dir);
+  const file = files.length === 1 ? files[0] : `${dir} (${files.length} shards)`;
   const get = tensorGetter(tensors, file);
   const { hidden: H, intermediate: I } = cfg;
   const layers: LayerWeights[] = [];
@@ -156,5 +190,5 @@ export function loadBertWeights(dir: string, cfg: BertConfig): BertWeights {
       ln2b: get(p + 'output.LayerNorm.bias', [H]),
     });
   }
-  return { ...baseWeightsFrom(tensors, cfg, file), layers };
+  return { ...baseWeightsFrom(tensors, cfg, file), layers, ignored };
 }
