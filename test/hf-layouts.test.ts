@@ -8,7 +8,9 @@ import { makeBatch } from '../engine/families/bert/batch.js';
 import { BertModel } from '../engine/families/bert/model.js';
 import { spaceSupplementaryCjk, TextEncoder } from '../engine/families/bert/tokenizer.js';
 import { ignoredNote } from '../engine/families/bert/weights.js';
-import { ROOT as REPO, SOTU_MODEL, SPAM_MODEL } from './helpers.js';
+import { openForEval } from '../engine/families/bert/open.js';
+import { writeStore } from '../engine/families/bert/shard-store.js';
+import { ROOT as REPO, SOTU_MODEL, SPAM_MODEL, tempDir } from './helpers.js';
 
 /** Checkpoints generated in the layouts the Hugging Face hub ships (fixtures/make/hf-layouts.py). */
 const ROOT = join(REPO, 'fixtures/models/hf-layouts');
@@ -63,6 +65,27 @@ describe('Hugging Face layouts load and match their PyTorch logits', () => {
             /ignored a tensor that is not a weight: bert\.embeddings\.position_ids \(I64 \[1, 40\]\)/,
           );
         } else assert.deepEqual(model.ignored, []);
+      } finally {
+        await model.release();
+      }
+    });
+  }
+
+  for (const layout of ['sharded', 'vocab-txt', 'position-ids']) {
+    test(`${layout}: its shard store (fp32 shards) gives the same logits`, async () => {
+      const dir = join(ROOT, layout);
+      const ref = JSON.parse(readFileSync(join(dir, 'hf-logits.json'), 'utf8')) as Reference;
+      const store = writeStore(dir, join(tempDir(), 'store'), [4, 32]);
+      assert.deepEqual(
+        store.ignored.map((t) => t.name),
+        layout === 'position-ids' ? ['bert.embeddings.position_ids'] : [],
+      );
+      const { model, submodel } = await openForEval(store.dir, { threads: 1 });
+      try {
+        const seqs = ref.examples.map((e) => model.tokenizer.encode(e.text));
+        const logits = await model.logitsWith(makeBatch(seqs), submodel(model.config.layers, model.config.slices));
+        const L = model.config.labels.length;
+        ref.examples.forEach((e, i) => e.logits.forEach((v, j) => assert.ok(Math.abs(v - logits[i * L + j]) <= 1e-5)));
       } finally {
         await model.release();
       }

@@ -57,6 +57,8 @@ const Manifest = z.object({
   shards: z.array(ShardEntry),
   files: z.record(z.string(), z.object({ bytes: z.number().int().nonnegative(), sha256: z.string() })),
   /** sha256 of the manifest's own JSON without this field: the manifest is checked like every file it lists. */
+  /** Tensors of the checkpoint that are not weights (integer buffers such as position_ids), not stored. */
+  ignored: z.array(z.object({ name: z.string(), dtype: z.string(), shape: z.array(z.number().int().nonnegative()) })).optional(),
   digest: z.string().optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;
@@ -143,6 +145,7 @@ export function writeStore(modelDir: string, outDir: string, bits: number[], onP
       shared,
       shards,
       files,
+      ...(weights.ignored?.length ? { ignored: weights.ignored } : {}),
     };
     writeFileSync(join(tmp, 'manifest.json'), JSON.stringify({ ...manifest, digest: manifestDigest(manifest) }, null, 1));
     mkdirSync(dirname(outDir), { recursive: true });
@@ -245,6 +248,11 @@ export class ShardStore {
 
   get checksum(): string {
     return this.manifest.source.checksum;
+  }
+
+  /** Tensors of the source checkpoint that are not weights, which were not read (see loadBertWeights). */
+  get ignored(): { name: string; dtype: string; shape: number[] }[] {
+    return this.manifest.ignored ?? [];
   }
 
   get bits(): number[] {
