@@ -112,7 +112,10 @@ const REFUSED: [string, RegExp][] = [
   ],
   ['relative-key', /config\.json: position_embedding_type "relative_key" is not supported/],
   ['relative-key-query', /config\.json: position_embedding_type "relative_key_query" is not supported/],
-  ['tf-h5', /tf_model\.h5: TensorFlow's HDF5 format, which shardlab does not read.*safe_serialization=True/],
+  [
+    'tf-h5',
+    /tf_model\.h5: TensorFlow's HDF5 format, which shardlab does not read.*from_pretrained\('.*', from_tf=True\).*safe_serialization=True/,
+  ],
   ['unknown-activation', /config\.json: hidden_act "quick_gelu" is not supported; shardlab runs gelu, gelu_new/],
 ];
 

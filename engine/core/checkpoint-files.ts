@@ -12,17 +12,17 @@ export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
 
 /** Weight files of other frameworks, which shardlab does not read. */
-const FOREIGN: [string, string][] = [
-  ['pytorch_model.bin', "PyTorch's pickle format"],
-  ['pytorch_model.bin.index.json', "PyTorch's pickle format, sharded"],
-  ['tf_model.h5', "TensorFlow's HDF5 format"],
-  ['flax_model.msgpack', "Flax's msgpack format"],
+const FOREIGN: [file: string, format: string, fromArg: string][] = [
+  ['pytorch_model.bin', "PyTorch's pickle format", ''],
+  ['pytorch_model.bin.index.json', "PyTorch's pickle format, sharded", ''],
+  ['tf_model.h5', "TensorFlow's HDF5 format", ', from_tf=True'],
+  ['flax_model.msgpack', "Flax's msgpack format", ', from_flax=True'],
 ];
 
-/** The one-line conversion to safetensors, run where transformers is installed. */
-export function conversionCommand(dir: string): string {
+/** The one-line conversion to safetensors, run where transformers is installed (`fromArg`: from_tf or from_flax). */
+export function conversionCommand(dir: string, fromArg = ''): string {
   const d = JSON.stringify(dir).slice(1, -1).replace(/'/g, "\\'");
-  return `python -c "from transformers import AutoModelForSequenceClassification as M; M.from_pretrained('${d}').save_pretrained('${d}', safe_serialization=True)"`;
+  return `python -c "from transformers import AutoModelForSequenceClassification as M; M.from_pretrained('${d}'${fromArg}).save_pretrained('${d}', safe_serialization=True)"`;
 }
 
 /** The checkpoint's safetensors files (one, or the index's shards in order) and the index when sharded. */
@@ -54,9 +54,9 @@ export function refuseForeignWeights(dir: string): void {
   if (hasSafetensorsWeights(dir)) return;
   const found = FOREIGN.find(([f]) => existsSync(join(dir, f)));
   if (!found) return;
-  const [file, format] = found;
+  const [file, format, fromArg] = found;
   throw new UserError(
-    `${join(dir, file)}: ${format}, which shardlab does not read (no model.safetensors); convert it to safetensors with transformers: ${conversionCommand(dir)}`,
+    `${join(dir, file)}: ${format}, which shardlab does not read (no model.safetensors); convert it to safetensors with transformers: ${conversionCommand(dir, fromArg)}`,
   );
 }
 
