@@ -28,6 +28,7 @@ describe('Hugging Face layouts load and match their PyTorch logits', () => {
   test('every generated layout is here', () => {
     assert.deepEqual(layouts, [
       'bf16',
+      'distilbert',
       'fp16',
       'fp32',
       'gamma-beta',
@@ -71,7 +72,7 @@ describe('Hugging Face layouts load and match their PyTorch logits', () => {
     });
   }
 
-  for (const layout of ['sharded', 'vocab-txt', 'position-ids']) {
+  for (const layout of ['sharded', 'vocab-txt', 'position-ids', 'distilbert']) {
     test(`${layout}: its shard store (fp32 shards) gives the same logits`, async () => {
       const dir = join(ROOT, layout);
       const ref = JSON.parse(readFileSync(join(dir, 'hf-logits.json'), 'utf8')) as Reference;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { parseJson, shown, UserError } from '../../core/errors.js';
 import { readSafetensorsHeader } from '../../core/safetensors.js';
+import { nameVariants } from './hf-names.js';
 import { hasSafetensorsWeights, readCheckpointHeaders, refuseForeignWeights } from '../../core/checkpoint-files.js';
 
 /** The FFN activations shardlab runs, by config.json's hidden_act (Hugging Face's ACT2FN names). */
@@ -18,7 +19,26 @@ export const ACTIVATIONS = {
 export type Activation = (typeof ACTIVATIONS)[keyof typeof ACTIVATIONS];
 
 /** Sequence-classifier architectures (config.json's architectures) shardlab runs. */
-const CLASSIFIERS = ['BertForSequenceClassification'];
+const CLASSIFIERS: Record<string, string> = { bert: 'BertForSequenceClassification', distilbert: 'DistilBertForSequenceClassification' };
+
+/** DistilBertConfig's names of BertConfig's settings. */
+const DISTILBERT_KEYS: Record<string, string> = {
+  dim: 'hidden_size',
+  n_layers: 'num_hidden_layers',
+  n_heads: 'num_attention_heads',
+  hidden_dim: 'intermediate_size',
+  activation: 'hidden_act',
+};
+
+/** A DistilBertConfig as the BertConfig of the same computation (no token types; LayerNorm eps 1e-12, as DistilBERT's). */
+function fromDistilbert(raw: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...raw, model_type: 'bert', type_vocab_size: 1, layer_norm_eps: 1e-12 };
+  for (const [from, to] of Object.entries(DISTILBERT_KEYS)) {
+    delete out[from];
+    if (Object.hasOwn(raw, from)) out[to] = raw[from];
+  }
+  return out;
+}
 
 /**
  * Upper bounds of the dimensions config.json may declare: generous (BERT-large is 1024 hidden, 4096
@@ -44,7 +64,7 @@ const dim = (max: number) =>
 
 /** The subset of a Hugging Face BertConfig that shardlab runs, as read from config.json. */
 const ConfigSchema = z.object({
-  model_type: z.literal('bert', { message: 'model_type must be "bert"' }),
+  model_type: z.literal('bert', { message: 'model_type must be "bert" or "distilbert"' }),
   vocab_size: dim(CONFIG_LIMITS.vocab_size),
   hidden_size: dim(CONFIG_LIMITS.hidden_size),
   num_hidden_layers: dim(CONFIG_LIMITS.num_hidden_layers),
@@ -81,6 +101,8 @@ export interface BertConfig {
   maxPositions: number;
   typeVocab: number;
   eps: number;
+  /** DistilBERT's computation (no token types, ReLU in the classifier's hidden layer); absent means BERT's. */
+  variant?: 'distilbert';
   /** The FFN activation (config.json's hidden_act); absent means gelu (erf form). */
   activation?: Activation;
   labels: string[];
@@ -105,6 +127,7 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
  * otherwise be run as plain BERT and give wrong numbers without a word).
  */
 function refuseUnsupported(raw: Record<string, unknown>, file: string): void {
+  const type = raw.model_type === 'distilbert' ? 'distilbert' : 'bert';
   const pos = raw.position_embedding_type;
   if (pos !== undefined && pos !== 'absolute')
     throw new UserError(
@@ -114,30 +137,36 @@ function refuseUnsupported(raw: Record<string, unknown>, file: string): void {
     throw new UserError(`${file}: is_encoder_decoder is true; shardlab runs encoder-only sequence classifiers, not encoder-decoder models`);
   if (raw.add_cross_attention === true)
     throw new UserError(`${file}: add_cross_attention is true; shardlab runs encoder-only sequence classifiers, without cross-attention`);
-  const act = raw.hidden_act;
+  const actKey = type === 'distilbert' ? 'activation' : 'hidden_act';
+  const act = raw[actKey];
   if (act !== undefined && (typeof act !== 'string' || !Object.hasOwn(ACTIVATIONS, act)))
-    throw new UserError(`${file}: hidden_act ${shown(act)} is not supported; shardlab runs ${Object.keys(ACTIVATIONS).join(', ')}`);
+    throw new UserError(`${file}: ${actKey} ${shown(act)} is not supported; shardlab runs ${Object.keys(ACTIVATIONS).join(', ')}`);
   const arch = raw.architectures;
   if (arch !== undefined && arch !== null) {
     if (!Array.isArray(arch) || arch.length === 0 || !arch.every((a) => typeof a === 'string'))
       throw new UserError(`${file}: architectures: expected a list of class names (got ${shown(arch)})`);
-    if (!arch.some((a) => CLASSIFIERS.includes(a as string)))
+    if (!arch.includes(CLASSIFIERS[type]))
       throw new UserError(
-        `${file}: architectures ${shown(arch)} is not supported; shardlab runs sequence classifiers (${CLASSIFIERS.join(', ')}) only`,
+        `${file}: architectures ${shown(arch)} is not supported; shardlab runs sequence classifiers (${CLASSIFIERS[type]}) only`,
       );
   }
 }
 
 export function parseBertConfig(raw: unknown, file: string): BertConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${file}: not a JSON object of settings`);
-  if ((raw as Record<string, unknown>).model_type === 'bert') refuseUnsupported(raw as Record<string, unknown>, file);
-  const parsed = ConfigSchema.safeParse(raw);
+  const type = (raw as Record<string, unknown>).model_type;
+  if (type === 'bert' || type === 'distilbert') refuseUnsupported(raw as Record<string, unknown>, file);
+  const distil = type === 'distilbert';
+  const asBert = distil ? fromDistilbert(raw as Record<string, unknown>) : raw;
+  const parsed = ConfigSchema.safeParse(asBert);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const got = valueAt(raw, issue.path);
-    throw new UserError(
-      `${file}: ${issue.path.map(String).join('.') || 'config'}: ${issue.message}${got === undefined ? '' : ` (got ${shown(got)})`}`,
-    );
+    const got = valueAt(asBert, issue.path);
+    // A DistilBERT setting is named as its config.json names it.
+    const path = issue.path.map(String);
+    const own = distil ? Object.entries(DISTILBERT_KEYS).find(([, to]) => to === path[0])?.[0] : undefined;
+    if (own) path[0] = own;
+    throw new UserError(`${file}: ${path.join('.') || 'config'}: ${issue.message}${got === undefined ? '' : ` (got ${shown(got)})`}`);
   }
   const c = parsed.data;
   if (c.hidden_size % c.num_attention_heads !== 0)
@@ -166,6 +195,7 @@ export function parseBertConfig(raw: unknown, file: string): BertConfig {
     typeVocab: c.type_vocab_size,
     eps: c.layer_norm_eps,
     ...(ACTIVATIONS[c.hidden_act] === 'gelu' ? {} : { activation: ACTIVATIONS[c.hidden_act] }),
+    ...(distil ? { variant: 'distilbert' as const } : {}),
     labels,
     slices: c.num_attention_heads,
     ffnPerSlice: c.intermediate_size / c.num_attention_heads,
@@ -199,7 +229,10 @@ function pinnedShapes(cfg: BertConfig, checkpoint: boolean): [string, number[]][
   const shapes: [string, number[]][] = [
     ['bert.embeddings.word_embeddings.weight', [cfg.vocabSize, H]],
     ['bert.embeddings.position_embeddings.weight', [cfg.maxPositions, H]],
-    ['bert.embeddings.token_type_embeddings.weight', [cfg.typeVocab, H]],
+    // A DistilBERT checkpoint has no token types (its shard store keeps a zero embedding).
+    ...(checkpoint && cfg.variant === 'distilbert'
+      ? []
+      : [['bert.embeddings.token_type_embeddings.weight', [cfg.typeVocab, H]] as [string, number[]]]),
     ['bert.pooler.dense.weight', [H, H]],
     ['classifier.weight', [cfg.labels.length, H]],
   ];
@@ -221,7 +254,9 @@ function checkAgainstWeights(dir: string, cfg: BertConfig, configFile: string): 
     : readSafetensorsHeader(storeBase).tensors.map((t) => ({ ...t, file: storeBase }));
   const byName = new Map(tensors.map((t) => [t.name, t]));
   for (const [name, want] of pinnedShapes(cfg, checkpoint)) {
-    const found = byName.get(name) ?? byName.get(name.replace(/^bert\./, ''));
+    const found = nameVariants(name, checkpoint ? cfg.variant : undefined)
+      .map((n) => byName.get(n))
+      .find((t) => t !== undefined);
     const weightsFile = found?.file ?? (checkpoint ? join(dir, 'model.safetensors') : storeBase);
     if (!found) throw new UserError(`${weightsFile}: tensor "${name}" is missing; is this a BertForSequenceClassification checkpoint?`);
     const shape = found.shape;

@@ -179,7 +179,8 @@ function addLayer(g: GraphBuilder, cfg: BertConfig, x: string, bias: string, w: 
 export function addHead(g: GraphBuilder, cfg: BertConfig, w: BaseWeights, x: string): string {
   const H = cfg.hidden;
   const cls = g.node('Gather', [x, g.intScalar('cls_index', 0)], { axis: 1 });
-  const pooled = g.node('Tanh', [
+  // BERT's pooler is tanh; DistilBERT's pre_classifier, in its place, is ReLU.
+  const pooled = g.node(cfg.variant === 'distilbert' ? 'Relu' : 'Tanh', [
     g.node('Gemm', [cls, g.initializer('pooler_w', w.poolerW, [H, H]), g.initializer('pooler_b', w.poolerB, [H])], { transB: 1 }),
   ]);
   const L = cfg.labels.length;

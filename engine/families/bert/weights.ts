@@ -2,6 +2,7 @@ import { UserError } from '../../core/errors.js';
 import { readCheckpoint } from '../../core/checkpoint-files.js';
 import type { Tensor } from '../../core/safetensors.js';
 import type { BertConfig } from './config.js';
+import { nameVariants } from './hf-names.js';
 
 /**
  * One encoder layer's fp32 weights in the engine's layout: every part that belongs to slices is stored
@@ -102,18 +103,6 @@ export function ignoredNote(ignored: readonly IgnoredTensor[] | undefined): stri
   return `ignored ${ignored.length === 1 ? 'a tensor that is not a weight' : `${ignored.length} tensors that are not weights`}: ${shown.join(', ')}${more}`;
 }
 
-/**
- * The names a tensor may have in a checkpoint: Hugging Face's, without the `bert.` prefix (a bare BertModel's
- * names), and TensorFlow-converted LayerNorm names (gamma for weight, beta for bias).
- */
-function nameVariants(name: string): string[] {
-  const names = [name, name.replace(/^bert\./, '')];
-  if (/\.LayerNorm\.(weight|bias)$/.test(name))
-    for (const n of names.slice(0, 2))
-      names.push(n.replace(/\.LayerNorm\.weight$/, '.LayerNorm.gamma').replace(/\.LayerNorm\.bias$/, '.LayerNorm.beta'));
-  return names;
-}
-
 function transpose(t: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(t.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = t[r * cols + c];
@@ -137,12 +126,14 @@ export function baseTensorSpecs(cfg: BertConfig): [keyof BaseWeights, string, nu
 }
 
 /** A lookup that checks each tensor's presence and shape, naming the file on failure. */
-export function tensorGetter(tensors: Map<string, Tensor>, file: string) {
+export function tensorGetter(tensors: Map<string, Tensor>, file: string, variant: BertConfig['variant'] = undefined) {
   return (name: string, shape: number[]): Float32Array => {
-    const t: Tensor | undefined = nameVariants(name)
-      .map((n) => tensors.get(n))
-      .find((x) => x !== undefined);
-    if (!t) throw new UserError(`${file}: tensor "${name}" is missing; is this a BertForSequenceClassification checkpoint?`);
+    const names = nameVariants(name, variant);
+    const t: Tensor | undefined = names.map((n) => tensors.get(n)).find((x) => x !== undefined);
+    if (!t)
+      throw new UserError(
+        `${file}: tensor "${names[0]}" is missing; is this a ${variant === 'distilbert' ? 'DistilBertForSequenceClassification' : 'BertForSequenceClassification'} checkpoint?`,
+      );
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
       throw new UserError(
         `${file}: tensor "${name}" has shape [${t.shape.join(', ')}] but config.json implies [${shape.join(', ')}]; config and weights do not match`,
@@ -152,9 +143,13 @@ export function tensorGetter(tensors: Map<string, Tensor>, file: string) {
 }
 
 export function baseWeightsFrom(tensors: Map<string, Tensor>, cfg: BertConfig, file: string): BaseWeights {
-  const get = tensorGetter(tensors, file);
+  const get = tensorGetter(tensors, file, cfg.variant);
   const out = {} as BaseWeights;
-  for (const [key, name, shape] of baseTensorSpecs(cfg)) out[key] = get(name, shape);
+  for (const [key, name, shape] of baseTensorSpecs(cfg)) {
+    // DistilBERT has no token types: a zero token-type embedding adds nothing.
+    const absent = key === 'typeEmb' && cfg.variant === 'distilbert' && !nameVariants(name, cfg.variant).some((n) => tensors.has(n));
+    out[key] = absent ? new Float32Array(cfg.typeVocab * cfg.hidden) : get(name, shape);
+  }
   return out;
 }
 
@@ -166,7 +161,7 @@ export function baseWeightsFrom(tensors: Map<string, Tensor>, cfg: BertConfig, f
 export function loadBertWeights(dir: string, cfg: BertConfig): BertWeights {
   const { tensors, ignored, files } = readCheckpoint(dir);
   const file = files.length === 1 ? files[0] : `${dir} (${files.length} shards)`;
-  const get = tensorGetter(tensors, file);
+  const get = tensorGetter(tensors, file, cfg.variant);
   const { hidden: H, intermediate: I } = cfg;
   const layers: LayerWeights[] = [];
   for (let l = 0; l < cfg.layers; l++) {
