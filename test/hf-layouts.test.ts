@@ -36,6 +36,7 @@ describe('Hugging Face layouts load and match their PyTorch logits', () => {
       'max-length',
       'position-ids',
       'relu',
+      'roberta',
       'sharded',
       'silu',
       'vocab-txt',
@@ -72,7 +73,7 @@ describe('Hugging Face layouts load and match their PyTorch logits', () => {
     });
   }
 
-  for (const layout of ['sharded', 'vocab-txt', 'position-ids', 'distilbert']) {
+  for (const layout of ['sharded', 'vocab-txt', 'position-ids', 'distilbert', 'roberta']) {
     test(`${layout}: its shard store (fp32 shards) gives the same logits`, async () => {
       const dir = join(ROOT, layout);
       const ref = JSON.parse(readFileSync(join(dir, 'hf-logits.json'), 'utf8')) as Reference;

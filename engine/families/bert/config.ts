@@ -19,7 +19,11 @@ export const ACTIVATIONS = {
 export type Activation = (typeof ACTIVATIONS)[keyof typeof ACTIVATIONS];
 
 /** Sequence-classifier architectures (config.json's architectures) shardlab runs. */
-const CLASSIFIERS: Record<string, string> = { bert: 'BertForSequenceClassification', distilbert: 'DistilBertForSequenceClassification' };
+const CLASSIFIERS: Record<string, string> = {
+  bert: 'BertForSequenceClassification',
+  distilbert: 'DistilBertForSequenceClassification',
+  roberta: 'RobertaForSequenceClassification',
+};
 
 /** DistilBertConfig's names of BertConfig's settings. */
 const DISTILBERT_KEYS: Record<string, string> = {
@@ -101,8 +105,16 @@ export interface BertConfig {
   maxPositions: number;
   typeVocab: number;
   eps: number;
-  /** DistilBERT's computation (no token types, ReLU in the classifier's hidden layer); absent means BERT's. */
-  variant?: 'distilbert';
+  /**
+   * DistilBERT's computation (no token types, ReLU in the classifier's hidden layer) or RoBERTa's names (its
+   * positions offset, see positionOffset); absent means BERT's.
+   */
+  variant?: 'distilbert' | 'roberta';
+  /**
+   * Rows of the checkpoint's position embeddings before position 0 (RoBERTa numbers positions from
+   * padding_idx + 1); they are dropped on load, so maxPositions counts the usable ones.
+   */
+  positionOffset?: number;
   /** The FFN activation (config.json's hidden_act); absent means gelu (erf form). */
   activation?: Activation;
   labels: string[];
@@ -127,7 +139,7 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
  * otherwise be run as plain BERT and give wrong numbers without a word).
  */
 function refuseUnsupported(raw: Record<string, unknown>, file: string): void {
-  const type = raw.model_type === 'distilbert' ? 'distilbert' : 'bert';
+  const type = raw.model_type === 'distilbert' || raw.model_type === 'roberta' ? raw.model_type : 'bert';
   const pos = raw.position_embedding_type;
   if (pos !== undefined && pos !== 'absolute')
     throw new UserError(
@@ -152,12 +164,22 @@ function refuseUnsupported(raw: Record<string, unknown>, file: string): void {
   }
 }
 
+/** RoBERTa's positions: numbered from pad_token_id + 1, so that many rows of the table are never used. */
+function robertaPositions(raw: Record<string, unknown>, maxPositions: number, file: string) {
+  const pad = raw.pad_token_id ?? 1;
+  if (!Number.isInteger(pad) || (pad as number) < 0 || (pad as number) + 2 > maxPositions)
+    throw new UserError(`${file}: pad_token_id: must be an integer from 0 to ${maxPositions - 2} (got ${shown(pad)})`);
+  const offset = (pad as number) + 1;
+  return { variant: 'roberta' as const, positionOffset: offset, maxPositions: maxPositions - offset };
+}
+
 export function parseBertConfig(raw: unknown, file: string): BertConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${file}: not a JSON object of settings`);
   const type = (raw as Record<string, unknown>).model_type;
-  if (type === 'bert' || type === 'distilbert') refuseUnsupported(raw as Record<string, unknown>, file);
+  if (type === 'bert' || type === 'distilbert' || type === 'roberta') refuseUnsupported(raw as Record<string, unknown>, file);
   const distil = type === 'distilbert';
-  const asBert = distil ? fromDistilbert(raw as Record<string, unknown>) : raw;
+  const roberta = type === 'roberta';
+  const asBert = distil ? fromDistilbert(raw as Record<string, unknown>) : roberta ? { ...raw, model_type: 'bert' } : raw;
   const parsed = ConfigSchema.safeParse(asBert);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -196,6 +218,7 @@ export function parseBertConfig(raw: unknown, file: string): BertConfig {
     eps: c.layer_norm_eps,
     ...(ACTIVATIONS[c.hidden_act] === 'gelu' ? {} : { activation: ACTIVATIONS[c.hidden_act] }),
     ...(distil ? { variant: 'distilbert' as const } : {}),
+    ...(roberta ? robertaPositions(raw as Record<string, unknown>, c.max_position_embeddings, file) : {}),
     labels,
     slices: c.num_attention_heads,
     ffnPerSlice: c.intermediate_size / c.num_attention_heads,
@@ -228,7 +251,7 @@ function pinnedShapes(cfg: BertConfig, checkpoint: boolean): [string, number[]][
   const H = cfg.hidden;
   const shapes: [string, number[]][] = [
     ['bert.embeddings.word_embeddings.weight', [cfg.vocabSize, H]],
-    ['bert.embeddings.position_embeddings.weight', [cfg.maxPositions, H]],
+    ['bert.embeddings.position_embeddings.weight', [cfg.maxPositions + (checkpoint ? (cfg.positionOffset ?? 0) : 0), H]],
     // A DistilBERT checkpoint has no token types (its shard store keeps a zero embedding).
     ...(checkpoint && cfg.variant === 'distilbert'
       ? []

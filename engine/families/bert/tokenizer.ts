@@ -43,7 +43,8 @@ export class TextEncoder {
     let sep: number | undefined;
     try {
       this.tokenizer = new Tokenizer(tokenizerJson, config);
-      sep = this.tokenizer.token_to_id('[SEP]');
+      // BERT's separator, or RoBERTa's.
+      sep = this.tokenizer.token_to_id('[SEP]') ?? this.tokenizer.token_to_id('</s>');
     } catch (e) {
       if (e instanceof UserError) throw e;
       const with_ = source.configFile ? ` (with ${source.configFile})` : '';
@@ -51,7 +52,7 @@ export class TextEncoder {
         `${this.file}${with_}: the tokenizer cannot be built from it (${(e as Error)?.message ?? String(e)}); is it a Hugging Face tokenizer.json?`,
       );
     }
-    if (sep === undefined) throw new UserError(`${this.file}: has no [SEP] token: it is not a BERT WordPiece tokenizer`);
+    if (sep === undefined) throw new UserError(`${this.file}: has no [SEP] (or </s>) token: it is not a BERT or RoBERTa tokenizer`);
     this.sepId = sep;
     const normalizer = (tokenizerJson as Record<string, unknown>).normalizer as Record<string, unknown> | null | undefined;
     this.spaceCjk = normalizer?.type === 'BertNormalizer' && normalizer.handle_chinese_chars !== false;

@@ -132,7 +132,7 @@ export function tensorGetter(tensors: Map<string, Tensor>, file: string, variant
     const t: Tensor | undefined = names.map((n) => tensors.get(n)).find((x) => x !== undefined);
     if (!t)
       throw new UserError(
-        `${file}: tensor "${names[0]}" is missing; is this a ${variant === 'distilbert' ? 'DistilBertForSequenceClassification' : 'BertForSequenceClassification'} checkpoint?`,
+        `${file}: tensor "${names[0]}" is missing; is this a ${variant === 'distilbert' ? 'DistilBert' : variant === 'roberta' ? 'Roberta' : 'Bert'}ForSequenceClassification checkpoint?`,
       );
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
       throw new UserError(
@@ -142,13 +142,22 @@ export function tensorGetter(tensors: Map<string, Tensor>, file: string, variant
   };
 }
 
-export function baseWeightsFrom(tensors: Map<string, Tensor>, cfg: BertConfig, file: string): BaseWeights {
+/**
+ * The base weights from a checkpoint's tensors (`checkpoint`: its position table still has the rows before
+ * position 0 that RoBERTa skips, dropped here) or a shard store's base.safetensors.
+ */
+export function baseWeightsFrom(tensors: Map<string, Tensor>, cfg: BertConfig, file: string, checkpoint = false): BaseWeights {
   const get = tensorGetter(tensors, file, cfg.variant);
   const out = {} as BaseWeights;
   for (const [key, name, shape] of baseTensorSpecs(cfg)) {
     // DistilBERT has no token types: a zero token-type embedding adds nothing.
     const absent = key === 'typeEmb' && cfg.variant === 'distilbert' && !nameVariants(name, cfg.variant).some((n) => tensors.has(n));
-    out[key] = absent ? new Float32Array(cfg.typeVocab * cfg.hidden) : get(name, shape);
+    const offset = checkpoint && key === 'posEmb' ? (cfg.positionOffset ?? 0) : 0;
+    out[key] = absent
+      ? new Float32Array(cfg.typeVocab * cfg.hidden)
+      : offset
+        ? get(name, [shape[0] + offset, shape[1]]).subarray(offset * cfg.hidden)
+        : get(name, shape);
   }
   return out;
 }
@@ -185,5 +194,5 @@ export function loadBertWeights(dir: string, cfg: BertConfig): BertWeights {
       ln2b: get(p + 'output.LayerNorm.bias', [H]),
     });
   }
-  return { ...baseWeightsFrom(tensors, cfg, file), layers, ignored };
+  return { ...baseWeightsFrom(tensors, cfg, file, true), layers, ignored };
 }
