@@ -68,7 +68,7 @@ const dim = (max: number) =>
 
 /** The subset of a Hugging Face BertConfig that shardlab runs, as read from config.json. */
 const ConfigSchema = z.object({
-  model_type: z.literal('bert', { message: 'model_type must be "bert" or "distilbert"' }),
+  model_type: z.literal('bert', { message: 'model_type must be "bert", "distilbert" or "roberta"' }),
   vocab_size: dim(CONFIG_LIMITS.vocab_size),
   hidden_size: dim(CONFIG_LIMITS.hidden_size),
   num_hidden_layers: dim(CONFIG_LIMITS.num_hidden_layers),
