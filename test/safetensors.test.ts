@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { UserError } from '../engine/core/errors.js';
-import { halfToFloat, readSafetensors, readSafetensorsHeader } from '../engine/core/safetensors.js';
+import { halfToFloat, readSafetensors, readSafetensorsContents, readSafetensorsHeader } from '../engine/core/safetensors.js';
 import { tempDir } from './helpers.js';
 
 function safetensors(header: object, data: Buffer): Buffer {
@@ -55,7 +55,7 @@ const bad: [string, Buffer, RegExp][] = [
   ['header not JSON', safetensors({}, Buffer.alloc(0)).fill(0x7b, 8), /not valid JSON/],
   ['data cut short', safetensors({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, f32.subarray(0, 10)), /truncated: tensor "a"/],
   ['size disagrees with shape', safetensors({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 16] } }, f32), /needs 12 bytes/],
-  ['unknown dtype', safetensors({ a: { dtype: 'I8', shape: [16], data_offsets: [0, 16] } }, f32), /dtype I8/],
+  ['unknown dtype', safetensors({ a: { dtype: 'Q4', shape: [16], data_offsets: [0, 16] } }, f32), /dtype Q4/],
   ['a null header', safetensors(null as unknown as object, Buffer.alloc(0)), /header is not a JSON object/],
   ['an array header', safetensors([], Buffer.alloc(0)), /header is not a JSON object/],
   ['a tensor that is not an object', safetensors({ a: 7 }, Buffer.alloc(0)), /tensor "a" is not an object/],
@@ -123,4 +123,22 @@ test('a zero-size tensor and metadata are read; the header alone is read without
       ['a', 'F32', [4], 0, 16],
     ],
   );
+});
+
+test('an integer buffer (I64 position_ids) is listed as ignored by a checkpoint read, and refused where every tensor is a weight', () => {
+  const ids = Buffer.from(new BigInt64Array([0n, 1n]).buffer);
+  const path = file(
+    safetensors(
+      {
+        a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] },
+        'bert.embeddings.position_ids': { dtype: 'I64', shape: [1, 2], data_offsets: [16, 32] },
+      },
+      Buffer.concat([f32, ids]),
+    ),
+  );
+  const { tensors, ignored } = readSafetensorsContents(path);
+  assert.deepEqual([...tensors.keys()], ['a']);
+  assert.deepEqual(ignored, [{ name: 'bert.embeddings.position_ids', dtype: 'I64', shape: [1, 2] }]);
+  assert.equal(readSafetensorsHeader(path).tensors[1].dtype, 'I64');
+  assert.throws(() => readSafetensors(path), /"bert\.embeddings\.position_ids" has dtype I64; shardlab reads F32, F16 and BF16/);
 });

@@ -1,9 +1,21 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { INDEX_FILE, SINGLE_FILE, weightFilesForChecksum } from './checkpoint-files.js';
 
 /** Files whose bytes define a model: the same checksum means the same computation. */
 export const MODEL_DEFINING_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'];
+/**
+ * What stands for a defining file a checkpoint does not have: a sharded checkpoint's index and shards for
+ * model.safetensors, vocab.txt for tokenizer.json (a WordPiece tokenizer built from it).
+ */
+function definingParts(dir: string, f: string): string[] {
+  if (existsSync(join(dir, f))) return [join(dir, f)];
+  if (f === SINGLE_FILE && existsSync(join(dir, INDEX_FILE))) return weightFilesForChecksum(dir);
+  if (f === 'tokenizer.json' && existsSync(join(dir, 'vocab.txt'))) return [join(dir, 'vocab.txt')];
+  return [join(dir, f)];
+}
+
 /** Files that change results where they exist (tokenization settings; the reference a check compares with). */
 export const MODEL_OPTIONAL_FILES = ['tokenizer_config.json', 'reference-logits.json'];
 
@@ -17,7 +29,8 @@ export function sha256(data: Buffer | Uint8Array): string {
  */
 export function modelChecksum(dir: string, defining: readonly string[] = MODEL_DEFINING_FILES): string {
   const h = createHash('sha256');
-  for (const f of defining) h.update(f).update(readFileSync(join(dir, f)));
+  for (const f of defining)
+    for (const path of definingParts(dir, f)) h.update(path === join(dir, f) ? f : basename(path)).update(readFileSync(path));
   for (const f of MODEL_OPTIONAL_FILES) if (existsSync(join(dir, f))) h.update(f).update(readFileSync(join(dir, f)));
   return h.digest('hex').slice(0, 16);
 }

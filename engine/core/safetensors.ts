@@ -7,7 +7,15 @@ export interface Tensor {
   data: Float32Array;
 }
 
+/** Floating-point dtypes read as fp32 (widened on load). */
 const BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2 };
+/**
+ * Other dtypes a header may declare (integer and boolean buffers such as BERT's int64
+ * `embeddings.position_ids`): checked like any tensor, never read as weights.
+ */
+const OTHER_BYTES: Record<string, number> = { F64: 8, I64: 8, U64: 8, I32: 4, U32: 4, I16: 2, U16: 2, I8: 1, U8: 1, BOOL: 1 };
+
+export type FloatDtype = 'F32' | 'F16' | 'BF16';
 /** Headers larger than this are refused (the format's reference reader uses the same limit). */
 const MAX_HEADER = 100_000_000;
 /** Longest tensor name shown in a message. */
@@ -16,7 +24,8 @@ const NAME_SHOWN = 120;
 /** One tensor as the header describes it, checked against the file: data at [begin, end) of the data section. */
 export interface TensorEntry {
   name: string;
-  dtype: 'F32' | 'F16' | 'BF16';
+  /** F32, F16 or BF16 (read as fp32), or another dtype of OTHER_BYTES (never read as a weight). */
+  dtype: string;
   shape: number[];
   begin: number;
   end: number;
@@ -87,14 +96,48 @@ export function parseSafetensorsHeader(prefix: Buffer, fileSize: number, file: s
   return checkHeader(file, prefix.subarray(8, 8 + headerLen), fileSize - 8 - headerLen);
 }
 
-/** Parses a whole .safetensors file already in memory; `file` names it in errors. */
+/** Parses a whole .safetensors file already in memory; `file` names it in errors. Every tensor must be F32, F16 or BF16. */
 export function parseSafetensors(buf: Buffer, file: string): Map<string, Tensor> {
+  const { tensors, ignored } = parseSafetensorsContents(buf, file);
+  if (ignored.length > 0)
+    fail(file, `tensor ${quoteName(ignored[0].name)} has dtype ${ignored[0].dtype}; shardlab reads F32, F16 and BF16`);
+  return tensors;
+}
+
+/** A checkpoint file's floating-point tensors (widened to fp32) and the other tensors it holds, which were not read. */
+export interface SafetensorsContents {
+  tensors: Map<string, Tensor>;
+  /** Integer and boolean tensors (buffers such as position_ids), in header order: never weights. */
+  ignored: { name: string; dtype: string; shape: number[] }[];
+}
+
+/** Reads a .safetensors file: its F32, F16 and BF16 tensors as fp32, and the names of the others (ignored). */
+export function readSafetensorsContents(file: string): SafetensorsContents {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch (e) {
+    fail(file, `cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return parseSafetensorsContents(buf, file);
+}
+
+/** parseSafetensors for a checkpoint: tensors of other dtypes are listed as ignored instead of refused. */
+export function parseSafetensorsContents(buf: Buffer, file: string): SafetensorsContents {
   const headerLen = checkHeaderLength(file, buf.subarray(0, 8), buf.length);
-  const { tensors } = checkHeader(file, buf.subarray(8, 8 + headerLen), buf.length - 8 - headerLen);
+  const header = checkHeader(file, buf.subarray(8, 8 + headerLen), buf.length - 8 - headerLen);
   const data = buf.subarray(8 + headerLen);
-  const out = new Map<string, Tensor>();
-  for (const t of tensors) out.set(t.name, { shape: t.shape, data: toFloat32(t.dtype, data.subarray(t.begin, t.end)) });
-  return out;
+  const tensors = new Map<string, Tensor>();
+  const ignored: SafetensorsContents['ignored'] = [];
+  for (const t of header.tensors) {
+    if (isFloatDtype(t.dtype)) tensors.set(t.name, { shape: t.shape, data: toFloat32(t.dtype, data.subarray(t.begin, t.end)) });
+    else ignored.push({ name: t.name, dtype: t.dtype, shape: t.shape });
+  }
+  return { tensors, ignored };
+}
+
+export function isFloatDtype(dtype: string): dtype is FloatDtype {
+  return Object.hasOwn(BYTES, dtype);
 }
 
 /** The header length from the first 8 bytes, checked against the file's size. */
@@ -157,7 +200,7 @@ function checkEntry(file: string, name: string, raw: unknown, dataLen: number): 
   const { dtype, shape, data_offsets: offsets } = e;
   if (typeof dtype !== 'string' || !Array.isArray(shape) || !Array.isArray(offsets))
     fail(file, `corrupt: tensor ${t} has no dtype, shape or data_offsets`);
-  const width = Object.hasOwn(BYTES, dtype) ? BYTES[dtype] : 0;
+  const width = Object.hasOwn(BYTES, dtype) ? BYTES[dtype] : Object.hasOwn(OTHER_BYTES, dtype) ? OTHER_BYTES[dtype] : 0;
   if (!width) fail(file, `tensor ${t} has dtype ${dtype.length > 20 ? `${dtype.slice(0, 20)}…` : dtype}; shardlab reads F32, F16 and BF16`);
   if (!shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0))
     fail(file, `corrupt: tensor ${t} has shape ${shown(shape)}; expected integers >= 0`);
@@ -178,7 +221,7 @@ function checkEntry(file: string, name: string, raw: unknown, dataLen: number): 
         ? `corrupt: tensor ${t} of shape [${dims.join(', ')}] needs more than the ${end - begin} bytes it has`
         : `corrupt: tensor ${t} of shape [${dims.join(', ')}] needs ${count * width} bytes, has ${end - begin}`,
     );
-  return { name, dtype: dtype as TensorEntry['dtype'], shape: [...dims], begin, end };
+  return { name, dtype, shape: [...dims], begin, end };
 }
 
 function toFloat32(dtype: string, bytes: Buffer): Float32Array {

@@ -102,6 +102,8 @@ export interface ModelInfo {
   bits: number[];
   /** Examples in the dev split (what a full quality measurement runs on). */
   devExamples: number;
+  /** A note naming the checkpoint's tensors that are not weights and were not read (such as position_ids), when any. */
+  ignored?: string;
 }
 
 export interface PlanningRequest {

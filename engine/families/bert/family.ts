@@ -31,7 +31,7 @@ export const bertFamily: ModelFamily = {
   presets: SHAPE_PRESETS,
   paradigms: PARADIGMS,
   commands: async () => (await import('./cli/index.js')).COMMANDS,
-  detect: (dir) => isShapePreset(dir) || modelType(dir) === 'bert',
+  detect: (dir) => isShapePreset(dir) || ['bert', 'distilbert', 'roberta'].includes(modelType(dir) ?? ''),
   planners: () => PLANNERS,
   // The model's code (onnxruntime, the planners, HiGHS) loads only when a model is opened.
   open: async (dir, opts) => (await import('./session.js')).openBert(bertFamily, dir, opts),

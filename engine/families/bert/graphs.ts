@@ -4,7 +4,7 @@
  * head graph) and the monolithic whole-model graph the benchmark compares against.
  */
 import { GraphBuilder, INT64 } from '../../core/onnx-graph.js';
-import type { BertConfig } from './config.js';
+import type { Activation, BertConfig } from './config.js';
 import { LAYER_PARTS, sliceLayer, type BaseWeights, type BertWeights, type LayerPart, type LayerWeights } from './weights.js';
 
 /** PyTorch's additive attention mask for padding: (1 - mask) * MASK_VALUE. */
@@ -107,14 +107,36 @@ export function addContext(
 /** Names of the parts a layer runs after its attention output projection. */
 export type FfnNames = Pick<LayerNames, 'ln1g' | 'ln1b' | 'wi' | 'bi' | 'wout' | 'bout' | 'ln2g' | 'ln2b'>;
 
-/** A layer after its attention output projection: residual and LayerNorm, FFN (erf GELU), residual and LayerNorm; [rows, hidden]. */
+/** The FFN activation of `f`, as Hugging Face's ACT2FN computes it. */
+export function addActivation(g: GraphBuilder, activation: Activation, f: string, tag: string): string {
+  switch (activation) {
+    case 'gelu': {
+      // GELU, erf form as in BERT: x * 0.5 * (1 + erf(x / sqrt 2)).
+      const erf = g.node('Erf', [g.node('Div', [f, g.scalar(`${tag}_sqrt2`, Math.SQRT2)])]);
+      return g.node('Mul', [g.node('Mul', [f, g.scalar(`${tag}_half`, 0.5)]), g.node('Add', [erf, g.scalar(`${tag}_one`, 1)])]);
+    }
+    case 'gelu_new': {
+      // GELU, tanh approximation (gelu_new): 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
+      const cube = g.node('Mul', [g.node('Mul', [f, f]), f]);
+      const inner = g.node('Mul', [
+        g.node('Add', [f, g.node('Mul', [cube, g.scalar(`${tag}_gelu_c`, 0.044715)])]),
+        g.scalar(`${tag}_sqrt_2_pi`, Math.sqrt(2 / Math.PI)),
+      ]);
+      const t = g.node('Tanh', [inner]);
+      return g.node('Mul', [g.node('Mul', [f, g.scalar(`${tag}_half`, 0.5)]), g.node('Add', [t, g.scalar(`${tag}_one`, 1)])]);
+    }
+    case 'relu':
+      return g.node('Relu', [f]);
+    case 'silu':
+      return g.node('Mul', [f, g.node('Sigmoid', [f])]);
+  }
+}
+
+/** A layer after its attention output projection: residual and LayerNorm, FFN (its activation), residual and LayerNorm; [rows, hidden]. */
 export function addFfn(g: GraphBuilder, cfg: BertConfig, xq: string, attn: string, w: FfnNames, tag: string): string {
   const ln1 = g.node('LayerNormalization', [g.node('Add', [xq, attn]), w.ln1g, w.ln1b], { axis: -1, epsilon: { float: cfg.eps } });
   const f = g.node('Gemm', [ln1, w.wi, w.bi], { transB: 1 });
-  // GELU, erf form as in BERT: x * 0.5 * (1 + erf(x / sqrt 2)).
-  const erf = g.node('Erf', [g.node('Div', [f, g.scalar(`${tag}_sqrt2`, Math.SQRT2)])]);
-  const gelu = g.node('Mul', [g.node('Mul', [f, g.scalar(`${tag}_half`, 0.5)]), g.node('Add', [erf, g.scalar(`${tag}_one`, 1)])]);
-  const o = g.node('Gemm', [gelu, w.wout, w.bout]);
+  const o = g.node('Gemm', [addActivation(g, cfg.activation ?? 'gelu', f, tag), w.wout, w.bout]);
   return g.node('LayerNormalization', [g.node('Add', [ln1, o]), w.ln2g, w.ln2b], { axis: -1, epsilon: { float: cfg.eps } });
 }
 
@@ -157,7 +179,8 @@ function addLayer(g: GraphBuilder, cfg: BertConfig, x: string, bias: string, w: 
 export function addHead(g: GraphBuilder, cfg: BertConfig, w: BaseWeights, x: string): string {
   const H = cfg.hidden;
   const cls = g.node('Gather', [x, g.intScalar('cls_index', 0)], { axis: 1 });
-  const pooled = g.node('Tanh', [
+  // BERT's pooler is tanh; DistilBERT's pre_classifier, in its place, is ReLU.
+  const pooled = g.node(cfg.variant === 'distilbert' ? 'Relu' : 'Tanh', [
     g.node('Gemm', [cls, g.initializer('pooler_w', w.poolerW, [H, H]), g.initializer('pooler_b', w.poolerB, [H])], { transB: 1 }),
   ]);
   const L = cfg.labels.length;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { splitRows, type Batch } from './batch.js';
 import { UserError } from '../../core/errors.js';
+import { INDEX_FILE, refuseForeignWeights } from '../../core/checkpoint-files.js';
 import { TextEncoder } from './tokenizer.js';
 import { readBertConfig, type BertConfig } from './config.js';
 import { embeddingGraph, headGraph, layerGraph, stackedGraph, stackedInput, tailGraph } from './graphs.js';
@@ -14,6 +15,7 @@ import {
   sliceLayer,
   type BaseWeights,
   type BertWeights,
+  type IgnoredTensor,
   type LayerPart,
   type LayerWeights,
 } from './weights.js';
@@ -77,13 +79,20 @@ export function sessionOptions(opts: SessionOptions = {}): ort.InferenceSession.
 }
 
 const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'];
+/** Each model file and what may stand for it (sharded weights; a WordPiece vocabulary). */
+const ALTERNATIVES: Record<string, string[]> = {
+  'model.safetensors': [INDEX_FILE],
+  'tokenizer.json': ['vocab.txt'],
+};
 
 export function checkModelDir(dir: string): void {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: no such directory; --model takes a model directory`);
-  const missing = MODEL_FILES.filter((f) => !existsSync(join(dir, f)));
+  refuseForeignWeights(dir);
+  const present = (f: string) => [f, ...(ALTERNATIVES[f] ?? [])].find((g) => existsSync(join(dir, g)));
+  const missing = MODEL_FILES.filter((f) => present(f) === undefined);
   if (missing.length === MODEL_FILES.length) throw new UserError(`${dir}: not a model directory (no ${MODEL_FILES.join(', ')})`);
   if (missing.length > 0) throw new UserError(`${join(dir, missing[0])}: missing; a model directory needs ${MODEL_FILES.join(', ')}`);
-  const notFile = MODEL_FILES.find((f) => !statSync(join(dir, f)).isFile());
+  const notFile = MODEL_FILES.map((f) => present(f)!).find((f) => !statSync(join(dir, f)).isFile());
   if (notFile) throw new UserError(`${join(dir, notFile)}: not a file; a model directory needs ${MODEL_FILES.join(', ')} as files`);
 }
 
@@ -133,6 +142,11 @@ export class BertModel {
     ]);
     const weights = 'layers' in base ? base : undefined;
     return new BertModel(dir, config, weights, tokenizer, base, opts, embed, layer, head);
+  }
+
+  /** Tensors of the checkpoint that are not weights (integer buffers such as position_ids), not read. */
+  get ignored(): IgnoredTensor[] {
+    return this.weights?.ignored ?? [];
   }
 
   /** Checks a submodel request against the model's shape. */

@@ -3,6 +3,7 @@
  * shard store, planning, the executor with real work, the accuracy oracle and STI's importance profile.
  * The onnxruntime sessions start only when something computes, so planning stays cheap.
  */
+import { ignoredNote } from './weights.js';
 import { UserError } from '../../core/errors.js';
 import type { Clock } from '../../pipeline/clock.js';
 import { codecOfBits, type Plan, type PlanUnit } from '../../pipeline/plan.js';
@@ -55,6 +56,7 @@ export class BertFamilyModel implements FamilyModel {
       slices: c.slices,
       hidden: c.hidden,
       bits: store.bits,
+      ...(store.ignored.length ? { ignored: ignoredNote(store.ignored) } : {}),
       // Counted when asked: cutting a corpus was ~0.4 s of every command's start-up.
       get devExamples() {
         return task ? splitSize(task, 'dev') : 0;

@@ -57,6 +57,8 @@ const Manifest = z.object({
   shards: z.array(ShardEntry),
   files: z.record(z.string(), z.object({ bytes: z.number().int().nonnegative(), sha256: z.string() })),
   /** sha256 of the manifest's own JSON without this field: the manifest is checked like every file it lists. */
+  /** Tensors of the checkpoint that are not weights (integer buffers such as position_ids), not stored. */
+  ignored: z.array(z.object({ name: z.string(), dtype: z.string(), shape: z.array(z.number().int().nonnegative()) })).optional(),
   digest: z.string().optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;
@@ -100,7 +102,9 @@ export function writeStore(modelDir: string, outDir: string, bits: number[], onP
     files[rel] = { bytes: data.length, sha256: sha256(data) };
   };
   try {
-    const metadata = COPIED_FILES.filter((f) => existsSync(join(modelDir, f)));
+    // A checkpoint without tokenizer.json has its tokenizer built from vocab.txt: the store keeps that instead.
+    const copied = existsSync(join(modelDir, 'tokenizer.json')) ? COPIED_FILES : [...COPIED_FILES, 'vocab.txt'];
+    const metadata = copied.filter((f) => existsSync(join(modelDir, f)));
     for (const f of metadata) put(f, readFileSync(join(modelDir, f)));
     const base = Object.fromEntries(baseTensorSpecs(cfg).map(([key, name, shape]) => [name, { shape, data: weights[key] }]));
     put('base.safetensors', encodeSafetensors(base));
@@ -141,6 +145,7 @@ export function writeStore(modelDir: string, outDir: string, bits: number[], onP
       shared,
       shards,
       files,
+      ...(weights.ignored?.length ? { ignored: weights.ignored } : {}),
     };
     writeFileSync(join(tmp, 'manifest.json'), JSON.stringify({ ...manifest, digest: manifestDigest(manifest) }, null, 1));
     mkdirSync(dirname(outDir), { recursive: true });
@@ -232,7 +237,8 @@ export class ShardStore {
     const file = join(dir, 'manifest.json');
     const m = readManifest(dir);
     // The files read outside the shard path (config, tokenizer, reference) are checked before anything uses them.
-    for (const rel of new Set(['config.json', 'tokenizer.json', ...m.metadata]))
+    const tokenizer = m.metadata.includes('vocab.txt') && !m.metadata.includes('tokenizer.json') ? 'vocab.txt' : 'tokenizer.json';
+    for (const rel of new Set(['config.json', tokenizer, ...m.metadata]))
       verifyFile(dir, m, rel, existsSync(join(dir, rel)) ? readFileSync(join(dir, rel)) : undefined);
     const config = readBertConfig(dir);
     if (m.layers !== config.layers || m.slices !== config.slices)
@@ -242,6 +248,11 @@ export class ShardStore {
 
   get checksum(): string {
     return this.manifest.source.checksum;
+  }
+
+  /** Tensors of the source checkpoint that are not weights, which were not read (see loadBertWeights). */
+  get ignored(): { name: string; dtype: string; shape: number[] }[] {
+    return this.manifest.ignored ?? [];
   }
 
   get bits(): number[] {

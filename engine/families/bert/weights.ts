@@ -1,7 +1,8 @@
-import { join } from 'node:path';
 import { UserError } from '../../core/errors.js';
-import { readSafetensors, type Tensor } from '../../core/safetensors.js';
+import { readCheckpoint } from '../../core/checkpoint-files.js';
+import type { Tensor } from '../../core/safetensors.js';
 import type { BertConfig } from './config.js';
+import { nameVariants } from './hf-names.js';
 
 /**
  * One encoder layer's fp32 weights in the engine's layout: every part that belongs to slices is stored
@@ -84,6 +85,22 @@ export interface BaseWeights {
 
 export interface BertWeights extends BaseWeights {
   layers: LayerWeights[];
+  /** Tensors of the checkpoint that are not weights (integer buffers such as position_ids), not read. */
+  ignored?: IgnoredTensor[];
+}
+
+export interface IgnoredTensor {
+  name: string;
+  dtype: string;
+  shape: number[];
+}
+
+/** One line naming the tensors a checkpoint holds that were not read (empty when none). */
+export function ignoredNote(ignored: readonly IgnoredTensor[] | undefined): string {
+  if (!ignored || ignored.length === 0) return '';
+  const shown = ignored.slice(0, 5).map((t) => `${t.name} (${t.dtype} [${t.shape.join(', ')}])`);
+  const more = ignored.length > 5 ? ` and ${ignored.length - 5} more` : '';
+  return `ignored ${ignored.length === 1 ? 'a tensor that is not a weight' : `${ignored.length} tensors that are not weights`}: ${shown.join(', ')}${more}`;
 }
 
 function transpose(t: Float32Array, rows: number, cols: number): Float32Array {
@@ -109,10 +126,14 @@ export function baseTensorSpecs(cfg: BertConfig): [keyof BaseWeights, string, nu
 }
 
 /** A lookup that checks each tensor's presence and shape, naming the file on failure. */
-export function tensorGetter(tensors: Map<string, Tensor>, file: string) {
+export function tensorGetter(tensors: Map<string, Tensor>, file: string, variant: BertConfig['variant'] = undefined) {
   return (name: string, shape: number[]): Float32Array => {
-    const t: Tensor | undefined = tensors.get(name) ?? tensors.get(name.replace(/^bert\./, ''));
-    if (!t) throw new UserError(`${file}: tensor "${name}" is missing; is this a BertForSequenceClassification checkpoint?`);
+    const names = nameVariants(name, variant);
+    const t: Tensor | undefined = names.map((n) => tensors.get(n)).find((x) => x !== undefined);
+    if (!t)
+      throw new UserError(
+        `${file}: tensor "${names[0]}" is missing; is this a ${variant === 'distilbert' ? 'DistilBert' : variant === 'roberta' ? 'Roberta' : 'Bert'}ForSequenceClassification checkpoint?`,
+      );
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
       throw new UserError(
         `${file}: tensor "${name}" has shape [${t.shape.join(', ')}] but config.json implies [${shape.join(', ')}]; config and weights do not match`,
@@ -121,18 +142,35 @@ export function tensorGetter(tensors: Map<string, Tensor>, file: string) {
   };
 }
 
-export function baseWeightsFrom(tensors: Map<string, Tensor>, cfg: BertConfig, file: string): BaseWeights {
-  const get = tensorGetter(tensors, file);
+/**
+ * The base weights from a checkpoint's tensors (`checkpoint`: its position table still has the rows before
+ * position 0 that RoBERTa skips, dropped here) or a shard store's base.safetensors.
+ */
+export function baseWeightsFrom(tensors: Map<string, Tensor>, cfg: BertConfig, file: string, checkpoint = false): BaseWeights {
+  const get = tensorGetter(tensors, file, cfg.variant);
   const out = {} as BaseWeights;
-  for (const [key, name, shape] of baseTensorSpecs(cfg)) out[key] = get(name, shape);
+  for (const [key, name, shape] of baseTensorSpecs(cfg)) {
+    // DistilBERT has no token types: a zero token-type embedding adds nothing.
+    const absent = key === 'typeEmb' && cfg.variant === 'distilbert' && !nameVariants(name, cfg.variant).some((n) => tensors.has(n));
+    const offset = checkpoint && key === 'posEmb' ? (cfg.positionOffset ?? 0) : 0;
+    out[key] = absent
+      ? new Float32Array(cfg.typeVocab * cfg.hidden)
+      : offset
+        ? get(name, [shape[0] + offset, shape[1]]).subarray(offset * cfg.hidden)
+        : get(name, shape);
+  }
   return out;
 }
 
-/** Loads model.safetensors and checks every tensor against the config before anything runs. */
+/**
+ * Loads the checkpoint's weights (model.safetensors, or the shards its index lists), fp16 and bf16 widened
+ * to fp32, and checks every tensor against the config before anything runs. Integer and boolean tensors
+ * (buffers such as position_ids) are not weights: they are listed in `ignored`.
+ */
 export function loadBertWeights(dir: string, cfg: BertConfig): BertWeights {
-  const file = join(dir, 'model.safetensors');
-  const tensors = readSafetensors(file);
-  const get = tensorGetter(tensors, file);
+  const { tensors, ignored, files } = readCheckpoint(dir);
+  const file = files.length === 1 ? files[0] : `${dir} (${files.length} shards)`;
+  const get = tensorGetter(tensors, file, cfg.variant);
   const { hidden: H, intermediate: I } = cfg;
   const layers: LayerWeights[] = [];
   for (let l = 0; l < cfg.layers; l++) {
@@ -156,5 +194,5 @@ export function loadBertWeights(dir: string, cfg: BertConfig): BertWeights {
       ln2b: get(p + 'output.LayerNorm.bias', [H]),
     });
   }
-  return { ...baseWeightsFrom(tensors, cfg, file), layers };
+  return { ...baseWeightsFrom(tensors, cfg, file, true), layers, ignored };
 }

@@ -2,6 +2,7 @@ import { formatAccuracy, wilson95 } from '../../../eval/interval.js';
 import { AccuracyOracle } from '../oracle.js';
 import { IMPORTANCE_METHODS, profileImportance, type ImportanceMethod } from '../importance.js';
 import { BertModel } from '../model.js';
+import { ignoredNote } from '../weights.js';
 import { UserError } from '../../../core/errors.js';
 import { readConfiguration, uniformConfiguration } from '../configuration.js';
 import { openSharded } from '../open.js';
@@ -45,8 +46,10 @@ export async function runShard(f: ShardFlags): Promise<void> {
     db.close();
     await model.release();
   }
-  if (f.json) return console.log(JSON.stringify({ store: f.out, files: Object.keys(store.manifest.files).length, ...report }));
+  const ignored = store.ignored.length ? { ignored: store.ignored } : {};
+  if (f.json) return console.log(JSON.stringify({ store: f.out, files: Object.keys(store.manifest.files).length, ...ignored, ...report }));
   console.log(`shard store ${f.out}: ${store.config.layers} layers x ${store.config.slices} slices x ${bits.length} fidelities`);
+  if (store.ignored.length) console.log(`note: ${ignoredNote(store.ignored)}`);
   console.log('bits  rel.error  outliers   MB      dev accuracy');
   for (const q of report.perBits)
     console.log(
