@@ -198,6 +198,9 @@ export type PlanAllQuery = z.infer<typeof PlanAllSchema>;
 export const TargetRangeSchema = PlanQuerySchema.omit({ planner: true, targetMs: true, evalLimit: true });
 export type TargetRangeQuery = z.infer<typeof TargetRangeSchema>;
 export const EmptySchema = z.object({}).strict();
+/** A data file of one's own (a path on the engine's machine), checked against a model's labels when one is named. */
+export const CheckDataSchema = z.object({ path: z.string().min(1).max(4096), model: modelId.optional() }).strict();
+export type CheckDataQuery = z.infer<typeof CheckDataSchema>;
 
 // ---- what the UI sees ---------------------------------------------------------------------------
 
@@ -371,6 +374,24 @@ export interface ExportFile {
   content: string;
 }
 
+/** What checkData found in a data file (see engine/families/bert/data-file.ts); `ok` when it can be measured on. */
+export interface DataCheckView {
+  file: string;
+  ok: boolean;
+  format: 'csv' | 'jsonl' | null;
+  /** The task key its answers are stored under: `data:<first 16 hex of the file's sha256>`. */
+  task: string | null;
+  rows: number;
+  columns: string[];
+  kind: 'single' | 'pair' | null;
+  textColumns: string[];
+  labels: string[];
+  modelLabels: string[] | null;
+  splitFrom: 'column' | 'hash' | null;
+  splits: { train: number; dev: number; test: number };
+  problems: string[];
+}
+
 export interface SweepView extends SweepSummary {
   rows: SweepRow[];
   /** Examples each accuracy of the sweep was measured on (for its 95 % interval), when the rows do not carry their own; null if unknown. */
@@ -405,6 +426,8 @@ export interface WorkbenchApi {
   recordRwkvPlan(req: RwkvQuery): Promise<RwkvRun>;
   /** RWKV: the stored live runs and recorded plans, newest first. */
   listRwkvRuns(req: Record<string, never>): Promise<RwkvRun[]>;
+  /** Your own data: what a JSONL or CSV file holds (rows, columns, single or pair, labels, split sizes) and its problems. */
+  checkData(req: CheckDataQuery): Promise<DataCheckView>;
 }
 
 export type MethodName = keyof WorkbenchApi;
@@ -432,6 +455,7 @@ export const METHODS: Record<MethodName, z.ZodType> = {
   rwkvGrid: RwkvGridSchema,
   recordRwkvPlan: RwkvQuerySchema,
   listRwkvRuns: EmptySchema,
+  checkData: CheckDataSchema,
 };
 
 /** The renderer's side of a host: the API plus job events pushed by the engine. */

@@ -6,12 +6,12 @@
  */
 import { isRwkvSpec } from '../sweep/rwkv-types.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors.js';
 import { BUNDLED_MODELS_DIR, bundledModels, dataDir } from '../core/paths.js';
 import { timeLeft } from '../core/progress.js';
-import { familyOf, rwkvNumbers, type FamilyModel, type PlannedRequest, type TokenWorkbench } from '../families/index.js';
+import { checkDataFile, familyOf, rwkvNumbers, type FamilyModel, type PlannedRequest, type TokenWorkbench } from '../families/index.js';
 import { RealClock } from '../pipeline/clock.js';
 import { executorThreads } from '../pipeline/executor.js';
 import { DEFAULT_BUFFER_KB, meetsTarget, type Plan } from '../pipeline/plan.js';
@@ -25,6 +25,8 @@ import type { SweepRow, SweepSpec } from '../sweep/types.js';
 import type {
   AccuracyView,
   AppInfo,
+  CheckDataQuery,
+  DataCheckView,
   ExportFile,
   JobEvent,
   JobSpec,
@@ -136,6 +138,12 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     const m = await familyOf(dir).open(dir, { db: this.db, threads: 1 });
     if (!m.info.task) throw new UserError(`${id} is a shape-only model with random weights; the workbench needs a model trained on a task`);
     return m;
+  }
+
+  /** Your own data: a JSONL or CSV file read and checked (against the model's labels when one is named); never throws for a bad file. */
+  async checkData(req: CheckDataQuery): Promise<DataCheckView> {
+    const labels = req.model ? (await this.open(req.model)).info.labels : undefined;
+    return checkDataFile(resolve(req.path), labels && { labels });
   }
 
   async listModels(): Promise<ModelEntry[]> {

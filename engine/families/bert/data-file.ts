@@ -204,3 +204,72 @@ function readCsv(file: string, text: string): RawRecord[] {
     throw new UserError(`${file}: ${line ? `line ${line}: ` : ''}not valid CSV (${(e as Error).message}); ${FORMAT_HINT}`);
   }
 }
+
+/** What a data file holds, as the workbench's Setup view shows it; problems are listed rather than thrown. */
+export interface DataFileCheck {
+  file: string;
+  /** True when the file can be measured on (with the model's labels, when a model was given). */
+  ok: boolean;
+  format: 'csv' | 'jsonl' | null;
+  /** The task key answers on it are stored under (`data:<hash>`), when it could be read. */
+  task: string | null;
+  rows: number;
+  columns: string[];
+  kind: 'single' | 'pair' | null;
+  textColumns: string[];
+  /** The labels the file writes, in order of first appearance. */
+  labels: string[];
+  /** The model's labels the file was checked against, when a model was given. */
+  modelLabels: string[] | null;
+  splitFrom: 'column' | 'hash' | null;
+  splits: Record<Split, number>;
+  problems: string[];
+}
+
+/** Reads a data file and checks it (against a model's labels, when given) without throwing: what went wrong is in `problems`. */
+export function checkDataFile(file: string, model?: { labels: string[]; typeVocab?: number }): DataFileCheck {
+  const out: DataFileCheck = {
+    file,
+    ok: false,
+    format: null,
+    task: null,
+    rows: 0,
+    columns: [],
+    kind: null,
+    textColumns: [],
+    labels: [],
+    modelLabels: model?.labels ?? null,
+    splitFrom: null,
+    splits: { train: 0, dev: 0, test: 0 },
+    problems: [],
+  };
+  let data: DataFile;
+  try {
+    data = readDataFile(file);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    out.problems.push(e.message);
+    return out;
+  }
+  Object.assign(out, {
+    format: data.format,
+    task: data.task,
+    rows: data.rows.length,
+    columns: data.columns,
+    kind: data.kind,
+    textColumns: data.textColumns,
+    labels: data.labels,
+    splitFrom: data.splitFrom,
+    splits: splitSizes(data),
+  });
+  if (model)
+    try {
+      loadDataFile(file, { labels: model.labels, typeVocab: model.typeVocab ?? 2 });
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      out.problems.push(e.message);
+    }
+  if (out.splits.dev === 0) out.problems.push(`${file}: no dev rows; accuracy is measured on dev (add a split column with dev rows)`);
+  out.ok = out.problems.length === 0;
+  return out;
+}
