@@ -1,4 +1,5 @@
 /** `--data FILE` for the bert commands: a user's own labelled data in place of a bundled task. */
+import { resolve } from 'node:path';
 import { UserError } from '../../../core/errors.js';
 import type { Split } from '../../../eval/splits.js';
 import type { ExperimentStore } from '../../../store/db.js';
@@ -21,7 +22,7 @@ export function taskOrData(
   const data = loadDataFile(f.data, config);
   db?.putDataFile({
     hash: data.hash,
-    path: f.data,
+    path: resolve(f.data),
     format: data.format,
     kind: data.kind,
     rows: data.rows.length,
