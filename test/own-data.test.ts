@@ -204,6 +204,29 @@ describe('shardlab eval --data', () => {
     assert.match(own.task as string, /^data:[0-9a-f]{16}$/);
   });
 
+  test('sweep --data measures every configuration on the file and stores the sweep under its task key; not with --queue', () => {
+    const db = join(tempDir(), 'sweep.db');
+    const args = ['sweep', '--model', SPAM_MODEL, '--socs', 'odroid-n2plus', '--targets-ms', '120', '--planners', 'sti-uniform'];
+    const s = shardlabJson<{ rows: { accuracy: number; examples: number }[]; spec: { data: string } }>(
+      ...args,
+      '--data',
+      spamCsv,
+      '--db',
+      db,
+      '--json',
+    );
+    assert.equal(s.spec.data, spamCsv);
+    assert.deepEqual(
+      s.rows.map((r) => [r.accuracy, r.examples]),
+      [[0.925, 40]],
+    );
+    const listed = shardlabJson<{ task: string }[]>('sweeps', '--db', db, '--json');
+    assert.match(listed[0].task, /^data:[0-9a-f]{16}$/);
+    const queued = shardlab(...args, '--data', spamCsv, '--queue', 'redis://127.0.0.1:1', '--db', db);
+    assert.equal(queued.status, 2);
+    assert.match(queued.stderr, /--data: queued sweeps/);
+  });
+
   test('a label mismatch exits 2 with both label sets in one line', () => {
     const file = write('three.csv', 'text,label\nhello,positive\nbye,negative\nso so,neutral\n');
     const r = shardlab('eval', '--model', SPAM_MODEL, '--data', file, '--json');
