@@ -20,7 +20,8 @@ import {
 import { loadTask, SPAM_LABELS } from '../engine/families/bert/datasets.js';
 import { BertModel } from '../engine/families/bert/model.js';
 import { ExperimentStore } from '../engine/store/db.js';
-import { shardlab, shardlabJson, SPAM_MODEL, tempDir } from './helpers.js';
+import { WorkbenchService } from '../engine/workbench/service.js';
+import { shardlab, shardlabJson, SPAM_MODEL, tempDir, TEST_HOME } from './helpers.js';
 
 const dir = tempDir();
 const csvField = (s: string) => `"${s.replaceAll('"', '""')}"`;
@@ -235,5 +236,26 @@ describe('shardlab eval --data', () => {
     assert.equal(r.stderr.trim().split('\n').length, 1);
     assert.match(r.stderr, /\{positive, negative, neutral\}/);
     assert.match(r.stderr, /\{0: ham, 1: spam\}/);
+  });
+});
+
+describe('the workbench on your own data', () => {
+  test('the What-if plans with the model and scores its plan on the data file; the task is untouched', async () => {
+    process.env.SHARDLAB_HOME = TEST_HOME;
+    const s = new WorkbenchService('test');
+    try {
+      const q = { soc: 'odroid-n2plus', model: 'bert-spam', planner: 'sti-uniform', targetMs: 120, bufferKb: 1536, data: spamCsv };
+      const ctx = { jobId: 'job-1', emit: () => {}, signal: new AbortController().signal };
+      const scored = (await s.runJob({ kind: 'accuracy', query: q }, ctx)) as { accuracy: number; examples: number };
+      assert.deepEqual([scored.accuracy, scored.examples], [0.925, 40]);
+      const v = await s.plan(q);
+      assert.deepEqual([v.accuracy?.accuracy, v.accuracy?.examples], [0.925, 40]);
+      const task = { ...q, data: undefined };
+      assert.notEqual((await s.plan(task)).accuracy?.examples, 40);
+      const check = await s.checkData({ path: spamCsv, model: 'bert-spam' });
+      assert.equal(check.ok, true);
+    } finally {
+      await s.close();
+    }
   });
 });

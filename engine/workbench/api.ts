@@ -58,12 +58,16 @@ export const PlanQuerySchema = z
     seq: z.number().int().min(2).max(512).optional(),
     /** Accuracy on the first N dev examples only (quick answers); absent = the whole dev split. */
     evalLimit: z.number().int().positive().max(100_000).optional(),
+    /** Your own data: accuracy (and importance) measured on this data file (a path on the engine's machine) instead of the model's task. */
+    data: z.string().min(1).max(4096).optional(),
     settings: SettingsSchema.optional(),
   })
   .strict();
 export type PlanQuery = z.infer<typeof PlanQuerySchema>;
 
-export const ModelQuerySchema = z.object({ model: modelId, evalLimit: z.number().int().positive().max(100_000).optional() }).strict();
+export const ModelQuerySchema = z
+  .object({ model: modelId, evalLimit: z.number().int().positive().max(100_000).optional(), data: z.string().min(1).max(4096).optional() })
+  .strict();
 export type ModelQuery = z.infer<typeof ModelQuerySchema>;
 
 /** A new profile: the whole profile, validated by the engine's SocProfileSchema when saved. */
@@ -145,7 +149,14 @@ export type RwkvGridQuery = z.infer<typeof RwkvGridSchema>;
 export const JobSpecSchema = z.discriminatedUnion('kind', [
   /** `plan`: the plan the user sees (PlanView.plan); without it the job plans the query itself. */
   z.object({ kind: z.literal('accuracy'), query: PlanQuerySchema, plan: PlanSchema.optional() }).strict(),
-  z.object({ kind: z.literal('importance'), model: modelId, evalLimit: z.number().int().positive().max(100_000).optional() }).strict(),
+  z
+    .object({
+      kind: z.literal('importance'),
+      model: modelId,
+      evalLimit: z.number().int().positive().max(100_000).optional(),
+      data: z.string().min(1).max(4096).optional(),
+    })
+    .strict(),
   z.object({ kind: z.literal('sweep'), sweep: SweepStartSchema }).strict(),
   z
     .object({
@@ -195,7 +206,7 @@ export const PlanTraceSchema = z.object({ query: PlanQuerySchema }).strict();
 export const PlanAllSchema = PlanQuerySchema.omit({ planner: true });
 export type PlanAllQuery = z.infer<typeof PlanAllSchema>;
 /** The target latencies worth offering for a SoC and model (the request's target and planner are not needed). */
-export const TargetRangeSchema = PlanQuerySchema.omit({ planner: true, targetMs: true, evalLimit: true });
+export const TargetRangeSchema = PlanQuerySchema.omit({ planner: true, targetMs: true, evalLimit: true, data: true });
 export type TargetRangeQuery = z.infer<typeof TargetRangeSchema>;
 export const EmptySchema = z.object({}).strict();
 /** A data file of one's own (a path on the engine's machine), checked against a model's labels when one is named. */
