@@ -26,6 +26,20 @@ export function OwnDataPanel({ ctx }: { ctx: Ctx }) {
   return (
     <section className="panel" data-testid="own-data">
       <h2>Your own data</h2>
+      <p data-testid="own-data-current">
+        Accuracy (What-if, planners, importance, live runs) is measured on{' '}
+        {ctx.query.data ? (
+          <>
+            <code>{ctx.query.data}</code>{' '}
+            <button type="button" className="ghost" data-testid="own-data-clear" onClick={() => ctx.setQuery({ data: '' })}>
+              Back to the model's task
+            </button>
+          </>
+        ) : (
+          "the model's own task"
+        )}
+        . Sweeps started here still use the task.
+      </p>
       <p className="muted">
         A JSONL or CSV file with <code>text</code> and <code>label</code> columns, or a sentence pair (<code>text_a</code>/
         <code>text_b</code>, <code>sentence1</code>/<code>sentence2</code>, <code>question1</code>/<code>question2</code>) and{' '}
@@ -61,7 +75,12 @@ export function OwnDataPanel({ ctx }: { ctx: Ctx }) {
           <p>
             {check.ok ? '✓ usable with ' : '✗ not usable with '}
             {ctx.query.model}
-            {check.task ? <span className="muted"> — stored as {check.task}</span> : null}
+            {check.task ? <span className="muted"> — stored as {check.task}</span> : null}{' '}
+            {check.ok && ctx.query.data !== check.file ? (
+              <button type="button" data-testid="own-data-use" onClick={() => ctx.setQuery({ data: check.file })}>
+                Measure accuracy on it
+              </button>
+            ) : null}
           </p>
           {check.format && (
             <table className="list numbers">
