@@ -57,6 +57,7 @@ export function OwnDataPanel({ ctx }: { ctx: Ctx }) {
         <input
           id="own-data-path"
           data-testid="own-data-path"
+          className="own-data-path"
           value={path}
           placeholder="/path/to/data.csv"
           onChange={(e) => setPath(e.target.value)}
