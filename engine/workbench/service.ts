@@ -516,7 +516,12 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
   }
 
   /** A job's own opened model (its runtime sessions with the job's threads), released when it ends. */
-  private async withModel<T>(id: string, threads: number, f: (m: FamilyModel) => Promise<T>, data?: string): Promise<T> {
+  private async withModel<T>(
+    model: string | { id: string; data?: string },
+    threads: number,
+    f: (m: FamilyModel) => Promise<T>,
+  ): Promise<T> {
+    const { id, data } = typeof model === 'string' ? { id: model, data: undefined } : model;
     const dir = this.modelDir(id);
     const m = await familyOf(dir).open(dir, { db: this.db, threads, ...dataOption(dir, data) });
     try {
@@ -537,70 +542,55 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
   }
 
   private async accuracyJob(q: PlanQuery, sent: Plan | undefined, progress: (d: number, t: number) => void) {
-    return this.withModel(
-      q.model,
-      1,
-      async (m) => {
-        const { plan } = await this.jobPlan(q, sent, m);
-        const a = await m.quality(plan, { split: 'dev', limit: q.evalLimit }, { onProgress: progress });
-        const view: AccuracyView = { accuracy: a.value, examples: a.count, split: a.split, cached: a.cached };
-        return { ...view, configHash: a.configHash };
-      },
-      q.data,
-    );
+    return this.withModel({ id: q.model, data: q.data }, 1, async (m) => {
+      const { plan } = await this.jobPlan(q, sent, m);
+      const a = await m.quality(plan, { split: 'dev', limit: q.evalLimit }, { onProgress: progress });
+      const view: AccuracyView = { accuracy: a.value, examples: a.count, split: a.split, cached: a.cached };
+      return { ...view, configHash: a.configHash };
+    });
   }
 
   private async importanceJob(id: string, evalLimit: number | undefined, progress: (d: number, t: number) => void, data?: string) {
-    return this.withModel(
-      id,
-      1,
-      async (m) => {
-        const r = await m.ensureImportance(evalLimit, { onProgress: progress });
-        return { method: r.method, split: r.split, shards: m.info.layers * m.info.slices, evaluated: r.evaluated };
-      },
-      data,
-    );
+    return this.withModel({ id, data }, 1, async (m) => {
+      const r = await m.ensureImportance(evalLimit, { onProgress: progress });
+      return { method: r.method, split: r.split, shards: m.info.layers * m.info.slices, evaluated: r.evaluated };
+    });
   }
 
   private async liveJob(q: PlanQuery, sent: Plan | undefined, slowdown: number, ctx: JobContext): Promise<LiveResult> {
     const cost = this.costOf(q);
-    return this.withModel(
-      q.model,
-      executorThreads(cost.settings.cores),
-      async (m) => {
-        const { plan, predictedMs } = await this.jobPlan(q, sent, m);
-        let pending: TraceEvent[] = [];
-        const flush = () => {
-          if (pending.length) ctx.emit({ jobId: ctx.jobId, kind: 'live', type: 'trace', events: pending });
-          pending = [];
+    return this.withModel({ id: q.model, data: q.data }, executorThreads(cost.settings.cores), async (m) => {
+      const { plan, predictedMs } = await this.jobPlan(q, sent, m);
+      let pending: TraceEvent[] = [];
+      const flush = () => {
+        if (pending.length) ctx.emit({ jobId: ctx.jobId, kind: 'live', type: 'trace', events: pending });
+        pending = [];
+      };
+      const timer = setInterval(flush, 40);
+      try {
+        const clock = slowdown === 1 ? new RealClock() : new ScaledRealClock(slowdown);
+        const run = await m.run(plan, cost, clock, {
+          seq: q.seq ?? m.family.defaultSeq,
+          onEvent: (e) => {
+            if (ctx.signal.aborted) throw new JobCancelled();
+            pending.push(e);
+          },
+        });
+        flush();
+        return {
+          planner: plan.planner,
+          makespanMs: run.makespanUs / 1000,
+          stallMs: run.stallUs / 1000,
+          predictedMakespanMs: predictedMs,
+          overruns: run.overruns.length,
+          persistentBytes: run.persistentBytes,
+          peakBytes: run.peakBytes,
+          slowdown,
         };
-        const timer = setInterval(flush, 40);
-        try {
-          const clock = slowdown === 1 ? new RealClock() : new ScaledRealClock(slowdown);
-          const run = await m.run(plan, cost, clock, {
-            seq: q.seq ?? m.family.defaultSeq,
-            onEvent: (e) => {
-              if (ctx.signal.aborted) throw new JobCancelled();
-              pending.push(e);
-            },
-          });
-          flush();
-          return {
-            planner: plan.planner,
-            makespanMs: run.makespanUs / 1000,
-            stallMs: run.stallUs / 1000,
-            predictedMakespanMs: predictedMs,
-            overruns: run.overruns.length,
-            persistentBytes: run.persistentBytes,
-            peakBytes: run.peakBytes,
-            slowdown,
-          };
-        } finally {
-          clearInterval(timer);
-        }
-      },
-      q.data,
-    );
+      } finally {
+        clearInterval(timer);
+      }
+    });
   }
 }
 
