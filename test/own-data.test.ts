@@ -223,6 +223,9 @@ describe('shardlab eval --data', () => {
     );
     const listed = shardlabJson<{ task: string }[]>('sweeps', '--db', db, '--json');
     assert.match(listed[0].task, /^data:[0-9a-f]{16}$/);
+    const store = ExperimentStore.open(db);
+    assert.equal(store.getDataFile(readDataFile(spamCsv).hash)?.assignment, 'd'.repeat(40));
+    store.close();
     const queued = shardlab(...args, '--data', spamCsv, '--queue', 'redis://127.0.0.1:1', '--db', db);
     assert.equal(queued.status, 2);
     assert.match(queued.stderr, /--data: queued sweeps/);

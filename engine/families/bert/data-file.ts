@@ -8,9 +8,10 @@
  */
 import { hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { shown, UserError } from '../../core/errors.js';
+import type { ExperimentStore } from '../../store/db.js';
 import type { Split } from '../../eval/splits.js';
 import type { Example } from './datasets.js';
 
@@ -272,4 +273,18 @@ export function checkDataFile(file: string, model?: { labels: string[]; typeVoca
   if (out.splits.dev === 0) out.problems.push(`${file}: no dev rows; accuracy is measured on dev (add a split column with dev rows)`);
   out.ok = out.problems.length === 0;
   return out;
+}
+
+/** Records a data file measured on in the experiment store: its content hash, what it held and each row's split. */
+export function recordDataFile(db: ExperimentStore, data: DataFile): void {
+  db.putDataFile({
+    hash: data.hash,
+    path: resolve(data.file),
+    format: data.format,
+    kind: data.kind,
+    rows: data.rows.length,
+    labels: data.labels,
+    splitFrom: data.splitFrom,
+    assignment: splitAssignment(data),
+  });
 }

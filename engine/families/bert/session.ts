@@ -23,7 +23,7 @@ import { dryRunPlan } from './dry-run.js';
 import { TextEncoder } from './tokenizer.js';
 import { configurationHash } from './configuration.js';
 import { loadTask, requireTask, splitSize, taskLabels, type TaskName } from './datasets.js';
-import { loadDataFile, splitRows, type DataFile } from './data-file.js';
+import { loadDataFile, recordDataFile, splitRows, type DataFile } from './data-file.js';
 import type { ShardStore } from './shard-store.js';
 import type { TraceEvent } from '../../pipeline/trace.js';
 
@@ -48,6 +48,7 @@ export class BertFamilyModel implements FamilyModel {
     const c = store.config;
     this.task = c.shapeOnly ? undefined : opts.data !== undefined ? loadDataFile(opts.data, c) : requireTask(c.task ?? '');
     const task = this.task;
+    if (typeof task === 'object') recordDataFile(this.db, task);
     this.info = {
       family: family.id,
       checksum: store.checksum,

@@ -1,10 +1,9 @@
 /** `--data FILE` for the bert commands: a user's own labelled data in place of a bundled task. */
-import { resolve } from 'node:path';
 import { UserError } from '../../../core/errors.js';
 import type { Split } from '../../../eval/splits.js';
 import type { ExperimentStore } from '../../../store/db.js';
 import type { BertConfig } from '../config.js';
-import { loadDataFile, splitAssignment, splitRows, splitSizes, type DataFile } from '../data-file.js';
+import { loadDataFile, recordDataFile, splitRows, splitSizes, type DataFile } from '../data-file.js';
 import { taskOf, type TaskName } from '../datasets.js';
 
 /**
@@ -20,16 +19,7 @@ export function taskOrData(
   if (f.data === undefined) return taskOf(config, f.task, dir);
   if (f.task !== undefined) throw new UserError('--task and --data both given: measure on one of them');
   const data = loadDataFile(f.data, config);
-  db?.putDataFile({
-    hash: data.hash,
-    path: resolve(f.data),
-    format: data.format,
-    kind: data.kind,
-    rows: data.rows.length,
-    labels: data.labels,
-    splitFrom: data.splitFrom,
-    assignment: splitAssignment(data),
-  });
+  if (db) recordDataFile(db, data);
   return data;
 }
 
