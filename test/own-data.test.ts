@@ -1,6 +1,6 @@
 /** Your own data (--data FILE): reading CSV and JSONL, sentence pairs with token types, splits, label checks, eval. */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { UserError } from '../engine/core/errors.js';
@@ -21,7 +21,7 @@ import { loadTask, SPAM_LABELS } from '../engine/families/bert/datasets.js';
 import { BertModel } from '../engine/families/bert/model.js';
 import { ExperimentStore } from '../engine/store/db.js';
 import { WorkbenchService } from '../engine/workbench/service.js';
-import { shardlab, shardlabJson, SPAM_MODEL, tempDir, TEST_HOME } from './helpers.js';
+import { ROOT, shardlab, shardlabJson, SPAM_MODEL, tempDir, TEST_HOME } from './helpers.js';
 
 const dir = tempDir();
 const csvField = (s: string) => `"${s.replaceAll('"', '""')}"`;
@@ -179,6 +179,27 @@ describe('sentence pairs on the spam model', () => {
     const logits = await model.logits(makeBatch([pair.ids], [pair.types]));
     assert.equal(logits.length, 2);
     assert.notDeepEqual([...logits], [...(await model.logits(makeBatch([pair.ids])))]);
+  });
+
+  test("pairs' logits match PyTorch's with each token's own token type (fixtures/make/pair-reference.py)", async () => {
+    const ref = JSON.parse(readFileSync(join(ROOT, 'fixtures/data/bert-spam-pairs-reference.json'), 'utf8')) as {
+      a: string;
+      b: string;
+      ids: number[];
+      types: number[];
+      pytorch: number[];
+      pytorchType0: number[];
+    }[];
+    const diff = (x: ArrayLike<number>, y: number[]) => Math.max(...y.map((v, i) => Math.abs(v - x[i])));
+    for (const r of ref) {
+      const pair = model.tokenizer.encodePair(r.a, r.b);
+      assert.deepEqual([...pair.ids], r.ids);
+      assert.deepEqual([...pair.types], r.types);
+      const logits = await model.logits(makeBatch([pair.ids], [pair.types]));
+      assert.ok(diff(logits, r.pytorch) < 1e-5, `${diff(logits, r.pytorch)}`);
+      // The check is sensitive to the types: with every token of type 0 the logits are more than 1e-3 away.
+      assert.ok(diff(logits, r.pytorchType0) > 1e-3);
+    }
   });
 
   test('a file of pairs evaluates', async () => {
