@@ -264,7 +264,7 @@ describe('shardlab eval --data', () => {
 });
 
 describe('the workbench on your own data', () => {
-  test('the What-if plans with the model and scores its plan on the data file; the task is untouched', async () => {
+  test('the What-if plans with the model and scores its plan on the data file, sweeps too; the task is untouched', async () => {
     process.env.SHARDLAB_HOME = TEST_HOME;
     const s = new WorkbenchService('test');
     try {
@@ -276,6 +276,21 @@ describe('the workbench on your own data', () => {
       assert.deepEqual([v.accuracy?.accuracy, v.accuracy?.examples], [0.925, 40]);
       const task = { ...q, data: undefined };
       assert.notEqual((await s.plan(task)).accuracy?.examples, 40);
+      const sweep = {
+        model: 'bert-spam',
+        socs: ['odroid-n2plus'],
+        targetsMs: [120],
+        buffersKb: [1536],
+        planners: ['sti-uniform'],
+        data: spamCsv,
+      };
+      const stored = (await s.runJob({ kind: 'sweep', sweep }, ctx)) as { id: number };
+      const view = await s.getSweep({ id: stored.id });
+      assert.match(view.task, /^data:[0-9a-f]{16}$/);
+      assert.deepEqual(
+        view.rows.map((r) => r.accuracy),
+        [0.925],
+      );
       const check = await s.checkData({ path: spamCsv, model: 'bert-spam' });
       assert.equal(check.ok, true);
     } finally {

@@ -83,6 +83,8 @@ export const SweepStartSchema = z
     planners: z.array(planner).min(1).max(20),
     limit: z.number().int().positive().max(100_000).optional(),
     seq: z.number().int().min(2).max(512).optional(),
+    /** Your own data: accuracy measured on this data file (a path on the engine's machine) instead of the model's task. */
+    data: z.string().min(1).max(4096).optional(),
   })
   .strict();
 export type SweepStart = z.infer<typeof SweepStartSchema>;

@@ -426,7 +426,7 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
       case 'importance':
         return this.importanceJob(spec.model, spec.evalLimit, progress, spec.data);
       case 'sweep': {
-        const m = await this.open(spec.sweep.model);
+        const m = await this.open(spec.sweep.model, spec.sweep.data);
         const sweep = await runSweep(
           {
             model: m.dir,
@@ -438,6 +438,7 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
             limit: spec.sweep.limit,
             importance: m.importance().method,
             seq: spec.sweep.seq ?? m.family.defaultSeq,
+            ...(spec.sweep.data !== undefined && { data: resolve(spec.sweep.data) }),
           },
           this.db,
           { onProgress: (d, t, stage) => progress(d, t, stage), signal: ctx.signal },

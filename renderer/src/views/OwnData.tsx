@@ -27,7 +27,7 @@ export function OwnDataPanel({ ctx }: { ctx: Ctx }) {
     <section className="panel" data-testid="own-data">
       <h2>Your own data</h2>
       <p data-testid="own-data-current">
-        Accuracy (What-if, planners, importance, live runs) is measured on{' '}
+        Accuracy (What-if, planners, importance, live runs, Tradeoffs sweeps) is measured on{' '}
         {ctx.query.data ? (
           <>
             <code>{ctx.query.data}</code>{' '}
@@ -38,7 +38,7 @@ export function OwnDataPanel({ ctx }: { ctx: Ctx }) {
         ) : (
           "the model's own task"
         )}
-        . Sweeps started here still use the task.
+        .
       </p>
       <p className="muted">
         A JSONL or CSV file with <code>text</code> and <code>label</code> columns, or a sentence pair (<code>text_a</code>/
