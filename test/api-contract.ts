@@ -5,9 +5,11 @@
  * (test/desktop.test.ts), so both front ends are held to the same API.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { before, test } from 'node:test';
 import {
   METHODS,
+  type DataCheckView,
   type AppInfo,
   type ExportFile,
   type JobEvent,
@@ -15,6 +17,7 @@ import {
   type PlanView,
   type SocEntry,
 } from '../engine/workbench/api.js';
+import { ROOT } from './helpers.js';
 
 export interface ApiUnderTest {
   call(method: string, payload: unknown): Promise<unknown>;
@@ -127,6 +130,20 @@ export function apiContract(name: string, open: () => Promise<ApiUnderTest>): vo
     assert.equal(run.kind, 'plan');
     assert.ok((await call<{ id: number }[]>('listRwkvRuns', {})).some((r) => r.id === run.id));
     await assert.rejects(call('rwkvWhatIf', { ...q, model: 'bert-spam' }), says(/^rwkvWhatIf: bert-spam is not an RWKV model/));
+  });
+
+  test(`${name}: your own data is checked, with what was found and its problems`, async () => {
+    const path = join(ROOT, 'fixtures/data/spam-dev-40.csv');
+    const check = await call<DataCheckView>('checkData', { path, model: 'bert-spam' });
+    assert.equal(check.ok, true, JSON.stringify(check.problems));
+    assert.equal(check.rows, 40);
+    assert.equal(check.kind, 'single');
+    assert.deepEqual(check.splits, { train: 0, dev: 40, test: 0 });
+    assert.deepEqual(check.modelLabels, ['ham', 'spam']);
+    assert.match(check.task ?? '', /^data:[0-9a-f]{16}$/);
+    const missing = await call<DataCheckView>('checkData', { path: join(ROOT, 'fixtures/data/no-such.csv') });
+    assert.equal(missing.ok, false);
+    assert.match(missing.problems[0], /no-such\.csv: cannot read/);
   });
 
   test(`${name}: the contract covered every method of the API`, () => {

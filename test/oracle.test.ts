@@ -44,7 +44,7 @@ describe('accuracy oracle', () => {
       PRAGMA user_version = 2;`);
     raw.close();
     const db = ExperimentStore.open(path);
-    assert.equal(db.schemaVersion, 4);
+    assert.equal(db.schemaVersion, 5);
     const key = { model: 'm', task: 'spam', split: 'dev', configHash: 'h1', metric: 'accuracy' };
     assert.deepEqual(db.getQuality(key), { ...key, config: '{}', value: 0.9, count: 10, seconds: 1.5 });
     assert.equal(db.getQuality({ ...key, split: 'dev[:40]', configHash: 'h2' })?.count, 40);
@@ -56,7 +56,7 @@ describe('accuracy oracle', () => {
     db.close();
     // Opening again is a no-op.
     const again = ExperimentStore.open(path);
-    assert.equal(again.schemaVersion, 4);
+    assert.equal(again.schemaVersion, 5);
     assert.equal(again.getQuality(key)?.value, 0.9);
     again.close();
   });

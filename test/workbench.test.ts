@@ -56,6 +56,7 @@ const BAD: Record<string, [unknown, RegExp]> = {
   rwkvGrid: [{ soc: 'rpi5-nvme' }, /^rwkvGrid: model: expected string$/],
   recordRwkvPlan: [{ soc: 'rpi5-nvme', model: 'rwkv5-en', memoryMb: '8', techniques: {} }, /^recordRwkvPlan: memoryMb: expected number/],
   listRwkvRuns: [{ model: 'rwkv5-en' }, /^listRwkvRuns: payload: unknown field "model"$/],
+  checkData: [{ path: '' }, /^checkData: path: /],
 };
 
 describe('payload validation (shared by the bridge and the Electron IPC handler)', () => {

@@ -42,6 +42,8 @@ export interface OpenOptions {
   threads?: number;
   /** Progress of first-use preparation (sharding a checkpoint into the cache). */
   onPrepare?: (done: number, total: number) => void;
+  /** A user's labelled data file to measure quality on instead of the model's task (BERT; see bert/data-file.ts). */
+  data?: string;
 }
 
 export interface ModelFamily {

@@ -39,6 +39,10 @@ const MIGRATIONS: string[] = [
   `CREATE TABLE queued_sweeps (
      id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, spec TEXT NOT NULL, queue TEXT NOT NULL,
      jobs TEXT NOT NULL, done INTEGER NOT NULL, failed INTEGER NOT NULL, sweep_id INTEGER);`,
+  // 5: users' own data files (--data), by content hash: what was read and each row's split, as measured.
+  `CREATE TABLE data_files (
+     hash TEXT PRIMARY KEY, path TEXT NOT NULL, format TEXT NOT NULL, kind TEXT NOT NULL, rows INTEGER NOT NULL,
+     labels TEXT NOT NULL, split_from TEXT NOT NULL, assignment TEXT NOT NULL, created_at TEXT NOT NULL);`,
 ];
 
 /** The statements run once per point or row, prepared once per connection (ExperimentStore.stmt). */
@@ -113,6 +117,18 @@ export interface ImportanceKey {
   task: string;
   split: string;
   method: string;
+}
+
+/** A data file measured on (--data): its content hash, what it held and each row's split (d, t or r per row, in file order). */
+export interface DataFileRecord {
+  hash: string;
+  path: string;
+  format: string;
+  kind: string;
+  rows: number;
+  labels: string[];
+  splitFrom: string;
+  assignment: string;
 }
 
 export class ExperimentStore {
@@ -270,6 +286,31 @@ export class ExperimentStore {
   listQueuedSweeps<Spec = unknown>(): QueuedSweep<Spec>[] {
     const rows = this.db.prepare('SELECT * FROM queued_sweeps WHERE sweep_id IS NULL ORDER BY id DESC').all() as Record<string, unknown>[];
     return rows.map((r) => queuedOf<Spec>(r));
+  }
+
+  /** Records a data file by its content hash (the latest path it was read from wins). */
+  putDataFile(d: DataFileRecord): void {
+    this.db.transaction(() =>
+      this.db
+        .prepare('INSERT OR REPLACE INTO data_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(d.hash, d.path, d.format, d.kind, d.rows, JSON.stringify(d.labels), d.splitFrom, d.assignment, new Date().toISOString()),
+    )();
+  }
+
+  getDataFile(hash: string): DataFileRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM data_files WHERE hash = ?').get(hash) as Record<string, unknown> | undefined;
+    return (
+      r && {
+        hash: r.hash as string,
+        path: r.path as string,
+        format: r.format as string,
+        kind: r.kind as string,
+        rows: r.rows as number,
+        labels: JSON.parse(r.labels as string) as string[],
+        splitFrom: r.split_from as string,
+        assignment: r.assignment as string,
+      }
+    );
   }
 
   close(): void {

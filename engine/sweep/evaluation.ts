@@ -20,6 +20,8 @@ export interface EvaluationJob {
   family: string;
   /** The task its quality is measured on. */
   task: string;
+  /** The data file (absolute path) quality is measured on instead of the model's task (`--data`), when the task is `data:<hash>`. */
+  data?: string;
   where: Split;
   /** A plan of the configuration (its layers, slices and units' bits are what is measured). */
   plan: Plan;
@@ -73,11 +75,12 @@ export class Evaluator {
 
   private open(job: EvaluationJob): Promise<FamilyModel> {
     const dir = this.resolve(job.model);
-    let m = this.models.get(dir);
+    const key = job.data === undefined ? dir : `${dir}\u0000${job.data}`;
+    let m = this.models.get(key);
     if (!m) {
-      m = getFamily(job.family).open(dir, { db: this.db, threads: this.o.threads });
-      this.models.set(dir, m);
-      m.catch(() => this.models.delete(dir));
+      m = getFamily(job.family).open(dir, { db: this.db, threads: this.o.threads, ...(job.data !== undefined && { data: job.data }) });
+      this.models.set(key, m);
+      m.catch(() => this.models.delete(key));
     }
     return m.then((model) => {
       if (model.info.checksum !== job.checksum)
@@ -85,6 +88,8 @@ export class Evaluator {
           `model ${dir} has checksum ${model.info.checksum}, the sweep's has ${job.checksum}: give this worker the submitter's model files`,
         );
       if (!model.info.task) throw new UserError(`model ${dir} is a shape-only model; it has no quality to measure`);
+      if (model.info.task !== job.task)
+        throw new UserError(`${job.data ?? dir}: measures ${model.info.task} here, the sweep's is ${job.task}: was the data file changed?`);
       return model;
     });
   }

@@ -81,7 +81,7 @@ export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOp
   if (family.presets.includes(asked.model))
     throw new UserError(`${asked.model} is a shape preset with random weights; a sweep needs a model trained on a task`);
   const ph = o.phases;
-  const model = await timed(ph, 'open', () => family.open(asked.model, { db }));
+  const model = await timed(ph, 'open', () => family.open(asked.model, { db, ...(asked.data !== undefined && { data: asked.data }) }));
   const spec = asked.planners.includes('all') ? { ...asked, planners: model.plannerNames() } : asked;
   try {
     const profiles = checkSpec(spec, model);
@@ -180,7 +180,8 @@ export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOp
 function evaluationJob(spec: SweepSpec, model: FamilyModel, pt: Point, where: Split): EvaluationJob {
   const { family, checksum, task } = model.info;
   // Absolute, so a worker on this machine finds it from any directory (another machine looks under --models by its name).
-  return { model: resolve(spec.model), checksum, family, task: task!, where, plan: pt.planned.plan, configHash: pt.hash };
+  const data = spec.data === undefined ? {} : { data: resolve(spec.data) };
+  return { model: resolve(spec.model), checksum, family, task: task!, ...data, where, plan: pt.planned.plan, configHash: pt.hash };
 }
 
 /**

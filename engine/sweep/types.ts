@@ -19,6 +19,8 @@ export interface SweepSpec {
   /** Importance profile the ranking planners use, e.g. sti:32/2. */
   importance: string;
   seq: number;
+  /** A user's labelled data file quality is measured on instead of the model's task (`--data`); absent for the task. */
+  data?: string;
 }
 
 export interface SweepRow {

@@ -58,12 +58,16 @@ export const PlanQuerySchema = z
     seq: z.number().int().min(2).max(512).optional(),
     /** Accuracy on the first N dev examples only (quick answers); absent = the whole dev split. */
     evalLimit: z.number().int().positive().max(100_000).optional(),
+    /** Your own data: accuracy (and importance) measured on this data file (a path on the engine's machine) instead of the model's task. */
+    data: z.string().min(1).max(4096).optional(),
     settings: SettingsSchema.optional(),
   })
   .strict();
 export type PlanQuery = z.infer<typeof PlanQuerySchema>;
 
-export const ModelQuerySchema = z.object({ model: modelId, evalLimit: z.number().int().positive().max(100_000).optional() }).strict();
+export const ModelQuerySchema = z
+  .object({ model: modelId, evalLimit: z.number().int().positive().max(100_000).optional(), data: z.string().min(1).max(4096).optional() })
+  .strict();
 export type ModelQuery = z.infer<typeof ModelQuerySchema>;
 
 /** A new profile: the whole profile, validated by the engine's SocProfileSchema when saved. */
@@ -79,6 +83,8 @@ export const SweepStartSchema = z
     planners: z.array(planner).min(1).max(20),
     limit: z.number().int().positive().max(100_000).optional(),
     seq: z.number().int().min(2).max(512).optional(),
+    /** Your own data: accuracy measured on this data file (a path on the engine's machine) instead of the model's task. */
+    data: z.string().min(1).max(4096).optional(),
   })
   .strict();
 export type SweepStart = z.infer<typeof SweepStartSchema>;
@@ -145,7 +151,14 @@ export type RwkvGridQuery = z.infer<typeof RwkvGridSchema>;
 export const JobSpecSchema = z.discriminatedUnion('kind', [
   /** `plan`: the plan the user sees (PlanView.plan); without it the job plans the query itself. */
   z.object({ kind: z.literal('accuracy'), query: PlanQuerySchema, plan: PlanSchema.optional() }).strict(),
-  z.object({ kind: z.literal('importance'), model: modelId, evalLimit: z.number().int().positive().max(100_000).optional() }).strict(),
+  z
+    .object({
+      kind: z.literal('importance'),
+      model: modelId,
+      evalLimit: z.number().int().positive().max(100_000).optional(),
+      data: z.string().min(1).max(4096).optional(),
+    })
+    .strict(),
   z.object({ kind: z.literal('sweep'), sweep: SweepStartSchema }).strict(),
   z
     .object({
@@ -195,9 +208,12 @@ export const PlanTraceSchema = z.object({ query: PlanQuerySchema }).strict();
 export const PlanAllSchema = PlanQuerySchema.omit({ planner: true });
 export type PlanAllQuery = z.infer<typeof PlanAllSchema>;
 /** The target latencies worth offering for a SoC and model (the request's target and planner are not needed). */
-export const TargetRangeSchema = PlanQuerySchema.omit({ planner: true, targetMs: true, evalLimit: true });
+export const TargetRangeSchema = PlanQuerySchema.omit({ planner: true, targetMs: true, evalLimit: true, data: true });
 export type TargetRangeQuery = z.infer<typeof TargetRangeSchema>;
 export const EmptySchema = z.object({}).strict();
+/** A data file of one's own (a path on the engine's machine), checked against a model's labels when one is named. */
+export const CheckDataSchema = z.object({ path: z.string().min(1).max(4096), model: modelId.optional() }).strict();
+export type CheckDataQuery = z.infer<typeof CheckDataSchema>;
 
 // ---- what the UI sees ---------------------------------------------------------------------------
 
@@ -371,6 +387,24 @@ export interface ExportFile {
   content: string;
 }
 
+/** What checkData found in a data file (see engine/families/bert/data-file.ts); `ok` when it can be measured on. */
+export interface DataCheckView {
+  file: string;
+  ok: boolean;
+  format: 'csv' | 'jsonl' | null;
+  /** The task key its answers are stored under: `data:<first 16 hex of the file's sha256>`. */
+  task: string | null;
+  rows: number;
+  columns: string[];
+  kind: 'single' | 'pair' | null;
+  textColumns: string[];
+  labels: string[];
+  modelLabels: string[] | null;
+  splitFrom: 'column' | 'hash' | null;
+  splits: { train: number; dev: number; test: number };
+  problems: string[];
+}
+
 export interface SweepView extends SweepSummary {
   rows: SweepRow[];
   /** Examples each accuracy of the sweep was measured on (for its 95 % interval), when the rows do not carry their own; null if unknown. */
@@ -405,6 +439,8 @@ export interface WorkbenchApi {
   recordRwkvPlan(req: RwkvQuery): Promise<RwkvRun>;
   /** RWKV: the stored live runs and recorded plans, newest first. */
   listRwkvRuns(req: Record<string, never>): Promise<RwkvRun[]>;
+  /** Your own data: what a JSONL or CSV file holds (rows, columns, single or pair, labels, split sizes) and its problems. */
+  checkData(req: CheckDataQuery): Promise<DataCheckView>;
 }
 
 export type MethodName = keyof WorkbenchApi;
@@ -432,6 +468,7 @@ export const METHODS: Record<MethodName, z.ZodType> = {
   rwkvGrid: RwkvGridSchema,
   recordRwkvPlan: RwkvQuerySchema,
   listRwkvRuns: EmptySchema,
+  checkData: CheckDataSchema,
 };
 
 /** The renderer's side of a host: the API plus job events pushed by the engine. */

@@ -5,13 +5,13 @@
  * worker of their own. No Electron, no React, no HTTP: hosts validate payloads (validate.ts) and call in.
  */
 import { isRwkvSpec } from '../sweep/rwkv-types.js';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors.js';
 import { BUNDLED_MODELS_DIR, bundledModels, dataDir } from '../core/paths.js';
 import { timeLeft } from '../core/progress.js';
-import { familyOf, rwkvNumbers, type FamilyModel, type PlannedRequest, type TokenWorkbench } from '../families/index.js';
+import { checkDataFile, familyOf, rwkvNumbers, type FamilyModel, type PlannedRequest, type TokenWorkbench } from '../families/index.js';
 import { RealClock } from '../pipeline/clock.js';
 import { executorThreads } from '../pipeline/executor.js';
 import { DEFAULT_BUFFER_KB, meetsTarget, type Plan } from '../pipeline/plan.js';
@@ -25,6 +25,8 @@ import type { SweepRow, SweepSpec } from '../sweep/types.js';
 import type {
   AccuracyView,
   AppInfo,
+  CheckDataQuery,
+  DataCheckView,
   ExportFile,
   JobEvent,
   JobSpec,
@@ -115,12 +117,14 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
   // ---- models ------------------------------------------------------------------------------------
 
   /** A bundled model opened for planning (no runtime sessions); kept for the service's life. */
-  private open(id: string): Promise<FamilyModel> {
-    let p = this.models.get(id);
+  private open(id: string, data?: string): Promise<FamilyModel> {
+    // A data file is read when the model is opened with it: kept by its path and content, so an edited file is read again.
+    const key = data === undefined ? id : `${id}\u0000${resolve(data)}\u0000${dataStamp(data)}`;
+    let p = this.models.get(key);
     if (!p) {
-      p = this.openModel(id);
-      this.models.set(id, p);
-      p.catch(() => this.models.delete(id));
+      p = this.openModel(id, data);
+      this.models.set(key, p);
+      p.catch(() => this.models.delete(key));
     }
     return p;
   }
@@ -131,11 +135,17 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     return join(BUNDLED_MODELS_DIR, id);
   }
 
-  private async openModel(id: string): Promise<FamilyModel> {
+  private async openModel(id: string, data?: string): Promise<FamilyModel> {
     const dir = this.modelDir(id);
-    const m = await familyOf(dir).open(dir, { db: this.db, threads: 1 });
+    const m = await familyOf(dir).open(dir, { db: this.db, threads: 1, ...dataOption(dir, data) });
     if (!m.info.task) throw new UserError(`${id} is a shape-only model with random weights; the workbench needs a model trained on a task`);
     return m;
+  }
+
+  /** Your own data: a JSONL or CSV file read and checked (against the model's labels when one is named); never throws for a bad file. */
+  async checkData(req: CheckDataQuery): Promise<DataCheckView> {
+    const labels = req.model ? (await this.open(req.model)).info.labels : undefined;
+    return checkDataFile(resolve(req.path), labels && { labels });
   }
 
   async listModels(): Promise<ModelEntry[]> {
@@ -168,7 +178,7 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
   // ---- planning ----------------------------------------------------------------------------------
 
   async importance(req: ModelQuery): Promise<number[][] | null> {
-    return (await this.open(req.model)).importance(req.evalLimit).grid ?? null;
+    return (await this.open(req.model, req.data)).importance(req.evalLimit).grid ?? null;
   }
 
   private costOf(q: PlanQuery): CostModel {
@@ -184,7 +194,7 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
   private async planOf(
     q: PlanQuery,
   ): Promise<{ m: FamilyModel; r: PlannedRequest; planner: string; importance: PlanView['importance']; grid?: number[][] }> {
-    const m = await this.open(q.model);
+    const m = await this.open(q.model, q.data);
     const cost = this.costOf(q);
     const known = m.plannerNames();
     if (!known.includes(q.planner)) throw new UserError(`unknown planner "${q.planner}": use one of ${known.join(', ')}`);
@@ -237,7 +247,7 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
 
   /** Every planner of the model at one request (What-if's table): plans are milliseconds; accuracy is read from the cache only. */
   async planAll(q: PlanAllQuery): Promise<PlannerSummary[]> {
-    const m = await this.open(q.model);
+    const m = await this.open(q.model, q.data);
     const out: PlannerSummary[] = [];
     for (const planner of m.plannerNames()) {
       const { r, planner: madeBy } = await this.planOf({ ...q, planner });
@@ -414,9 +424,9 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
       case 'accuracy':
         return this.accuracyJob(spec.query, spec.plan as Plan | undefined, progress);
       case 'importance':
-        return this.importanceJob(spec.model, spec.evalLimit, progress);
+        return this.importanceJob(spec.model, spec.evalLimit, progress, spec.data);
       case 'sweep': {
-        const m = await this.open(spec.sweep.model);
+        const m = await this.open(spec.sweep.model, spec.sweep.data);
         const sweep = await runSweep(
           {
             model: m.dir,
@@ -428,6 +438,7 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
             limit: spec.sweep.limit,
             importance: m.importance().method,
             seq: spec.sweep.seq ?? m.family.defaultSeq,
+            ...(spec.sweep.data !== undefined && { data: resolve(spec.sweep.data) }),
           },
           this.db,
           { onProgress: (d, t, stage) => progress(d, t, stage), signal: ctx.signal },
@@ -506,9 +517,14 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
   }
 
   /** A job's own opened model (its runtime sessions with the job's threads), released when it ends. */
-  private async withModel<T>(id: string, threads: number, f: (m: FamilyModel) => Promise<T>): Promise<T> {
+  private async withModel<T>(
+    model: string | { id: string; data?: string },
+    threads: number,
+    f: (m: FamilyModel) => Promise<T>,
+  ): Promise<T> {
+    const { id, data } = typeof model === 'string' ? { id: model, data: undefined } : model;
     const dir = this.modelDir(id);
-    const m = await familyOf(dir).open(dir, { db: this.db, threads });
+    const m = await familyOf(dir).open(dir, { db: this.db, threads, ...dataOption(dir, data) });
     try {
       return await f(m);
     } finally {
@@ -527,7 +543,7 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
   }
 
   private async accuracyJob(q: PlanQuery, sent: Plan | undefined, progress: (d: number, t: number) => void) {
-    return this.withModel(q.model, 1, async (m) => {
+    return this.withModel({ id: q.model, data: q.data }, 1, async (m) => {
       const { plan } = await this.jobPlan(q, sent, m);
       const a = await m.quality(plan, { split: 'dev', limit: q.evalLimit }, { onProgress: progress });
       const view: AccuracyView = { accuracy: a.value, examples: a.count, split: a.split, cached: a.cached };
@@ -535,8 +551,8 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     });
   }
 
-  private async importanceJob(id: string, evalLimit: number | undefined, progress: (d: number, t: number) => void) {
-    return this.withModel(id, 1, async (m) => {
+  private async importanceJob(id: string, evalLimit: number | undefined, progress: (d: number, t: number) => void, data?: string) {
+    return this.withModel({ id, data }, 1, async (m) => {
       const r = await m.ensureImportance(evalLimit, { onProgress: progress });
       return { method: r.method, split: r.split, shards: m.info.layers * m.info.slices, evaluated: r.evaluated };
     });
@@ -544,7 +560,7 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
 
   private async liveJob(q: PlanQuery, sent: Plan | undefined, slowdown: number, ctx: JobContext): Promise<LiveResult> {
     const cost = this.costOf(q);
-    return this.withModel(q.model, executorThreads(cost.settings.cores), async (m) => {
+    return this.withModel({ id: q.model, data: q.data }, executorThreads(cost.settings.cores), async (m) => {
       const { plan, predictedMs } = await this.jobPlan(q, sent, m);
       let pending: TraceEvent[] = [];
       const flush = () => {
@@ -593,5 +609,22 @@ export class JobCancelled extends Error {
   constructor() {
     super('cancelled');
     this.name = 'JobCancelled';
+  }
+}
+
+/** OpenOptions' data file, for BERT models (other families measure their own corpora). */
+function dataOption(dir: string, data: string | undefined): { data?: string } {
+  if (data === undefined) return {};
+  if (familyOf(dir).id !== 'bert') throw new UserError('your own data is for BERT classifiers; this model measures its own corpus');
+  return { data: resolve(data) };
+}
+
+/** A data file's size and modification time: a changed file opens its model again (its content hash is read then). */
+function dataStamp(data: string): string {
+  try {
+    const s = statSync(data);
+    return `${s.size}:${s.mtimeMs}`;
+  } catch {
+    return 'missing';
   }
 }

@@ -96,6 +96,7 @@ export function App({ api }: { api: WorkbenchClient }) {
           bufferKb: d.bufferKb,
           evalLimit: 0,
           autoAccuracy: true,
+          data: '',
           ...RWKV_DEFAULTS,
         });
         if (!socs.some((s) => s.profile.id === q.soc)) q.soc = d.soc;
@@ -273,7 +274,9 @@ export function App({ api }: { api: WorkbenchClient }) {
   const accuracyJob = useRef<{ hash: string; jobId: string | null } | null>(null);
   useEffect(() => {
     const hash =
-      plan && query?.autoAccuracy && !plan.accuracy ? `${plan.query.model}/${plan.configHash}/${plan.query.evalLimit ?? 0}` : null;
+      plan && query?.autoAccuracy && !plan.accuracy
+        ? `${plan.query.model}/${plan.configHash}/${plan.query.evalLimit ?? 0}/${plan.query.data ?? ''}`
+        : null;
     const current = accuracyJob.current;
     if (current?.hash === hash) return;
     if (current) {

@@ -11,6 +11,8 @@ export interface Query {
   evalLimit: number;
   /** Compute accuracies of new plans in the background. */
   autoAccuracy: boolean;
+  /** Your own data: a data file (path on the engine's machine) accuracy is measured on instead of the model's task; '' = the task. */
+  data: string;
   /** RWKV: the memory budget, MiB. */
   rwkvMemoryMb: number;
   /** RWKV: the per-token latency target, ms; 0 = none. */
@@ -49,6 +51,7 @@ export function planQuery(q: Query) {
     targetMs: q.targetMs,
     bufferKb: q.bufferKb,
     ...(q.evalLimit > 0 ? { evalLimit: q.evalLimit } : {}),
+    ...(q.data ? { data: q.data } : {}),
   };
 }
 

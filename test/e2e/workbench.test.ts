@@ -162,6 +162,28 @@ function suite(host: Host, skip: string | false) {
       await page.locator('header .chip', { hasText: /^odroid-n2plus$/ }).waitFor();
     });
 
+    test('Setup: your own data is checked, and the What-if can measure on it', { timeout: 60_000 }, async () => {
+      await view('1', 'setup');
+      const file = join(ROOT, 'fixtures/data/spam-dev-40.csv');
+      await page.getByTestId('own-data-path').fill(join(ROOT, 'fixtures/data/no-such.csv'));
+      await page.getByTestId('own-data-check').click();
+      await page.getByTestId('own-data-problems').waitFor();
+      assert.match(await page.getByTestId('own-data-problems').innerText(), /no-such\.csv: cannot read the data file/);
+      await page.getByTestId('own-data-path').fill(file);
+      await page.getByTestId('own-data-check').click();
+      await page.getByTestId('own-data-use').waitFor();
+      const found = await page.getByTestId('own-data-result').innerText();
+      assert.match(found, /usable with bert-spam/);
+      assert.match(found, /rows\s+40/);
+      assert.match(found, /dev 40, test 0/);
+      assert.match(found, /ham, spam/);
+      await page.getByTestId('own-data-use').click();
+      assert.match(await page.getByTestId('own-data-current').innerText(), /spam-dev-40\.csv/);
+      await shot(page, host, 'setup-own-data');
+      await page.getByTestId('own-data-clear').click();
+      assert.match(await page.getByTestId('own-data-current').innerText(), /the model's own task/);
+    });
+
     /** Sets the shared request (as the UI stores it) and reloads. */
     const resetQuery = async (q: Record<string, unknown>) => {
       await page.evaluate((q) => {

@@ -19,6 +19,8 @@ export interface SweepFlags {
   limit?: number;
   importance?: string;
   seq?: number;
+  /** A labelled data file of one's own to measure accuracy on (local sweeps only). */
+  data?: string;
   // RWKV
   memoryMb?: number[];
   settings?: string[];

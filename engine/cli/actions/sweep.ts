@@ -28,6 +28,7 @@ const BERT_ONLY: [keyof SweepFlags, string, string][] = [
   ['planners', '--planners', '--settings (the baselines and planner)'],
   ['importance', '--importance', 'nothing: RWKV planning needs no importance profile'],
   ['seq', '--seq', 'nothing: RWKV generates token by token'],
+  ['data', '--data', 'nothing: RWKV sweeps measure perplexity on held-out English'],
 ];
 const RWKV_ONLY: [keyof SweepFlags, string][] = [
   ['memoryMb', '--memory-mb'],
@@ -62,7 +63,12 @@ export async function runSweepCommand(f: SweepFlags): Promise<void> {
     limit: f.limit,
     importance: f.importance ?? DEFAULT_IMPORTANCE,
     seq: f.seq ?? familyOf(f.model).defaultSeq,
+    ...(f.data !== undefined && { data: f.data }),
   };
+  if (f.queue && f.data !== undefined)
+    throw new UserError(
+      "--data: queued sweeps measure on the model's task on every worker; sweep your own data on this machine (drop --queue)",
+    );
   if (f.queue) return (await import('./queue.js')).submitQueuedSweep(spec, f.queue, f);
   const db = ExperimentStore.open(f.db);
   try {

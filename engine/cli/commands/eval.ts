@@ -12,6 +12,10 @@ export function registerEval(program: Command): void {
       resolveModel,
     )
     .option('--task <name>', 'task (default: the one in the model config)')
+    .option(
+      '--data <file>',
+      'your own labelled data instead of a task: JSONL or CSV with text and label (or text_a/text_b and label) columns',
+    )
     .option('--split <split>', 'train | dev | test', parseSplit, 'dev')
     .option('--layers <n>', 'run the first N layers (default: all)', positiveInt('--layers'))
     .option('--slices <m>', 'run the first M slices of each layer (default: all)', positiveInt('--slices'))

@@ -25,6 +25,10 @@ export function registerAccuracy(program: Command): void {
     .requiredOption('--model <dir>', 'checkpoint directory or shard store, or a bundled model by name', resolveModel)
     .requiredOption('--config <file>', 'JSON: {"layers": N, "slices": M, "bits": B or [[...], ...]}')
     .option('--task <name>', 'task (default: the one in the model config)')
+    .option(
+      '--data <file>',
+      'your own labelled data instead of a task: JSONL or CSV with text and label (or text_a/text_b and label) columns',
+    )
     .option('--limit <k>', 'a fixed stratified sample of K dev examples', positiveInt('--limit'))
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--json', 'print one JSON object')
@@ -40,6 +44,10 @@ export function registerProfile(program: Command): void {
     .option('--high <bits>', 'high fidelity', '32')
     .option('--low <bits>', 'low fidelity', '2')
     .option('--task <name>', 'task (default: the one in the model config)')
+    .option(
+      '--data <file>',
+      'your own labelled data instead of a task: JSONL or CSV with text and label (or text_a/text_b and label) columns',
+    )
     .option('--limit <k>', 'a fixed stratified sample of K dev examples', positiveInt('--limit'))
     .option('--db <path>', 'experiment database (default: in the user data directory)')
     .option('--json', 'print one JSON object')

@@ -100,6 +100,10 @@ export function registerSweep(program: Command): void {
         .join(', ')}); profiled first when missing (default: ${DEFAULT_IMPORTANCE})`,
     )
     .option('--seq <tokens>', "BERT: request length, tokens (default: the model family's, 128 for bert)", positiveInt('--seq'))
+    .option(
+      '--data <file>',
+      'BERT: your own labelled data (JSONL or CSV, see the README) to measure accuracy on instead of the task; not with --queue',
+    )
     .option('--memory-mb <list>', 'RWKV (required): memory budgets, MiB: 4,8,16 or 2:16:2', numberList('--memory-mb'))
     .option(
       '--settings <names>',

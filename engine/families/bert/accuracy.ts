@@ -36,16 +36,28 @@ export function argmaxRows(logits: Float32Array, rows: number): Int32Array {
   return out;
 }
 
+/** An example's token ids, and for a sentence pair its token types. */
+export function encodeExample(model: BertModel, e: Example): { ids: Int32Array; types?: Uint8Array } {
+  return e.textB === undefined ? { ids: model.tokenizer.encode(e.text) } : model.tokenizer.encodePair(e.text, e.textB);
+}
+
 /** Accuracy of a (layers, slices) submodel on labelled examples, computed for real on onnxruntime. */
 export async function evaluate(model: BertModel, examples: Example[], opts: EvalOptions): Promise<EvalResult> {
   model.checkShape(opts.layers, opts.slices);
   const weights = opts.weights ?? model.submodel(opts.layers, opts.slices);
   const start = performance.now();
-  const seqs = examples.map((e) => model.tokenizer.encode(e.text));
+  const encoded = examples.map((e) => encodeExample(model, e));
+  const seqs = encoded.map((e) => e.ids);
   const predictions = new Int32Array(examples.length);
   let done = 0;
   for (const idx of lengthBuckets(seqs, opts.batchSize ?? 32)) {
-    const logits = await model.logitsWith(makeBatch(idx.map((i) => seqs[i])), weights);
+    const logits = await model.logitsWith(
+      makeBatch(
+        idx.map((i) => seqs[i]),
+        idx.map((i) => encoded[i].types),
+      ),
+      weights,
+    );
     argmaxRows(logits, idx.length).forEach((p, k) => (predictions[idx[k]] = p));
     done += idx.length;
     opts.onProgress?.(done, examples.length);

@@ -6,9 +6,15 @@ export interface Batch {
   length: number;
   ids: BigInt64Array;
   mask: Float32Array;
+  /**
+   * Token type (segment) ids, only for sentence pairs: 0 for [CLS] a [SEP], 1 for b [SEP]. Absent, every
+   * token is of type 0 and the model runs its graphs without a token_type_ids input.
+   */
+  types?: BigInt64Array;
 }
 
-export function makeBatch(seqs: TokenIds[]): Batch {
+/** Batches of `seqs`; with `types` (for sentence pairs), each sequence's token types (undefined: all 0). */
+export function makeBatch(seqs: TokenIds[], types?: (Uint8Array | undefined)[]): Batch {
   const length = Math.max(...seqs.map((s) => s.length));
   const ids = new BigInt64Array(seqs.length * length);
   const mask = new Float32Array(seqs.length * length);
@@ -18,7 +24,10 @@ export function makeBatch(seqs: TokenIds[]): Batch {
       mask[b * length + t] = 1;
     }
   });
-  return { size: seqs.length, length, ids, mask };
+  if (!types?.some((t) => t)) return { size: seqs.length, length, ids, mask };
+  const tt = new BigInt64Array(seqs.length * length);
+  types.forEach((t, b) => t?.forEach((v, i) => (tt[b * length + i] = BigInt(v))));
+  return { size: seqs.length, length, ids, mask, types: tt };
 }
 
 /**
@@ -44,7 +53,14 @@ export function splitRows(batch: Batch, maxRows: number): Batch[] {
   for (let i = 0; i < batch.size; i += per) {
     const size = Math.min(per, batch.size - i);
     const [from, to] = [i * batch.length, (i + size) * batch.length];
-    parts.push({ size, length: batch.length, ids: batch.ids.subarray(from, to), mask: batch.mask.subarray(from, to) });
+    const types = batch.types?.subarray(from, to);
+    parts.push({
+      size,
+      length: batch.length,
+      ids: batch.ids.subarray(from, to),
+      mask: batch.mask.subarray(from, to),
+      ...(types && { types }),
+    });
   }
   return parts;
 }

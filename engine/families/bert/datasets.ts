@@ -16,6 +16,8 @@ export interface Example {
   /** Stable identifier of the item inside its corpus. */
   id: string;
   text: string;
+  /** The second text of a sentence pair (own data files, engine/families/bert/data-file.ts). */
+  textB?: string;
   label: number;
 }
 

@@ -12,7 +12,12 @@ export const MASK_VALUE = -10000;
 
 export type LayerNames = Record<LayerPart, string>;
 
-function addEmbeddings(g: GraphBuilder, cfg: BertConfig, w: BaseWeights, ids: string, mask: string) {
+/**
+ * Word + position + token type embeddings, layer-normed, and the attention bias. Without `types` every
+ * token is of type 0 (the row is added as a constant, as in every graph before sentence pairs); with it
+ * (a token_type_ids input, for sentence pairs) each token's type row is gathered.
+ */
+function addEmbeddings(g: GraphBuilder, cfg: BertConfig, w: BaseWeights, ids: string, mask: string, types?: string) {
   const H = cfg.hidden;
   const word = g.node('Gather', [g.initializer('word_embeddings', w.wordEmb, [cfg.vocabSize, H]), ids]);
   const seqLen = g.node('Slice', [g.node('Shape', [ids]), g.ints('one', [1]), g.ints('two', [2])]);
@@ -22,8 +27,10 @@ function addEmbeddings(g: GraphBuilder, cfg: BertConfig, w: BaseWeights, ids: st
     seqLen,
     g.ints('zero_axis', [0]),
   ]);
-  const type0 = g.initializer('token_type_0', w.typeEmb.subarray(0, H), [H]);
-  const sum = g.node('Add', [g.node('Add', [word, pos]), type0]);
+  const type = types
+    ? g.node('Gather', [g.initializer('token_type_embeddings', w.typeEmb, [w.typeEmb.length / H, H]), types])
+    : g.initializer('token_type_0', w.typeEmb.subarray(0, H), [H]);
+  const sum = g.node('Add', [g.node('Add', [word, pos]), type]);
   const lnG = g.initializer('emb_ln_g', w.embLnG, [H]);
   const lnB = g.initializer('emb_ln_b', w.embLnB, [H]);
   const x = g.node('LayerNormalization', [sum, lnG, lnB], { axis: -1, epsilon: { float: cfg.eps } });
@@ -209,9 +216,16 @@ export function partDims(cfg: BertConfig, part: LayerPart, m: number | 'm'): (nu
   return spec.rowLength === 'hidden' ? [rows, cfg.hidden] : [rows];
 }
 
-export function embeddingGraph(cfg: BertConfig, w: BaseWeights): Uint8Array {
-  const g = new GraphBuilder('bert_embeddings');
-  const { x, bias } = addEmbeddings(g, cfg, w, g.input('input_ids', ['batch', 'seq'], INT64), g.input('attention_mask', ['batch', 'seq']));
+/** The token_type_ids input of the graphs for sentence pairs. */
+function typesInput(g: GraphBuilder, pairs: boolean): string | undefined {
+  return pairs ? g.input('token_type_ids', ['batch', 'seq'], INT64) : undefined;
+}
+
+/** With `pairs`, the graph takes token_type_ids (sentence pairs); without, every token is of type 0. */
+export function embeddingGraph(cfg: BertConfig, w: BaseWeights, pairs = false): Uint8Array {
+  const g = new GraphBuilder(pairs ? 'bert_embeddings_pairs' : 'bert_embeddings');
+  const ids = g.input('input_ids', ['batch', 'seq'], INT64);
+  const { x, bias } = addEmbeddings(g, cfg, w, ids, g.input('attention_mask', ['batch', 'seq']), typesInput(g, pairs));
   g.node('Identity', [x], {}, 'hidden');
   g.node('Identity', [bias], {}, 'mask_bias');
   g.output('hidden', ['batch', 'seq', cfg.hidden]);
@@ -243,9 +257,10 @@ export function stackedInput(layer: number, part: LayerPart): string {
  * The whole request in one graph: embeddings and head as initializers, n layers whose weights are inputs
  * (any slices, any source). One session run per batch, for evaluation; the executor runs layer by layer.
  */
-export function stackedGraph(cfg: BertConfig, w: BaseWeights, n: number): Uint8Array {
-  const g = new GraphBuilder(`bert_stacked_${n}`);
-  const emb = addEmbeddings(g, cfg, w, g.input('input_ids', ['batch', 'seq'], INT64), g.input('attention_mask', ['batch', 'seq']));
+export function stackedGraph(cfg: BertConfig, w: BaseWeights, n: number, pairs = false): Uint8Array {
+  const g = new GraphBuilder(`bert_stacked_${n}${pairs ? '_pairs' : ''}`);
+  const ids = g.input('input_ids', ['batch', 'seq'], INT64);
+  const emb = addEmbeddings(g, cfg, w, ids, g.input('attention_mask', ['batch', 'seq']), typesInput(g, pairs));
   let x = emb.x;
   for (let l = 0; l < n; l++) {
     const names = {} as LayerNames;

@@ -19,7 +19,7 @@ import { uniformConfiguration } from './configuration.js';
 import type { ExperimentStore, ImportanceKey, ImportanceRow } from '../../store/db.js';
 import { UserError } from '../../core/errors.js';
 import { keyExamples } from '../../eval/sample.js';
-import { argmaxRows } from './accuracy.js';
+import { argmaxRows, encodeExample } from './accuracy.js';
 import { lengthBuckets, makeBatch } from './batch.js';
 import type { TokenIds } from './tokenizer.js';
 import { emptyLayer, gatherSlice, scatterSlice } from './layout.js';
@@ -123,7 +123,8 @@ export async function profileImportance(oracle: AccuracyOracle, db: ExperimentSt
     Array.from({ length: o.layers }, (_, l) => store.loadLayer(l, uniformConfiguration(o.layers, o.slices, bits).bits[l]));
   const ref = load(refBits);
   const shards = new ShardWeights(store, o.slices, ref, load(probeBits));
-  const seqs = examples.map((e) => model.tokenizer.encode(e.text));
+  const encoded = examples.map((e) => encodeExample(model, e));
+  const seqs = encoded.map((e) => e.ids);
   const correct = new Array<number>(pending.length).fill(0);
   let refCorrect = 0;
   let done = 0;
@@ -136,7 +137,12 @@ export async function profileImportance(oracle: AccuracyOracle, db: ExperimentSt
       o.onProgress?.(done, total);
       return labels.reduce((n, label, k) => n + (p[k] === label ? 1 : 0), 0);
     };
-    const { hidden, maskBias } = await model.embedBatch(makeBatch(idx.map((i) => seqs[i])));
+    const { hidden, maskBias } = await model.embedBatch(
+      makeBatch(
+        idx.map((i) => seqs[i]),
+        idx.map((i) => encoded[i].types),
+      ),
+    );
     // runs[l]: the reference's run of layer l on this batch (input, output, attention intermediates).
     const runs: ReferenceLayer[] = [];
     for (let l = 0; l <= last; l++) runs.push(await model.runReferenceLayer(l ? runs[l - 1].out : hidden, maskBias, ref[l], l === last));

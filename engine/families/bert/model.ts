@@ -110,6 +110,8 @@ export class BertModel {
   private readonly tails = new Map<number, Promise<ort.InferenceSession>>();
   /** Sessions for profiling shards (reference layers, shard tails) by name, built on first use. */
   private readonly probes = new Map<string, Promise<ort.InferenceSession>>();
+  /** The embedding session for sentence pairs (with token_type_ids), built on first use. */
+  private pairEmbed?: Promise<ort.InferenceSession>;
 
   private constructor(
     readonly dir: string,
@@ -167,10 +169,18 @@ export class BertModel {
 
   async embedBatch(batch: Batch): Promise<{ hidden: ort.Tensor; maskBias: ort.Tensor }> {
     const dims = [batch.size, batch.length];
-    const out = await this.embed.run({
+    const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', batch.ids, dims),
       attention_mask: new ort.Tensor('float32', batch.mask, dims),
-    });
+    };
+    if (batch.types) {
+      feeds.token_type_ids = new ort.Tensor('int64', batch.types, dims);
+      this.pairEmbed ??= ort.InferenceSession.create(
+        embeddingGraph(this.config, this.base, true),
+        sessionOptions({ ...this.options, spin: false }),
+      );
+    }
+    const out = await (batch.types ? await this.pairEmbed! : this.embed).run(feeds);
     return { hidden: out.hidden, maskBias: out.mask_bias };
   }
 
@@ -214,9 +224,14 @@ export class BertModel {
    */
   async logitsWith(batch: Batch, layers: LayerWeights[]): Promise<Float32Array> {
     const n = layers.length;
-    if (!this.stacks.has(n))
-      this.stacks.set(n, ort.InferenceSession.create(stackedGraph(this.config, this.base, n), sessionOptions(this.options)));
-    const session = await this.stacks.get(n)!;
+    // Sentence pairs run a graph with a token_type_ids input, cached under -n.
+    const key = batch.types ? -n : n;
+    if (!this.stacks.has(key))
+      this.stacks.set(
+        key,
+        ort.InferenceSession.create(stackedGraph(this.config, this.base, n, !!batch.types), sessionOptions(this.options)),
+      );
+    const session = await this.stacks.get(key)!;
     const parts = splitRows(batch, rowsPerRun(this.options.threads ?? hostThreads()));
     if (parts.length === 1) return (await session.run(this.stackedFeeds(batch, layers))).logits.data as Float32Array;
     const labels = this.config.labels.length;
@@ -236,6 +251,7 @@ export class BertModel {
       input_ids: new ort.Tensor('int64', batch.ids, dims),
       attention_mask: new ort.Tensor('float32', batch.mask, dims),
     };
+    if (batch.types) feeds.token_type_ids = new ort.Tensor('int64', batch.types, dims);
     layers.forEach((w, l) => this.feedLayer(feeds, w, (part) => stackedInput(l, part)));
     return feeds;
   }
@@ -312,6 +328,7 @@ export class BertModel {
       ...this.tails.values(),
       ...this.probes.values(),
       ...(this.clsLayer ? [this.clsLayer] : []),
+      ...(this.pairEmbed ? [this.pairEmbed] : []),
     ]);
     await Promise.all([this.embed.release(), this.layer.release(), this.head.release(), ...stacks.map((s) => s.release())]);
   }

@@ -9,6 +9,7 @@ import type { ExperimentStore } from '../../store/db.js';
 import { evaluate } from './accuracy.js';
 import { configurationHash, type Configuration } from './configuration.js';
 import { loadTask, splitSize, type Example, type Split, type TaskName } from './datasets.js';
+import { splitRows, type DataFile } from './data-file.js';
 import type { BertModel } from './model.js';
 import type { ShardStore } from './shard-store.js';
 
@@ -31,6 +32,10 @@ export function splitKey(split: Split, examples: number, all: number): string {
 }
 
 export class AccuracyOracle {
+  /** The task answers are stored under: a bundled task's name, or `data:<hash>` for a data file. */
+  readonly task: string;
+  /** The data file answers are measured on, when not a bundled task. */
+  readonly data?: DataFile;
   readonly splitKey: string;
   /** How many examples the whole split has. */
   readonly splitSize: number;
@@ -44,17 +49,19 @@ export class AccuracyOracle {
     private readonly model: BertModel | (() => Promise<BertModel>),
     readonly store: ShardStore,
     db: ExperimentStore,
-    readonly task: TaskName,
+    task: TaskName | DataFile,
     readonly split: Split = 'dev',
     limit?: number,
   ) {
+    if (typeof task === 'string') this.task = task;
+    else [this.task, this.data] = [task.task, task];
     // The examples themselves are read when first measured: a cached answer needs only their count.
-    this.splitSize = splitSize(task, split);
+    this.splitSize = this.data ? splitRows(this.data, split).length : splitSize(task as TaskName, split);
     this.count = limit ? Math.min(limit, this.splitSize) : this.splitSize;
     this.splitKey = splitKey(split, this.count, this.splitSize);
     this.oracle = new QualityOracle(
       db,
-      { model: store.checksum, task, split: this.splitKey, metric: 'accuracy' },
+      { model: store.checksum, task: this.task, split: this.splitKey, metric: 'accuracy' },
       {
         hash: configurationHash,
         measure: async (c, onProgress) => {
@@ -73,7 +80,7 @@ export class AccuracyOracle {
   /** The examples answers are measured on: the split, or its fixed stratified sample of `limit`. */
   get examples(): Example[] {
     if (!this.sample) {
-      const all = loadTask(this.task, this.split).examples;
+      const all = this.data ? splitRows(this.data, this.split) : loadTask(this.task as TaskName, this.split).examples;
       this.sample = this.count < all.length ? stratifiedSample(all, this.count) : all;
     }
     return this.sample;

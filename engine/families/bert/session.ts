@@ -24,6 +24,7 @@ import { dryRunPlan } from './dry-run.js';
 import { TextEncoder } from './tokenizer.js';
 import { configurationHash } from './configuration.js';
 import { loadTask, requireTask, splitSize, taskLabels, type TaskName } from './datasets.js';
+import { loadDataFile, recordDataFile, splitRows, type DataFile } from './data-file.js';
 import type { ShardStore } from './shard-store.js';
 import type { TraceEvent } from '../../pipeline/trace.js';
 
@@ -33,7 +34,8 @@ export async function openBert(family: ModelFamily, dir: string, opts: OpenOptio
 
 export class BertFamilyModel implements FamilyModel {
   readonly info: ModelInfo;
-  private readonly task?: TaskName;
+  /** The task quality is measured on: the model's own, or a data file given with OpenOptions.data. */
+  private readonly task?: TaskName | DataFile;
   private readonly db: ExperimentStore;
   private session?: Promise<BertModel>;
 
@@ -45,13 +47,14 @@ export class BertFamilyModel implements FamilyModel {
   ) {
     this.db = opts.db;
     const c = store.config;
-    this.task = c.shapeOnly ? undefined : requireTask(c.task ?? '');
+    this.task = c.shapeOnly ? undefined : opts.data !== undefined ? loadDataFile(opts.data, c) : requireTask(c.task ?? '');
     const task = this.task;
+    if (typeof task === 'object') recordDataFile(this.db, task);
     this.info = {
       family: family.id,
       checksum: store.checksum,
-      task,
-      labels: task ? taskLabels(task) : [],
+      task: typeof task === 'object' ? task.task : task,
+      labels: typeof task === 'object' ? c.labels : task ? taskLabels(task) : [],
       layers: c.layers,
       slices: c.slices,
       hidden: c.hidden,
@@ -59,7 +62,7 @@ export class BertFamilyModel implements FamilyModel {
       ...(store.ignored.length ? { ignored: ignoredNote(store.ignored) } : {}),
       // Counted when asked: cutting a corpus was ~0.4 s of every command's start-up.
       get devExamples() {
-        return task ? splitSize(task, 'dev') : 0;
+        return typeof task === 'object' ? splitRows(task, 'dev').length : task ? splitSize(task, 'dev') : 0;
       },
     };
   }
@@ -96,7 +99,7 @@ export class BertFamilyModel implements FamilyModel {
     return configurationHash(configurationOf(plan));
   }
 
-  private needTask(what: string): TaskName {
+  private needTask(what: string): TaskName | DataFile {
     if (!this.task) throw new UserError(`${this.dir} is a shape-only model with random weights; ${what} is not applicable`);
     return this.task;
   }
@@ -116,7 +119,8 @@ export class BertFamilyModel implements FamilyModel {
 
   /** The stored profile serving `limit` examples of dev (see servingImportance); split says which profile it is. */
   importance(limit?: number, method = DEFAULT_IMPORTANCE): ImportanceState {
-    const task = this.needTask('importance');
+    const needed = this.needTask('importance');
+    const task = typeof needed === 'object' ? needed.task : needed;
     parseImportance(method, this.store.bits);
     const all = this.info.devExamples;
     const want = Math.min(limit ?? all, all);
@@ -192,13 +196,16 @@ export class BertFamilyModel implements FamilyModel {
     if (!this.task) return makeBatch([syntheticTokens(seq, this.store.config.vocabSize)]);
     const tokenizer = this.tokenizer();
     let best: Int32Array | undefined;
-    for (const e of loadTask(this.task, split).examples) {
-      const ids = tokenizer.encode(e.text);
-      if (!best || ids.length > best.length) best = Int32Array.from(ids);
+    let types: Uint8Array | undefined;
+    const data = typeof this.task === 'object' ? this.task : undefined;
+    for (const e of data ? splitRows(data, split) : loadTask(this.task as TaskName, split).examples) {
+      const pair = e.textB === undefined ? undefined : tokenizer.encodePair(e.text, e.textB);
+      const ids = pair?.ids ?? tokenizer.encode(e.text);
+      if (!best || ids.length > best.length) [best, types] = [Int32Array.from(ids), pair?.types];
       if (ids.length >= seq) break;
     }
-    if (!best) throw new UserError(`task ${this.task} has no ${split} examples`);
-    return makeBatch([best.length > seq ? best.subarray(0, seq) : best]);
+    if (!best) throw new UserError(`${data ? data.file : `task ${this.task as string}`} has no ${split} examples`);
+    return makeBatch([best.length > seq ? best.subarray(0, seq) : best], [types?.subarray(0, seq)]);
   }
 
   async run(

@@ -108,6 +108,31 @@ export class TextEncoder {
     out[this.maxLength - 1] = this.sepId;
     return out;
   }
+
+  /**
+   * A sentence pair as BERT reads it: [CLS] a [SEP] b [SEP], with token types 0 for [CLS] a [SEP] and 1 for
+   * b [SEP]. Too long, the longer text loses its last token until the pair fits (Hugging Face's
+   * `longest_first` truncation).
+   */
+  encodePair(a: string, b: string): { ids: TokenIds; types: Uint8Array } {
+    const cls = this.tokenizer.token_to_id('[CLS]');
+    if (cls === undefined) throw new UserError(`${this.file}: has no [CLS] token: it cannot encode sentence pairs`);
+    const [ta, tb] = [a, b].map((text) => {
+      try {
+        return this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+      } catch (e) {
+        throw new UserError(`${this.file}: the tokenizer failed on a text (${(e as Error)?.message ?? String(e)})`);
+      }
+    });
+    while (ta.length + tb.length + 3 > this.maxLength && ta.length + tb.length > 0) (ta.length > tb.length ? ta : tb).pop();
+    const ids = [cls, ...ta, this.sepId, ...tb, this.sepId];
+    for (const id of ids)
+      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize)
+        throw new UserError(`${this.file}: the tokenizer produced id ${shown(id)}, outside the model's vocabulary of ${this.vocabSize}`);
+    const types = new Uint8Array(ids.length);
+    types.fill(1, ta.length + 2);
+    return { ids: Int32Array.from(ids), types };
+  }
 }
 
 /** Every id of the vocabulary and the added tokens is an integer below `vocabSize`. */

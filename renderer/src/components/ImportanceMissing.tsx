@@ -18,7 +18,15 @@ export function ImportanceMissing({ ctx }: { ctx: Ctx }) {
   const model = ctx.models.find((m) => m.id === ctx.query.model);
   const n = ctx.query.evalLimit || model?.devExamples || 0;
   const start = () =>
-    ctx.startJob({ kind: 'importance', model: ctx.query.model, ...(ctx.query.evalLimit ? { evalLimit: ctx.query.evalLimit } : {}) }, label);
+    ctx.startJob(
+      {
+        kind: 'importance',
+        model: ctx.query.model,
+        ...(ctx.query.evalLimit ? { evalLimit: ctx.query.evalLimit } : {}),
+        ...(ctx.query.data ? { data: ctx.query.data } : {}),
+      },
+      label,
+    );
   useEffect(() => {
     if (mine.length > 0 || requested.has(label)) return;
     requested.add(label);

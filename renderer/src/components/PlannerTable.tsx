@@ -13,7 +13,7 @@ import { fmtAcc, fmtBytes, fmtMs } from '../format.js';
 import { Swatch } from './charts.js';
 
 export function PlannerTable({ ctx }: { ctx: Ctx }) {
-  const { soc, model, targetMs, bufferKb, evalLimit } = ctx.query;
+  const { soc, model, targetMs, bufferKb, evalLimit, data } = ctx.query;
   // The answer with the target it was planned for: while a newer one is on its way, the verdicts stay paired with their own target.
   const [answer, setAnswer] = useState<{ rows: PlannerSummary[]; targetMs: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -23,14 +23,14 @@ export function PlannerTable({ ctx }: { ctx: Ctx }) {
   useEffect(() => {
     const n = ++asked.current;
     const t = setTimeout(() => {
-      const { soc, model, targetMs, bufferKb, evalLimit } = planQuery(ctx.query);
+      const { soc, model, targetMs, bufferKb, evalLimit, data } = planQuery(ctx.query);
       ctx.api
-        .call('planAll', { soc, model, targetMs, bufferKb, ...(evalLimit ? { evalLimit } : {}) })
+        .call('planAll', { soc, model, targetMs, bufferKb, ...(evalLimit ? { evalLimit } : {}), ...(data ? { data } : {}) })
         .then((rows) => n === asked.current && (setAnswer({ rows, targetMs }), setError(null)))
         .catch((e: Error) => n === asked.current && setError(e.message));
     }, 400);
     return () => clearTimeout(t);
-  }, [soc, model, targetMs, bufferKb, evalLimit, doneJobs]);
+  }, [soc, model, targetMs, bufferKb, evalLimit, data, doneJobs]);
 
   const compute = (planner: string) =>
     ctx.startJob({ kind: 'accuracy', query: { ...planQuery(ctx.query), planner } }, `accuracy of ${planner} at ${targetMs} ms`);

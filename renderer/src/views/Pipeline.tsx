@@ -24,7 +24,7 @@ export function PipelineView({ ctx }: { ctx: Ctx }) {
     return () => {
       live = false;
     };
-  }, [ctx.api, q.soc, q.model, q.comparePlanner, q.targetMs, q.bufferKb, q.evalLimit]);
+  }, [ctx.api, q.soc, q.model, q.comparePlanner, q.targetMs, q.bufferKb, q.evalLimit, q.data]);
 
   const end = Math.max(plan?.makespanMs ?? 0, other?.makespanMs ?? 0, q.targetMs) * 1000 * 1.02;
   const w = win ?? { start: 0, end };

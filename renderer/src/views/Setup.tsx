@@ -3,6 +3,7 @@ import type { Ctx } from '../context.js';
 import type { SocProfile } from '../../../engine/workbench/api.js';
 import { wilson95 } from '../../../engine/eval/interval.js';
 import { RWKV_QUICK_LIMIT } from './rwkv/common.js';
+import { OwnDataPanel } from './OwnData.js';
 
 interface Sourced {
   value: number;
@@ -203,6 +204,7 @@ export function SetupView({ ctx }: { ctx: Ctx }) {
           </>
         )}
       </section>
+      {ctx.family === 'rwkv' ? null : <OwnDataPanel ctx={ctx} />}
       <div className="two">
         <section className="panel">
           <h2>SoC profiles</h2>

@@ -100,6 +100,7 @@ export function TradeoffsView({ ctx }: { ctx: Ctx }) {
       buffersKb: numbers(buffers),
       planners: known,
       ...(ctx.query.evalLimit ? { limit: ctx.query.evalLimit } : {}),
+      ...(ctx.query.data ? { data: ctx.query.data } : {}),
     };
     const id = await ctx.startJob({ kind: 'sweep', sweep: spec }, `sweep of ${spec.planners.length} planners`);
     setJobId(id);

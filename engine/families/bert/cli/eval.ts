@@ -5,12 +5,14 @@ import { compareWithReference } from '../reference.js';
 import { openForEval } from '../open.js';
 import { loadTask, type Split } from '../datasets.js';
 import { taskOf } from '../datasets.js';
+import { dataSplit, taskKey, taskOrData } from './data.js';
 import { progressBar } from '../../../core/progress.js';
 import { sampleKey, stratifiedSample } from '../../../eval/sample.js';
 
 export interface EvalFlags {
   model: string;
   task?: string;
+  data?: string;
   split: Split;
   layers?: number;
   slices?: number;
@@ -21,11 +23,12 @@ export interface EvalFlags {
 /** shardlab eval: accuracy of a submodel on a task split. */
 export async function runEval(flags: EvalFlags): Promise<void> {
   const { model, submodel, bits } = await openForEval(flags.model);
-  const task = taskOf(model.config, flags.task, flags.model);
+  const source = taskOrData(model.config, flags, flags.model);
+  const task = taskKey(source);
   const layers = flags.layers ?? model.config.layers;
   const slices = flags.slices ?? model.config.slices;
   model.checkShape(layers, slices);
-  const all = loadTask(task, flags.split).examples;
+  const all = typeof source === 'string' ? loadTask(source, flags.split).examples : dataSplit(source, flags.split);
   const examples = flags.limit ? stratifiedSample(all, flags.limit) : all;
   const splitKey = sampleKey(flags.split, examples.length, all.length);
   const bar = progressBar(`eval ${task}/${flags.split}`, !flags.json);
@@ -40,6 +43,7 @@ export async function runEval(flags: EvalFlags): Promise<void> {
   const out = {
     model: flags.model,
     task,
+    ...(flags.data !== undefined && { data: flags.data }),
     split: splitKey,
     layers,
     slices,
@@ -52,6 +56,10 @@ export async function runEval(flags: EvalFlags): Promise<void> {
   };
   if (flags.json) return console.log(JSON.stringify(out));
   console.log(`model       ${flags.model} (${task}, ${model.config.labels.join(' / ')})`);
+  if (typeof source !== 'string')
+    console.log(
+      `data        ${flags.data} (${source.format}, ${source.kind === 'pair' ? `pairs ${source.textColumns.join(' + ')}` : 'single texts'})`,
+    );
   console.log(`split       ${splitKey}, ${r.examples} examples${splitKey === flags.split ? '' : ' (a fixed stratified sample)'}`);
   console.log(
     `submodel    ${layers}/${model.config.layers} layers x ${slices}/${model.config.slices} slices${bits === 32 ? '' : `, ${bits}-bit shards`}`,

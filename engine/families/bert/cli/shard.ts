@@ -10,6 +10,7 @@ import { qualityReport } from '../quality.js';
 import { parseBits, writeStore } from '../shard-store.js';
 import { ExperimentStore } from '../../../store/db.js';
 import { taskOf } from '../datasets.js';
+import { taskOrData } from './data.js';
 import { progressBar } from '../../../core/progress.js';
 
 const mb = (b: number) => (b / 2 ** 20).toFixed(2);
@@ -65,6 +66,7 @@ export interface AccuracyFlags {
   model: string;
   config: string;
   task?: string;
+  data?: string;
   limit?: number;
   db?: string;
   json?: boolean;
@@ -75,8 +77,8 @@ export async function runAccuracy(f: AccuracyFlags): Promise<void> {
   const { model, store } = await openSharded(f.model);
   const config = readConfiguration(f.config, { layers: store.config.layers, slices: store.config.slices, bits: store.bits });
   const db = ExperimentStore.open(f.db);
-  const task = taskOf(store.config, f.task, f.model);
-  const oracle = new AccuracyOracle(model, store, db, task, 'dev', f.limit);
+  const oracle = new AccuracyOracle(model, store, db, taskOrData(store.config, f, f.model, db), 'dev', f.limit);
+  const task = oracle.task;
   const bar = progressBar('accuracy', !f.json);
   const a = await oracle.accuracy(config, (d, t) => bar.update(d, t));
   bar.stop();
@@ -106,6 +108,7 @@ export interface ProfileFlags {
   high: string;
   low: string;
   task?: string;
+  data?: string;
   limit?: number;
   db?: string;
   json?: boolean;
@@ -123,8 +126,8 @@ export async function runProfile(f: ProfileFlags): Promise<void> {
   ] as const)
     if (!store.bits.includes(b)) throw new UserError(`${flag} ${b}: the shard store holds ${store.bits.join(', ')} bits`);
   const db = ExperimentStore.open(f.db);
-  const task = taskOf(store.config, f.task, f.model);
-  const oracle = new AccuracyOracle(model, store, db, task, 'dev', f.limit);
+  const oracle = new AccuracyOracle(model, store, db, taskOrData(store.config, f, f.model, db), 'dev', f.limit);
+  const task = oracle.task;
   const bar = progressBar(`profile ${f.method}`, !f.json);
   const p = await profileImportance(oracle, db, {
     method: f.method as ImportanceMethod,
