@@ -10,7 +10,7 @@ import { rwkvFamily } from './rwkv/family.js';
 import type { ModelFamily } from './family.js';
 
 export { expandPlanners, rwkvNumbers } from './family.js';
-export { checkDataFile, type DataFileCheck } from './bert/data-file.js';
+export { checkDataFile } from './bert/data-file.js';
 export type {
   FamilyModel,
   ModelFamily,

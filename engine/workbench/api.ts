@@ -22,6 +22,7 @@ import type {
   RwkvTechniques as FamilyRwkvTechniques,
   RwkvWhatIfView,
 } from '../families/family.js';
+import type { DataFileCheck } from '../eval/data-check.js';
 import type { Plan, PlanUnit } from '../pipeline/plan.js';
 import type { MemorySample } from '../pipeline/memory.js';
 import type { TraceEvent } from '../pipeline/trace.js';
@@ -387,23 +388,8 @@ export interface ExportFile {
   content: string;
 }
 
-/** What checkData found in a data file (see engine/families/bert/data-file.ts); `ok` when it can be measured on. */
-export interface DataCheckView {
-  file: string;
-  ok: boolean;
-  format: 'csv' | 'jsonl' | null;
-  /** The task key its answers are stored under: `data:<first 16 hex of the file's sha256>`. */
-  task: string | null;
-  rows: number;
-  columns: string[];
-  kind: 'single' | 'pair' | null;
-  textColumns: string[];
-  labels: string[];
-  modelLabels: string[] | null;
-  splitFrom: 'column' | 'hash' | null;
-  splits: { train: number; dev: number; test: number };
-  problems: string[];
-}
+/** What checkData found in a data file (read by engine/families/bert/data-file.ts); `ok` when it can be measured on. */
+export type DataCheckView = DataFileCheck;
 
 export interface SweepView extends SweepSummary {
   rows: SweepRow[];

@@ -12,6 +12,7 @@ import { extname, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { shown, UserError } from '../../core/errors.js';
 import type { ExperimentStore } from '../../store/db.js';
+import type { DataFileCheck } from '../../eval/data-check.js';
 import type { Split } from '../../eval/splits.js';
 import type { Example } from './datasets.js';
 
@@ -204,27 +205,6 @@ function readCsv(file: string, text: string): RawRecord[] {
     const line = (e as { lines?: number }).lines;
     throw new UserError(`${file}: ${line ? `line ${line}: ` : ''}not valid CSV (${(e as Error).message}); ${FORMAT_HINT}`);
   }
-}
-
-/** What a data file holds, as the workbench's Setup view shows it; problems are listed rather than thrown. */
-export interface DataFileCheck {
-  file: string;
-  /** True when the file can be measured on (with the model's labels, when a model was given). */
-  ok: boolean;
-  format: 'csv' | 'jsonl' | null;
-  /** The task key answers on it are stored under (`data:<hash>`), when it could be read. */
-  task: string | null;
-  rows: number;
-  columns: string[];
-  kind: 'single' | 'pair' | null;
-  textColumns: string[];
-  /** The labels the file writes, in order of first appearance. */
-  labels: string[];
-  /** The model's labels the file was checked against, when a model was given. */
-  modelLabels: string[] | null;
-  splitFrom: 'column' | 'hash' | null;
-  splits: Record<Split, number>;
-  problems: string[];
 }
 
 /** Reads a data file and checks it (against a model's labels, when given) without throwing: what went wrong is in `problems`. */
