@@ -58,6 +58,13 @@ describe('importing a model into the workbench', () => {
       ),
       /names no task of its own .*needs a labelled data file of yours/,
     );
+    await assert.rejects(
+      s.runJob(
+        { kind: 'sweep', sweep: { model: v.id, socs: [Q.soc], targetsMs: [50], buffersKb: [64], planners: ['sti-uniform'] } },
+        { jobId: 'job-3', emit: () => {}, signal: new AbortController().signal },
+      ),
+      /has no task to measure quality on .*pass --data FILE/,
+    );
     // With a data file of its labels: importance is asked for (missing), and accuracy is measured on it.
     const data = join(tempDir(), 'mine.csv');
     writeFileSync(data, 'text,label,split\ngood film,positive,dev\nbad film,negative,dev\nbuy now,spam,dev\nnice day,positive,dev\n');
