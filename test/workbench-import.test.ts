@@ -63,7 +63,7 @@ describe('importing a model into the workbench', () => {
         { kind: 'sweep', sweep: { model: v.id, socs: [Q.soc], targetsMs: [50], buffersKb: [64], planners: ['sti-uniform'] } },
         { jobId: 'job-3', emit: () => {}, signal: new AbortController().signal },
       ),
-      /has no task to measure quality on .*pass --data FILE/,
+      /names no task of its own .*needs a labelled data file of yours: --data FILE/,
     );
     // With a data file of its labels: importance is asked for (missing), and accuracy is measured on it.
     const data = join(tempDir(), 'mine.csv');
