@@ -190,7 +190,9 @@ export function SetupView({ ctx }: { ctx: Ctx }) {
               onChange={(e) => ctx.setQuery({ evalLimit: Number(e.target.value) })}
             >
               <option value={0}>
-                all {model?.devExamples} dev examples{model ? ` (95 % interval at most ± ${halfWidth(model.devExamples)} points)` : ''}
+                {model?.devExamples
+                  ? `all ${model.devExamples} dev examples (95 % interval at most ± ${halfWidth(model.devExamples)} points)`
+                  : 'all dev examples of the data file (Your own data)'}
               </option>
               {[200, 50, 20].map((n) => (
                 <option key={n} value={n}>
