@@ -4,7 +4,7 @@
  * `imported-<name>-<first 8 hex of the checksum>`: a model id like a bundled one (never a path), so the
  * payload schemas stay as they were. A directory that was removed or changed since is reported by name.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseJson, UserError } from '../core/errors.js';
 import { modelChecksum } from '../core/checksum.js';
@@ -54,7 +54,7 @@ export function importProblem(m: ImportedModelView): string | undefined {
     return `${m.dir} is gone (removed or moved since it was imported as ${m.id}); import it again from Setup`;
   let now: string;
   try {
-    now = modelChecksum(m.dir);
+    now = checksumOf(m.dir);
   } catch (e) {
     if (e instanceof UserError) return `${m.dir} cannot be read as it was imported: ${e.message}; import it again from Setup`;
     throw e;
@@ -62,4 +62,27 @@ export function importProblem(m: ImportedModelView): string | undefined {
   if (now !== m.checksum)
     return `${m.dir} changed since it was imported as ${m.id} (its checksum is ${now.slice(0, 8)}, was ${m.checksum.slice(0, 8)}); import it again from Setup`;
   return undefined;
+}
+
+/** Checksums by the directory's files' names, sizes and modification times: a multi-GB checkpoint is hashed again only when a file changed. */
+const checksums = new Map<string, string>();
+
+function checksumOf(dir: string): string {
+  const stamp =
+    dir +
+    '\u0000' +
+    readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => {
+        const st = statSync(join(dir, d.name));
+        return `${d.name}:${st.size}:${st.mtimeMs}`;
+      })
+      .sort()
+      .join('\u0000');
+  let sum = checksums.get(stamp);
+  if (sum === undefined) {
+    sum = modelChecksum(dir);
+    checksums.set(stamp, sum);
+  }
+  return sum;
 }
