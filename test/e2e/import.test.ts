@@ -73,6 +73,8 @@ describe('importing a model in the workbench (browser mode)', () => {
     await page.getByTestId('predicted-ms').waitFor({ timeout: 60_000 });
     assert.ok(Number(/[\d.]+/.exec(await page.getByTestId('predicted-ms').innerText())?.[0]) > 0);
     assert.match(await page.getByTestId('accuracy-needs-data').innerText(), /needs a data file/);
+    await view('4', 'buffer');
+    assert.match(await page.getByTestId('importance-needs-data').innerText(), /needs a labelled data file of yours/);
   });
 
   test('with a data file of its labels, What-if measures its accuracy', { timeout: 120_000 }, async () => {
