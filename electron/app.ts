@@ -76,7 +76,13 @@ export interface ElectronApi {
     exit(code?: number): void;
   };
   BrowserWindow: (new (options: WindowOptions) => WindowLike) & { getAllWindows(): unknown[] };
-  dialog: { showErrorBox(title: string, content: string): void };
+  dialog: {
+    showErrorBox(title: string, content: string): void;
+    showOpenDialog(
+      window: unknown,
+      options: { title?: string; properties: 'openDirectory'[] },
+    ): Promise<{ canceled: boolean; filePaths: string[] }>;
+  };
   ipcMain: { handle(channel: string, listener: (e: InvokeEventLike, ...args: unknown[]) => unknown): void };
   Menu: { buildFromTemplate(template: MenuItem[]): unknown; setApplicationMenu(menu: unknown): void };
   protocol: {
@@ -266,6 +272,13 @@ export function startDesktopApp(electron: ElectronApi, makeEngine: EngineFactory
     }
     const relay = engine;
     ipcMain.handle('shardlab:call', (e, method, payload) => handleCall(relay, trusted(e), method, payload));
+    // Setup's "Choose…": the system's directory picker, for the app's own frame only; the path goes back to the
+    // renderer, which sends it to importModel (validated there like any payload). Cancelled or refused: null.
+    ipcMain.handle('shardlab:choose-directory', async (e) => {
+      if (!trusted(e) || !win) return null;
+      const r = await dialog.showOpenDialog(win, { title: 'Import a model directory', properties: ['openDirectory'] });
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    });
     menu();
     createWindow();
     app.on('activate', () => {

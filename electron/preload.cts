@@ -1,6 +1,6 @@
 /**
  * The preload of the sandboxed renderer: exposes the WorkbenchApi as window.shardlab through
- * contextBridge, over three IPC channels. It exposes functions only (never ipcRenderer itself); every
+ * contextBridge, over four IPC channels (calls, events, menu commands, and the directory picker). It exposes functions only (never ipcRenderer itself); every
  * payload is validated again in the main process, which also checks that the sender is the app's frame.
  * CommonJS, as sandboxed preloads must be; types only from the engine.
  */
@@ -20,6 +20,11 @@ contextBridge.exposeInMainWorld('shardlab', {
     const f = (_: IpcRendererEvent, e: JobEvent | EngineEvent) => listener(e);
     ipcRenderer.on('shardlab:event', f);
     return () => ipcRenderer.removeListener('shardlab:event', f);
+  },
+  /** The main process's directory picker (Setup's "Choose…"): a path, or null when cancelled. */
+  async chooseDirectory(): Promise<string | null> {
+    const r = (await ipcRenderer.invoke('shardlab:choose-directory')) as unknown;
+    return typeof r === 'string' ? r : null;
   },
   onMenu(listener: (command: string) => void): () => void {
     const f = (_: IpcRendererEvent, c: string) => listener(c);

@@ -10,6 +10,8 @@ import { before, test } from 'node:test';
 import {
   METHODS,
   type DataCheckView,
+  type ImportedModelView,
+  type ModelEntry,
   type AppInfo,
   type ExportFile,
   type JobEvent,
@@ -144,6 +146,23 @@ export function apiContract(name: string, open: () => Promise<ApiUnderTest>): vo
     const missing = await call<DataCheckView>('checkData', { path: join(ROOT, 'fixtures/data/no-such.csv') });
     assert.equal(missing.ok, false);
     assert.match(missing.problems[0], /no-such\.csv: cannot read/);
+  });
+
+  test(`${name}: your own model is imported, listed and planned on; a refused layout says why in one line`, async () => {
+    const dir = join(ROOT, 'fixtures/models/hf-layouts/position-ids');
+    const v = await call<ImportedModelView>('importModel', { dir });
+    assert.match(v.id, /^imported-position-ids-[0-9a-f]{8}$/);
+    assert.deepEqual(v.labels, ['negative', 'positive', 'spam']);
+    assert.deepEqual(v.ignored, ['bert.embeddings.position_ids (I64 [1, 40])']);
+    const models = await call<ModelEntry[]>('listModels', {});
+    assert.equal(models.find((m) => m.id === v.id)?.imported?.dir, dir);
+    const plan = await call<PlanView>('plan', { ...Q, model: v.id, planner: 'sti' });
+    assert.equal(plan.importance, 'needs-data');
+    await assert.rejects(
+      call('importModel', { dir: join(ROOT, 'fixtures/models/hf-layouts/refused/relative-key') }),
+      says(/^importModel: .*position_embedding_type "relative_key" is not supported[^\n]*$/),
+    );
+    await assert.rejects(call('plan', { ...Q, model: dir }), says(/^plan: model: must be a model id/));
   });
 
   test(`${name}: the contract covered every method of the API`, () => {

@@ -84,6 +84,21 @@ describe('the desktop app on a fake Electron, with its real engine process', asy
     assert.match(bad.error, /^plan: /);
   });
 
+  test("IPC: Setup's directory picker opens on the app's window for the app frame only; cancelled is null", async () => {
+    const w = electron.windows[0];
+    const choose = electron.handlers.get('shardlab:choose-directory')!;
+    const mine = { sender: w.webContents, senderFrame: w.webContents.mainFrame };
+    electron.picker.answer = '/models/my-bert';
+    assert.equal(await choose(mine), '/models/my-bert');
+    assert.equal(electron.picker.asked.length, 1);
+    assert.equal(electron.picker.asked[0].window, w);
+    assert.deepEqual((electron.picker.asked[0].options as { properties: string[] }).properties, ['openDirectory']);
+    electron.picker.answer = null;
+    assert.equal(await choose(mine), null);
+    assert.equal(await choose({ sender: new FakeWebContents(APP_INDEX_URL), senderFrame: w.webContents.mainFrame }), null);
+    assert.equal(electron.picker.asked.length, 2, 'a refused frame never opens the picker');
+  });
+
   test('navigation stays on the app page; redirects, webviews and new windows are denied; no external link opens', () => {
     const contents = new FakeWebContents(APP_INDEX_URL);
     electron.appEvents.emit('web-contents-created', {}, contents);

@@ -52,6 +52,8 @@ export interface FakeElectron extends ElectronApi {
   protocolHandlers: Map<string, (r: Request) => Response | Promise<Response>>;
   opened: string[];
   errors: [string, string][];
+  /** What the directory picker answers next (a path, or null for cancelled), and the options it was opened with. */
+  picker: { answer: string | null; asked: { window: unknown; options: unknown }[] };
   quit: { quit: number; exit?: number };
   menu?: MenuItem[];
 }
@@ -85,6 +87,7 @@ export function fakeElectron(o: { isPackaged?: boolean } = {}): FakeElectron {
     protocolHandlers: new Map(),
     opened: [],
     errors: [],
+    picker: { answer: null, asked: [] },
     quit: { quit: 0 },
     async ready() {
       fireReady();
@@ -107,7 +110,13 @@ export function fakeElectron(o: { isPackaged?: boolean } = {}): FakeElectron {
       },
       { getAllWindows: () => f.windows },
     ),
-    dialog: { showErrorBox: (title, content) => void f.errors.push([title, content]) },
+    dialog: {
+      showErrorBox: (title, content) => void f.errors.push([title, content]),
+      showOpenDialog: async (window, options) => {
+        f.picker.asked.push({ window, options });
+        return f.picker.answer === null ? { canceled: true, filePaths: [] } : { canceled: false, filePaths: [f.picker.answer] };
+      },
+    },
     ipcMain: { handle: (channel, l) => void f.handlers.set(channel, l) },
     Menu: { buildFromTemplate: (t) => (f.menu = t), setApplicationMenu: () => {} },
     protocol: {

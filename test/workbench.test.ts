@@ -57,6 +57,7 @@ const BAD: Record<string, [unknown, RegExp]> = {
   recordRwkvPlan: [{ soc: 'rpi5-nvme', model: 'rwkv5-en', memoryMb: '8', techniques: {} }, /^recordRwkvPlan: memoryMb: expected number/],
   listRwkvRuns: [{ model: 'rwkv5-en' }, /^listRwkvRuns: payload: unknown field "model"$/],
   checkData: [{ path: '' }, /^checkData: path: /],
+  importModel: [{ dir: 7 }, /^importModel: dir: expected string$/],
 };
 
 describe('payload validation (shared by the bridge and the Electron IPC handler)', () => {

@@ -11,6 +11,7 @@ import type { ModelFamily } from './family.js';
 
 export { expandPlanners, rwkvNumbers } from './family.js';
 export { checkDataFile } from './bert/data-file.js';
+export type { CheckpointFacts } from './bert/describe.js';
 export type {
   FamilyModel,
   ModelFamily,
@@ -22,6 +23,11 @@ export type {
   Split,
   TokenWorkbench,
 } from './family.js';
+
+/** What a BERT-family checkpoint directory holds (the workbench's import); its code, the tokenizer's included, loads when asked. */
+export async function describeCheckpoint(dir: string): Promise<import('./bert/describe.js').CheckpointFacts> {
+  return (await import('./bert/describe.js')).describeCheckpoint(dir);
+}
 
 export const FAMILIES: readonly ModelFamily[] = [bertFamily, rwkvFamily];
 

@@ -70,7 +70,10 @@ export function checkSpec(spec: SweepSpec, model: FamilyModel): SocProfile[] {
   for (const b of spec.buffersKb) if (!(b >= 0)) throw new UserError(`buffer ${b}: must be a number of KB >= 0`);
   if (spec.socs.length * spec.targetsMs.length * spec.buffersKb.length * spec.planners.length === 0)
     throw new UserError('the sweep is empty: give at least one SoC, target, buffer and planner');
-  if (!model.info.task) throw new UserError(`${spec.model} is a shape-only model with random weights; a sweep needs its quality`);
+  if (!model.info.task)
+    throw new UserError(
+      `${spec.model} has no task to measure quality on (a shape-only model, or a checkpoint without shardlab.task); a sweep needs one: pass --data FILE with labelled data of yours`,
+    );
   return profiles;
 }
 

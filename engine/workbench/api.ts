@@ -36,7 +36,10 @@ export type { SocProfile, Plan, TraceEvent, MemorySample, SweepRow, SweepSpec, S
 // ---- request payloads ---------------------------------------------------------------------------
 
 const id = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be a kebab-case id like "odroid-n2plus"');
-/** A bundled model's id: the name of its directory under fixtures/models/. */
+/**
+ * A model's id: a bundled model's directory name under fixtures/models/, or an imported model's
+ * `imported-<name>-<hash8>` (importModel). Never a path: a directory is named only to importModel.
+ */
 const modelId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a model id like "bert-spam"');
 const planner = z.string().regex(/^[a-z0-9-]+$/, 'must be a planner name like "sti" or "stdpl-32"');
 
@@ -215,6 +218,9 @@ export const EmptySchema = z.object({}).strict();
 /** A data file of one's own (a path on the engine's machine), checked against a model's labels when one is named. */
 export const CheckDataSchema = z.object({ path: z.string().min(1).max(4096), model: modelId.optional() }).strict();
 export type CheckDataQuery = z.infer<typeof CheckDataSchema>;
+/** A checkpoint directory of one's own (a path on the engine's machine) to import as a model. */
+export const ImportModelSchema = z.object({ dir: z.string().min(1).max(4096) }).strict();
+export type ImportModelQuery = z.infer<typeof ImportModelSchema>;
 
 // ---- what the UI sees ---------------------------------------------------------------------------
 
@@ -238,6 +244,35 @@ export interface ModelEntry extends Omit<ModelInfo, 'task' | 'checksum'> {
   task: string;
   /** An RWKV model's shape (family 'rwkv'; its `layers` and `hidden` say the same, `slices` is 0). */
   rwkv?: RwkvShape;
+  /** An imported model (importModel): what was detected, and why it cannot be used now (its directory removed or changed). */
+  imported?: ImportedModelView & { problem?: string };
+}
+
+/** What importModel detected in a checkpoint directory, as Setup shows it (and as imported-models.json keeps it). */
+export interface ImportedModelView {
+  /** `imported-<name>-<first 8 hex of the checksum>`: what queries name it by. */
+  id: string;
+  /** The directory, absolute. */
+  dir: string;
+  family: string;
+  architecture: 'BERT' | 'DistilBERT' | 'RoBERTa';
+  layers: number;
+  heads: number;
+  hidden: number;
+  /** The FFN's inner width (intermediate_size). */
+  ffn: number;
+  /** id2label, in id order. */
+  labels: string[];
+  tokenizer: { kind: 'tokenizer.json' | 'vocab.txt'; maxLength: number };
+  /** Floating-point dtypes the weights are stored in (F32, F16, BF16). */
+  dtype: string[];
+  /** Tensors that are not weights and were not read, as `name (DTYPE [shape])`. */
+  ignored: string[];
+  /** The checkpoint's checksum (config, weights, tokenizer files). */
+  checksum: string;
+  /** The task it measures on by itself (shardlab.task); null: accuracy needs a data file (Setup's 'Your own data'). */
+  task: string | null;
+  importedAt: string;
 }
 
 export interface AccuracyView {
@@ -251,7 +286,8 @@ export interface PlanView {
   query: PlanQuery;
   /** The planner that made the plan: the one asked for, or sti-uniform when its importance profile is missing. */
   planner: string;
-  importance: 'stored' | 'missing' | 'unused';
+  /** needs-data: the model has no task of its own and no data file was given (an imported checkpoint); planned with sti-uniform, no accuracy. */
+  importance: 'stored' | 'missing' | 'unused' | 'needs-data';
   /** The plan itself: what accuracy and live jobs are sent, so they score and run exactly this plan. */
   plan: Plan;
   layers: number;
@@ -427,6 +463,8 @@ export interface WorkbenchApi {
   listRwkvRuns(req: Record<string, never>): Promise<RwkvRun[]>;
   /** Your own data: what a JSONL or CSV file holds (rows, columns, single or pair, labels, split sizes) and its problems. */
   checkData(req: CheckDataQuery): Promise<DataCheckView>;
+  /** Your own model: opens a checkpoint directory, registers it as an imported model (kept across restarts) and says what was detected. */
+  importModel(req: ImportModelQuery): Promise<ImportedModelView>;
 }
 
 export type MethodName = keyof WorkbenchApi;
@@ -455,6 +493,7 @@ export const METHODS: Record<MethodName, z.ZodType> = {
   recordRwkvPlan: RwkvQuerySchema,
   listRwkvRuns: EmptySchema,
   checkData: CheckDataSchema,
+  importModel: ImportModelSchema,
 };
 
 /** The renderer's side of a host: the API plus job events pushed by the engine. */
@@ -465,5 +504,7 @@ export interface WorkbenchClient {
   onStatus(listener: (e: EngineEvent | LinkEvent) => void): () => void;
   /** Menu commands from the Electron application menu (browser mode: none). */
   onMenu?(listener: (command: string) => void): () => void;
+  /** The host's directory picker (Electron: dialog.showOpenDialog in the main process); null when cancelled. Browser mode: none. */
+  chooseDirectory?(): Promise<string | null>;
   host: 'electron' | 'browser';
 }

@@ -5,13 +5,21 @@
  * worker of their own. No Electron, no React, no HTTP: hosts validate payloads (validate.ts) and call in.
  */
 import { isRwkvSpec } from '../sweep/rwkv-types.js';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors.js';
 import { BUNDLED_MODELS_DIR, bundledModels, dataDir } from '../core/paths.js';
 import { timeLeft } from '../core/progress.js';
-import { checkDataFile, familyOf, rwkvNumbers, type FamilyModel, type PlannedRequest, type TokenWorkbench } from '../families/index.js';
+import {
+  checkDataFile,
+  describeCheckpoint,
+  familyOf,
+  rwkvNumbers,
+  type FamilyModel,
+  type PlannedRequest,
+  type TokenWorkbench,
+} from '../families/index.js';
 import { RealClock } from '../pipeline/clock.js';
 import { executorThreads } from '../pipeline/executor.js';
 import { DEFAULT_BUFFER_KB, meetsTarget, type Plan } from '../pipeline/plan.js';
@@ -28,6 +36,8 @@ import type {
   CheckDataQuery,
   DataCheckView,
   ExportFile,
+  ImportedModelView,
+  ImportModelQuery,
   JobEvent,
   JobSpec,
   LiveResult,
@@ -54,6 +64,8 @@ import type {
 } from './api.js';
 import { ScaledRealClock } from './scaled-clock.js';
 import { addRwkvRun, listRwkvRuns } from './rwkv-runs.js';
+import { importedId, importProblem, readImports, saveImport } from './imports.js';
+import { modelChecksum } from '../core/checksum.js';
 
 const PACKAGE_JSON = fileURLToPath(new URL('../../../package.json', import.meta.url));
 
@@ -130,16 +142,66 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
   }
 
   private modelDir(id: string): string {
-    if (!bundledModels().includes(id))
-      throw new UserError(`unknown model "${id}"; the workbench has ${bundledModels().join(', ') || 'no models in fixtures/models'}`);
-    return join(BUNDLED_MODELS_DIR, id);
+    if (bundledModels().includes(id)) return join(BUNDLED_MODELS_DIR, id);
+    const imported = readImports().find((m) => m.id === id);
+    if (!imported) {
+      const known = [...bundledModels(), ...readImports().map((m) => m.id)];
+      throw new UserError(`unknown model "${id}"; the workbench has ${known.join(', ') || 'no models in fixtures/models'}`);
+    }
+    const problem = importProblem(imported);
+    if (problem) throw new UserError(problem);
+    return imported.dir;
   }
 
   private async openModel(id: string, data?: string): Promise<FamilyModel> {
     const dir = this.modelDir(id);
     const m = await familyOf(dir).open(dir, { db: this.db, threads: 1, ...dataOption(dir, data) });
-    if (!m.info.task) throw new UserError(`${id} is a shape-only model with random weights; the workbench needs a model trained on a task`);
+    // An imported checkpoint may have no task of its own: it plans, and measures on a data file.
+    if (!m.info.task && !id.startsWith('imported-'))
+      throw new UserError(`${id} is a shape-only model with random weights; the workbench needs a model trained on a task`);
     return m;
+  }
+
+  /**
+   * Your own model: a checkpoint directory opened by the engine (its refusals are the engine's one-line
+   * messages), registered as an imported model in the data directory, and what was detected in it.
+   */
+  async importModel(req: ImportModelQuery): Promise<ImportedModelView> {
+    const dir = resolve(req.dir);
+    if (!existsSync(dir))
+      throw new UserError(`${dir}: no such directory; import takes a model directory (config.json, model.safetensors, a tokenizer)`);
+    if (!statSync(dir).isDirectory()) throw new UserError(`${dir}: not a directory; import takes a model directory, not a file`);
+    const family = familyOf(dir);
+    if (family.id !== 'bert')
+      throw new UserError(
+        `${dir}: a ${family.id} model; the workbench imports BERT, DistilBERT and RoBERTa classifier checkpoints (use the shardlab command for others)`,
+      );
+    const m = await family.open(dir, { db: this.db, threads: 1 });
+    const facts = await describeCheckpoint(dir);
+    const checksum = modelChecksum(dir);
+    const view: ImportedModelView = {
+      id: importedId(dir, checksum),
+      dir,
+      family: m.info.family,
+      architecture: facts.architecture,
+      layers: facts.layers,
+      heads: facts.heads,
+      hidden: facts.hidden,
+      ffn: facts.ffn,
+      labels: facts.labels,
+      tokenizer: facts.tokenizer,
+      dtype: facts.dtype,
+      ignored: facts.ignored,
+      checksum,
+      task: m.info.task ?? null,
+      importedAt: new Date().toISOString(),
+    };
+    if (bundledModels().includes(view.id))
+      throw new UserError(`${view.id} is a bundled model's name; rename the directory and import it again`);
+    saveImport(view);
+    // Opened again from the list (same directory, same checksum): the model just opened is the one kept.
+    this.models.set(view.id, Promise.resolve(m));
+    return view;
   }
 
   /** Your own data: a JSONL or CSV file read and checked (against the model's labels when one is named); never throws for a bad file. */
@@ -168,6 +230,29 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
       const { family, labels, layers, slices, hidden, bits, devExamples } = m.info;
       out.push({ id, family, task: m.info.task!, labels, layers, slices, hidden, bits, devExamples });
     }
+    // Imported models: listed even when their directory was removed or changed since (with the problem, from what was detected then).
+    for (const v of readImports()) {
+      const problem = importProblem(v);
+      const m = problem ? undefined : await this.open(v.id).catch((e: Error) => e);
+      if (m && !(m instanceof Error)) {
+        const { family, labels, layers, slices, hidden, bits, devExamples } = m.info;
+        out.push({ id: v.id, family, task: m.info.task ?? '', labels, layers, slices, hidden, bits, devExamples, imported: v });
+      } else {
+        const why = problem ?? (m as Error).message;
+        out.push({
+          id: v.id,
+          family: v.family,
+          task: v.task ?? '',
+          labels: v.labels,
+          layers: v.layers,
+          slices: v.heads,
+          hidden: v.hidden,
+          bits: [],
+          devExamples: 0,
+          imported: { ...v, problem: why },
+        });
+      }
+    }
     return out;
   }
 
@@ -178,7 +263,9 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
   // ---- planning ----------------------------------------------------------------------------------
 
   async importance(req: ModelQuery): Promise<number[][] | null> {
-    return (await this.open(req.model, req.data)).importance(req.evalLimit).grid ?? null;
+    const m = await this.open(req.model, req.data);
+    if (!m.info.task) return null;
+    return m.importance(req.evalLimit).grid ?? null;
   }
 
   private costOf(q: PlanQuery): CostModel {
@@ -198,11 +285,12 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     const cost = this.costOf(q);
     const known = m.plannerNames();
     if (!known.includes(q.planner)) throw new UserError(`unknown planner "${q.planner}": use one of ${known.join(', ')}`);
-    const grid = m.importance(q.evalLimit).grid;
+    // A model with nothing to measure on (an imported checkpoint without a data file) has no importance: planned uniformly.
+    const grid = m.info.task ? m.importance(q.evalLimit).grid : undefined;
     let planner = q.planner;
-    let importance: PlanView['importance'] = 'unused';
+    let importance: PlanView['importance'] = m.info.task ? 'unused' : 'needs-data';
     if (m.ranks(q.planner)) {
-      importance = grid ? 'stored' : 'missing';
+      if (m.info.task) importance = grid ? 'stored' : 'missing';
       if (!grid) planner = m.unranked(q.planner);
     }
     await m.preparePlanners([planner]);

@@ -274,7 +274,7 @@ export function App({ api }: { api: WorkbenchClient }) {
   const accuracyJob = useRef<{ hash: string; jobId: string | null } | null>(null);
   useEffect(() => {
     const hash =
-      plan && query?.autoAccuracy && !plan.accuracy
+      plan && query?.autoAccuracy && !plan.accuracy && plan.importance !== 'needs-data'
         ? `${plan.query.model}/${plan.configHash}/${plan.query.evalLimit ?? 0}/${plan.query.data ?? ''}`
         : null;
     const current = accuracyJob.current;
@@ -300,6 +300,11 @@ export function App({ api }: { api: WorkbenchClient }) {
   const reloadSocs = useCallback(async () => {
     const socs = await api.call('listSocs', {});
     setBoot((b) => (b ? { ...b, socs } : b));
+  }, [api]);
+
+  const reloadModels = useCallback(async () => {
+    const models = await api.call('listModels', {});
+    setBoot((b) => (b ? { ...b, models } : b));
   }, [api]);
 
   // ---- shortcuts --------------------------------------------------------------------------------
@@ -360,6 +365,7 @@ export function App({ api }: { api: WorkbenchClient }) {
             startJob,
             cancelJob,
             reloadSocs,
+            reloadModels,
             refreshPlan: () => void fetchPlan(query, null),
             notify,
             go: setView,
@@ -389,6 +395,7 @@ export function App({ api }: { api: WorkbenchClient }) {
       startJob,
       cancelJob,
       reloadSocs,
+      reloadModels,
       notify,
       fetchPlan,
       family,
@@ -424,7 +431,8 @@ export function App({ api }: { api: WorkbenchClient }) {
           {query!.soc}
         </span>
         <span className="chip" title="Model and task">
-          {query!.model} · {model?.task}
+          {query!.model}
+          {model?.task ? ` · ${model.task}` : ''}
         </span>
         {family === 'rwkv' ? (
           <>

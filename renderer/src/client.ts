@@ -15,6 +15,8 @@ interface ElectronBridge {
   call(method: string, payload: unknown): Promise<unknown>;
   onEvent(listener: (e: JobEvent | EngineEvent) => void): () => void;
   onMenu(listener: (command: string) => void): () => void;
+  /** Absent in a preload older than the directory picker. */
+  chooseDirectory?(): Promise<string | null>;
 }
 
 declare global {
@@ -116,6 +118,7 @@ function electronClient(b: ElectronBridge): WorkbenchClient {
     onEvent: ch.onEvent,
     onStatus: ch.onStatus,
     onMenu: (l) => b.onMenu(l),
+    ...(b.chooseDirectory && { chooseDirectory: () => b.chooseDirectory!() }),
   };
 }
 

@@ -24,6 +24,8 @@ export interface Ctx {
   startJob(spec: JobSpec, label: string): Promise<string | null>;
   cancelJob(jobId: string): void;
   reloadSocs(): Promise<void>;
+  /** Lists the models again (after an import). */
+  reloadModels(): Promise<void>;
   refreshPlan(): void;
   notify(text: string, kind?: 'ok' | 'error'): void;
   go(view: ViewId): void;

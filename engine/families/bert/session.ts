@@ -47,14 +47,21 @@ export class BertFamilyModel implements FamilyModel {
   ) {
     this.db = opts.db;
     const c = store.config;
-    this.task = c.shapeOnly ? undefined : opts.data !== undefined ? loadDataFile(opts.data, c) : requireTask(c.task ?? '');
+    // A checkpoint as Hugging Face ships it names no task of its own: it measures on a data file, or plans only.
+    this.task = c.shapeOnly
+      ? undefined
+      : opts.data !== undefined
+        ? loadDataFile(opts.data, c)
+        : c.task !== undefined
+          ? requireTask(c.task)
+          : undefined;
     const task = this.task;
     if (typeof task === 'object') recordDataFile(this.db, task);
     this.info = {
       family: family.id,
       checksum: store.checksum,
       task: typeof task === 'object' ? task.task : task,
-      labels: typeof task === 'object' ? c.labels : task ? taskLabels(task) : [],
+      labels: typeof task === 'object' ? c.labels : task ? taskLabels(task) : c.shapeOnly ? [] : c.labels,
       layers: c.layers,
       slices: c.slices,
       hidden: c.hidden,
@@ -100,7 +107,12 @@ export class BertFamilyModel implements FamilyModel {
   }
 
   private needTask(what: string): TaskName | DataFile {
-    if (!this.task) throw new UserError(`${this.dir} is a shape-only model with random weights; ${what} is not applicable`);
+    if (!this.task && this.store.config.shapeOnly)
+      throw new UserError(`${this.dir} is a shape-only model with random weights; ${what} is not applicable`);
+    if (!this.task)
+      throw new UserError(
+        `${this.dir} names no task of its own (config.json has no shardlab.task); ${what} needs a labelled data file of yours: --data FILE (in the workbench: Setup's 'Your own data')`,
+      );
     return this.task;
   }
 

@@ -90,6 +90,11 @@ export function BufferView({ ctx }: { ctx: Ctx }) {
             </>
           ) : plan.importance === 'missing' ? (
             <ImportanceMissing ctx={ctx} />
+          ) : plan.importance === 'needs-data' ? (
+            <p className="muted" data-testid="importance-needs-data">
+              {ctx.query.model} has no task of its own: its importance profile (and accuracy) needs a labelled data file of yours (Setup →
+              Your own data). Until then it is planned with sti-uniform.
+            </p>
           ) : (
             <p className="muted" data-testid="importance-none">
               No importance profile of {ctx.query.model} is stored yet; {plan.planner} does not rank shards by one. A ranking planner (sti)

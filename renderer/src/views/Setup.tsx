@@ -4,6 +4,7 @@ import type { SocProfile } from '../../../engine/workbench/api.js';
 import { wilson95 } from '../../../engine/eval/interval.js';
 import { RWKV_QUICK_LIMIT } from './rwkv/common.js';
 import { OwnDataPanel } from './OwnData.js';
+import { ImportModelPanel } from './ImportModel.js';
 
 interface Sourced {
   value: number;
@@ -151,13 +152,13 @@ export function SetupView({ ctx }: { ctx: Ctx }) {
               <option key={m.id} value={m.id}>
                 {m.rwkv
                   ? `${m.id} (RWKV-${m.rwkv.version}: ${m.layers} layers, width ${m.rwkv.embd}, FFN ${m.rwkv.ffn}, vocabulary ${m.rwkv.vocab})`
-                  : `${m.id} (${m.layers} layers × ${m.slices} shards, hidden ${m.hidden})`}
+                  : `${m.id} (${m.layers} layers × ${m.slices} shards, hidden ${m.hidden})${m.imported ? (m.imported.problem ? ', unavailable' : ', imported') : ''}`}
               </option>
             ))}
         </select>
         <label htmlFor="task">Task</label>
         <select id="task" value={model?.task} disabled={true} title="Each bundled model is trained for one task">
-          <option>{model?.task}</option>
+          <option value={model?.task}>{model?.task || 'none of its own (measures on your own data)'}</option>
         </select>
         {ctx.family === 'rwkv' ? (
           <p className="muted" data-testid="rwkv-setup-note">
@@ -189,7 +190,9 @@ export function SetupView({ ctx }: { ctx: Ctx }) {
               onChange={(e) => ctx.setQuery({ evalLimit: Number(e.target.value) })}
             >
               <option value={0}>
-                all {model?.devExamples} dev examples{model ? ` (95 % interval at most ± ${halfWidth(model.devExamples)} points)` : ''}
+                {model?.devExamples
+                  ? `all ${model.devExamples} dev examples (95 % interval at most ± ${halfWidth(model.devExamples)} points)`
+                  : 'all dev examples of the data file (Your own data)'}
               </option>
               {[200, 50, 20].map((n) => (
                 <option key={n} value={n}>
@@ -204,6 +207,7 @@ export function SetupView({ ctx }: { ctx: Ctx }) {
           </>
         )}
       </section>
+      <ImportModelPanel ctx={ctx} />
       {ctx.family === 'rwkv' ? null : <OwnDataPanel ctx={ctx} />}
       <div className="two">
         <section className="panel">

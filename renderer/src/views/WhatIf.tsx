@@ -69,13 +69,19 @@ export function WhatIfView({ ctx }: { ctx: Ctx }) {
               <span>Accuracy</span>
               <b data-testid="accuracy">{plan.accuracy ? fmtAcc(plan.accuracy.accuracy, plan.accuracy.examples) : '—'}</b>
               <small>
-                {plan.accuracy
-                  ? `95 % interval; ${plan.accuracy.split}, ${plan.accuracy.examples} examples (stored)`
-                  : accJob
-                    ? 'evaluating in the background…'
-                    : q.autoAccuracy
-                      ? 'not evaluated yet'
-                      : 'background accuracy is off (Setup)'}
+                {plan.accuracy ? (
+                  `95 % interval; ${plan.accuracy.split}, ${plan.accuracy.examples} examples (stored)`
+                ) : plan.importance === 'needs-data' ? (
+                  <span data-testid="accuracy-needs-data">
+                    needs a data file: this model has no task of its own (Setup → Your own data)
+                  </span>
+                ) : accJob ? (
+                  'evaluating in the background…'
+                ) : q.autoAccuracy ? (
+                  'not evaluated yet'
+                ) : (
+                  'background accuracy is off (Setup)'
+                )}
               </small>
               {accJob && !plan.accuracy && <Progress job={accJob} />}
             </div>
