@@ -261,6 +261,13 @@ describe('shardlab eval --data', () => {
     assert.match(r.stderr, /\{positive, negative, neutral\}/);
     assert.match(r.stderr, /\{0: ham, 1: spam\}/);
   });
+
+  test('a checkpoint without a task of its own asks for --data (or a bundled task) in one line', () => {
+    const r = shardlab('eval', '--model', join(ROOT, 'fixtures/models/hf-layouts/roberta'));
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr, /config\.json names no task; pass --data FILE .* or --task spam\|sotu-era/);
+  });
 });
 
 describe('the workbench on your own data', () => {
