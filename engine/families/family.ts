@@ -391,3 +391,22 @@ export interface RwkvShape {
   heads: number;
   headSize: number;
 }
+
+/** What a checkpoint directory holds, as the workbench's import shows it (read from its files, nothing computed). */
+export interface CheckpointFacts {
+  architecture: 'BERT' | 'DistilBERT' | 'RoBERTa';
+  layers: number;
+  heads: number;
+  hidden: number;
+  /** The FFN's inner width (intermediate_size). */
+  ffn: number;
+  /** id2label, in id order. */
+  labels: string[];
+  tokenizer: { kind: 'tokenizer.json' | 'vocab.txt'; maxLength: number };
+  /** The floating-point dtypes the weights are stored in (F32, F16, BF16), as the safetensors headers say. */
+  dtype: string[];
+  /** Tensors that are not weights and are not read, each as `name (DTYPE [shape])`. */
+  ignored: string[];
+  /** The fixture task its config names (shardlab.task), when it has one. */
+  task?: string;
+}

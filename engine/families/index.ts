@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { parseJson, UserError } from '../core/errors.js';
 import { bertFamily } from './bert/family.js';
 import { rwkvFamily } from './rwkv/family.js';
-import type { ModelFamily } from './family.js';
+import type { CheckpointFacts, ModelFamily } from './family.js';
 
 export { expandPlanners, rwkvNumbers } from './family.js';
 export { checkDataFile } from './bert/data-file.js';
-export type { CheckpointFacts } from './bert/describe.js';
 export type {
+  CheckpointFacts,
   FamilyModel,
   ModelFamily,
   ModelInfo,
@@ -25,7 +25,7 @@ export type {
 } from './family.js';
 
 /** What a BERT-family checkpoint directory holds (the workbench's import); its code, the tokenizer's included, loads when asked. */
-export async function describeCheckpoint(dir: string): Promise<import('./bert/describe.js').CheckpointFacts> {
+export async function describeCheckpoint(dir: string): Promise<CheckpointFacts> {
   return (await import('./bert/describe.js')).describeCheckpoint(dir);
 }
 

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { SocProfile } from '../soc/profile.js';
 import type {
+  CheckpointFacts,
   ModelInfo,
   RwkvGridView,
   RwkvLiveRun,
@@ -249,25 +250,12 @@ export interface ModelEntry extends Omit<ModelInfo, 'task' | 'checksum'> {
 }
 
 /** What importModel detected in a checkpoint directory, as Setup shows it (and as imported-models.json keeps it). */
-export interface ImportedModelView {
+export interface ImportedModelView extends Omit<CheckpointFacts, 'task'> {
   /** `imported-<name>-<first 8 hex of the checksum>`: what queries name it by. */
   id: string;
   /** The directory, absolute. */
   dir: string;
   family: string;
-  architecture: 'BERT' | 'DistilBERT' | 'RoBERTa';
-  layers: number;
-  heads: number;
-  hidden: number;
-  /** The FFN's inner width (intermediate_size). */
-  ffn: number;
-  /** id2label, in id order. */
-  labels: string[];
-  tokenizer: { kind: 'tokenizer.json' | 'vocab.txt'; maxLength: number };
-  /** Floating-point dtypes the weights are stored in (F32, F16, BF16). */
-  dtype: string[];
-  /** Tensors that are not weights and were not read, as `name (DTYPE [shape])`. */
-  ignored: string[];
   /** The checkpoint's checksum (config, weights, tokenizer files). */
   checksum: string;
   /** The task it measures on by itself (shardlab.task); null: accuracy needs a data file (Setup's 'Your own data'). */

@@ -143,6 +143,7 @@ export function requireTask(name: string): TaskName {
 /** The task a model was trained on: --task, or the one recorded in its config.json. */
 export function taskOf(config: { task?: string }, flag: string | undefined, dir: string): TaskName {
   const name = flag ?? config.task;
-  if (!name) throw new UserError(`${dir}/config.json names no task; pass --data FILE (your own labelled CSV or JSONL) or --task ${TASKS.join('|')}`);
+  if (!name)
+    throw new UserError(`${dir}/config.json names no task; pass --data FILE (your own labelled CSV or JSONL) or --task ${TASKS.join('|')}`);
   return requireTask(name);
 }
