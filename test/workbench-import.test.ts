@@ -149,4 +149,25 @@ describe('importing a model into the workbench', () => {
       await again.close();
     }
   });
+
+  test('a damaged imported-models.json keeps the bundled models listed, is named by importModel, and is left as it was', async () => {
+    const file = join(HOME, IMPORTS_FILE);
+    const kept = readFileSync(file, 'utf8');
+    writeFileSync(file, '{"models": [');
+    const damaged = new WorkbenchService();
+    try {
+      const ids = (await damaged.listModels()).map((m) => m.id);
+      assert.ok(ids.includes('bert-spam'), `listed: ${ids.join(', ')}`);
+      assert.ok(!ids.some((id) => id.startsWith('imported-')));
+      await assert.rejects(damaged.importModel({ dir: join(LAYOUTS, 'fp16') }), (e: Error) => {
+        assert.match(e.message, /imported-models\.json: .*fix it, or move it away/);
+        assert.ok(!e.message.includes('\n'));
+        return true;
+      });
+      assert.equal(readFileSync(file, 'utf8'), '{"models": [');
+    } finally {
+      await damaged.close();
+      writeFileSync(file, kept);
+    }
+  });
 });

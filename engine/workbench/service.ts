@@ -210,6 +210,20 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     return checkDataFile(resolve(req.path), labels && { labels });
   }
 
+  /**
+   * The imported models to list. A damaged imported-models.json must not take the bundled models with it: it
+   * is left as it is, named on the engine's log, and named again by importModel and by any query of an imported id.
+   */
+  private listedImports(): ImportedModelView[] {
+    try {
+      return readImports();
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      console.error(`shardlab workbench: ${e.message}`);
+      return [];
+    }
+  }
+
   async listModels(): Promise<ModelEntry[]> {
     const out: ModelEntry[] = [];
     const all = bundledModels();
@@ -231,7 +245,7 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
       out.push({ id, family, task: m.info.task!, labels, layers, slices, hidden, bits, devExamples });
     }
     // Imported models: listed even when their directory was removed or changed since (with the problem, from what was detected then).
-    for (const v of readImports()) {
+    for (const v of this.listedImports()) {
       const problem = importProblem(v);
       const m = problem ? undefined : await this.open(v.id).catch((e: Error) => e);
       if (m && !(m instanceof Error)) {
