@@ -36,17 +36,12 @@ export function argmaxRows(logits: Float32Array, rows: number): Int32Array {
   return out;
 }
 
-/** An example's token ids, and for a sentence pair its token types. */
-export function encodeExample(model: BertModel, e: Example): { ids: Int32Array; types?: Uint8Array } {
-  return e.textB === undefined ? { ids: model.tokenizer.encode(e.text) } : model.tokenizer.encodePair(e.text, e.textB);
-}
-
 /** Accuracy of a (layers, slices) submodel on labelled examples, computed for real on onnxruntime. */
 export async function evaluate(model: BertModel, examples: Example[], opts: EvalOptions): Promise<EvalResult> {
   model.checkShape(opts.layers, opts.slices);
   const weights = opts.weights ?? model.submodel(opts.layers, opts.slices);
   const start = performance.now();
-  const encoded = examples.map((e) => encodeExample(model, e));
+  const encoded = examples.map((e) => model.tokenizer.encodeExample(e));
   const seqs = encoded.map((e) => e.ids);
   const predictions = new Int32Array(examples.length);
   let done = 0;

@@ -14,7 +14,7 @@ import { shown, UserError } from '../../core/errors.js';
 import type { ExperimentStore } from '../../store/db.js';
 import type { DataFileCheck } from '../../eval/data-check.js';
 import type { Split } from '../../eval/splits.js';
-import type { Example } from './datasets.js';
+import { loadTask, splitSize, type Example, type TaskName } from './datasets.js';
 
 /** Column pairs read as a sentence pair (first text, second text), in the order they are looked for. */
 export const PAIR_COLUMNS = [
@@ -267,4 +267,22 @@ export function recordDataFile(db: ExperimentStore, data: DataFile): void {
     splitFrom: data.splitFrom,
     assignment: splitAssignment(data),
   });
+}
+
+/** What quality is measured on: a bundled task, or a data file of the user's. */
+export type TaskSource = TaskName | DataFile;
+
+/** The task key answers are stored under: the task's name, or `data:<hash>`. */
+export function taskKey(t: TaskSource): string {
+  return typeof t === 'string' ? t : t.task;
+}
+
+/** A split's examples. */
+export function splitExamples(t: TaskSource, split: Split): Example[] {
+  return typeof t === 'string' ? loadTask(t, split).examples : splitRows(t, split);
+}
+
+/** How many examples a split has (a bundled task's counted without cutting its corpus). */
+export function splitCount(t: TaskSource, split: Split): number {
+  return typeof t === 'string' ? splitSize(t, split) : splitRows(t, split).length;
 }

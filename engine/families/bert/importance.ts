@@ -19,7 +19,7 @@ import { uniformConfiguration } from './configuration.js';
 import type { ExperimentStore, ImportanceKey, ImportanceRow } from '../../store/db.js';
 import { UserError } from '../../core/errors.js';
 import { keyExamples } from '../../eval/sample.js';
-import { argmaxRows, encodeExample } from './accuracy.js';
+import { argmaxRows } from './accuracy.js';
 import { lengthBuckets, makeBatch } from './batch.js';
 import type { TokenIds } from './tokenizer.js';
 import { emptyLayer, gatherSlice, scatterSlice } from './layout.js';
@@ -123,7 +123,7 @@ export async function profileImportance(oracle: AccuracyOracle, db: ExperimentSt
     Array.from({ length: o.layers }, (_, l) => store.loadLayer(l, uniformConfiguration(o.layers, o.slices, bits).bits[l]));
   const ref = load(refBits);
   const shards = new ShardWeights(store, o.slices, ref, load(probeBits));
-  const encoded = examples.map((e) => encodeExample(model, e));
+  const encoded = examples.map((e) => model.tokenizer.encodeExample(e));
   const seqs = encoded.map((e) => e.ids);
   const correct = new Array<number>(pending.length).fill(0);
   let refCorrect = 0;

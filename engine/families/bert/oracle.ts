@@ -8,8 +8,8 @@ import { sampleKey, stratifiedSample } from '../../eval/sample.js';
 import type { ExperimentStore } from '../../store/db.js';
 import { evaluate } from './accuracy.js';
 import { configurationHash, type Configuration } from './configuration.js';
-import { loadTask, splitSize, type Example, type Split, type TaskName } from './datasets.js';
-import { splitRows, type DataFile } from './data-file.js';
+import type { Example, Split } from './datasets.js';
+import { splitCount, splitExamples, taskKey, type TaskSource } from './data-file.js';
 import type { BertModel } from './model.js';
 import type { ShardStore } from './shard-store.js';
 
@@ -34,8 +34,6 @@ export function splitKey(split: Split, examples: number, all: number): string {
 export class AccuracyOracle {
   /** The task answers are stored under: a bundled task's name, or `data:<hash>` for a data file. */
   readonly task: string;
-  /** The data file answers are measured on, when not a bundled task. */
-  readonly data?: DataFile;
   readonly splitKey: string;
   /** How many examples the whole split has. */
   readonly splitSize: number;
@@ -49,14 +47,13 @@ export class AccuracyOracle {
     private readonly model: BertModel | (() => Promise<BertModel>),
     readonly store: ShardStore,
     db: ExperimentStore,
-    task: TaskName | DataFile,
+    private readonly source: TaskSource,
     readonly split: Split = 'dev',
     limit?: number,
   ) {
-    if (typeof task === 'string') this.task = task;
-    else [this.task, this.data] = [task.task, task];
+    this.task = taskKey(source);
     // The examples themselves are read when first measured: a cached answer needs only their count.
-    this.splitSize = this.data ? splitRows(this.data, split).length : splitSize(task as TaskName, split);
+    this.splitSize = splitCount(source, split);
     this.count = limit ? Math.min(limit, this.splitSize) : this.splitSize;
     this.splitKey = splitKey(split, this.count, this.splitSize);
     this.oracle = new QualityOracle(
@@ -80,7 +77,7 @@ export class AccuracyOracle {
   /** The examples answers are measured on: the split, or its fixed stratified sample of `limit`. */
   get examples(): Example[] {
     if (!this.sample) {
-      const all = this.data ? splitRows(this.data, this.split) : loadTask(this.task as TaskName, this.split).examples;
+      const all = splitExamples(this.source, this.split);
       this.sample = this.count < all.length ? stratifiedSample(all, this.count) : all;
     }
     return this.sample;

@@ -23,8 +23,8 @@ import { executePlan, predictPlan } from './program.js';
 import { dryRunPlan } from './dry-run.js';
 import { TextEncoder } from './tokenizer.js';
 import { configurationHash } from './configuration.js';
-import { loadTask, requireTask, splitSize, taskLabels, type TaskName } from './datasets.js';
-import { loadDataFile, recordDataFile, splitRows, type DataFile } from './data-file.js';
+import { requireTask, taskLabels } from './datasets.js';
+import { loadDataFile, recordDataFile, splitCount, splitExamples, taskKey, type TaskSource } from './data-file.js';
 import type { ShardStore } from './shard-store.js';
 import type { TraceEvent } from '../../pipeline/trace.js';
 
@@ -35,7 +35,7 @@ export async function openBert(family: ModelFamily, dir: string, opts: OpenOptio
 export class BertFamilyModel implements FamilyModel {
   readonly info: ModelInfo;
   /** The task quality is measured on: the model's own, or a data file given with OpenOptions.data. */
-  private readonly task?: TaskName | DataFile;
+  private readonly task?: TaskSource;
   private readonly db: ExperimentStore;
   private session?: Promise<BertModel>;
 
@@ -60,7 +60,7 @@ export class BertFamilyModel implements FamilyModel {
     this.info = {
       family: family.id,
       checksum: store.checksum,
-      task: typeof task === 'object' ? task.task : task,
+      task: task && taskKey(task),
       labels: typeof task === 'object' ? c.labels : task ? taskLabels(task) : c.shapeOnly ? [] : c.labels,
       layers: c.layers,
       slices: c.slices,
@@ -69,7 +69,7 @@ export class BertFamilyModel implements FamilyModel {
       ...(store.ignored.length ? { ignored: ignoredNote(store.ignored) } : {}),
       // Counted when asked: cutting a corpus was ~0.4 s of every command's start-up.
       get devExamples() {
-        return typeof task === 'object' ? splitRows(task, 'dev').length : task ? splitSize(task, 'dev') : 0;
+        return task ? splitCount(task, 'dev') : 0;
       },
     };
   }
@@ -106,7 +106,7 @@ export class BertFamilyModel implements FamilyModel {
     return configurationHash(configurationOf(plan));
   }
 
-  private needTask(what: string): TaskName | DataFile {
+  private needTask(what: string): TaskSource {
     if (!this.task && this.store.config.shapeOnly)
       throw new UserError(`${this.dir} is a shape-only model with random weights; ${what} is not applicable`);
     if (!this.task)
@@ -131,8 +131,7 @@ export class BertFamilyModel implements FamilyModel {
 
   /** The stored profile serving `limit` examples of dev (see servingImportance); split says which profile it is. */
   importance(limit?: number, method = DEFAULT_IMPORTANCE): ImportanceState {
-    const needed = this.needTask('importance');
-    const task = typeof needed === 'object' ? needed.task : needed;
+    const task = taskKey(this.needTask('importance'));
     parseImportance(method, this.store.bits);
     const all = this.info.devExamples;
     const want = Math.min(limit ?? all, all);
@@ -209,14 +208,12 @@ export class BertFamilyModel implements FamilyModel {
     const tokenizer = this.tokenizer();
     let best: Int32Array | undefined;
     let types: Uint8Array | undefined;
-    const data = typeof this.task === 'object' ? this.task : undefined;
-    for (const e of data ? splitRows(data, split) : loadTask(this.task as TaskName, split).examples) {
-      const pair = e.textB === undefined ? undefined : tokenizer.encodePair(e.text, e.textB);
-      const ids = pair?.ids ?? tokenizer.encode(e.text);
-      if (!best || ids.length > best.length) [best, types] = [Int32Array.from(ids), pair?.types];
+    for (const e of splitExamples(this.task, split)) {
+      const { ids, types: t } = tokenizer.encodeExample(e);
+      if (!best || ids.length > best.length) [best, types] = [Int32Array.from(ids), t];
       if (ids.length >= seq) break;
     }
-    if (!best) throw new UserError(`${data ? data.file : `task ${this.task as string}`} has no ${split} examples`);
+    if (!best) throw new UserError(`${typeof this.task === 'string' ? `task ${this.task}` : this.task.file} has no ${split} examples`);
     return makeBatch([best.length > seq ? best.subarray(0, seq) : best], [types?.subarray(0, seq)]);
   }
 

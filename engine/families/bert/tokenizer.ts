@@ -114,6 +114,11 @@ export class TextEncoder {
    * b [SEP]. Too long, the longer text loses its last token until the pair fits (Hugging Face's
    * `longest_first` truncation).
    */
+  /** An example's ids: its text, or its sentence pair (`textB`) with the pair's token types. */
+  encodeExample(e: { text: string; textB?: string }): { ids: TokenIds; types?: Uint8Array } {
+    return e.textB === undefined ? { ids: this.encode(e.text) } : this.encodePair(e.text, e.textB);
+  }
+
   encodePair(a: string, b: string): { ids: TokenIds; types: Uint8Array } {
     const cls = this.tokenizer.token_to_id('[CLS]');
     if (cls === undefined) throw new UserError(`${this.file}: has no [CLS] token: it cannot encode sentence pairs`);

@@ -23,11 +23,6 @@ export function taskOrData(
   return data;
 }
 
-/** The task key answers are stored under: the task's name, or `data:<hash>`. */
-export function taskKey(t: TaskName | DataFile): string {
-  return typeof t === 'string' ? t : t.task;
-}
-
 /** A data file's rows in a split; none is a UserError that says which splits have rows. */
 export function dataSplit(data: DataFile, split: Split): DataFile['rows'] {
   const rows = splitRows(data, split);

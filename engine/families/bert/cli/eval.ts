@@ -5,7 +5,8 @@ import { compareWithReference } from '../reference.js';
 import { openForEval } from '../open.js';
 import { loadTask, type Split } from '../datasets.js';
 import { taskOf } from '../datasets.js';
-import { dataSplit, taskKey, taskOrData } from './data.js';
+import { dataSplit, taskOrData } from './data.js';
+import { taskKey } from '../data-file.js';
 import { progressBar } from '../../../core/progress.js';
 import { sampleKey, stratifiedSample } from '../../../eval/sample.js';
 
