@@ -67,8 +67,8 @@ export function importProblem(m: ImportedModelView): string | undefined {
 /** Checksums by the directory's files' names, sizes and modification times: a multi-GB checkpoint is hashed again only when a file changed. */
 const checksums = new Map<string, string>();
 
-function checksumOf(dir: string): string {
-  const stamp =
+function stampOf(dir: string): string {
+  return (
     dir +
     '\u0000' +
     readdirSync(dir, { withFileTypes: true })
@@ -78,7 +78,17 @@ function checksumOf(dir: string): string {
         return `${d.name}:${st.size}:${st.mtimeMs}`;
       })
       .sort()
-      .join('\u0000');
+      .join('\u0000')
+  );
+}
+
+/** Keeps a checksum just computed (by opening the directory) for its files as they are now. */
+export function rememberChecksum(dir: string, checksum: string): void {
+  checksums.set(stampOf(dir), checksum);
+}
+
+function checksumOf(dir: string): string {
+  const stamp = stampOf(dir);
   let sum = checksums.get(stamp);
   if (sum === undefined) {
     sum = modelChecksum(dir);

@@ -64,8 +64,7 @@ import type {
 } from './api.js';
 import { ScaledRealClock } from './scaled-clock.js';
 import { addRwkvRun, listRwkvRuns } from './rwkv-runs.js';
-import { importedId, importProblem, readImports, saveImport } from './imports.js';
-import { modelChecksum } from '../core/checksum.js';
+import { importedId, importProblem, readImports, rememberChecksum, saveImport } from './imports.js';
 
 const PACKAGE_JSON = fileURLToPath(new URL('../../../package.json', import.meta.url));
 
@@ -178,7 +177,8 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
       );
     const m = await family.open(dir, { db: this.db, threads: 1 });
     const facts = await describeCheckpoint(dir);
-    const checksum = modelChecksum(dir);
+    // The checkpoint's checksum, as opening it computed it (hashing a large checkpoint again would read it twice).
+    const checksum = m.info.checksum;
     const view: ImportedModelView = {
       id: importedId(dir, checksum),
       dir,
@@ -199,6 +199,7 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
     if (bundledModels().includes(view.id))
       throw new UserError(`${view.id} is a bundled model's name; rename the directory and import it again`);
     saveImport(view);
+    rememberChecksum(dir, checksum);
     // Opened again from the list (same directory, same checksum): the model just opened is the one kept.
     this.models.set(view.id, Promise.resolve(m));
     return view;
@@ -619,12 +620,7 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
   }
 
   /** A job's own opened model (its runtime sessions with the job's threads), released when it ends. */
-  private async withModel<T>(
-    model: string | { id: string; data?: string },
-    threads: number,
-    f: (m: FamilyModel) => Promise<T>,
-  ): Promise<T> {
-    const { id, data } = typeof model === 'string' ? { id: model, data: undefined } : model;
+  private async withModel<T>({ id, data }: { id: string; data?: string }, threads: number, f: (m: FamilyModel) => Promise<T>): Promise<T> {
     const dir = this.modelDir(id);
     const m = await familyOf(dir).open(dir, { db: this.db, threads, ...dataOption(dir, data) });
     try {
