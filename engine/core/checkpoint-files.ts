@@ -11,6 +11,12 @@ import { readSafetensorsContents, readSafetensorsHeader, type SafetensorsContent
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
 
+/** What may stand for a file that defines a model when the checkpoint lacks it: sharded weights' index; a WordPiece vocabulary. */
+export const STAND_INS: Readonly<Record<string, readonly string[]>> = {
+  [SINGLE_FILE]: [INDEX_FILE],
+  'tokenizer.json': ['vocab.txt'],
+};
+
 /** Weight files of other frameworks, which shardlab does not read. */
 const FOREIGN: [file: string, format: string, fromArg: string][] = [
   ['pytorch_model.bin', "PyTorch's pickle format", ''],

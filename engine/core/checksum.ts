@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { INDEX_FILE, SINGLE_FILE, weightFilesForChecksum } from './checkpoint-files.js';
+import { INDEX_FILE, STAND_INS, weightFilesForChecksum } from './checkpoint-files.js';
 
 /** Files whose bytes define a model: the same checksum means the same computation. */
 export const MODEL_DEFINING_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'];
@@ -11,9 +11,9 @@ export const MODEL_DEFINING_FILES = ['config.json', 'model.safetensors', 'tokeni
  */
 function definingParts(dir: string, f: string): string[] {
   if (existsSync(join(dir, f))) return [join(dir, f)];
-  if (f === SINGLE_FILE && existsSync(join(dir, INDEX_FILE))) return weightFilesForChecksum(dir);
-  if (f === 'tokenizer.json' && existsSync(join(dir, 'vocab.txt'))) return [join(dir, 'vocab.txt')];
-  return [join(dir, f)];
+  const standIn = STAND_INS[f]?.find((g) => existsSync(join(dir, g)));
+  if (standIn === undefined) return [join(dir, f)];
+  return standIn === INDEX_FILE ? weightFilesForChecksum(dir) : [join(dir, standIn)];
 }
 
 /** Files that change results where they exist (tokenization settings; the reference a check compares with). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { splitRows, type Batch } from './batch.js';
 import { UserError } from '../../core/errors.js';
-import { INDEX_FILE, refuseForeignWeights } from '../../core/checkpoint-files.js';
+import { refuseForeignWeights, STAND_INS } from '../../core/checkpoint-files.js';
 import { TextEncoder } from './tokenizer.js';
 import { readBertConfig, type BertConfig } from './config.js';
 import { embeddingGraph, headGraph, layerGraph, stackedGraph, stackedInput, tailGraph } from './graphs.js';
@@ -79,16 +79,11 @@ export function sessionOptions(opts: SessionOptions = {}): ort.InferenceSession.
 }
 
 const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'];
-/** Each model file and what may stand for it (sharded weights; a WordPiece vocabulary). */
-const ALTERNATIVES: Record<string, string[]> = {
-  'model.safetensors': [INDEX_FILE],
-  'tokenizer.json': ['vocab.txt'],
-};
 
 export function checkModelDir(dir: string): void {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: no such directory; --model takes a model directory`);
   refuseForeignWeights(dir);
-  const present = (f: string) => [f, ...(ALTERNATIVES[f] ?? [])].find((g) => existsSync(join(dir, g)));
+  const present = (f: string) => [f, ...(STAND_INS[f] ?? [])].find((g) => existsSync(join(dir, g)));
   const missing = MODEL_FILES.filter((f) => present(f) === undefined);
   if (missing.length === MODEL_FILES.length) throw new UserError(`${dir}: not a model directory (no ${MODEL_FILES.join(', ')})`);
   if (missing.length > 0) throw new UserError(`${join(dir, missing[0])}: missing; a model directory needs ${MODEL_FILES.join(', ')}`);
