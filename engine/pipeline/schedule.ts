@@ -68,27 +68,41 @@ export function dependencies(p: Program): number[][] {
  * load-then-execute).
  */
 export function laneOrders(p: Program): LaneOrders {
-  const io: number[] = [];
-  p.units.forEach((u, i) => u.preload || io.push(i));
-  const cpu: CpuTask[] = [];
+  // Sized up front (a large plan's orders grew by copying): io holds the streamed units, cpu at most every unit and step.
+  let streamed = 0;
+  for (const u of p.units) if (!u.preload) streamed++;
+  const io = new Array<number>(streamed);
+  for (let i = 0, k = 0; i < p.units.length; i++) if (!p.units[i].preload) io[k++] = i;
+  const cpu = new Array<CpuTask>(p.units.length + p.steps.length);
+  let tasks = 0;
   const gpu: number[] = [];
   const seen = new Uint8Array(p.units.length);
   const decompressFor = (s: Step) => {
     for (const unit of s.needs)
       if (!seen[unit]) {
         seen[unit] = 1;
-        cpu.push({ kind: 'decompress', unit });
+        cpu[tasks++] = taskOf(DECOMPRESS, 'decompress', unit);
       }
   };
   // Where compute goes: its own GPU lane; after all decompression (load-then-execute); or after its step's units.
   const interleaved = p.cpuComputes && !p.loadAllFirst;
   p.steps.forEach((s, step) => {
     decompressFor(s);
-    if (interleaved) cpu.push({ kind: 'compute', step });
+    if (interleaved) cpu[tasks++] = taskOf(COMPUTE, 'compute', step);
     else if (!p.cpuComputes) gpu.push(step);
   });
-  if (p.cpuComputes && p.loadAllFirst) p.steps.forEach((_, step) => cpu.push({ kind: 'compute', step }));
+  if (p.cpuComputes && p.loadAllFirst) p.steps.forEach((_, step) => (cpu[tasks++] = taskOf(COMPUTE, 'compute', step)));
+  cpu.length = tasks;
   return { io, cpu, gpu };
+}
+
+// The CPU lane's tasks are made once per index and shared (they are never changed): a large plan's lane
+// order was thousands of small objects per prediction.
+const DECOMPRESS: CpuTask[] = [];
+const COMPUTE: CpuTask[] = [];
+
+function taskOf(made: CpuTask[], kind: CpuTask['kind'], i: number): CpuTask {
+  return (made[i] ??= Object.freeze(kind === 'decompress' ? { kind, unit: i } : { kind, step: i }));
 }
 
 export interface Lane {
@@ -104,21 +118,43 @@ export interface Timeline {
   stallUs: number;
 }
 
-/** Places tasks on lanes and records their events; predictor and executor share it. */
+/**
+ * Places tasks on lanes and records their events; predictor and executor share it. A schedule made with
+ * `record` false keeps only the makespan and stall a timeline reports, for callers that need no events.
+ */
 export class Schedule {
   readonly events: TraceEvent[] = [];
   readonly io: Lane = { cursor: 0, computes: false };
   readonly cpu: Lane;
   readonly gpu: Lane = { cursor: 0, computes: true };
+  /** Running makespan and stall, µs, in the order timeline() sums them over the events. */
+  private endUs = 0;
+  private stalledUs = 0;
 
   constructor(
     readonly program: Program,
     private readonly onEvent?: (e: TraceEvent) => void,
+    private readonly record = true,
   ) {
     this.cpu = { cursor: 0, computes: program.cpuComputes };
   }
 
-  private emit(e: TraceEvent): void {
+  private emit(
+    stage: TraceEvent['stage'],
+    layer: number,
+    slice: number,
+    bits: number,
+    bytes: number,
+    start: number,
+    end: number,
+    token: number | undefined,
+    part?: string,
+  ): void {
+    this.endUs = Math.max(this.endUs, end);
+    if (stage === 'stall') this.stalledUs += end - start;
+    if (!this.record) return;
+    const e = event(stage, layer, slice, bits, bytes, start, end, token);
+    if (part !== undefined) e.part = part;
     this.events.push(e);
     this.onEvent?.(e);
   }
@@ -126,18 +162,33 @@ export class Schedule {
   /** Data a lane needs arrives at `at`: the lane moves up to it, and a computing lane records the wait as a stall. */
   waitUntil(lane: Lane, at: number, step: { layer: number; token?: number }): void {
     if (at <= lane.cursor) return;
-    if (lane.computes) this.emit(event('stall', step.layer, -1, 0, 0, lane.cursor, at, step.token));
+    if (lane.computes) this.emit('stall', step.layer, -1, 0, 0, lane.cursor, at, step.token);
     lane.cursor = at;
   }
 
   /** A task ran on the lane from its cursor to `end`. */
   finish(lane: Lane, task: Task, end: number): { start: number; end: number } {
     const start = lane.cursor;
-    const e = event(task.stage, task.layer, task.slice, task.bits, task.bytes, start, end, task.token);
-    if (task.part !== undefined) e.part = task.part;
-    this.emit(e);
+    this.emit(task.stage, task.layer, task.slice, task.bits, task.bytes, start, end, task.token, task.part);
     lane.cursor = end;
     return { start, end };
+  }
+
+  /** Unit i's IO or decompression ran on the lane for `us`; returns its end (finish without the task objects). */
+  finishUnit(lane: Lane, stage: 'io' | 'decompress', i: number, us: number): number {
+    const u = this.program.units[i];
+    const start = lane.cursor;
+    lane.cursor = start + us;
+    this.emit(stage, u.layer, u.slice, u.bits, u.bytes, start, lane.cursor, u.token);
+    return lane.cursor;
+  }
+
+  /** Step i computed on the lane for its modeled time. */
+  finishStep(lane: Lane, i: number): void {
+    const s = this.program.steps[i];
+    const start = lane.cursor;
+    lane.cursor = start + s.computeUs;
+    this.emit('compute', s.layer, -1, 0, s.bytes, start, lane.cursor, s.token);
   }
 
   /** The IO or decompression task of unit i. */
@@ -154,6 +205,7 @@ export class Schedule {
 
   /** The events, in time order when `sorted` (the executor's record; a prediction needs no order). */
   timeline(sorted = false): Timeline {
+    if (!this.record) return { events: [], makespanUs: this.endUs, stallUs: this.stalledUs };
     const events = sorted ? [...this.events].sort((a, b) => a.start - b.start || a.end - b.end) : this.events;
     let makespanUs = 0;
     let stallUs = 0;
@@ -191,24 +243,40 @@ function event(
   return token === undefined ? { stage, layer, slice, bits, bytes, start, end } : { stage, layer, slice, bits, bytes, start, end, token };
 }
 
-/** The predicted timeline: every task at its modeled duration, no real work (microseconds per plan). */
+/**
+ * The predicted timeline: every task at its modeled duration, no real work (microseconds per plan). Its
+ * events are placed again when first read: planners, sweeps and grids of plans use the makespan and stall
+ * only, and a large model's events were most of a plan's allocation (a view that draws them pays as before).
+ */
 export function predict(p: Program): Timeline {
-  const s = new Schedule(p);
+  const { makespanUs, stallUs } = place(new Schedule(p, undefined, false));
+  let events: TraceEvent[] | undefined;
+  return {
+    makespanUs,
+    stallUs,
+    get events() {
+      return (events ??= place(new Schedule(p)).events);
+    },
+  };
+}
+
+function place(s: Schedule): Timeline {
+  const p = s.program;
   const orders = laneOrders(p);
   const deps = dependencies(p);
   const loaded = new Float64Array(p.units.length);
   const ready = new Float64Array(p.units.length);
-  for (const i of orders.io) loaded[i] = s.finish(s.io, s.unitTask('io', i), s.io.cursor + p.units[i].ioUs).end;
+  for (const i of orders.io) loaded[i] = s.finishUnit(s.io, 'io', i, p.units[i].ioUs);
   const compute = (lane: Lane, step: number) => {
     for (const d of deps[step]) s.waitUntil(lane, ready[d], p.steps[step]);
-    s.finish(lane, s.stepTask(step), lane.cursor + p.steps[step].computeUs);
+    s.finishStep(lane, step);
   };
   for (const t of orders.cpu) {
     if (t.kind === 'compute') compute(s.cpu, t.step);
     else {
       const u = p.units[t.unit];
       s.waitUntil(s.cpu, loaded[t.unit], u);
-      ready[t.unit] = s.finish(s.cpu, s.unitTask('decompress', t.unit), s.cpu.cursor + u.decompressUs).end;
+      ready[t.unit] = s.finishUnit(s.cpu, 'decompress', t.unit, u.decompressUs);
     }
   }
   for (const step of orders.gpu) compute(s.gpu, step);
