@@ -31,13 +31,19 @@ const costOn = (soc: string) => {
   return new CostModel(p, resolveSettings(p));
 };
 
+type Opened = Awaited<ReturnType<typeof openEdge>>;
+
+async function runOn(m: Opened, setting: EdgeSetting, soc = 'rpi5-nvme', count = 8) {
+  const tok = m.lm.tokenizer;
+  const prompt = [tok.eot, ...tok.encode('The old man and the')];
+  const r = await runEdge({ lm: m.lm, store: m.store, setting, cost: costOn(soc), clock: new VirtualClock(), prompt, count });
+  return { r, prompt, dims: m.lm.weights };
+}
+
 async function run(setting: EdgeSetting, soc = 'rpi5-nvme', count = 8) {
   const m = await openEdge(FIXTURE, setting);
   try {
-    const tok = m.lm.tokenizer;
-    const prompt = [tok.eot, ...tok.encode('The old man and the')];
-    const r = await runEdge({ lm: m.lm, store: m.store, setting, cost: costOn(soc), clock: new VirtualClock(), prompt, count });
-    return { r, prompt, dims: m.lm.weights };
+    return await runOn(m, setting, soc, count);
   } finally {
     await m.release();
   }
@@ -111,11 +117,18 @@ describe('the on-storage layout', () => {
 describe('shardlab run for RWKV (per-token execution)', () => {
   test('the pipeline generates what the model generates, and its reads are the picked rows', async () => {
     const setting = { spec: settingFor(FIXTURE, { techniques: 'all' }).spec };
-    const { r, prompt, dims } = await run(setting, 'rpi4-sd', 8);
+    // One opened model: the pipeline's run, then the model's own greedy generation from the zero state.
     const m = await openEdge(FIXTURE, setting);
     const plain: number[] = [];
-    await generate(m.lm.runner, prompt[0]!, prompt.slice(1), 8, { temperature: 0, topP: 1, seed: 1 }, (id) => plain.push(id));
-    await m.release();
+    let ran: Awaited<ReturnType<typeof runOn>>;
+    try {
+      ran = await runOn(m, setting, 'rpi4-sd', 8);
+      const p = ran.prompt;
+      await generate(m.lm.runner, p[0]!, p.slice(1), 8, { temperature: 0, topP: 1, seed: 1 }, (id) => plain.push(id));
+    } finally {
+      await m.release();
+    }
+    const { r, prompt, dims } = ran;
     assert.deepEqual(r.generated, plain, 'same greedy tokens as the model run without the pipeline');
     assert.equal(r.steps.length, prompt.length + 7);
     assert.ok(r.ioBytesPerToken > 0 && r.stallMs > 0, 'the picked neurons and head clusters are read, and the CPU waits for them');
