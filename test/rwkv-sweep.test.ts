@@ -17,8 +17,9 @@ import { parseAnyBaseline } from '../engine/sweep/baseline.js';
 import { ExperimentStore } from '../engine/store/db.js';
 import { RWKV_RUN_TOKENS, RWKV_SETTINGS, RWKV_SWEEP_LIMIT, runRwkvSweep, rwkvRowsOf } from '../engine/families/rwkv/sweep.js';
 import type { RwkvSweep, RwkvSweepRow, RwkvSweepSpec } from '../engine/sweep/rwkv-types.js';
-import { ROOT, shardlab, SPAM_MODEL, TEST_HOME, tempDir } from './helpers.js';
+import { ROOT, SPAM_MODEL, TEST_HOME, tempDir } from './helpers.js';
 import { assertRefusedHere, shardlabHere } from './cli-in-process.js';
+import { assertRefused } from './refused.js';
 
 process.env.SHARDLAB_HOME = TEST_HOME;
 
@@ -33,7 +34,7 @@ let regressOut: { passed: boolean; modelChanged: boolean; rows: number; sweepId:
 let regressStatus: number | null;
 
 before(async () => {
-  // In process, so the planner's tests below share its tokenized corpus; the tampered baseline's regress is spawned.
+  // In process (cli-in-process.ts), so the tests below share its opened corpus; the first refusal below is a spawned process.
   const r = await shardlabHere('regress', '--baseline', BASELINE, '--model', MODEL, '--json');
   regressStatus = r.status;
   assert.ok(r.status === 0 || r.status === 1, r.stderr);
@@ -214,7 +215,7 @@ test('the RWKV report draws tokens/s and quality vs memory per SoC, with the bas
   assert.ok(csv[0].startsWith('soc,setting,pick,optimum,optimumPerplexity,memoryMiB,tokenMsTarget,fits,tokensPerSecond'), csv[0]);
 });
 
-test('shardlab regress exits 1 with a diff table on a tampered RWKV baseline', () => {
+test('shardlab regress exits 1 with a diff table on a tampered RWKV baseline', async () => {
   const base = JSON.parse(readFileSync(BASELINE, 'utf8'));
   // One SoC, one setting, one budget: a re-run of seconds.
   const small = {
@@ -227,7 +228,7 @@ test('shardlab regress exits 1 with a diff table on a tampered RWKV baseline', (
   small.rows[0].run.text = ' something else';
   small.rows[0].peakBytes *= 1.5;
   writeFileSync(file, JSON.stringify(small));
-  const r = shardlab('regress', '--baseline', file, '--model', MODEL);
+  const r = await shardlabHere('regress', '--baseline', file, '--model', MODEL);
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stdout, /2 difference\(s\) beyond tolerance/);
   assert.match(r.stdout, /rpi5-nvme\s+dense-fp16\s+24\s+-\s+peakBytes/);
@@ -236,7 +237,8 @@ test('shardlab regress exits 1 with a diff table on a tampered RWKV baseline', (
 
 test('bad RWKV sweep, report and regress input is refused with one line and exit 2', async () => {
   const rwkv = ['sweep', '--socs', 'rpi5-nvme', '--model', MODEL];
-  await assertRefusedHere(
+  // Spawned: bin/shardlab.js's exit code and output; the rest run in this process.
+  assertRefused(
     ['sweep', '--socs', 'odroid-n2plus', '--model', SPAM_MODEL, '--targets-ms', '50', '--memory-mb', '8'],
     /--memory-mb is for RWKV models/,
   );
