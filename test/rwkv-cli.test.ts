@@ -5,17 +5,17 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadBinFile } from '../engine/families/rwkv/bin-file.js';
 import { writeModelDir, writeReferenceLogits } from '../engine/families/rwkv/model-dir.js';
-import { shardlab, shardlabJson, SPAM_MODEL, tempDir } from './helpers.js';
-import { assertRefused } from './refused.js';
+import { shardlab, SPAM_MODEL, tempDir } from './helpers.js';
+import { assertRefusedHere, shardlabHereJson } from './cli-in-process.js';
 import { expectedFile, expectedLogits, modelFile, PROMPT, vector } from './rwkv-helpers.js';
 
 const TOKENS = PROMPT.join(',');
 
 describe('shardlab logits on rwkv.cpp files', () => {
-  test('--tokens --expected --json on the 5v2 FP32 vector', (t) => {
+  test('--tokens --expected --json on the 5v2 FP32 vector', async (t) => {
     const file = vector(t, modelFile('5v2-730K', 'FP32'));
     if (!file) return;
-    const out = shardlabJson('logits', '--model', file, '--tokens', TOKENS, '--expected', expectedFile('5v2-730K'), '--json');
+    const out = await shardlabHereJson('logits', '--model', file, '--tokens', TOKENS, '--expected', expectedFile('5v2-730K'), '--json');
     assert.equal(out.version, '5.2');
     assert.deepEqual(out.tokens, PROMPT);
     assert.ok((out.maxAbsDiff as number) <= 1e-5);
@@ -23,7 +23,7 @@ describe('shardlab logits on rwkv.cpp files', () => {
     assert.equal(out.argmaxMatch, true);
   });
 
-  test('a quantized file exits 2 with one line', (t) => {
+  test('a quantized file exits 2 with one line', async (t) => {
     const file = vector(t, modelFile('5v2-730K', 'FP16'));
     if (!file) return;
     const q = join(tempDir(), 'q.bin');
@@ -31,44 +31,48 @@ describe('shardlab logits on rwkv.cpp files', () => {
     const fd = openSync(q, 'r+');
     writeSync(fd, Buffer.from([7, 0, 0, 0]), 0, 4, 20);
     closeSync(fd);
-    assertRefused(['logits', '--model', q, '--tokens', TOKENS], /Q5_0, a quantized rwkv\.cpp format .*convert the model to FP16 or FP32/);
+    await assertRefusedHere(
+      ['logits', '--model', q, '--tokens', TOKENS],
+      /Q5_0, a quantized rwkv\.cpp format .*convert the model to FP16 or FP32/,
+    );
   });
 
-  test('missing or bad --tokens exits 2 with one line', (t) => {
+  test('missing or bad --tokens exits 2 with one line', async (t) => {
     const file = vector(t, modelFile('5v2-730K', 'FP32'));
     if (!file) return;
-    assertRefused(['logits', '--model', file, '--expected', expectedFile('5v2-730K')], /--expected needs --tokens/);
-    assertRefused(['logits', '--model', file], /needs --tokens LIST .* or --reference/);
-    assertRefused(['logits', '--model', file, '--tokens', '34,x'], /--tokens takes comma-separated token ids/);
-    assertRefused(['logits', '--model', file, '--tokens', '34,256'], /token 256 is not below the model's vocabulary of 256/);
-    assertRefused(['logits', '--model', file, '--reference'], /has no reference-logits\.json/);
+    await assertRefusedHere(['logits', '--model', file, '--expected', expectedFile('5v2-730K')], /--expected needs --tokens/);
+    await assertRefusedHere(['logits', '--model', file], /needs --tokens LIST .* or --reference/);
+    await assertRefusedHere(['logits', '--model', file, '--tokens', '34,x'], /--tokens takes comma-separated token ids/);
+    await assertRefusedHere(['logits', '--model', file, '--tokens', '34,256'], /token 256 is not below the model's vocabulary of 256/);
+    await assertRefusedHere(['logits', '--model', file, '--reference'], /has no reference-logits\.json/);
   });
 });
 
 describe('shardlab logits --reference on an RWKV model directory', () => {
-  test("passes against rwkv.cpp's logits, fails (exit 1) against wrong ones", (t) => {
+  test("passes against rwkv.cpp's logits, fails (exit 1) against wrong ones", async (t) => {
     const file = vector(t, modelFile('5v2-730K', 'FP32'));
     if (!file) return;
     const dir = join(tempDir(), 'rwkv');
     writeModelDir(dir, loadBinFile(file), { f16: false });
     const logits = expectedLogits('5v2-730K');
     writeReferenceLogits(dir, [{ text: '"in', tokens: PROMPT, logits }]);
-    const out = shardlabJson('logits', '--model', dir, '--reference', '--json');
+    const out = await shardlabHereJson('logits', '--model', dir, '--reference', '--json');
     assert.ok((out.maxAbsDiff as number) <= 1e-5);
     logits[3] += 0.01;
     writeReferenceLogits(dir, [{ text: '"in', tokens: PROMPT, logits }]);
+    // A spawned process (the others run in this one, cli-in-process.ts): exit 1 through bin/shardlab.js.
     const r = shardlab('logits', '--model', dir, '--reference');
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stdout, /maxAbsDiff\s+1\.00e-2 \(above 0\.0001\)/);
   });
 });
 
-test('BERT models still need --reference', () => {
-  assertRefused(['logits', '--model', SPAM_MODEL], /BERT model needs --reference/);
+test('BERT models still need --reference', async () => {
+  await assertRefusedHere(['logits', '--model', SPAM_MODEL], /BERT model needs --reference/);
 });
 
-test('shardlab families lists rwkv; an RWKV plan asks for its own request, and an rwkv.cpp file is not a model directory', (t) => {
-  const fams = shardlabJson<{ id: string; planners: unknown[] }[]>('families', '--json');
+test('shardlab families lists rwkv; an RWKV plan asks for its own request, and an rwkv.cpp file is not a model directory', async (t) => {
+  const fams = await shardlabHereJson<{ id: string; planners: unknown[] }[]>('families', '--json');
   assert.deepEqual(
     fams.map((f) => f.id),
     ['bert', 'rwkv'],
@@ -76,7 +80,7 @@ test('shardlab families lists rwkv; an RWKV plan asks for its own request, and a
   assert.deepEqual(fams[1].planners, []);
   const file = vector(t, modelFile('4v0-660K', 'FP32'));
   if (!file) return;
-  assertRefused(['plan', '--model', file, '--soc', 'odroid-n2plus', '--target-ms', '100'], /an RWKV plan needs --memory-mb/);
-  assertRefused(['plan', '--model', file, '--soc', 'odroid-n2plus', '--memory-mb', '8'], /needs an RWKV model directory/);
-  assertRefused(['run', '--model', file, '--soc', 'odroid-n2plus'], /an RWKV run needs an RWKV model directory/);
+  await assertRefusedHere(['plan', '--model', file, '--soc', 'odroid-n2plus', '--target-ms', '100'], /an RWKV plan needs --memory-mb/);
+  await assertRefusedHere(['plan', '--model', file, '--soc', 'odroid-n2plus', '--memory-mb', '8'], /needs an RWKV model directory/);
+  await assertRefusedHere(['run', '--model', file, '--soc', 'odroid-n2plus'], /an RWKV run needs an RWKV model directory/);
 });

@@ -20,8 +20,8 @@ import type { EdgeSetting } from '../engine/families/rwkv/edge/tokens.js';
 import { writeModelDir } from '../engine/families/rwkv/model-dir.js';
 import { randomWeights } from '../engine/families/rwkv/random-model.js';
 import { Gpt2Bpe, GPT2_EOT } from '../engine/families/rwkv/tokenizer.js';
-import { ROOT, shardlab, shardlabJson, tempDir, TEST_HOME } from './helpers.js';
-import { assertRefused } from './refused.js';
+import { ROOT, shardlabJson, tempDir, TEST_HOME } from './helpers.js';
+import { assertRefusedHere, shardlabHere, shardlabHereJson } from './cli-in-process.js';
 
 const FIXTURE = join(ROOT, 'fixtures/models/rwkv5-en');
 process.env.SHARDLAB_HOME = TEST_HOME;
@@ -31,13 +31,19 @@ const costOn = (soc: string) => {
   return new CostModel(p, resolveSettings(p));
 };
 
+type Opened = Awaited<ReturnType<typeof openEdge>>;
+
+async function runOn(m: Opened, setting: EdgeSetting, soc = 'rpi5-nvme', count = 8) {
+  const tok = m.lm.tokenizer;
+  const prompt = [tok.eot, ...tok.encode('The old man and the')];
+  const r = await runEdge({ lm: m.lm, store: m.store, setting, cost: costOn(soc), clock: new VirtualClock(), prompt, count });
+  return { r, prompt, dims: m.lm.weights };
+}
+
 async function run(setting: EdgeSetting, soc = 'rpi5-nvme', count = 8) {
   const m = await openEdge(FIXTURE, setting);
   try {
-    const tok = m.lm.tokenizer;
-    const prompt = [tok.eot, ...tok.encode('The old man and the')];
-    const r = await runEdge({ lm: m.lm, store: m.store, setting, cost: costOn(soc), clock: new VirtualClock(), prompt, count });
-    return { r, prompt, dims: m.lm.weights };
+    return await runOn(m, setting, soc, count);
   } finally {
     await m.release();
   }
@@ -111,11 +117,18 @@ describe('the on-storage layout', () => {
 describe('shardlab run for RWKV (per-token execution)', () => {
   test('the pipeline generates what the model generates, and its reads are the picked rows', async () => {
     const setting = { spec: settingFor(FIXTURE, { techniques: 'all' }).spec };
-    const { r, prompt, dims } = await run(setting, 'rpi4-sd', 8);
+    // One opened model: the pipeline's run, then the model's own greedy generation from the zero state.
     const m = await openEdge(FIXTURE, setting);
     const plain: number[] = [];
-    await generate(m.lm.runner, prompt[0]!, prompt.slice(1), 8, { temperature: 0, topP: 1, seed: 1 }, (id) => plain.push(id));
-    await m.release();
+    let ran: Awaited<ReturnType<typeof runOn>>;
+    try {
+      ran = await runOn(m, setting, 'rpi4-sd', 8);
+      const p = ran.prompt;
+      await generate(m.lm.runner, p[0]!, p.slice(1), 8, { temperature: 0, topP: 1, seed: 1 }, (id) => plain.push(id));
+    } finally {
+      await m.release();
+    }
+    const { r, prompt, dims } = ran;
     assert.deepEqual(r.generated, plain, 'same greedy tokens as the model run without the pipeline');
     assert.equal(r.steps.length, prompt.length + 7);
     assert.ok(r.ioBytesPerToken > 0 && r.stallMs > 0, 'the picked neurons and head clusters are read, and the CPU waits for them');
@@ -201,20 +214,26 @@ describe('shardlab run for RWKV (per-token execution)', () => {
     assert.ok(complete.length > 100 && complete.every((e) => Number.isInteger(e.args.token)));
   });
 
-  test('bad combinations are refused with one line', () => {
-    assertRefused(['run', '--soc', 'rpi5-nvme', '--model', FIXTURE, '--stream', '--techniques', 'all'], /--stream .* does not combine/);
-    assertRefused(['run', '--soc', 'rpi5-nvme', '--model', FIXTURE, '--paradigm', 'hold'], /--paradigm is for BERT models/);
-    assertRefused(
+  test('bad combinations are refused with one line', async () => {
+    await assertRefusedHere(
+      ['run', '--soc', 'rpi5-nvme', '--model', FIXTURE, '--stream', '--techniques', 'all'],
+      /--stream .* does not combine/,
+    );
+    await assertRefusedHere(['run', '--soc', 'rpi5-nvme', '--model', FIXTURE, '--paradigm', 'hold'], /--paradigm is for BERT models/);
+    await assertRefusedHere(
       ['run', '--soc', 'rpi5-nvme', '--model', FIXTURE, '--planner', 'sti', '--target-ms', '5'],
       /--planner and --target-ms are for BERT/,
     );
-    assertRefused(
+    await assertRefusedHere(
       ['run', '--soc', 'rpi5-nvme', '--model', join(ROOT, 'fixtures/models/bert-spam'), '--paradigm', 'hold', '--int8'],
       /--int8 is for RWKV models/,
     );
-    assertRefused(['plan', '--soc', 'rpi5-nvme', '--model', FIXTURE], /needs --memory-mb/);
-    assertRefused(['plan', '--soc', 'rpi5-nvme', '--model', FIXTURE, '--memory-mb', '8', '--target-ms', '5'], /--target-ms is for BERT/);
-    assertRefused(
+    await assertRefusedHere(['plan', '--soc', 'rpi5-nvme', '--model', FIXTURE], /needs --memory-mb/);
+    await assertRefusedHere(
+      ['plan', '--soc', 'rpi5-nvme', '--model', FIXTURE, '--memory-mb', '8', '--target-ms', '5'],
+      /--target-ms is for BERT/,
+    );
+    await assertRefusedHere(
       ['plan', '--soc', 'rpi5-nvme', '--model', join(ROOT, 'fixtures/models/bert-spam'), '--memory-mb', '8'],
       /are for RWKV models/,
     );
@@ -240,16 +259,19 @@ describe('shardlab plan for RWKV', () => {
     writeFileSync(join(model, 'vocab.json'), JSON.stringify(vocab));
   });
 
-  test('more memory never lowers the best quality that fits, the pick is within the budget, the gap to the exhaustive optimum is reported, and too little memory says so', () => {
-    const plans = [0.05, 0.1, 0.2, 1].map((mb) =>
-      shardlabJson<{
-        pick?: { perplexity: number; peakBytes: number };
-        optimum?: { perplexity: number };
-        gapPct: number;
-        gridPoints: number;
-        why?: string;
-      }>('plan', '--soc', 'rpi5-nvme', '--model', model, '--memory-mb', String(mb), '--limit', '2', '--db', db, '--json'),
-    );
+  test('more memory never lowers the best quality that fits, the pick is within the budget, the gap to the exhaustive optimum is reported, and too little memory says so', async () => {
+    // In process (the CLI's process path is the trace test's): the first measures the grid into the database, the rest read it.
+    const plans = [];
+    for (const mb of [0.05, 0.1, 0.2, 1])
+      plans.push(
+        await shardlabHereJson<{
+          pick?: { perplexity: number; peakBytes: number };
+          optimum?: { perplexity: number };
+          gapPct: number;
+          gridPoints: number;
+          why?: string;
+        }>('plan', '--soc', 'rpi5-nvme', '--model', model, '--memory-mb', String(mb), '--limit', '2', '--db', db, '--json'),
+      );
     let last = Infinity;
     for (const [i, p] of plans.entries()) {
       if (!p.pick) continue;
@@ -260,7 +282,7 @@ describe('shardlab plan for RWKV', () => {
       assert.ok(p.gapPct >= 0 && p.optimum!.perplexity <= p.pick.perplexity);
     }
     assert.ok(plans[3]!.pick, 'a megabyte holds this model');
-    const none = shardlab('plan', '--soc', 'rpi5-nvme', '--model', model, '--memory-mb', '0.001', '--limit', '2', '--db', db);
+    const none = await shardlabHere('plan', '--soc', 'rpi5-nvme', '--model', model, '--memory-mb', '0.001', '--limit', '2', '--db', db);
     assert.equal(none.status, 1);
     assert.match(none.stdout, /nothing fits in 0\.00 MiB: the smallest setting needs/);
   });

@@ -7,8 +7,8 @@ import { lowRankModel, writeLowRankDir } from '../engine/families/rwkv/compress/
 import { loadModelDir, writeModelDir } from '../engine/families/rwkv/model-dir.js';
 import { randomWeights } from '../engine/families/rwkv/random-model.js';
 import { Gpt2Bpe, GPT2_EOT } from '../engine/families/rwkv/tokenizer.js';
-import { shardlab, shardlabJson, tempDir } from './helpers.js';
-import { assertRefused } from './refused.js';
+import { shardlab, tempDir } from './helpers.js';
+import { assertRefusedHere, shardlabHereJson } from './cli-in-process.js';
 
 let model = '';
 let db = '';
@@ -31,8 +31,8 @@ describe('shardlab lm-eval and generate', () => {
     db = join(tempDir(), 'lm.db');
   });
 
-  test('lm-eval --limit scores a stratified sample, and the second run is answered from the store', () => {
-    const first = shardlabJson('lm-eval', '--model', model, '--limit', '6', '--db', db, '--json');
+  test('lm-eval --limit scores a stratified sample, and the second run is answered from the store', async () => {
+    const first = await shardlabHereJson('lm-eval', '--model', model, '--limit', '6', '--db', db, '--json');
     assert.equal(first.split, 'dev~strat6');
     assert.equal(first.passages, 6);
     assert.equal(first.cached, false);
@@ -40,74 +40,85 @@ describe('shardlab lm-eval and generate', () => {
     // Random weights: perplexity is finite and near the vocabulary size, not below it by much.
     assert.ok((first.perplexity as number) > 50 && Number.isFinite(first.perplexity as number));
     for (const k of ['nextTokenAccuracy', 'lastWordAccuracy']) assert.ok((first[k] as number) >= 0 && (first[k] as number) <= 1);
-    const again = shardlabJson('lm-eval', '--model', model, '--limit', '6', '--db', db, '--json');
+    const again = await shardlabHereJson('lm-eval', '--model', model, '--limit', '6', '--db', db, '--json');
     assert.equal(again.cached, true);
     for (const k of ['perplexity', 'nextTokenAccuracy', 'lastWordAccuracy', 'tokens', 'lastWordItems']) assert.equal(again[k], first[k]);
   });
 
-  test('generate is deterministic with a seed and streams the prompt and text', () => {
+  test('generate is deterministic with a seed and streams the prompt and text', async () => {
+    // In process; the greedy run below is a spawned process (the text streamed to stdout, the summary to stderr).
     const run = (seed: string) =>
-      shardlabJson('generate', '--model', model, '--prompt', 'The Union', '--tokens', '12', '--seed', seed, '--json');
-    const a = run('7');
+      shardlabHereJson('generate', '--model', model, '--prompt', 'The Union', '--tokens', '12', '--seed', seed, '--json');
+    const a = await run('7');
     assert.equal((a.tokens as number[]).length, 12);
-    assert.deepEqual(run('7').tokens, a.tokens);
-    assert.notDeepEqual(run('8').tokens, a.tokens);
+    assert.deepEqual((await run('7')).tokens, a.tokens);
+    assert.notDeepEqual((await run('8')).tokens, a.tokens);
     const greedy = shardlab('generate', '--model', model, '--prompt', 'The Union', '--tokens', '5', '--temperature', '0');
     assert.equal(greedy.status, 0);
     assert.ok(greedy.stdout.startsWith('The Union'));
     assert.match(greedy.stderr, /5 tokens at [\d.]+ tokens\/s .*seed \d+, temperature 0/);
   });
 
-  test('bad flags and files exit 2 with one line', () => {
-    assertRefused(['lm-eval', '--model', model, '--split', 'train'], /use dev or test/);
-    assertRefused(['generate', '--model', model, '--prompt', 'x', '--top-p', '0'], /--top-p takes a number above 0/);
-    assertRefused(['generate', '--model', model, '--prompt', 'x', '--seed', '-1'], /--seed takes an integer/);
+  test('bad flags and files exit 2 with one line', async () => {
+    await assertRefusedHere(['lm-eval', '--model', model, '--split', 'train'], /use dev or test/);
+    await assertRefusedHere(['generate', '--model', model, '--prompt', 'x', '--top-p', '0'], /--top-p takes a number above 0/);
+    await assertRefusedHere(['generate', '--model', model, '--prompt', 'x', '--seed', '-1'], /--seed takes an integer/);
     const noVocab = join(tempDir(), 'no-vocab');
     writeModelDir(noVocab, randomWeights({ version: '5.2', layers: 1, embd: 16, headSize: 8, ffn: 32, vocab: 300, groupNormEps: 1e-5 }, 1));
-    assertRefused(['lm-eval', '--model', noVocab, '--limit', '2'], /vocab\.json: missing/);
+    await assertRefusedHere(['lm-eval', '--model', noVocab, '--limit', '2'], /vocab\.json: missing/);
   });
 
-  test('compress writes a directory that runs with its techniques; lm-eval measures them; memory reads the measurement', () => {
+  test('compress writes a directory that runs with its techniques; lm-eval measures them; memory reads the measurement', async () => {
     const out = join(tempDir(), 'compressed');
     const flags = ['--techniques', 'emb-cache,int8', '--predictor', 'quant:1:0.9', '--lowrank', '4', '--lowrank-kind', 'linear'];
-    const c = shardlabJson('compress', '--model', model, '--out', out, ...flags, '--json');
+    const c = await shardlabHereJson('compress', '--model', model, '--out', out, ...flags, '--json');
     assert.deepEqual(c.techniques, ['lowrank', 'sparse-ffn', 'emb-cache', 'int8']);
     assert.match((c.sources as Record<string, string>).lowrank, /untrained SVD initialisation \(no continually trained .*-lowrank4-linear/);
     assert.deepEqual(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).lowrank, { factor: 4, rank: 8, kind: 'linear' });
-    const r = shardlabJson('lm-eval', '--model', out, '--limit', '4', '--db', db, '--json');
+    const r = await shardlabHereJson('lm-eval', '--model', out, '--limit', '4', '--db', db, '--json');
     assert.deepEqual(r.techniques, ['lowrank', 'sparse-ffn', 'emb-cache', 'int8']);
     assert.equal((r.ffn as unknown[]).length, 2);
     const cache = r.embCache as { rows: number; policy: string; hitRate: number; lookups: number };
     assert.ok(cache.rows === 1000 && cache.policy === 'fifo' && cache.hitRate > 0 && cache.hitRate < 1 && cache.lookups > 50);
     // Flags override what the directory has built in; its factors stay, whatever --techniques says.
-    const plain = shardlabJson('lm-eval', '--model', out, '--limit', '4', '--db', db, '--techniques', 'none', '--json');
+    const plain = await shardlabHereJson('lm-eval', '--model', out, '--limit', '4', '--db', db, '--techniques', 'none', '--json');
     assert.deepEqual(plain.techniques, ['lowrank']);
-    const m = shardlabJson('memory', '--model', out, '--db', db, '--json') as {
+    const m = (await shardlabHereJson('memory', '--model', out, '--db', db, '--json')) as {
       statistics: { sparseFfn: { density: { source: string } } };
     };
     assert.match(m.statistics.sparseFfn.density.source, /measured by shardlab lm-eval on .* \(dev~strat4, \d+ tokens\)/);
   });
 
-  test('a continually trained DIR-lowrank<f>-<kind> beside the model is used unless --lowrank-init svd', () => {
+  test('a continually trained DIR-lowrank<f>-<kind> beside the model is used unless --lowrank-init svd', async () => {
     const trained = `${model}-lowrank4-relu2`;
     writeLowRankDir(trained, lowRankModel(loadModelDir(model), { factor: 4, kind: 'relu2' }), { f16: true });
     copyFileSync(join(model, 'vocab.json'), join(trained, 'vocab.json'));
     const run = (...extra: string[]) =>
-      shardlabJson('lm-eval', '--model', model, '--limit', '3', '--db', db, '--lowrank', '4', ...extra, '--json') as {
-        sources: { lowrank: string };
-      };
-    assert.match(run().sources.lowrank, /continually trained: .*-lowrank4-relu2/);
-    assert.match(run('--lowrank-init', 'svd').sources.lowrank, /untrained SVD initialisation \(--lowrank-init svd\)/);
+      shardlabHereJson<{ sources: { lowrank: string } }>(
+        'lm-eval',
+        '--model',
+        model,
+        '--limit',
+        '3',
+        '--db',
+        db,
+        '--lowrank',
+        '4',
+        ...extra,
+        '--json',
+      );
+    assert.match((await run()).sources.lowrank, /continually trained: .*-lowrank4-relu2/);
+    assert.match((await run('--lowrank-init', 'svd')).sources.lowrank, /untrained SVD initialisation \(--lowrank-init svd\)/);
   });
 
-  test('compress refuses, writing nothing, when an artefact is missing or --out holds files', () => {
+  test('compress refuses, writing nothing, when an artefact is missing or --out holds files', async () => {
     const out = join(tempDir(), 'never');
-    assertRefused(
+    await assertRefusedHere(
       ['compress', '--model', model, '--out', out, '--techniques', 'all'],
       /predictors\.safetensors: missing; .*predictors\.py/,
     );
     assert.equal(existsSync(out), false);
-    assertRefused(['compress', '--model', model, '--out', model, '--techniques', 'int8'], /exists and is not an empty directory/);
-    assertRefused(['lm-eval', '--model', model, '--techniques', 'lowrank,pruning'], /unknown technique "pruning"/);
+    await assertRefusedHere(['compress', '--model', model, '--out', model, '--techniques', 'int8'], /exists and is not an empty directory/);
+    await assertRefusedHere(['lm-eval', '--model', model, '--techniques', 'lowrank,pruning'], /unknown technique "pruning"/);
   });
 });

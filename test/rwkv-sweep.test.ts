@@ -17,7 +17,8 @@ import { parseAnyBaseline } from '../engine/sweep/baseline.js';
 import { ExperimentStore } from '../engine/store/db.js';
 import { RWKV_RUN_TOKENS, RWKV_SETTINGS, RWKV_SWEEP_LIMIT, runRwkvSweep, rwkvRowsOf } from '../engine/families/rwkv/sweep.js';
 import type { RwkvSweep, RwkvSweepRow, RwkvSweepSpec } from '../engine/sweep/rwkv-types.js';
-import { ROOT, shardlab, SPAM_MODEL, TEST_HOME, tempDir } from './helpers.js';
+import { ROOT, SPAM_MODEL, TEST_HOME, tempDir } from './helpers.js';
+import { assertRefusedHere, shardlabHere } from './cli-in-process.js';
 import { assertRefused } from './refused.js';
 
 process.env.SHARDLAB_HOME = TEST_HOME;
@@ -32,8 +33,9 @@ let rerun: RwkvSweep;
 let regressOut: { passed: boolean; modelChanged: boolean; rows: number; sweepId: number; diffs: unknown[] };
 let regressStatus: number | null;
 
-before(() => {
-  const r = shardlab('regress', '--baseline', BASELINE, '--model', MODEL, '--json');
+before(async () => {
+  // In process (cli-in-process.ts), so the tests below share its opened corpus; the first refusal below is a spawned process.
+  const r = await shardlabHere('regress', '--baseline', BASELINE, '--model', MODEL, '--json');
   regressStatus = r.status;
   assert.ok(r.status === 0 || r.status === 1, r.stderr);
   regressOut = JSON.parse(r.stdout);
@@ -213,7 +215,7 @@ test('the RWKV report draws tokens/s and quality vs memory per SoC, with the bas
   assert.ok(csv[0].startsWith('soc,setting,pick,optimum,optimumPerplexity,memoryMiB,tokenMsTarget,fits,tokensPerSecond'), csv[0]);
 });
 
-test('shardlab regress exits 1 with a diff table on a tampered RWKV baseline', () => {
+test('shardlab regress exits 1 with a diff table on a tampered RWKV baseline', async () => {
   const base = JSON.parse(readFileSync(BASELINE, 'utf8'));
   // One SoC, one setting, one budget: a re-run of seconds.
   const small = {
@@ -226,36 +228,40 @@ test('shardlab regress exits 1 with a diff table on a tampered RWKV baseline', (
   small.rows[0].run.text = ' something else';
   small.rows[0].peakBytes *= 1.5;
   writeFileSync(file, JSON.stringify(small));
-  const r = shardlab('regress', '--baseline', file, '--model', MODEL);
+  const r = await shardlabHere('regress', '--baseline', file, '--model', MODEL);
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stdout, /2 difference\(s\) beyond tolerance/);
   assert.match(r.stdout, /rpi5-nvme\s+dense-fp16\s+24\s+-\s+peakBytes/);
   assert.match(r.stdout, /run\.text\s+" something else"/);
 });
 
-test('bad RWKV sweep, report and regress input is refused with one line and exit 2', () => {
+test('bad RWKV sweep, report and regress input is refused with one line and exit 2', async () => {
   const rwkv = ['sweep', '--socs', 'rpi5-nvme', '--model', MODEL];
+  // Spawned: bin/shardlab.js's exit code and output; the rest run in this process.
   assertRefused(
     ['sweep', '--socs', 'odroid-n2plus', '--model', SPAM_MODEL, '--targets-ms', '50', '--memory-mb', '8'],
     /--memory-mb is for RWKV models/,
   );
-  assertRefused(['sweep', '--socs', 'odroid-n2plus', '--model', SPAM_MODEL], /a BERT sweep needs --targets-ms/);
-  assertRefused([...rwkv, '--memory-mb', '8', '--targets-ms', '50'], /--targets-ms is for BERT models; .* use --token-ms/);
-  assertRefused(rwkv, /an RWKV sweep needs --memory-mb: memory budgets in MiB/);
-  assertRefused(['sweep', '--socs', 'nope', '--model', MODEL, '--memory-mb', '8'], /unknown SoC profile "nope"/);
-  assertRefused([...rwkv, '--memory-mb', '8', '--settings', 'dense,all'], /unknown setting "dense": use some of dense-fp16/);
-  assertRefused([...rwkv, '--memory-mb', '8,abc'], /--memory-mb takes numbers/);
-  assertRefused([...rwkv, '--memory-mb', '8', '--settings', 'dense-fp16', '--token-ms', '5'], /--token-ms is a target for the planner/);
-  assertRefused(
+  await assertRefusedHere(['sweep', '--socs', 'odroid-n2plus', '--model', SPAM_MODEL], /a BERT sweep needs --targets-ms/);
+  await assertRefusedHere([...rwkv, '--memory-mb', '8', '--targets-ms', '50'], /--targets-ms is for BERT models; .* use --token-ms/);
+  await assertRefusedHere(rwkv, /an RWKV sweep needs --memory-mb: memory budgets in MiB/);
+  await assertRefusedHere(['sweep', '--socs', 'nope', '--model', MODEL, '--memory-mb', '8'], /unknown SoC profile "nope"/);
+  await assertRefusedHere([...rwkv, '--memory-mb', '8', '--settings', 'dense,all'], /unknown setting "dense": use some of dense-fp16/);
+  await assertRefusedHere([...rwkv, '--memory-mb', '8,abc'], /--memory-mb takes numbers/);
+  await assertRefusedHere(
+    [...rwkv, '--memory-mb', '8', '--settings', 'dense-fp16', '--token-ms', '5'],
+    /--token-ms is a target for the planner/,
+  );
+  await assertRefusedHere(
     ['report', String(regressOut.sweepId), '--timeline-ms', '5', '--out', join(tempDir(), 'r.html')],
     /--timeline-ms: an RWKV sweep/,
   );
   const bad = join(tempDir(), 'bad.json');
   const base = JSON.parse(readFileSync(BASELINE, 'utf8'));
   writeFileSync(bad, JSON.stringify({ ...base, spec: { ...base.spec, memoryMiB: [-1] } }));
-  assertRefused(['regress', '--baseline', bad], /bad\.json: not a sweep baseline: spec\.memoryMiB\.0: .*\(got -1\)/);
+  await assertRefusedHere(['regress', '--baseline', bad], /bad\.json: not a sweep baseline: spec\.memoryMiB\.0: .*\(got -1\)/);
   writeFileSync(bad, JSON.stringify({ ...base, spec: { ...base.spec, model: 'rwkv5-world-0.1b' } }));
-  assertRefused(['regress', '--baseline', bad], /spec\.model: must be a model directory, not a shape preset/);
+  await assertRefusedHere(['regress', '--baseline', bad], /spec\.model: must be a model directory, not a shape preset/);
 });
 
 test('an RWKV baseline with any one value replaced is read or refused with a UserError, never anything else', () => {

@@ -11,6 +11,7 @@ import type { Split } from '../../eval/splits.js';
 import type { ExperimentStore } from '../../store/db.js';
 import { evaluationItems, scoreLm, type FfnLayerStats, type LaneStepper, type LmScores } from './lm-eval.js';
 import { EmbeddingCache } from './compress/emb-cache.js';
+import { lmPassages } from './corpus.js';
 import type { TechniqueSpec } from './compress/setting.js';
 import type { RwkvTokenizer } from './tokenizer.js';
 
@@ -132,8 +133,10 @@ export function cachedLmQuality(
   split: Split,
   limit?: number,
 ): { perplexity: number; lastWordAccuracy: number; split: string; tokens: number } | undefined {
-  const { items, all } = evaluationItems(split, model.tokenizer, limit);
-  const scope = { model: model.checksum, task: LM_TASK, split: sampleKey(split, items.length, all) };
+  // The sample's key needs its size only (stratifiedSample takes exactly min(limit, all)): nothing is tokenized
+  // to look an answer up (a plan looks up every grid point's).
+  const all = lmPassages(split).length;
+  const scope = { model: model.checksum, task: LM_TASK, split: sampleKey(split, limit ? Math.min(limit, all) : all, all) };
   const configHash = techniquesHash(model.qualityKey ?? model.techniques);
   const ppl = db.getQuality({ ...scope, metric: 'perplexity', configHash });
   const word = db.getQuality({ ...scope, metric: 'lastWordAccuracy', configHash });

