@@ -9,7 +9,7 @@ import { QualityOracle, type QualityAnswer } from '../../eval/oracle.js';
 import { sampleKey } from '../../eval/sample.js';
 import type { Split } from '../../eval/splits.js';
 import type { ExperimentStore } from '../../store/db.js';
-import { evaluationItems, scoreLm, type FfnLayerStats, type LaneStepper, type LmScores } from './lm-eval.js';
+import { evaluationItems, evaluationSize, scoreLm, type FfnLayerStats, type LaneStepper, type LmScores } from './lm-eval.js';
 import { EmbeddingCache } from './compress/emb-cache.js';
 import type { TechniqueSpec } from './compress/setting.js';
 import type { RwkvTokenizer } from './tokenizer.js';
@@ -132,8 +132,8 @@ export function cachedLmQuality(
   split: Split,
   limit?: number,
 ): { perplexity: number; lastWordAccuracy: number; split: string; tokens: number } | undefined {
-  const { items, all } = evaluationItems(split, model.tokenizer, limit);
-  const scope = { model: model.checksum, task: LM_TASK, split: sampleKey(split, items.length, all) };
+  const { passages, all } = evaluationSize(split, limit);
+  const scope = { model: model.checksum, task: LM_TASK, split: sampleKey(split, passages, all) };
   const configHash = techniquesHash(model.qualityKey ?? model.techniques);
   const ppl = db.getQuality({ ...scope, metric: 'perplexity', configHash });
   const word = db.getQuality({ ...scope, metric: 'lastWordAccuracy', configHash });
