@@ -22,7 +22,38 @@ export function packedBytes(count: number, bits: number): number {
 }
 
 export function quantize(values: Float32Array, bits: number, z = OUTLIER_Z): Quantized {
-  if (!Number.isInteger(bits) || bits < 1 || bits > 8) throw new RangeError(`quantize: bits must be 1..8, got ${bits}`);
+  return quantizer(values, z)(bits);
+}
+
+/**
+ * quantize of one array at any number of bitwidths: its outliers and sorted inliers are found once (on the
+ * first call), not once per bitwidth. The array must not change while the quantizer is used.
+ */
+export function quantizer(values: Float32Array, z = OUTLIER_Z): (bits: number) => Quantized {
+  let split: { outliers: number[]; sorted: Float64Array } | undefined;
+  return (bits) => {
+    if (!Number.isInteger(bits) || bits < 1 || bits > 8) throw new RangeError(`quantize: bits must be 1..8, got ${bits}`);
+    split ??= splitOutliers(values, z);
+    const { outliers, sorted } = split;
+    const n = values.length;
+    const centroids = fitCentroids(sorted, 2 ** bits);
+    const bounds = boundaries(centroids);
+    const indices = new Uint8Array(n);
+    // The nearest centroid's index is the number of boundaries below the value.
+    for (let i = 0; i < n; i++) indices[i] = lowerBound(bounds, values[i]);
+    return {
+      bits,
+      count: n,
+      centroids,
+      outlierPositions: Uint32Array.from(outliers),
+      outlierValues: Float32Array.from(outliers, (i) => values[i]),
+      packed: packIndices(indices, bits),
+    };
+  };
+}
+
+/** The positions of the weights outside the fitted Gaussian, and the other values sorted. */
+function splitOutliers(values: Float32Array, z: number): { outliers: number[]; sorted: Float64Array } {
   const n = values.length;
   let mean = 0;
   for (let i = 0; i < n; i++) mean += values[i];
@@ -38,19 +69,7 @@ export function quantize(values: Float32Array, bits: number, z = OUTLIER_Z): Qua
     if (std > 0 && Math.abs(values[i] - mean) > limit) outliers.push(i);
     else inliers.push(values[i]);
   }
-  const centroids = fitCentroids(Float64Array.from(inliers).sort(), 2 ** bits);
-  const bounds = boundaries(centroids);
-  const indices = new Uint8Array(n);
-  // The nearest centroid's index is the number of boundaries below the value.
-  for (let i = 0; i < n; i++) indices[i] = lowerBound(bounds, values[i]);
-  return {
-    bits,
-    count: n,
-    centroids,
-    outlierPositions: Uint32Array.from(outliers),
-    outlierValues: Float32Array.from(outliers, (i) => values[i]),
-    packed: packIndices(indices, bits),
-  };
+  return { outliers, sorted: Float64Array.from(inliers).sort() };
 }
 
 /** Packs indices of `bits` bits each, little-endian, LSB first. */

@@ -52,8 +52,12 @@ describe(
     before(async () => {
       server = await startServer();
       context = await launchBrowser({ viewport: { width: 1400, height: 900 }, downloads: true });
+      // Accuracies come from the sweeps (stored, then read by every view): no background accuracy, and a planner
+      // without an importance profile at boot, so no job but the sweeps runs beside the page.
       await context.addInitScript(
-        (limit) => localStorage.getItem('shardlab-query') || localStorage.setItem('shardlab-query', JSON.stringify({ evalLimit: limit })),
+        (limit) =>
+          localStorage.getItem('shardlab-query') ||
+          localStorage.setItem('shardlab-query', JSON.stringify({ evalLimit: limit, autoAccuracy: false, planner: 'sti-uniform' })),
         LIMIT,
       );
       page = await context.newPage();

@@ -12,6 +12,15 @@ import { launchBrowser, shot, startServer, type Server } from './harness.js';
 
 const launch = (profile: string) => launchBrowser({ profile });
 
+/**
+ * The timelines need plans only: no background accuracy, and a planner without an importance profile (What-if's
+ * first plan would otherwise start a profile job), so no job process runs beside the page. Set on a fresh
+ * profile only, as the page keeps its own settings.
+ */
+const QUIET_QUERY = () =>
+  localStorage.getItem('shardlab-query') ||
+  localStorage.setItem('shardlab-query', JSON.stringify({ evalLimit: 20, autoAccuracy: false, planner: 'sti-uniform' }));
+
 /** Tick values in ms, from their labels. */
 async function ticks(tl: Locator): Promise<number[]> {
   return (await tl.locator('.tick-label').allTextContents()).map((t) => Number(t.replace(/ ms$/, '')));
@@ -32,10 +41,7 @@ describe('timeline', () => {
     async () => {
       server = await startServer();
       context = await launch(tempDir('shardlab-chromium-'));
-      // Quick accuracies (the first 20 dev examples), so background jobs stay short.
-      await context.addInitScript(
-        () => localStorage.getItem('shardlab-query') || localStorage.setItem('shardlab-query', JSON.stringify({ evalLimit: 20 })),
-      );
+      await context.addInitScript(QUIET_QUERY);
       page = await context.newPage();
       await page.goto(server.openUrl);
       // The first plan (What-if) is on screen: the app is up.
@@ -153,6 +159,7 @@ test('settings survive a restart on the same port', { timeout: 120_000 }, async 
   const theme = async (p: Page) => p.evaluate(() => document.documentElement.dataset.theme);
   let server = await startServer(home, port);
   let context = await launch(profile);
+  await context.addInitScript(QUIET_QUERY);
   let page = await context.newPage();
   await page.goto(server.openUrl);
   await page.locator('body').click({ position: { x: 5, y: 790 } });
@@ -167,6 +174,7 @@ test('settings survive a restart on the same port', { timeout: 120_000 }, async 
   try {
     assert.ok(server.url.includes(`:${port}/`), server.url);
     context = await launch(profile);
+    await context.addInitScript(QUIET_QUERY);
     page = await context.newPage();
     await page.goto(server.openUrl);
     await page.locator('body').waitFor();

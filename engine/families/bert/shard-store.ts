@@ -16,7 +16,7 @@ import { baseTensorSpecs, baseWeightsFrom, loadBertWeights, sliceLayer, type Bas
 import { modelChecksum, sha256 } from '../../core/checksum.js';
 import { UserError } from '../../core/errors.js';
 import { encodeSafetensors, parseSafetensors } from '../../core/safetensors.js';
-import { dequantizeInto, quantize } from '../../shard/codec.js';
+import { dequantizeInto, quantizer } from '../../shard/codec.js';
 import type { Configuration } from './configuration.js';
 import { codecOf, decodeShardInto, encodeShard, ShardFormatError, type Codec } from '../../shard/format.js';
 import { emptyLayer, gatherSlice, scatterSlice, SHARED_PARTS, sliceCounts } from './layout.js';
@@ -118,9 +118,10 @@ export function writeStore(modelDir: string, outDir: string, bits: number[], onP
       shared.push(rel);
       for (let s = 0; s < cfg.slices; s++) {
         const { weights: w, biases } = gatherSlice(cfg, layer, s);
+        const quantizeAt = quantizer(w);
         for (const b of bits) {
           const codec: Codec = codecOf(b);
-          const q = codec === 'fp32' ? undefined : quantize(w, b);
+          const q = codec === 'fp32' ? undefined : quantizeAt(b);
           const file = shardFileName(l, s, b);
           put(file, encodeShard({ layer: l, slice: s, bits: b, biases, weights: q ?? w }));
           const restored = new Float32Array(w.length);

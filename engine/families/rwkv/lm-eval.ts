@@ -55,12 +55,27 @@ export function lmItems(passages: readonly Passage[], tok: RwkvTokenizer): LmIte
   });
 }
 
+const samples = new Map<string, readonly Passage[]>();
+
+/** The passages of the split a measurement runs on, or its fixed sample of `limit` stratified by source (drawn once per process). */
+function chosenPassages(split: Split, limit?: number): readonly Passage[] {
+  const key = `${split}\0${limit ?? 0}`;
+  let chosen = samples.get(key);
+  if (!chosen) {
+    const labelled = lmPassages(split).map((p) => ({ ...p, label: SOURCES.indexOf(p.source) }));
+    samples.set(key, (chosen = limit ? stratifiedSample(labelled, limit) : labelled));
+  }
+  return chosen;
+}
+
 /** The passages a measurement runs on: the split, or its fixed sample of `limit` stratified by source. */
 export function evaluationItems(split: Split, tok: RwkvTokenizer, limit?: number): { items: LmItem[]; all: number } {
-  const all = lmPassages(split);
-  const labelled = all.map((p) => ({ ...p, label: SOURCES.indexOf(p.source) }));
-  const chosen = limit ? stratifiedSample(labelled, limit) : labelled;
-  return { items: lmItems(chosen, tok), all: all.length };
+  return { items: lmItems(chosenPassages(split, limit), tok), all: lmPassages(split).length };
+}
+
+/** How many passages evaluationItems gives, and of how many, without tokenizing them (what a cached quality is keyed by). */
+export function evaluationSize(split: Split, limit?: number): { passages: number; all: number } {
+  return { passages: chosenPassages(split, limit).length, all: lmPassages(split).length };
 }
 
 /** Sequences scored side by side (lanes of one batched step); 32 keeps a 2-core machine's matrix units busy. */

@@ -9,9 +9,8 @@ import { QualityOracle, type QualityAnswer } from '../../eval/oracle.js';
 import { sampleKey } from '../../eval/sample.js';
 import type { Split } from '../../eval/splits.js';
 import type { ExperimentStore } from '../../store/db.js';
-import { evaluationItems, scoreLm, type FfnLayerStats, type LaneStepper, type LmScores } from './lm-eval.js';
+import { evaluationItems, evaluationSize, scoreLm, type FfnLayerStats, type LaneStepper, type LmScores } from './lm-eval.js';
 import { EmbeddingCache } from './compress/emb-cache.js';
-import { lmPassages } from './corpus.js';
 import type { TechniqueSpec } from './compress/setting.js';
 import type { RwkvTokenizer } from './tokenizer.js';
 
@@ -133,10 +132,8 @@ export function cachedLmQuality(
   split: Split,
   limit?: number,
 ): { perplexity: number; lastWordAccuracy: number; split: string; tokens: number } | undefined {
-  // The sample's key needs its size only (stratifiedSample takes exactly min(limit, all)): nothing is tokenized
-  // to look an answer up (a plan looks up every grid point's).
-  const all = lmPassages(split).length;
-  const scope = { model: model.checksum, task: LM_TASK, split: sampleKey(split, limit ? Math.min(limit, all) : all, all) };
+  const { passages, all } = evaluationSize(split, limit);
+  const scope = { model: model.checksum, task: LM_TASK, split: sampleKey(split, passages, all) };
   const configHash = techniquesHash(model.qualityKey ?? model.techniques);
   const ppl = db.getQuality({ ...scope, metric: 'perplexity', configHash });
   const word = db.getQuality({ ...scope, metric: 'lastWordAccuracy', configHash });
