@@ -27,7 +27,7 @@ describe('importance profiling', () => {
   const fresh = (name: string) => ExperimentStore.open(join(tempDir(), `${name}.db`));
   before(async () => {
     store = writeStore(SPAM_MODEL, join(tempDir(), 'store'), [2, 32]);
-    model = await BertModel.create(store.dir, store.config, store.base(), { threads: 2 });
+    model = await BertModel.create(store.dir, store.config, store.base(), { threads: 1 });
     opts = { layers: 4, slices: 8, high: 32, low: 2, modelChecksum: store.checksum };
   });
   after(() => model.release());

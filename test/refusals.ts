@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT, TEST_HOME } from './helpers.js';
+
+/**
+ * Bad input, as assertRefused (refused.ts) checks it: exit code 2, one line on stderr naming the problem,
+ * no stack trace, nothing on stdout; for several commands, run by the CLI's main one after another in one
+ * process (refusals-runner.ts) instead of a process each. A file using it keeps at least one refusal
+ * through assertRefused, so the path through bin/shardlab.js stays checked.
+ */
+export function assertAllRefused(cases: [args: string[], pattern: RegExp][], env: NodeJS.ProcessEnv = {}): void {
+  const r = spawnSync(
+    process.execPath,
+    [join(ROOT, 'dist/test/refusals-runner.js'), '--cases', JSON.stringify(cases.map(([args]) => args))],
+    { encoding: 'utf8', env: { ...process.env, SHARDLAB_HOME: TEST_HOME, ...env } },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const results = JSON.parse(r.stdout) as { status: number; stdout: string; stderr: string }[];
+  assert.equal(results.length, cases.length);
+  cases.forEach(([args, pattern], i) => {
+    const { status, stdout, stderr } = results[i];
+    const what = `shardlab ${args.join(' ')}`;
+    assert.equal(status, 2, `${what}: exit ${status}: ${stderr}`);
+    const lines = stderr.trim().split('\n');
+    assert.equal(lines.length, 1, `${what}: ${stderr}`);
+    assert.match(lines[0], pattern, what);
+    assert.doesNotMatch(stderr, /\n\s+at /, what);
+    assert.equal(stdout, '', what);
+  });
+}
