@@ -3,14 +3,17 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { numberList } from '../engine/cli/commands/sweep.js';
 import { DEFAULT_BUFFER_KB } from '../engine/pipeline/plan.js';
+import { parseBits, writeStore } from '../engine/families/bert/shard-store.js';
 import { shardlab, shardlabJson, SPAM_MODEL, tempDir } from './helpers.js';
 import { assertRefused } from './refused.js';
+import { assertAllRefused } from './refusals.js';
 
 describe('shardlab plan', () => {
   let store: string;
   before(() => {
     store = join(tempDir(), 'store');
-    shardlabJson('shard', '--model', SPAM_MODEL, '--out', store, '--bits', '2,4', '--no-eval', '--json');
+    // What `shardlab shard --bits 2,4 --no-eval` writes (cli-shard.test runs that command), without a process.
+    writeStore(SPAM_MODEL, store, parseBits('2,4'));
   });
 
   test('--target-ms takes a decimal target and the JSON echoes it with the plan and its prediction', () => {
@@ -63,9 +66,12 @@ describe('shardlab plan', () => {
 
   test('a target that is not a positive number is refused with one line and exit code 2', () => {
     const plan = ['plan', '--soc', 'odroid-n2plus', '--model', store, '--planner', 'sti-uniform', '--target-ms'];
-    assertRefused([...plan, '0'], /--target-ms takes a positive number, got "0"/);
-    assertRefused([...plan, 'abc'], /--target-ms takes a positive number, got "abc"/);
-    assertRefused([...plan, '-5'], /--target-ms takes a positive number, got "-5"/);
+    // Through the CLI's main in one process (refusals.ts), each checked as assertRefused does.
+    assertAllRefused([
+      [[...plan, '0'], /--target-ms takes a positive number, got "0"/],
+      [[...plan, 'abc'], /--target-ms takes a positive number, got "abc"/],
+      [[...plan, '-5'], /--target-ms takes a positive number, got "-5"/],
+    ]);
   });
 });
 
@@ -77,10 +83,12 @@ describe('shardlab sweep --targets-ms', () => {
 
   test('refuses zero, negative and non-numeric targets with one line and exit code 2', () => {
     const sweep = ['sweep', '--socs', 'odroid-n2plus', '--model', SPAM_MODEL, '--targets-ms'];
-    assertRefused([...sweep, '50,0'], /--targets-ms takes numbers above 0, got 0/);
-    assertRefused([...sweep, '-10:10:5'], /--targets-ms takes numbers above 0, got -10/);
-    assertRefused([...sweep, 'fast'], /--targets-ms takes numbers or from:to:step ranges/);
-    assertRefused([...sweep, '50', '--buffers-kb', '-1'], /--buffers-kb takes numbers >= 0, got -1/);
+    assertAllRefused([
+      [[...sweep, '50,0'], /--targets-ms takes numbers above 0, got 0/],
+      [[...sweep, '-10:10:5'], /--targets-ms takes numbers above 0, got -10/],
+      [[...sweep, 'fast'], /--targets-ms takes numbers or from:to:step ranges/],
+      [[...sweep, '50', '--buffers-kb', '-1'], /--buffers-kb takes numbers >= 0, got -1/],
+    ]);
   });
 });
 
@@ -132,12 +140,14 @@ describe('shardlab run --planner and models by name', () => {
   });
 
   test('unknown names and half-given plans are refused with one line', () => {
-    assertRefused(
-      ['plan', '--soc', 'odroid-n2plus', '--model', 'bert-spamm', '--target-ms', '60'],
-      /no model "bert-spamm": .*bundled model \(bert-sotu-era, bert-spam(, rwkv5-en[^)]*)?\)/,
-    );
-    assertRefused(['run', '--soc', 'odroid-n2plus', '--model', 'bert-spam', '--planner', 'stdpl-4'], /--planner stdpl-4 needs --target-ms/);
-    assertRefused([...['run'], ...where, '--paradigm', 'layerwise'], /one plan: --planner\/--target-ms, or --config FILE, or --paradigm/);
-    assertRefused(['run', ...where, '--bits', '4'], /--bits goes with --paradigm/);
+    assertAllRefused([
+      [
+        ['plan', '--soc', 'odroid-n2plus', '--model', 'bert-spamm', '--target-ms', '60'],
+        /no model "bert-spamm": .*bundled model \(bert-sotu-era, bert-spam(, rwkv5-en[^)]*)?\)/,
+      ],
+      [['run', '--soc', 'odroid-n2plus', '--model', 'bert-spam', '--planner', 'stdpl-4'], /--planner stdpl-4 needs --target-ms/],
+      [[...['run'], ...where, '--paradigm', 'layerwise'], /one plan: --planner\/--target-ms, or --config FILE, or --paradigm/],
+      [['run', ...where, '--bits', '4'], /--bits goes with --paradigm/],
+    ]);
   });
 });
