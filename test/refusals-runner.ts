@@ -1,6 +1,6 @@
 /**
  * Runs the CLI's main once per argument list, one after another in this one process, and prints what each
- * gave (exit code, stdout, stderr) as JSON: refusals.ts checks many refusals for the start-up cost of one
+ * gave (exit code, stdout, stderr) as JSON: refusals.ts checks many commands for the start-up cost of one
  * process. Under `node --test dist/test/` (which runs every file here) it is given no cases and does nothing.
  */
 import { main } from '../engine/cli/main.js';

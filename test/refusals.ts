@@ -15,6 +15,11 @@ interface Result {
   stderr: string;
 }
 
+/** Several commands run by the CLI's main one after another in one process: each one's exit code, stdout and stderr. */
+export function shardlabInOneProcess(cases: string[][], env: NodeJS.ProcessEnv = {}): Result[] {
+  return runAll(cases, env);
+}
+
 function runAll(cases: string[][], env: NodeJS.ProcessEnv): Result[] {
   const r = spawnSync(process.execPath, [join(ROOT, 'dist/test/refusals-runner.js'), '--cases', JSON.stringify(cases)], {
     encoding: 'utf8',
