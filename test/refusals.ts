@@ -16,12 +16,13 @@ interface Result {
 }
 
 /** Several commands run by the CLI's main one after another in one process: each one's exit code, stdout and stderr. */
-export function shardlabInOneProcess(cases: string[][], env: NodeJS.ProcessEnv = {}): Result[] {
-  return runAll(cases, env);
+export function shardlabInOneProcess(cases: string[][], env: NodeJS.ProcessEnv = {}, cwd?: string): Result[] {
+  return runAll(cases, env, cwd);
 }
 
-function runAll(cases: string[][], env: NodeJS.ProcessEnv): Result[] {
+function runAll(cases: string[][], env: NodeJS.ProcessEnv, cwd?: string): Result[] {
   const r = spawnSync(process.execPath, [join(ROOT, 'dist/test/refusals-runner.js'), '--cases', JSON.stringify(cases)], {
+    cwd,
     encoding: 'utf8',
     env: { ...process.env, SHARDLAB_HOME: TEST_HOME, ...env },
   });

@@ -12,7 +12,6 @@ import { runSweep } from '../engine/sweep/sweep.js';
 import { accuracyCell, rowsWithoutEvents, sweepCsv, sweepTable } from '../engine/sweep/table.js';
 import type { Sweep, SweepSpec } from '../engine/sweep/types.js';
 import { wilson95 } from '../engine/eval/interval.js';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { ROOT, shardlab, SPAM_MODEL, TEST_HOME, tempDir } from './helpers.js';
 import { assertRefused } from './refused.js';
@@ -200,16 +199,21 @@ test('shardlab sweep prints a row per point with its interval; report without --
   const at = lines[0].indexOf('makespan ms') + 'makespan ms'.length;
   for (const row of rows) assert.match(row.slice(at - 6, at), /^\s*\d+\.\d$/);
   const id = /stored as sweep (\d+)/.exec(lines.at(-1)!)![1];
+  // The report (from a fresh directory) and a --json sweep by the CLI's main in one process (refusals.ts);
+  // the sweep above ran through bin/shardlab.js.
   const cwd = tempDir();
-  const rep = spawnSync(process.execPath, [join(ROOT, 'bin/shardlab.js'), 'report', id], {
+  const [rep, swept] = shardlabInOneProcess(
+    [
+      ['report', id],
+      ['sweep', ...args.slice(1), '--planners', 'stdpl-32', '--limit', '32', '--json'],
+    ],
+    {},
     cwd,
-    encoding: 'utf8',
-    env: { ...process.env, SHARDLAB_HOME: TEST_HOME },
-  });
+  );
   assert.equal(rep.status, 0, rep.stderr);
   assert.ok(existsSync(join(cwd, `sweep-${id}.html`)));
   assert.match(rep.stdout, new RegExp(`wrote ${join(cwd, `sweep-${id}.html`)} \\(html, sweep ${id}, 4 rows\\)`));
-  const json = JSON.parse(shardlab('sweep', ...args.slice(1), '--planners', 'stdpl-32', '--limit', '32', '--json').stdout);
+  const json = JSON.parse(swept.stdout);
   assert.equal(json.rows.length, 2);
   assert.equal(json.rows[0].examples, 32);
   assert.ok(json.rows[0].accuracyInterval.low <= json.rows[0].accuracy);
