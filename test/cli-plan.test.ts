@@ -4,9 +4,9 @@ import { before, describe, test } from 'node:test';
 import { numberList } from '../engine/cli/commands/sweep.js';
 import { DEFAULT_BUFFER_KB } from '../engine/pipeline/plan.js';
 import { parseBits, writeStore } from '../engine/families/bert/shard-store.js';
-import { shardlab, shardlabJson, SPAM_MODEL, tempDir } from './helpers.js';
+import { shardlabJson, SPAM_MODEL, tempDir } from './helpers.js';
 import { assertRefused } from './refused.js';
-import { assertAllRefused } from './refusals.js';
+import { assertAllRefused, jsonInOneProcess, shardlabInOneProcess } from './refusals.js';
 
 describe('shardlab plan', () => {
   let store: string;
@@ -36,29 +36,21 @@ describe('shardlab plan', () => {
     const db = join(tempDir(), 'fresh.db');
     const plan = ['plan', '--soc', 'odroid-n2plus', '--model', store, '--target-ms', '60', '--buffer-kb', '400', '--planner', 'sti'];
     const args = [...plan, '--importance', 'sti:4/2', '--limit', '8', '--db', db];
-    const first = shardlab(...args);
+    // The three commands by the CLI's main in one process (refusals.ts); what they share is the database.
+    const [first, again, profiled] = shardlabInOneProcess([
+      args,
+      [...args, '--json'],
+      // The very profile `shardlab profile --limit 8` stores: nothing left to evaluate.
+      ['profile', '--model', store, '--high', '4', '--low', '2', '--limit', '8', '--db', db, '--json'],
+    ]);
     assert.equal(first.status, 0, first.stderr);
     assert.match(first.stderr, /no sti:4\/2 importance profile of .* on spam dev~strat8 yet; profiling it first \(32 shards\)/);
     assert.match(first.stdout, /^sti on odroid-n2plus, target 60 ms, buffer 400 KB/);
-    const again = shardlab(...args, '--json');
     assert.equal(again.status, 0, again.stderr);
     assert.doesNotMatch(again.stderr, /profiling/);
     assert.equal((JSON.parse(again.stdout) as { planner: string }).planner, 'sti');
-    // The very profile `shardlab profile --limit 8` stores: nothing left to evaluate.
-    const profile = shardlabJson<{ split: string; evaluated: number }>(
-      'profile',
-      '--model',
-      store,
-      '--high',
-      '4',
-      '--low',
-      '2',
-      '--limit',
-      '8',
-      '--db',
-      db,
-      '--json',
-    );
+    assert.equal(profiled.status, 0, profiled.stderr);
+    const profile = JSON.parse(profiled.stdout) as { split: string; evaluated: number };
     assert.deepEqual([profile.split, profile.evaluated], ['dev~strat8', 0]);
     // A method the store cannot serve is refused with one line, before any work.
     assertRefused([...plan, '--db', db], /importance sti:32\/2: the shard store holds 2, 4 bits/);
@@ -96,22 +88,20 @@ describe('shardlab run --planner and models by name', () => {
   const where = ['--soc', 'odroid-n2plus', '--model', 'bert-spam', '--target-ms', '60'];
 
   test('--model takes a bundled model by name; run --planner executes the plan that plan gives, with the one buffer default', () => {
-    const plan = shardlabJson<{
+    // Both by the CLI's main in one process (refusals.ts).
+    const [plan, run] = jsonInOneProcess<{
       planner: string;
       bufferKb: number;
       layers: number;
       slices: number;
       predictedMakespanMs: number;
+      makespanMs: number;
       persistentBytes: number;
-    }>('plan', ...where, '--planner', 'sti-uniform', '--json');
+    }>([
+      ['plan', ...where, '--planner', 'sti-uniform', '--json'],
+      ['run', ...where, '--planner', 'sti-uniform', '--json'],
+    ]);
     assert.equal(plan.bufferKb, DEFAULT_BUFFER_KB);
-    const run = shardlabJson<{ planner: string; layers: number; slices: number; makespanMs: number; persistentBytes: number }>(
-      'run',
-      ...where,
-      '--planner',
-      'sti-uniform',
-      '--json',
-    );
     assert.equal(run.planner, 'sti-uniform');
     assert.equal(run.layers, plan.layers);
     assert.equal(run.slices, plan.slices);
@@ -122,20 +112,16 @@ describe('shardlab run --planner and models by name', () => {
   });
 
   test('run --eval reports the accuracy with its 95 % interval', () => {
-    const run = shardlabJson<{ accuracy: number; examples: number; accuracyInterval: { low: number; high: number } }>(
-      'run',
-      ...where,
-      '--planner',
-      'stdpl-4',
-      '--eval',
-      '--limit',
-      '20',
-      '--json',
-    );
+    // Both by the CLI's main in one process (refusals.ts).
+    const [json, text] = shardlabInOneProcess([
+      ['run', ...where, '--planner', 'stdpl-4', '--eval', '--limit', '20', '--json'],
+      ['run', ...where, '--planner', 'stdpl-4', '--eval', '--limit', '20'],
+    ]);
+    assert.equal(json.status, 0, json.stderr);
+    const run = JSON.parse(json.stdout) as { accuracy: number; examples: number; accuracyInterval: { low: number; high: number } };
     assert.equal(run.examples, 20);
     assert.ok(run.accuracyInterval.low <= run.accuracy && run.accuracy <= run.accuracyInterval.high);
     assert.ok(run.accuracyInterval.high - run.accuracyInterval.low > 0.05, 'twenty examples leave a wide interval');
-    const text = shardlab('run', ...where, '--planner', 'stdpl-4', '--eval', '--limit', '20');
     assert.match(text.stdout, /accuracy\s+\d+\.\d % ± \d+\.\d \(95 %, 20 dev examples\)/);
   });
 

@@ -5,7 +5,7 @@ import { before, describe, test } from 'node:test';
 import { parseBits, writeStore } from '../engine/families/bert/shard-store.js';
 import { ROOT, shardlab, shardlabJson, SPAM_MODEL, tempDir } from './helpers.js';
 import { assertRefused } from './refused.js';
-import { assertAllRefused } from './refusals.js';
+import { assertAllRefused, jsonInOneProcess } from './refusals.js';
 
 interface RunOut {
   planner: string;
@@ -64,25 +64,27 @@ describe('shardlab run', () => {
 
   test('a checkpoint directory is sharded on first use; throttles change the timing', () => {
     const hold = ['run', '--soc', 'rpi4-sd', '--model', SPAM_MODEL, '--paradigm', 'hold', '--bits', '4', '--json'];
-    const base = shardlabJson<RunOut>(...hold);
-    const slow = shardlabJson<RunOut>(...hold, '--cores', '1', '--clock-ghz', '0.6');
+    const loadExec = ['run', '--soc', 'rpi4-sd', '--model', store, '--paradigm', 'load-exec', '--json'];
+    // The four runs (virtual time: modeled, whatever else the process does) by the CLI's main in one process (refusals.ts).
+    const [base, slow, fast, io] = jsonInOneProcess<RunOut>([
+      hold,
+      [...hold, '--cores', '1', '--clock-ghz', '0.6'],
+      [...loadExec, '--io-mbps', '400'],
+      loadExec,
+    ]);
     assert.equal(base.stallMs, 0);
     assert.ok(slow.computeBusyMs > 3 * base.computeBusyMs);
-    const loadExec = ['run', '--soc', 'rpi4-sd', '--model', store, '--paradigm', 'load-exec', '--json'];
-    const fast = shardlabJson<RunOut>(...loadExec, '--io-mbps', '400');
-    const io = shardlabJson<RunOut>(...loadExec);
     assert.ok(fast.ioBusyMs < io.ioBusyMs / 5);
   });
 
   test('--config runs on a store without fp32 (no default --bits check), and --eval adds the accuracy', () => {
     const args = ['run', '--soc', 'odroid-n2plus', '--model', noFp32, '--config', config, '--buffer-kb', '64', '--json'];
-    const plain = shardlabJson<RunOut>(...args);
+    const [plain, e] = jsonInOneProcess<RunOut>([args, [...args, '--eval', '--limit', '16']]);
     assert.equal(plain.planner, 'config');
     assert.equal(plain.layers, 2);
     assert.equal(plain.slices, 4);
     assert.ok(!('accuracy' in plain));
     assert.ok(plain.persistentBytes > 0 && plain.persistentBytes <= 64 * 1024);
-    const e = shardlabJson<RunOut>(...args, '--eval', '--limit', '16');
     assert.equal(typeof e.accuracy, 'number');
     assert.ok(e.accuracy! >= 0 && e.accuracy! <= 1);
     assert.equal(e.makespanMs, plain.makespanMs);

@@ -20,6 +20,14 @@ export function shardlabInOneProcess(cases: string[][], env: NodeJS.ProcessEnv =
   return runAll(cases, env, cwd);
 }
 
+/** Commands that must each succeed (exit 0) and print one JSON value, run as shardlabInOneProcess runs them; the values. */
+export function jsonInOneProcess<T = Record<string, unknown>>(cases: string[][]): T[] {
+  return runAll(cases, {}).map((r, i) => {
+    assert.equal(r.status, 0, `shardlab ${cases[i].join(' ')}: exit ${r.status}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  });
+}
+
 function runAll(cases: string[][], env: NodeJS.ProcessEnv, cwd?: string): Result[] {
   const r = spawnSync(process.execPath, [join(ROOT, 'dist/test/refusals-runner.js'), '--cases', JSON.stringify(cases)], {
     cwd,
