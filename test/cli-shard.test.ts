@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { shardlab, SPAM_MODEL, tempDir } from './helpers.js';
 import { assertRefused } from './refused.js';
-import { assertAllRefused } from './refusals.js';
+import { assertAllRefused, shardlabInOneProcess } from './refusals.js';
 
 describe('shardlab shard, accuracy and profile', () => {
   let store: string;
@@ -44,8 +44,12 @@ describe('shardlab shard, accuracy and profile', () => {
         ],
       }),
     );
-    const first = JSON.parse(shardlab('accuracy', '--model', store, '--config', config, '--limit', '24', '--db', db, '--json').stdout);
-    const second = shardlab('accuracy', '--model', store, '--config', config, '--limit', '24', '--db', db);
+    // Both by the CLI's main in one process (refusals.ts); the cache is the database they share.
+    const [firstRun, second] = shardlabInOneProcess([
+      ['accuracy', '--model', store, '--config', config, '--limit', '24', '--db', db, '--json'],
+      ['accuracy', '--model', store, '--config', config, '--limit', '24', '--db', db],
+    ]);
+    const first = JSON.parse(firstRun.stdout);
     assert.equal(first.cached, false);
     assert.equal(first.examples, 24);
     assert.match(second.stdout, /from cache\s+yes/);
