@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import { parseBits, writeStore } from '../engine/families/bert/shard-store.js';
 import { ROOT, shardlab, shardlabJson, SPAM_MODEL, tempDir } from './helpers.js';
 import { assertRefused } from './refused.js';
+import { assertAllRefused, jsonInOneProcess } from './refusals.js';
 
 interface RunOut {
   planner: string;
@@ -32,8 +34,9 @@ describe('shardlab run', () => {
   before(() => {
     store = join(tempDir(), 'store');
     noFp32 = join(tempDir(), 'store-2-4');
-    shardlabJson('shard', '--model', SPAM_MODEL, '--out', store, '--bits', '4,32', '--no-eval', '--json');
-    shardlabJson('shard', '--model', SPAM_MODEL, '--out', noFp32, '--bits', '2,4', '--no-eval', '--json');
+    // What `shardlab shard --bits B --no-eval` writes (cli-shard.test runs that command), without two processes.
+    writeStore(SPAM_MODEL, store, parseBits('4,32'));
+    writeStore(SPAM_MODEL, noFp32, parseBits('2,4'));
     config = join(tempDir(), 'c.json');
     writeFileSync(config, JSON.stringify({ layers: 2, slices: 4, bits: 4 }));
   });
@@ -61,25 +64,27 @@ describe('shardlab run', () => {
 
   test('a checkpoint directory is sharded on first use; throttles change the timing', () => {
     const hold = ['run', '--soc', 'rpi4-sd', '--model', SPAM_MODEL, '--paradigm', 'hold', '--bits', '4', '--json'];
-    const base = shardlabJson<RunOut>(...hold);
-    const slow = shardlabJson<RunOut>(...hold, '--cores', '1', '--clock-ghz', '0.6');
+    const loadExec = ['run', '--soc', 'rpi4-sd', '--model', store, '--paradigm', 'load-exec', '--json'];
+    // The four runs (virtual time: modeled, whatever else the process does) by the CLI's main in one process (refusals.ts).
+    const [base, slow, fast, io] = jsonInOneProcess<RunOut>([
+      hold,
+      [...hold, '--cores', '1', '--clock-ghz', '0.6'],
+      [...loadExec, '--io-mbps', '400'],
+      loadExec,
+    ]);
     assert.equal(base.stallMs, 0);
     assert.ok(slow.computeBusyMs > 3 * base.computeBusyMs);
-    const loadExec = ['run', '--soc', 'rpi4-sd', '--model', store, '--paradigm', 'load-exec', '--json'];
-    const fast = shardlabJson<RunOut>(...loadExec, '--io-mbps', '400');
-    const io = shardlabJson<RunOut>(...loadExec);
     assert.ok(fast.ioBusyMs < io.ioBusyMs / 5);
   });
 
   test('--config runs on a store without fp32 (no default --bits check), and --eval adds the accuracy', () => {
     const args = ['run', '--soc', 'odroid-n2plus', '--model', noFp32, '--config', config, '--buffer-kb', '64', '--json'];
-    const plain = shardlabJson<RunOut>(...args);
+    const [plain, e] = jsonInOneProcess<RunOut>([args, [...args, '--eval', '--limit', '16']]);
     assert.equal(plain.planner, 'config');
     assert.equal(plain.layers, 2);
     assert.equal(plain.slices, 4);
     assert.ok(!('accuracy' in plain));
     assert.ok(plain.persistentBytes > 0 && plain.persistentBytes <= 64 * 1024);
-    const e = shardlabJson<RunOut>(...args, '--eval', '--limit', '16');
     assert.equal(typeof e.accuracy, 'number');
     assert.ok(e.accuracy! >= 0 && e.accuracy! <= 1);
     assert.equal(e.makespanMs, plain.makespanMs);
@@ -111,34 +116,28 @@ describe('shardlab run', () => {
 
   test('bad input is refused with one line and exit code 2', () => {
     assertRefused(['run', '--soc', 'odroid-n2plus', '--model', store], /exactly one of --config FILE or --paradigm/);
-    assertRefused(
-      ['run', '--soc', 'odroid-n2plus', '--model', store, '--paradigm', 'stream'],
-      /--paradigm must be one of load-exec, layerwise, hold/,
-    );
-    assertRefused(
-      ['run', '--soc', 'odroid-n2plus', '--model', store, '--paradigm', 'layerwise', '--bits', '3'],
-      /--bits 3: the shard store holds 4, 32/,
-    );
-    assertRefused(
-      ['run', '--soc', 'odroid-n2plus', '--model', noFp32, '--paradigm', 'layerwise'],
-      /--bits 32 \(the default\): the shard store holds 2, 4/,
-    );
-    assertRefused(['run', '--soc', 'odroid-n2plus', '--model', noFp32, '--config', config, '--bits', '4'], /--bits goes with --paradigm/);
-    assertRefused(
-      ['run', '--soc', 'odroid-n2plus', '--model', store, '--paradigm', 'layerwise', '--unit', 'gpu'],
-      /odroid-n2plus has no GPU/,
-    );
-    assertRefused(
-      ['run', '--soc', 'odroid-n2plus', '--model', store, '--paradigm', 'layerwise', '--mode', 'fast'],
-      /--mode must be virtual or real/,
-    );
-    assertRefused(
-      ['run', '--soc', 'odroid-n2plus', '--model', store, '--paradigm', 'layerwise', '--no-warm-up'],
-      /--no-warm-up goes with --mode real/,
-    );
-    assertRefused(
-      ['run', '--soc', 'rpi5-nvme', '--model', join(ROOT, 'fixtures/models/rwkv5-en'), '--mode', 'real', '--no-warm-up'],
-      /--no-warm-up is for BERT models/,
-    );
+    // The rest through the CLI's main in one process (refusals.ts), each checked the same way.
+    assertAllRefused([
+      [['run', '--soc', 'odroid-n2plus', '--model', store, '--paradigm', 'stream'], /--paradigm must be one of load-exec, layerwise, hold/],
+      [
+        ['run', '--soc', 'odroid-n2plus', '--model', store, '--paradigm', 'layerwise', '--bits', '3'],
+        /--bits 3: the shard store holds 4, 32/,
+      ],
+      [
+        ['run', '--soc', 'odroid-n2plus', '--model', noFp32, '--paradigm', 'layerwise'],
+        /--bits 32 \(the default\): the shard store holds 2, 4/,
+      ],
+      [['run', '--soc', 'odroid-n2plus', '--model', noFp32, '--config', config, '--bits', '4'], /--bits goes with --paradigm/],
+      [['run', '--soc', 'odroid-n2plus', '--model', store, '--paradigm', 'layerwise', '--unit', 'gpu'], /odroid-n2plus has no GPU/],
+      [['run', '--soc', 'odroid-n2plus', '--model', store, '--paradigm', 'layerwise', '--mode', 'fast'], /--mode must be virtual or real/],
+      [
+        ['run', '--soc', 'odroid-n2plus', '--model', store, '--paradigm', 'layerwise', '--no-warm-up'],
+        /--no-warm-up goes with --mode real/,
+      ],
+      [
+        ['run', '--soc', 'rpi5-nvme', '--model', join(ROOT, 'fixtures/models/rwkv5-en'), '--mode', 'real', '--no-warm-up'],
+        /--no-warm-up is for BERT models/,
+      ],
+    ]);
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { shardlab, SPAM_MODEL, tempDir } from './helpers.js';
 import { assertRefused } from './refused.js';
+import { assertAllRefused, shardlabInOneProcess } from './refusals.js';
 
 describe('shardlab shard, accuracy and profile', () => {
   let store: string;
@@ -43,8 +44,12 @@ describe('shardlab shard, accuracy and profile', () => {
         ],
       }),
     );
-    const first = JSON.parse(shardlab('accuracy', '--model', store, '--config', config, '--limit', '24', '--db', db, '--json').stdout);
-    const second = shardlab('accuracy', '--model', store, '--config', config, '--limit', '24', '--db', db);
+    // Both by the CLI's main in one process (refusals.ts); the cache is the database they share.
+    const [firstRun, second] = shardlabInOneProcess([
+      ['accuracy', '--model', store, '--config', config, '--limit', '24', '--db', db, '--json'],
+      ['accuracy', '--model', store, '--config', config, '--limit', '24', '--db', db],
+    ]);
+    const first = JSON.parse(firstRun.stdout);
     assert.equal(first.cached, false);
     assert.equal(first.examples, 24);
     assert.match(second.stdout, /from cache\s+yes/);
@@ -60,21 +65,28 @@ describe('shardlab shard, accuracy and profile', () => {
   });
 
   test('bad input is refused with one line and exit code 2', () => {
-    const config = join(tempDir(), 'config.json');
-    writeFileSync(config, JSON.stringify({ layers: 2, slices: 4, bits: 3 }));
-    assertRefused(['accuracy', '--model', store, '--config', config, '--db', db], /bitwidth 3 is not in the shard store/);
-    writeFileSync(config, JSON.stringify({ layers: 9, slices: 4, bits: 2 }));
-    assertRefused(['accuracy', '--model', store, '--config', config, '--db', db], /layers 9 exceeds/);
-    assertRefused(['shard', '--model', SPAM_MODEL, '--out', store, '--db', db], /already exists and is not empty/);
+    const configOf = (c: object) => {
+      const file = join(tempDir(), 'config.json');
+      writeFileSync(file, JSON.stringify(c));
+      return file;
+    };
     assertRefused(
-      ['shard', '--model', SPAM_MODEL, '--out', join(tempDir(), 's'), '--bits', '2,7'],
-      /--bits: 7 is not a supported bitwidth/,
+      ['accuracy', '--model', store, '--config', configOf({ layers: 2, slices: 4, bits: 3 }), '--db', db],
+      /bitwidth 3 is not in the shard store/,
     );
-    assertRefused(['profile', '--model', store, '--method', 'random', '--db', db], /--method must be one of sti, drop/);
     const notDb = join(tempDir(), 'notes.txt');
-    writeFileSync(config, JSON.stringify({ layers: 2, slices: 4, bits: 2 }));
     writeFileSync(notDb, 'this is not a database, just some text that is long enough to look like a file header');
-    assertRefused(['accuracy', '--model', store, '--config', config, '--db', notDb], /cannot open as a shardlab experiment database/);
+    // The rest through the CLI's main in one process (refusals.ts), each checked the same way.
+    assertAllRefused([
+      [['accuracy', '--model', store, '--config', configOf({ layers: 9, slices: 4, bits: 2 }), '--db', db], /layers 9 exceeds/],
+      [['shard', '--model', SPAM_MODEL, '--out', store, '--db', db], /already exists and is not empty/],
+      [['shard', '--model', SPAM_MODEL, '--out', join(tempDir(), 's'), '--bits', '2,7'], /--bits: 7 is not a supported bitwidth/],
+      [['profile', '--model', store, '--method', 'random', '--db', db], /--method must be one of sti, drop/],
+      [
+        ['accuracy', '--model', store, '--config', configOf({ layers: 2, slices: 4, bits: 2 }), '--db', notDb],
+        /cannot open as a shardlab experiment database/,
+      ],
+    ]);
   });
 
   test('a corrupt shard stops the run with the file named, exit code 2', () => {

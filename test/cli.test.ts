@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, truncateSync, writeFileSync, statSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { copyModel, shardlab, SOTU_MODEL, SPAM_MODEL, tempDir } from './helpers.js';
 import { assertRefused } from './refused.js';
+import { Refusals } from './refusals.js';
 import { UserError } from '../engine/core/errors.js';
 import { reportError } from '../engine/cli/main.js';
 
@@ -39,100 +40,108 @@ test('shardlab logits --reference reports maxAbsDiff within 1e-4', () => {
 });
 
 describe('bad input is refused with one line and exit code 2', () => {
-  test('a model directory that does not exist', () => assertRefused(['eval', '--model', '/nonexistent/model'], /no such directory/));
-  test('a directory that is not a model', () => assertRefused(['eval', '--model', tempDir()], /not a model directory/));
-
-  test('a missing weights file', () => {
+  // Every case but the first runs through the CLI's main in one process (refusals.ts); each test checks its own.
+  const refusals = new Refusals();
+  const check: Record<string, () => void> = {};
+  /** A copy of the spam model, edited. */
+  const edited = (edit: (dir: string) => void): string => {
     const dir = copyModel(SPAM_MODEL);
-    rmSync(join(dir, 'model.safetensors'));
-    assertRefused(['eval', '--model', dir], /model\.safetensors: missing/);
-  });
-
-  test('a truncated safetensors file', () => {
-    const dir = copyModel(SPAM_MODEL);
-    const file = join(dir, 'model.safetensors');
-    truncateSync(file, Math.floor(statSync(file).size / 2));
-    assertRefused(['eval', '--model', dir], /model\.safetensors: truncated/);
-  });
-
-  test('a corrupt safetensors header', () => {
-    const dir = copyModel(SPAM_MODEL);
-    const fd = openSync(join(dir, 'model.safetensors'), 'r+');
-    writeSync(fd, Buffer.from('garbage!'), 0, 8, 12);
-    closeSync(fd);
-    assertRefused(['eval', '--model', dir], /model\.safetensors: corrupt/);
-  });
-
-  test('a config that does not match the weights', () => {
-    const dir = copyModel(SPAM_MODEL);
-    const file = join(dir, 'config.json');
-    const config = JSON.parse(readFileSync(file, 'utf8'));
-    writeFileSync(file, JSON.stringify({ ...config, intermediate_size: 512 }));
-    assertRefused(['eval', '--model', dir], /config and weights do not match/);
-  });
-
-  test('a config that is not JSON', () => {
-    const dir = copyModel(SPAM_MODEL);
-    writeFileSync(join(dir, 'config.json'), '{ not json');
-    assertRefused(['eval', '--model', dir], /config\.json: not valid JSON/);
-  });
-
-  test('a tokenizer.json the tokenizer library cannot build', () => {
-    const dir = copyModel(SPAM_MODEL);
-    const file = join(dir, 'tokenizer.json');
-    writeFileSync(file, readFileSync(file, 'utf8').replaceAll('"content"', '"contenu"'));
-    assertRefused(['eval', '--model', dir, '--limit', '2'], /tokenizer\.json: added_tokens: an entry has no content string/);
-    writeFileSync(file, readFileSync(file, 'utf8').replaceAll('"contenu"', '"content"').replace('"BertNormalizer"', '"BertNormaliser"'));
-    assertRefused(
-      ['eval', '--model', dir, '--limit', '2'],
+    edit(dir);
+    return dir;
+  };
+  const editJson = (file: string, edit: (json: Record<string, unknown>) => Record<string, unknown>, space?: number) =>
+    writeFileSync(file, JSON.stringify(edit(JSON.parse(readFileSync(file, 'utf8'))), null, space));
+  before(() => {
+    check.notModel = refusals.add(['eval', '--model', tempDir()], /not a model directory/);
+    check.missing = refusals.add(
+      ['eval', '--model', edited((dir) => rmSync(join(dir, 'model.safetensors')))],
+      /model\.safetensors: missing/,
+    );
+    const truncated = edited((dir) => {
+      const file = join(dir, 'model.safetensors');
+      truncateSync(file, Math.floor(statSync(file).size / 2));
+    });
+    check.truncated = refusals.add(['eval', '--model', truncated], /model\.safetensors: truncated/);
+    const corrupt = edited((dir) => {
+      const fd = openSync(join(dir, 'model.safetensors'), 'r+');
+      writeSync(fd, Buffer.from('garbage!'), 0, 8, 12);
+      closeSync(fd);
+    });
+    check.corrupt = refusals.add(['eval', '--model', corrupt], /model\.safetensors: corrupt/);
+    const mismatch = edited((dir) => editJson(join(dir, 'config.json'), (c) => ({ ...c, intermediate_size: 512 })));
+    check.mismatch = refusals.add(['eval', '--model', mismatch], /config and weights do not match/);
+    const notJson = edited((dir) => writeFileSync(join(dir, 'config.json'), '{ not json'));
+    check.notJson = refusals.add(['eval', '--model', notJson], /config\.json: not valid JSON/);
+    const tokenizer = (from: string, to: string, all: boolean) =>
+      edited((dir) => {
+        const file = join(dir, 'tokenizer.json');
+        const text = readFileSync(file, 'utf8');
+        writeFileSync(file, all ? text.replaceAll(from, to) : text.replace(from, to));
+      });
+    check.noContent = refusals.add(
+      ['eval', '--model', tokenizer('"content"', '"contenu"', true), '--limit', '2'],
+      /tokenizer\.json: added_tokens: an entry has no content string/,
+    );
+    check.normaliser = refusals.add(
+      ['eval', '--model', tokenizer('"BertNormalizer"', '"BertNormaliser"', false), '--limit', '2'],
       /tokenizer\.json .*: the tokenizer cannot be built from it \(Unknown Normalizer type: BertNormaliser\)/,
     );
-  });
-
-  test('a vocabulary id past vocab_size', () => {
-    const dir = copyModel(SPAM_MODEL);
-    const file = join(dir, 'tokenizer.json');
-    const tokenizer = JSON.parse(readFileSync(file, 'utf8'));
-    tokenizer.model.vocab.inc = 9028;
-    writeFileSync(file, JSON.stringify(tokenizer));
-    assertRefused(
-      ['eval', '--model', dir, '--limit', '2'],
+    const vocab = edited((dir) =>
+      editJson(join(dir, 'tokenizer.json'), (t) => {
+        (t as { model: { vocab: Record<string, number> } }).model.vocab.inc = 9028;
+        return t;
+      }),
+    );
+    check.vocab = refusals.add(
+      ['eval', '--model', vocab, '--limit', '2'],
       /tokenizer\.json: model\.vocab token "inc" has id 9028; ids must be integers from 0 to 7999/,
     );
-  });
-
-  test('a safetensors header that is null', () => {
-    const dir = copyModel(SPAM_MODEL);
-    const file = join(dir, 'model.safetensors');
-    const bytes = readFileSync(file);
-    Buffer.from('null'.padEnd(Number(bytes.readBigUInt64LE(0)))).copy(bytes, 8);
-    writeFileSync(file, bytes);
-    assertRefused(['eval', '--model', dir], /model\.safetensors: corrupt: the header is not a JSON object of tensors/);
-  });
-
-  test('a config with a huge hidden_size, refused before anything is allocated', () => {
-    const dir = copyModel(SPAM_MODEL);
-    const file = join(dir, 'config.json');
-    const config = JSON.parse(readFileSync(file, 'utf8'));
-    writeFileSync(file, JSON.stringify({ ...config, hidden_size: 8 * 2 ** 30 }));
-    assertRefused(['eval', '--model', dir], /config\.json: hidden_size: must be at most 65536 \(got 8589934592\)/);
-    writeFileSync(file, JSON.stringify({ ...config, max_position_embeddings: 4096 }, null, 2));
-    assertRefused(
-      ['eval', '--model', dir],
+    const nullHeader = edited((dir) => {
+      const file = join(dir, 'model.safetensors');
+      const bytes = readFileSync(file);
+      Buffer.from('null'.padEnd(Number(bytes.readBigUInt64LE(0)))).copy(bytes, 8);
+      writeFileSync(file, bytes);
+    });
+    check.nullHeader = refusals.add(
+      ['eval', '--model', nullHeader],
+      /model\.safetensors: corrupt: the header is not a JSON object of tensors/,
+    );
+    const huge = edited((dir) => editJson(join(dir, 'config.json'), (c) => ({ ...c, hidden_size: 8 * 2 ** 30 })));
+    check.huge = refusals.add(['eval', '--model', huge], /config\.json: hidden_size: must be at most 65536 \(got 8589934592\)/);
+    const positions = edited((dir) => editJson(join(dir, 'config.json'), (c) => ({ ...c, max_position_embeddings: 4096 }), 2));
+    check.positions = refusals.add(
+      ['eval', '--model', positions],
       /position_embeddings\.weight" has shape \[128, 256\] but .* implies \[4096, 256\]; config and weights do not match/,
     );
+    const lines = edited((dir) => writeFileSync(join(dir, 'config.json'), '{\n  "model_type": "bert",\n  "vocab_size": x8000\n}'));
+    check.lines = refusals.add(['eval', '--model', lines], /config\.json: not valid JSON/);
+    check.split = refusals.add(['eval', '--model', SPAM_MODEL, '--split', 'validation'], /unknown split "validation"/);
+    check.layers = refusals.add(['eval', '--model', SPAM_MODEL, '--layers', '9'], /--layers must be an integer from 1 to 4/);
+    check.limit = refusals.add(['eval', '--model', SPAM_MODEL, '--limit', 'ten'], /--limit takes a positive integer/);
+    refusals.run();
   });
 
-  test('a config that is not JSON, in a message V8 spreads over lines, is one line', () => {
-    const dir = copyModel(SPAM_MODEL);
-    writeFileSync(join(dir, 'config.json'), '{\n  "model_type": "bert",\n  "vocab_size": x8000\n}');
-    assertRefused(['eval', '--model', dir], /config\.json: not valid JSON/);
+  test('a model directory that does not exist', () => assertRefused(['eval', '--model', '/nonexistent/model'], /no such directory/));
+  test('a directory that is not a model', () => check.notModel());
+  test('a missing weights file', () => check.missing());
+  test('a truncated safetensors file', () => check.truncated());
+  test('a corrupt safetensors header', () => check.corrupt());
+  test('a config that does not match the weights', () => check.mismatch());
+  test('a config that is not JSON', () => check.notJson());
+  test('a tokenizer.json the tokenizer library cannot build', () => {
+    check.noContent();
+    check.normaliser();
   });
-
-  test('an unknown split', () => assertRefused(['eval', '--model', SPAM_MODEL, '--split', 'validation'], /unknown split "validation"/));
-  test('layers beyond the model', () =>
-    assertRefused(['eval', '--model', SPAM_MODEL, '--layers', '9'], /--layers must be an integer from 1 to 4/));
-  test('a non-numeric limit', () => assertRefused(['eval', '--model', SPAM_MODEL, '--limit', 'ten'], /--limit takes a positive integer/));
+  test('a vocabulary id past vocab_size', () => check.vocab());
+  test('a safetensors header that is null', () => check.nullHeader());
+  test('a config with a huge hidden_size, refused before anything is allocated', () => {
+    check.huge();
+    check.positions();
+  });
+  test('a config that is not JSON, in a message V8 spreads over lines, is one line', () => check.lines());
+  test('an unknown split', () => check.split());
+  test('layers beyond the model', () => check.layers());
+  test('a non-numeric limit', () => check.limit());
 });
 
 describe('the last resort for errors that reach the top', () => {

@@ -21,7 +21,7 @@ for (const [dir, task] of [
 ] as const) {
   describe(`engine on ${task}`, () => {
     let model: BertModel;
-    before(async () => (model = await BertModel.load(dir, { threads: 2 })));
+    before(async () => (model = await BertModel.load(dir, { threads: 1 })));
     after(() => model.release());
 
     test('matches the PyTorch reference logits within 1e-4 at full and reduced width and depth', async () => {
@@ -47,7 +47,7 @@ for (const [dir, task] of [
         .examples.slice(0, 64)
         .map((e) => model.tokenizer.encode(e.text));
       const batch = makeBatch(seqs);
-      assert.ok(splitRows(batch, rowsPerRun(2)).length > 1, `${batch.size} x ${batch.length} tokens fit one run`);
+      assert.ok(splitRows(batch, rowsPerRun(1)).length > 1, `${batch.size} x ${batch.length} tokens fit one run`);
       const whole = await model.logits(batch, 3, 5);
       const L = model.config.labels.length;
       for (let i = 0; i < seqs.length; i += 9)
@@ -80,7 +80,7 @@ for (const [dir, task] of [
       ]) {
         const session = await ort.InferenceSession.create(
           monolithicGraph(model.config, model.weights!, n, m),
-          sessionOptions({ threads: 2 }),
+          sessionOptions({ threads: 1 }),
         );
         const dims = [batch.size, batch.length];
         const out = await session.run({
@@ -107,7 +107,7 @@ for (const [dir, task] of [
 }
 
 test('spam: the 50 %-width submodel is within 3 points of the full model on dev', async () => {
-  const model = await BertModel.load(SPAM_MODEL, { threads: 2 });
+  const model = await BertModel.load(SPAM_MODEL, { threads: 1 });
   const dev = loadTask('spam', 'dev').examples;
   const full = await evaluate(model, dev, { layers: model.config.layers, slices: model.config.slices });
   const half = await evaluate(model, dev, { layers: model.config.layers, slices: model.config.slices / 2 });

@@ -7,7 +7,8 @@ import { BertModel, type ReferenceLayer } from '../engine/families/bert/model.js
 import { makeBatch } from '../engine/families/bert/batch.js';
 import { uniformConfiguration, type Configuration } from '../engine/families/bert/configuration.js';
 import { loadTask } from '../engine/families/bert/datasets.js';
-import { ShardStore, writeStore } from '../engine/families/bert/shard-store.js';
+import type { ShardStore } from '../engine/families/bert/shard-store.js';
+import { openStore } from '../engine/families/bert/open.js';
 import { ExperimentStore } from '../engine/store/db.js';
 import { SPAM_MODEL, tempDir } from './helpers.js';
 
@@ -26,8 +27,9 @@ describe('importance profiling', () => {
   let opts: Omit<ProfileOptions, 'method'>;
   const fresh = (name: string) => ExperimentStore.open(join(tempDir(), `${name}.db`));
   before(async () => {
-    store = writeStore(SPAM_MODEL, join(tempDir(), 'store'), [2, 32]);
-    model = await BertModel.create(store.dir, store.config, store.base(), { threads: 2 });
+    // The fixture's store in the cache the test files share (it holds 2 and 32 bits among others).
+    store = openStore(SPAM_MODEL);
+    model = await BertModel.create(store.dir, store.config, store.base(), { threads: 1 });
     opts = { layers: 4, slices: 8, high: 32, low: 2, modelChecksum: store.checksum };
   });
   after(() => model.release());

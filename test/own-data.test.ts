@@ -21,7 +21,8 @@ import { loadTask, SPAM_LABELS } from '../engine/families/bert/datasets.js';
 import { BertModel } from '../engine/families/bert/model.js';
 import { ExperimentStore } from '../engine/store/db.js';
 import { WorkbenchService } from '../engine/workbench/service.js';
-import { ROOT, shardlab, shardlabJson, SPAM_MODEL, tempDir, TEST_HOME } from './helpers.js';
+import { ROOT, shardlab, SPAM_MODEL, tempDir, TEST_HOME } from './helpers.js';
+import { shardlabInOneProcess } from './refusals.js';
 
 const dir = tempDir();
 const csvField = (s: string) => `"${s.replaceAll('"', '""')}"`;
@@ -218,8 +219,14 @@ describe('sentence pairs on the spam model', () => {
 
 describe('shardlab eval --data', () => {
   test('reports the same accuracy and interval as --task spam on the same rows', () => {
-    const own = shardlabJson('eval', '--model', SPAM_MODEL, '--data', spamCsv, '--json');
-    const task = shardlabJson('eval', '--model', SPAM_MODEL, '--task', 'spam', '--limit', '40', '--json');
+    // Both by the CLI's main in one process (refusals.ts); the other tests here run eval through bin/shardlab.js.
+    const [own, task] = shardlabInOneProcess([
+      ['eval', '--model', SPAM_MODEL, '--data', spamCsv, '--json'],
+      ['eval', '--model', SPAM_MODEL, '--task', 'spam', '--limit', '40', '--json'],
+    ]).map((r) => {
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as Record<string, unknown>;
+    });
     assert.equal(own.examples, 40);
     assert.equal(own.accuracy, task.accuracy);
     assert.deepEqual(own.accuracyInterval, task.accuracyInterval);
@@ -229,20 +236,21 @@ describe('shardlab eval --data', () => {
   test('sweep --data measures every configuration on the file and stores the sweep under its task key; not with --queue', () => {
     const db = join(tempDir(), 'sweep.db');
     const args = ['sweep', '--model', SPAM_MODEL, '--socs', 'odroid-n2plus', '--targets-ms', '120', '--planners', 'sti-uniform'];
-    const s = shardlabJson<{ rows: { accuracy: number; examples: number }[]; spec: { data: string } }>(
-      ...args,
-      '--data',
-      spamCsv,
-      '--db',
-      db,
-      '--json',
-    );
+    // The sweep and the listing by the CLI's main in one process (refusals.ts); the refusal below through bin/shardlab.js.
+    const [swept, list] = shardlabInOneProcess([
+      [...args, '--data', spamCsv, '--db', db, '--json'],
+      ['sweeps', '--db', db, '--json'],
+    ]).map((r) => {
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as unknown;
+    });
+    const s = swept as { rows: { accuracy: number; examples: number }[]; spec: { data: string } };
     assert.equal(s.spec.data, spamCsv);
     assert.deepEqual(
       s.rows.map((r) => [r.accuracy, r.examples]),
       [[0.925, 40]],
     );
-    const listed = shardlabJson<{ task: string }[]>('sweeps', '--db', db, '--json');
+    const listed = list as { task: string }[];
     assert.match(listed[0].task, /^data:[0-9a-f]{16}$/);
     const store = ExperimentStore.open(db);
     assert.equal(store.getDataFile(readDataFile(spamCsv).hash)?.assignment, 'd'.repeat(40));

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BertModel } from '../engine/families/bert/model.js';
 import { makeBatch } from '../engine/families/bert/batch.js';
 import { ensureShapeModel } from '../engine/families/bert/shape-model.js';
 import { VirtualClock } from '../engine/pipeline/clock.js';
-import { executePlan as execute } from '../engine/families/bert/program.js';
+import { dryRunPlan } from '../engine/families/bert/dry-run.js';
 import { paradigmPlan } from '../engine/families/bert/plan/plan.js';
 import { uniformConfiguration } from '../engine/families/bert/configuration.js';
 import { writeStore } from '../engine/families/bert/shard-store.js';
@@ -16,18 +15,17 @@ import { TEST_HOME, tempDir } from './helpers.js';
 test('STI §12 sanity check: fp32 layerwise pipelining of shape-only bert-base on odroid-n2plus stalls about 220 ms per layer', async () => {
   process.env.SHARDLAB_HOME = TEST_HOME;
   const store = writeStore(ensureShapeModel('bert-base'), join(tempDir(), 'store'), [32]);
-  const model = await BertModel.create(store.dir, store.config, store.base(), { threads: 2 });
   const profile = getSocProfile('odroid-n2plus');
   const ids = Int32Array.from({ length: 128 }, (_, i) => (i === 0 ? 2 : i === 127 ? 3 : 5 + i));
-  const r = await execute({
+  // Modeled stalls only: the executor runs dry (every task takes its modeled time, nothing is computed);
+  // sweep-scale.test holds a dry run's timeline equal to the real run's.
+  const r = await dryRunPlan({
     plan: paradigmPlan('layerwise', uniformConfiguration(12, 12, 32)),
     store,
-    model,
     cost: new CostModel(profile, resolveSettings(profile)),
     clock: new VirtualClock(),
     batch: makeBatch([ids]),
   });
-  await model.release();
   const stalls = Array.from(
     { length: 12 },
     (_, l) => r.events.filter((e) => e.stage === 'stall' && e.layer === l).reduce((a, e) => a + e.end - e.start, 0) / 1000,

@@ -14,6 +14,7 @@ import { runSweep } from '../engine/sweep/sweep.js';
 import { rowsWithoutEvents } from '../engine/sweep/table.js';
 import type { SweepRow, SweepSpec } from '../engine/sweep/types.js';
 import { ROOT, shardlab, SOTU_MODEL, SPAM_MODEL, TEST_HOME, tempDir } from './helpers.js';
+import { assertAllRefused } from './refusals.js';
 import { emptyRedisDb, redisMissing, stopOwnRedis, TestRedis } from './redis.js';
 
 process.env.SHARDLAB_HOME = TEST_HOME;
@@ -220,8 +221,11 @@ describe('queue flags refused with one line, nothing stored lost', () => {
   test('a URL that is not Redis, a Redis that does not answer, an unknown --resume id, --concurrency 0', () => {
     const db = join(tempDir(), 'flags.db');
     refused(shardlab(...SWEEP_ARGS, '--db', db, '--queue', 'http://localhost:6379'), /--queue .*redis:\/\/HOST:PORT/);
-    refused(shardlab(...SWEEP_ARGS, '--db', db, '--queue', 'redis://127.0.0.1:1'), /cannot reach Redis/);
-    refused(shardlab('sweep', '--resume', '99', '--db', db), /no queued sweep 99/);
-    refused(shardlab('worker', '--queue', 'redis://127.0.0.1:1', '--concurrency', '0'), /--concurrency takes a positive integer/);
+    // The rest through the CLI's main in one process (refusals.ts), each checked as above (and for an empty stdout).
+    assertAllRefused([
+      [[...SWEEP_ARGS, '--db', db, '--queue', 'redis://127.0.0.1:1'], /cannot reach Redis/],
+      [['sweep', '--resume', '99', '--db', db], /no queued sweep 99/],
+      [['worker', '--queue', 'redis://127.0.0.1:1', '--concurrency', '0'], /--concurrency takes a positive integer/],
+    ]);
   });
 });

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT, TEST_HOME } from './helpers.js';
+
+/**
+ * Bad input, as assertRefused (refused.ts) checks it: exit code 2, one line on stderr naming the problem,
+ * no stack trace, nothing on stdout; for several commands, run by the CLI's main one after another in one
+ * process (refusals-runner.ts) instead of a process each. A file using it keeps at least one refusal
+ * through assertRefused, so the path through bin/shardlab.js stays checked.
+ */
+interface Result {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Several commands run by the CLI's main one after another in one process: each one's exit code, stdout and stderr. */
+export function shardlabInOneProcess(cases: string[][], env: NodeJS.ProcessEnv = {}, cwd?: string): Result[] {
+  return runAll(cases, env, cwd);
+}
+
+/** Commands that must each succeed (exit 0) and print one JSON value, run as shardlabInOneProcess runs them; the values. */
+export function jsonInOneProcess<T = Record<string, unknown>>(cases: string[][]): T[] {
+  return runAll(cases, {}).map((r, i) => {
+    assert.equal(r.status, 0, `shardlab ${cases[i].join(' ')}: exit ${r.status}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  });
+}
+
+function runAll(cases: string[][], env: NodeJS.ProcessEnv, cwd?: string): Result[] {
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist/test/refusals-runner.js'), '--cases', JSON.stringify(cases)], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, SHARDLAB_HOME: TEST_HOME, ...env },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const results = JSON.parse(r.stdout) as Result[];
+  assert.equal(results.length, cases.length);
+  return results;
+}
+
+function check(args: string[], pattern: RegExp, { status, stdout, stderr }: Result): void {
+  const what = `shardlab ${args.join(' ')}`;
+  assert.equal(status, 2, `${what}: exit ${status}: ${stderr}`);
+  const lines = stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `${what}: ${stderr}`);
+  assert.match(lines[0], pattern, what);
+  assert.doesNotMatch(stderr, /\n\s+at /, what);
+  assert.equal(stdout, '', what);
+}
+
+/** Checks every case as assertRefused does, all run in one process. */
+export function assertAllRefused(cases: [args: string[], pattern: RegExp][], env: NodeJS.ProcessEnv = {}): void {
+  const results = runAll(
+    cases.map(([args]) => args),
+    env,
+  );
+  cases.forEach(([args, pattern], i) => check(args, pattern, results[i]));
+}
+
+/** Refusals gathered first (add), run together in one process (run), each checked by its own test (the function add returns). */
+export class Refusals {
+  private readonly cases: [string[], RegExp][] = [];
+  private results?: Result[];
+
+  add(args: string[], pattern: RegExp): () => void {
+    const i = this.cases.push([args, pattern]) - 1;
+    return () => {
+      assert.ok(this.results, 'the refusals were not run');
+      check(args, pattern, this.results[i]);
+    };
+  }
+
+  run(env: NodeJS.ProcessEnv = {}): void {
+    this.results = runAll(
+      this.cases.map(([args]) => args),
+      env,
+    );
+  }
+}
