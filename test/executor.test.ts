@@ -128,6 +128,15 @@ describe('pipelined executor on the spam fixture', () => {
       const key = (e: TraceEvent) => `${e.stage}/${e.layer}/${e.slice}/${e.start.toFixed(3)}/${e.end.toFixed(3)}`;
       assert.deepEqual(p.events.map(key).sort(), r.events.map(key).sort(), `${plan.planner} on ${soc}`);
       assert.ok(Math.abs(p.makespanUs - r.makespanUs) < 1e-6);
+      // The makespan and stall a prediction reports before its events are placed are those of its events, and JSON carries them.
+      const stall = p.events.reduce((a, e) => a + (e.stage === 'stall' ? e.end - e.start : 0), 0);
+      assert.equal(p.stallUs, stall);
+      assert.equal(p.makespanUs, Math.max(...p.events.map((e) => e.end)));
+      assert.deepEqual(JSON.parse(JSON.stringify(p)), {
+        events: JSON.parse(JSON.stringify(p.events)),
+        makespanUs: p.makespanUs,
+        stallUs: p.stallUs,
+      });
     }
   });
 

@@ -250,14 +250,29 @@ function event(
  */
 export function predict(p: Program): Timeline {
   const { makespanUs, stallUs } = place(new Schedule(p, undefined, false));
-  let events: TraceEvent[] | undefined;
-  return {
-    makespanUs,
-    stallUs,
-    get events() {
-      return (events ??= place(new Schedule(p)).events);
-    },
-  };
+  return new PredictedTimeline(p, makespanUs, stallUs);
+}
+
+/**
+ * A class, not an object literal with a getter: V8 made each such literal a slow object, and a plan took
+ * 3× longer. JSON (the engine process's replies) carries the events through toJSON.
+ */
+class PredictedTimeline implements Timeline {
+  private placed?: TraceEvent[];
+
+  constructor(
+    private readonly program: Program,
+    readonly makespanUs: number,
+    readonly stallUs: number,
+  ) {}
+
+  get events(): TraceEvent[] {
+    return (this.placed ??= place(new Schedule(this.program)).events);
+  }
+
+  toJSON(): Timeline {
+    return { events: this.events, makespanUs: this.makespanUs, stallUs: this.stallUs };
+  }
 }
 
 function place(s: Schedule): Timeline {

@@ -163,8 +163,8 @@ export function planSti(input: PlannerInput, o: StiOptions = { upgrade: true }):
 function outcomeOf(input: PlannerInput, costs: ShardCosts, p: SubmodelPlan): PlanOutcome {
   const size = p.n * p.m;
   const units: PlanUnit[] = new Array(size);
-  const bytes = new Float64Array(size);
-  const unitMs = { ioMs: new Float64Array(size), decompressMs: new Float64Array(size) };
+  const bytes: number[] = new Array(size);
+  const unitMs: { ioMs: number[]; decompressMs: number[] } = { ioMs: new Array(size), decompressMs: new Array(size) };
   for (let l = 0, i = 0; l < p.n; l++)
     for (let s = 0; s < p.m; s++, i++) {
       const bits = costs.rungs[p.rung[i]];
