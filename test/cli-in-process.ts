@@ -5,8 +5,9 @@
  * and keep a spawned run (helpers.ts's shardlab) for the process path itself.
  */
 import assert from 'node:assert/strict';
-import { main } from '../engine/cli/main.js';
+import { runMain } from './cli-capture.js';
 import { shardlab, TEST_HOME, type CliResult } from './helpers.js';
+import { checkRefused } from './refused.js';
 
 /**
  * Under `node --test` (Node 20) the file's test events go to stdout as binary chunks (the v8 serializer);
@@ -21,29 +22,11 @@ export async function shardlabHere(...args: string[]): Promise<CliResult> {
   if (!SERIALIZED) return shardlab(...args);
   assert.ok(!running, 'one in-process shardlab at a time');
   running = true;
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdout = process.stdout.write;
-  const stderr = process.stderr.write;
   const home = process.env.SHARDLAB_HOME;
-  const capture =
-    (into: string[], through?: typeof process.stdout.write) =>
-    (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
-      if (typeof chunk !== 'string' && through) return through.call(process.stdout, chunk, ...(rest as [])) as boolean;
-      into.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      done?.();
-      return true;
-    };
-  process.stdout.write = capture(out, stdout) as typeof process.stdout.write;
-  process.stderr.write = capture(err) as typeof process.stderr.write;
   process.env.SHARDLAB_HOME = TEST_HOME;
   try {
-    const status = await main(args);
-    return { status, stdout: out.join(''), stderr: err.join('') };
+    return await runMain(args, true);
   } finally {
-    process.stdout.write = stdout;
-    process.stderr.write = stderr;
     if (home === undefined) delete process.env.SHARDLAB_HOME;
     else process.env.SHARDLAB_HOME = home;
     running = false;
@@ -57,13 +40,7 @@ export async function shardlabHereJson<T = Record<string, unknown>>(...args: str
   return JSON.parse(r.stdout) as T;
 }
 
-/** refused.ts's assertRefused, in process: exit code 2, one line on stderr, no stack trace, nothing on stdout. */
+/** refused.ts's checks, in process: exit code 2, one line on stderr, no stack trace, nothing on stdout. */
 export async function assertRefusedHere(args: string[], pattern: RegExp): Promise<void> {
-  const r = await shardlabHere(...args);
-  assert.equal(r.status, 2, `exit ${r.status}: ${r.stderr}`);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0], pattern);
-  assert.doesNotMatch(r.stderr, /\n\s+at /);
-  assert.equal(r.stdout, '');
+  checkRefused(args, pattern, await shardlabHere(...args));
 }

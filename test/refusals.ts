@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT, TEST_HOME } from './helpers.js';
+import { checkRefused } from './refused.js';
 
 /**
  * Bad input, as assertRefused (refused.ts) checks it: exit code 2, one line on stderr naming the problem,
@@ -40,23 +41,13 @@ function runAll(cases: string[][], env: NodeJS.ProcessEnv, cwd?: string): Result
   return results;
 }
 
-function check(args: string[], pattern: RegExp, { status, stdout, stderr }: Result): void {
-  const what = `shardlab ${args.join(' ')}`;
-  assert.equal(status, 2, `${what}: exit ${status}: ${stderr}`);
-  const lines = stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `${what}: ${stderr}`);
-  assert.match(lines[0], pattern, what);
-  assert.doesNotMatch(stderr, /\n\s+at /, what);
-  assert.equal(stdout, '', what);
-}
-
 /** Checks every case as assertRefused does, all run in one process. */
 export function assertAllRefused(cases: [args: string[], pattern: RegExp][], env: NodeJS.ProcessEnv = {}): void {
   const results = runAll(
     cases.map(([args]) => args),
     env,
   );
-  cases.forEach(([args, pattern], i) => check(args, pattern, results[i]));
+  cases.forEach(([args, pattern], i) => checkRefused(args, pattern, results[i]));
 }
 
 /** Refusals gathered first (add), run together in one process (run), each checked by its own test (the function add returns). */
@@ -68,7 +59,7 @@ export class Refusals {
     const i = this.cases.push([args, pattern]) - 1;
     return () => {
       assert.ok(this.results, 'the refusals were not run');
-      check(args, pattern, this.results[i]);
+      checkRefused(args, pattern, this.results[i]);
     };
   }
 
