@@ -153,7 +153,9 @@ export class Schedule {
     this.endUs = Math.max(this.endUs, end);
     if (stage === 'stall') this.stalledUs += end - start;
     if (!this.record) return;
-    const e = event(stage, layer, slice, bits, bytes, start, end, token);
+    // One property order (a token only where there is one), so the many events stay cheap.
+    const e: TraceEvent =
+      token === undefined ? { stage, layer, slice, bits, bytes, start, end } : { stage, layer, slice, bits, bytes, start, end, token };
     if (part !== undefined) e.part = part;
     this.events.push(e);
     this.onEvent?.(e);
@@ -227,20 +229,6 @@ export interface Task {
   token?: number;
   /** What part of a step the task is, where a step has several (RWKV: 'time-mix', 'predictor', 'ffn', …). */
   part?: string;
-}
-
-/** A trace event with one property order (a token only where there is one), so the many events stay cheap. */
-function event(
-  stage: TraceEvent['stage'],
-  layer: number,
-  slice: number,
-  bits: number,
-  bytes: number,
-  start: number,
-  end: number,
-  token: number | undefined,
-): TraceEvent {
-  return token === undefined ? { stage, layer, slice, bits, bytes, start, end } : { stage, layer, slice, bits, bytes, start, end, token };
 }
 
 /**
