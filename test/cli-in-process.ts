@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { runMain } from './cli-capture.js';
-import { shardlab, TEST_HOME, type CliResult } from './helpers.js';
+import { shardlab, succeededJson, TEST_HOME, type CliResult } from './helpers.js';
 import { checkRefused } from './refused.js';
 
 /**
@@ -35,9 +35,7 @@ export async function shardlabHere(...args: string[]): Promise<CliResult> {
 
 /** Runs a command that must succeed (exit 0) and print one JSON value; returns the value. */
 export async function shardlabHereJson<T = Record<string, unknown>>(...args: string[]): Promise<T> {
-  const r = await shardlabHere(...args);
-  assert.equal(r.status, 0, `shardlab ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
+  return succeededJson<T>(args, await shardlabHere(...args));
 }
 
 /** refused.ts's checks, in process: exit code 2, one line on stderr, no stack trace, nothing on stdout. */

@@ -63,7 +63,11 @@ export function shardlab(...args: string[]): CliResult {
 
 /** Runs a command that must succeed (exit 0) and print one JSON value; returns the value. */
 export function shardlabJson<T = Record<string, unknown>>(...args: string[]): T {
-  const r = shardlab(...args);
+  return succeededJson<T>(args, shardlab(...args));
+}
+
+/** What a command that must succeed (exit 0) printed, as the one JSON value it must be. */
+export function succeededJson<T>(args: string[], r: CliResult): T {
   assert.equal(r.status, 0, `shardlab ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT, TEST_HOME } from './helpers.js';
+import { ROOT, succeededJson, TEST_HOME, type CliResult } from './helpers.js';
 import { checkRefused } from './refused.js';
 
 /**
@@ -10,40 +10,28 @@ import { checkRefused } from './refused.js';
  * process (refusals-runner.ts) instead of a process each. A file using it keeps at least one refusal
  * through assertRefused, so the path through bin/shardlab.js stays checked.
  */
-interface Result {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** Several commands run by the CLI's main one after another in one process: each one's exit code, stdout and stderr. */
-export function shardlabInOneProcess(cases: string[][], env: NodeJS.ProcessEnv = {}, cwd?: string): Result[] {
-  return runAll(cases, env, cwd);
-}
-
-/** Commands that must each succeed (exit 0) and print one JSON value, run as shardlabInOneProcess runs them; the values. */
-export function jsonInOneProcess<T = Record<string, unknown>>(cases: string[][]): T[] {
-  return runAll(cases, {}).map((r, i) => {
-    assert.equal(r.status, 0, `shardlab ${cases[i].join(' ')}: exit ${r.status}: ${r.stderr}`);
-    return JSON.parse(r.stdout) as T;
-  });
-}
-
-function runAll(cases: string[][], env: NodeJS.ProcessEnv, cwd?: string): Result[] {
+export function shardlabInOneProcess(cases: string[][], env: NodeJS.ProcessEnv = {}, cwd?: string): CliResult[] {
   const r = spawnSync(process.execPath, [join(ROOT, 'dist/test/refusals-runner.js'), '--cases', JSON.stringify(cases)], {
     cwd,
     encoding: 'utf8',
     env: { ...process.env, SHARDLAB_HOME: TEST_HOME, ...env },
   });
   assert.equal(r.status, 0, r.stderr);
-  const results = JSON.parse(r.stdout) as Result[];
+  const results = JSON.parse(r.stdout) as CliResult[];
   assert.equal(results.length, cases.length);
   return results;
 }
 
+/** Commands that must each succeed (exit 0) and print one JSON value, run as shardlabInOneProcess runs them; the values. */
+export function jsonInOneProcess<T = Record<string, unknown>>(cases: string[][]): T[] {
+  return shardlabInOneProcess(cases).map((r, i) => succeededJson<T>(cases[i], r));
+}
+
 /** Checks every case as assertRefused does, all run in one process. */
 export function assertAllRefused(cases: [args: string[], pattern: RegExp][], env: NodeJS.ProcessEnv = {}): void {
-  const results = runAll(
+  const results = shardlabInOneProcess(
     cases.map(([args]) => args),
     env,
   );
@@ -53,7 +41,7 @@ export function assertAllRefused(cases: [args: string[], pattern: RegExp][], env
 /** Refusals gathered first (add), run together in one process (run), each checked by its own test (the function add returns). */
 export class Refusals {
   private readonly cases: [string[], RegExp][] = [];
-  private results?: Result[];
+  private results?: CliResult[];
 
   add(args: string[], pattern: RegExp): () => void {
     const i = this.cases.push([args, pattern]) - 1;
@@ -64,7 +52,7 @@ export class Refusals {
   }
 
   run(env: NodeJS.ProcessEnv = {}): void {
-    this.results = runAll(
+    this.results = shardlabInOneProcess(
       this.cases.map(([args]) => args),
       env,
     );
