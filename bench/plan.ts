@@ -106,12 +106,12 @@ function time(planner: string, i: PlannerInput): { times: number[]; outcome: Pla
 const ms = (x: number) => (x < 10 ? x.toFixed(3) : x.toFixed(0));
 
 let sink: unknown;
-/** One run of the floor: about what a bert-large STI plan allocates (~115 KB of small objects: V8's sampling heap profiler), nothing else. */
+/** One run of the floor: about what a bert-large STI plan allocates (~55 KB of small objects: V8's sampling heap profiler), nothing else. */
 function allocateOnly(): void {
-  const events = new Array(300);
-  for (let i = 0; i < 300; i++) events[i] = { stage: 'io', layer: i, slice: i & 15, bits: 4, bytes: i * 3, start: i * 1.5, end: i * 2.5 };
+  const events = new Array(150);
+  for (let i = 0; i < 150; i++) events[i] = { stage: 'io', layer: i, slice: i & 15, bits: 4, bytes: i * 3, start: i * 1.5, end: i * 2.5 };
   const small: { x: number; y: number }[] = [];
-  for (let i = 0; i < 1000; i++) small.push({ x: i * 0.5, y: i });
+  for (let i = 0; i < 500; i++) small.push({ x: i * 0.5, y: i });
   sink = [events, small];
 }
 
@@ -232,7 +232,7 @@ const timedPoints = Math.max(0, ...PLANNERS.filter((p) => p !== 'optimal').map((
 if (timedPoints) {
   const f = allocationFloor(timedPoints);
   console.log(
-    `floor: a loop that only allocates what a bert-large plan does (~115 KB of small objects a run), ${rounds} runs × ${timedPoints} points: ` +
+    `floor: a loop that only allocates what a bert-large plan does (~55 KB of small objects a run), ${rounds} runs × ${timedPoints} points: ` +
       `median ${ms(f.median)} ms, p99 over 1 ms at ${f.over} of ${timedPoints} points (worst ${ms(f.worstP99)} ms): collections alone`,
   );
 }

@@ -27,12 +27,15 @@ class StepClock extends RealClock {
  * when the thread is free, after `readMs` of its own.
  */
 async function run(computeMs: number, readMs: number) {
-  const unit = { slice: 0, bits: 32, bytes: 100, ioUs: 5000, decompressUs: 10 };
+  const unit = { slice: 0, bits: 32 };
   const program: Program = {
     units: [
       { ...unit, layer: 0, preload: true },
       { ...unit, layer: 1, preload: false },
     ],
+    bytes: [100, 100],
+    ioUs: [5000, 5000],
+    decompressUs: [10, 10],
     steps: [0, 1].map((layer) => ({ layer, needs: [layer], computeUs: 20_000, bytes: 100 })),
     cpuComputes: true,
     loadAllFirst: false,

@@ -78,7 +78,7 @@ export interface RunResult {
 
 export async function execute(input: ExecuteInput): Promise<RunResult> {
   const { program, work, clock } = input;
-  const { units, steps } = program;
+  const { units, steps, bytes } = program;
   const schedule = new Schedule(program, input.onEvent);
   const orders = laneOrders(program);
   const deps = dependencies(program);
@@ -96,7 +96,7 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
   units.forEach((u, i) => {
     if (!u.preload) return;
     data[i] = work.readResident(i);
-    memory.hold(u.bytes, 'weights');
+    memory.hold(bytes[i], 'weights');
     loaded[i].fire(0);
   });
   memory.add(0, input.activationBytes ?? 0, 'activations');
@@ -144,10 +144,10 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
   async function ioStage(): Promise<void> {
     measured.ioStartUs = clock.now();
     for (const i of orders.io) {
-      const { end } = await task(schedule.io, schedule.unitTask('io', i), units[i].ioUs, async () => {
+      const { end } = await task(schedule.io, schedule.unitTask('io', i), program.ioUs[i], async () => {
         data[i] = await work.read(i);
       });
-      memory.add(end, units[i].bytes, 'in-flight');
+      memory.add(end, bytes[i], 'in-flight');
       loaded[i].fire(end);
     }
     measured.ioEndUs = clock.now();
@@ -156,7 +156,7 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
   async function decompress(i: number): Promise<void> {
     const u = units[i];
     await waitFor(loaded[i], schedule.cpu, u);
-    const { end } = await task(schedule.cpu, schedule.unitTask('decompress', i), u.decompressUs, () => {
+    const { end } = await task(schedule.cpu, schedule.unitTask('decompress', i), program.decompressUs[i], () => {
       const s = owner[i];
       if (s >= 0 && !allocated[s]) {
         allocated[s] = 1;
@@ -165,7 +165,7 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
       work.decode(i, data[i]!);
     });
     if (!u.preload) {
-      memory.add(end, -u.bytes, 'in-flight');
+      memory.add(end, -bytes[i], 'in-flight');
       data[i] = undefined;
     }
     ready[i].fire(end);
@@ -217,7 +217,7 @@ export async function execute(input: ExecuteInput): Promise<RunResult> {
     persistentBytes: memory.persistent,
     peakTransientBytes: mem.peakTransient,
     peakBytes: memory.persistent + mem.peakTransient,
-    ioBytes: orders.io.reduce((a, i) => a + units[i].bytes, 0),
+    ioBytes: orders.io.reduce((a, i) => a + bytes[i], 0),
     measured,
     overruns,
   };

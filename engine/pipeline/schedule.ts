@@ -11,18 +11,12 @@
  */
 import type { TraceEvent } from './trace.js';
 
-/** A unit as the schedule sees it: where it belongs, its stored bytes and modeled durations. */
+/** A unit as the schedule sees it: where it belongs and whether it is preloaded (a plan's unit is one). */
 export interface ScheduledUnit {
   layer: number;
   slice: number;
   bits: number;
-  /** Stored bytes of the unit's file. */
-  bytes: number;
   preload: boolean;
-  /** Modeled IO time, µs. */
-  ioUs: number;
-  /** Modeled decompression time, µs. */
-  decompressUs: number;
   token?: number;
 }
 
@@ -39,7 +33,15 @@ export interface Step {
 }
 
 export interface Program {
-  units: ScheduledUnit[];
+  units: readonly ScheduledUnit[];
+  /**
+   * Each unit's stored bytes, modeled IO time and modeled decompression time, µs, by unit index: columns
+   * rather than fields of the units, so a program over a plan's units makes no object per unit (a large
+   * plan's prediction was mostly such objects).
+   */
+  bytes: ArrayLike<number>;
+  ioUs: ArrayLike<number>;
+  decompressUs: ArrayLike<number>;
   steps: Step[];
   /** The CPU computes (one lane for decompression and compute), or a GPU computes while the CPU decompresses. */
   cpuComputes: boolean;
@@ -58,8 +60,9 @@ export interface LaneOrders {
 
 /** Units each step waits for: its own, or every unit under load-then-execute. */
 export function dependencies(p: Program): number[][] {
+  if (!p.loadAllFirst) return p.steps.map((s) => s.needs);
   const all = p.units.map((_, i) => i);
-  return p.steps.map((s) => (p.loadAllFirst ? all : s.needs));
+  return p.steps.map(() => all);
 }
 
 /**
@@ -152,7 +155,21 @@ export class Schedule {
   ): void {
     this.endUs = Math.max(this.endUs, end);
     if (stage === 'stall') this.stalledUs += end - start;
-    if (!this.record) return;
+    if (this.record) this.push(stage, layer, slice, bits, bytes, start, end, token, part);
+  }
+
+  /** Records an event (apart from emit, which stays small enough to inline: its numbers then stay unboxed). */
+  private push(
+    stage: TraceEvent['stage'],
+    layer: number,
+    slice: number,
+    bits: number,
+    bytes: number,
+    start: number,
+    end: number,
+    token: number | undefined,
+    part: string | undefined,
+  ): void {
     // One property order (a token only where there is one), so the many events stay cheap.
     const e: TraceEvent =
       token === undefined ? { stage, layer, slice, bits, bytes, start, end } : { stage, layer, slice, bits, bytes, start, end, token };
@@ -176,13 +193,12 @@ export class Schedule {
     return { start, end };
   }
 
-  /** Unit i's IO or decompression ran on the lane for `us`; returns its end (finish without the task objects). */
-  finishUnit(lane: Lane, stage: 'io' | 'decompress', i: number, us: number): number {
+  /** Unit i's IO or decompression ran on the lane for `us` (finish without the task objects). */
+  finishUnit(lane: Lane, stage: 'io' | 'decompress', i: number, us: number): void {
     const u = this.program.units[i];
     const start = lane.cursor;
     lane.cursor = start + us;
-    this.emit(stage, u.layer, u.slice, u.bits, u.bytes, start, lane.cursor, u.token);
-    return lane.cursor;
+    this.emit(stage, u.layer, u.slice, u.bits, this.program.bytes[i], start, lane.cursor, u.token);
   }
 
   /** Step i computed on the lane for its modeled time. */
@@ -196,7 +212,7 @@ export class Schedule {
   /** The IO or decompression task of unit i. */
   unitTask(stage: 'io' | 'decompress', i: number): Task {
     const u = this.program.units[i];
-    return { stage, layer: u.layer, slice: u.slice, bits: u.bits, bytes: u.bytes, token: u.token };
+    return { stage, layer: u.layer, slice: u.slice, bits: u.bits, bytes: this.program.bytes[i], token: u.token };
   }
 
   /** The compute task of step i. */
@@ -267,9 +283,12 @@ function place(s: Schedule): Timeline {
   const p = s.program;
   const orders = laneOrders(p);
   const deps = dependencies(p);
-  const loaded = new Float64Array(p.units.length);
-  const ready = new Float64Array(p.units.length);
-  for (const i of orders.io) loaded[i] = s.finishUnit(s.io, 'io', i, p.units[i].ioUs);
+  const { loaded, ready } = unitTimes(p.units.length);
+  // A lane's cursor is read after each task rather than returned: a returned double was a heap number per task.
+  for (const i of orders.io) {
+    s.finishUnit(s.io, 'io', i, p.ioUs[i]);
+    loaded[i] = s.io.cursor;
+  }
   const compute = (lane: Lane, step: number) => {
     for (const d of deps[step]) s.waitUntil(lane, ready[d], p.steps[step]);
     s.finishStep(lane, step);
@@ -277,11 +296,24 @@ function place(s: Schedule): Timeline {
   for (const t of orders.cpu) {
     if (t.kind === 'compute') compute(s.cpu, t.step);
     else {
-      const u = p.units[t.unit];
-      s.waitUntil(s.cpu, loaded[t.unit], u);
-      ready[t.unit] = s.finishUnit(s.cpu, 'decompress', t.unit, u.decompressUs);
+      s.waitUntil(s.cpu, loaded[t.unit], p.units[t.unit]);
+      s.finishUnit(s.cpu, 'decompress', t.unit, p.decompressUs[t.unit]);
+      ready[t.unit] = s.cpu.cursor;
     }
   }
   for (const step of orders.gpu) compute(s.gpu, step);
   return s.timeline();
+}
+
+/**
+ * When each unit is loaded and ready, µs: place's working arrays, kept from one call to the next (place
+ * runs to its end before it runs again) because a planner predicts thousands of plans.
+ */
+const times = { loaded: new Float64Array(0), ready: new Float64Array(0) };
+
+function unitTimes(n: number): { loaded: Float64Array; ready: Float64Array } {
+  if (times.loaded.length < n) Object.assign(times, { loaded: new Float64Array(n), ready: new Float64Array(n) });
+  times.loaded.fill(0, 0, n);
+  times.ready.fill(0, 0, n);
+  return times;
 }

@@ -24,7 +24,7 @@ export interface GraphTask extends Task {
 
 /** The lanes of a two-lane run: the CPU computes, so its waits are stalls. */
 function schedule(onEvent?: (e: TraceEvent) => void): Schedule {
-  return new Schedule({ units: [], steps: [], cpuComputes: true, loadAllFirst: false }, onEvent);
+  return new Schedule({ units: [], bytes: [], ioUs: [], decompressUs: [], steps: [], cpuComputes: true, loadAllFirst: false }, onEvent);
 }
 
 const laneOf = (s: Schedule, t: GraphTask): Lane => (t.lane === 'io' ? s.io : s.cpu);

@@ -20,40 +20,42 @@ import { sliceLayer, type LayerWeights } from './weights.js';
 
 const US = 1000;
 
-export interface ProgramInput {
+interface ProgramShape {
   plan: Plan;
   cost: CostModel;
   shape: LayerShape;
   /** Sequence length the request computes. */
   seq: number;
-  /** Stored bytes of a unit's file. */
-  bytesOf: (u: PlanUnit) => number;
-  /** The units' modeled IO and decompression times (cost.ioMs, cost.decompressMs), by unit index, where the planner has them. */
-  unitMs?: { ioMs: ArrayLike<number>; decompressMs: ArrayLike<number> };
 }
 
-export function bertProgram({ plan, cost, shape, seq, bytesOf, unitMs }: ProgramInput): Program {
-  const units = plan.units.map((u, i) => {
-    const bytes = bytesOf(u);
-    return {
-      layer: u.layer,
-      slice: u.slice,
-      bits: u.bits,
-      bytes,
-      preload: u.preload,
-      ioUs: (unitMs ? unitMs.ioMs[i] : cost.ioMs(bytes)) * US,
-      decompressUs: (unitMs ? unitMs.decompressMs[i] : cost.decompressMs(u.bits, bytes)) * US,
-    };
-  });
+/** The units' stored bytes and modeled times, µs, by unit index. */
+export type UnitColumns = Pick<Program, 'bytes' | 'ioUs' | 'decompressUs'>;
+
+/** A plan's program: its units' columns from the planner's tables, or from each unit's stored bytes and the cost model. */
+export type ProgramInput = ProgramShape & ({ bytesOf: (u: PlanUnit) => number } | { columns: UnitColumns });
+
+export function bertProgram(input: ProgramInput): Program {
+  const { plan, cost, shape, seq } = input;
+  const columns = 'columns' in input ? input.columns : unitColumns(plan.units, cost, input.bytesOf);
   const needs: number[][] = Array.from({ length: plan.layers }, () => []);
   plan.units.forEach((u, i) => needs[u.layer].push(i));
   const computeUs = computeLayer(cost, shape, plan.slices, seq).totalMs * US;
   const bytes = fp32LayerBytes(shape, plan.slices);
   return {
-    units,
+    units: plan.units,
+    ...columns,
     steps: needs.map((n, layer) => ({ layer, needs: n, computeUs, bytes })),
     cpuComputes: cost.settings.computeUnit === 'cpu',
     loadAllFirst: plan.loadAllFirst,
+  };
+}
+
+function unitColumns(units: readonly PlanUnit[], cost: CostModel, bytesOf: (u: PlanUnit) => number): UnitColumns {
+  const bytes = units.map(bytesOf);
+  return {
+    bytes,
+    ioUs: bytes.map((b) => cost.ioMs(b) * US),
+    decompressUs: units.map((u, i) => cost.decompressMs(u.bits, bytes[i]) * US),
   };
 }
 

@@ -198,8 +198,10 @@ function sameScores(r: Ranking, importance: number[][] | undefined): boolean {
   const { layers, slices, scores } = r;
   for (let l = 0; l < layers; l++) {
     const row = importance?.[l];
+    // Read within the row only: a read past its end (undefined) made V8 box every score it compared.
+    const within = row ? Math.min(row.length, slices) : 0;
     for (let s = 0, k = l * slices; s < slices; s++, k++) {
-      const x = row?.[s] ?? 0;
+      const x = s < within ? (row![s] ?? 0) : 0;
       if (x !== scores[k] && !(x !== x && scores[k] !== scores[k])) return false;
     }
   }

@@ -14,11 +14,13 @@
 import type { Timeline } from '../../../pipeline/schedule.js';
 import type { CostModel } from '../../../soc/cost.js';
 import { computeLayer, type LayerShape } from '../cost.js';
-import { predictPlan, type ProgramInput } from '../program.js';
+import { predictPlan, type UnitColumns } from '../program.js';
 import { codecOfBits, overshootMs, type PlanUnit } from '../../../pipeline/plan.js';
 import { bertPlan, type Plan, type ShardPlan } from './plan.js';
 import { chargeMs, ShardCosts, type LayerTimes } from './shard-costs.js';
 import { SubmodelPlanner, type StiOptions, type SubmodelPlan } from './sti-submodel.js';
+
+const US = 1000;
 
 export type { StiOptions };
 
@@ -164,18 +166,19 @@ function outcomeOf(input: PlannerInput, costs: ShardCosts, p: SubmodelPlan): Pla
   const size = p.n * p.m;
   const units: PlanUnit[] = new Array(size);
   const bytes: number[] = new Array(size);
-  const unitMs: { ioMs: number[]; decompressMs: number[] } = { ioMs: new Array(size), decompressMs: new Array(size) };
+  const ioUs: number[] = new Array(size);
+  const decompressUs: number[] = new Array(size);
   for (let l = 0, i = 0; l < p.n; l++)
     for (let s = 0; s < p.m; s++, i++) {
       const bits = costs.rungs[p.rung[i]];
       const k = p.rows[i] + p.rung[i];
       units[i] = { layer: l, slice: s, bits, preload: p.preload[i] === 1, codec: codecOfBits(bits) };
       bytes[i] = costs.bytesAt[k];
-      unitMs.ioMs[i] = costs.ioAt[k];
-      unitMs.decompressMs[i] = costs.decompressMs(p.rows[i], p.rung[i]);
+      ioUs[i] = costs.ioAt[k] * US;
+      decompressUs[i] = costs.decompressMs(p.rows[i], p.rung[i]) * US;
     }
   const plan: Plan = { family: 'bert', planner: 'sti', layers: p.n, slices: p.m, units, loadAllFirst: false };
-  return predicted(input, plan, { bytesOf: (u) => bytes[u.layer * p.m + u.slice], unitMs });
+  return predicted(input, plan, { columns: { bytes, ioUs, decompressUs } });
 }
 
 function lowestPlan(input: PlannerInput, n: number, m: number): Plan {
@@ -196,7 +199,7 @@ export function outcome(input: PlannerInput, plan: Plan): PlanOutcome {
   return predicted(input, plan, { bytesOf: (s) => input.bytesOf(s.layer, s.slice, s.bits) });
 }
 
-function predicted(input: PlannerInput, plan: Plan, units: Pick<ProgramInput, 'bytesOf' | 'unitMs'>): PlanOutcome {
+function predicted(input: PlannerInput, plan: Plan, units: { bytesOf: (u: PlanUnit) => number } | { columns: UnitColumns }): PlanOutcome {
   const timeline = predictPlan({ plan, cost: input.cost, shape: input.shape, seq: input.seq, ...units });
   return { plan, predicted: timeline, overshootMs: overshootMs(timeline.makespanUs / 1000, input.targetMs) };
 }
