@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { presetConfig } from '../engine/families/bert/presets.js';
 import { UserError } from '../engine/core/errors.js';
-import { CostModel, resolveSettings } from '../engine/soc/cost.js';
+import { CostModel, costModelOf, resolveSettings } from '../engine/soc/cost.js';
 import { computeLayer, sliceWeightBytes, type LayerShape } from '../engine/families/bert/cost.js';
 import { getSocProfile } from '../engine/soc/load.js';
 import { shardlab } from './helpers.js';
@@ -41,6 +41,18 @@ test('throttles: fewer cores, a lower clock, the little cluster and an IO overri
   assert.ok(little.totalMs > two.totalMs);
   const io = new CostModel(odroid, resolveSettings(odroid, { ioMBps: 167.2 }));
   assert.ok(Math.abs(io.ioMs(28.3e6) - odroid.storage.requestLatencyMs.value - 169.26) < 0.1);
+});
+
+test('costModelOf gives the same cost model for the same profile values and settings, a new one when either changes', () => {
+  const fresh = () => getSocProfile('odroid-n2plus');
+  const a = costModelOf(fresh(), resolveSettings(odroid));
+  assert.equal(costModelOf(fresh(), resolveSettings(fresh())), a, 'a profile read again is the same cost model');
+  assert.notEqual(costModelOf(fresh(), resolveSettings(odroid, { cores: 1 })), a);
+  const edited = fresh();
+  edited.storage.readMBps.value *= 2;
+  const b = costModelOf(edited, resolveSettings(edited));
+  assert.notEqual(b, a);
+  assert.ok(b.ioMs(1e6) < a.ioMs(1e6), 'the edited profile is the one modeled');
 });
 
 test('a GPU profile computes on its GPU, faster than its CPU', () => {

@@ -44,6 +44,30 @@ export function resolveSettings(p: SocProfile, o: SettingsOverrides = {}): RunSe
   return { computeUnit, cluster: cluster.id, cores, clockGhz: o.clockGhz, ioMBps: o.ioMBps };
 }
 
+/** Cost models made by costModelOf, by their profile's and settings' values, most recent last. */
+const kept = new Map<string, CostModel>();
+const KEPT = 32;
+
+/**
+ * The cost model of a profile and settings: the same object while their values are the same. Planners
+ * keep their tables per cost model (families/bert/plan/shard-costs.ts), and the workbench reads the
+ * profiles again for every query (so an edited profile counts at once), which made every plan fill those
+ * tables again: a bert-large STI plan took 3–4× its time with them kept.
+ */
+export function costModelOf(profile: SocProfile, settings: RunSettings): CostModel {
+  const key = JSON.stringify([profile, settings]);
+  const known = kept.get(key);
+  if (known) {
+    kept.delete(key);
+    kept.set(key, known);
+    return known;
+  }
+  const made = new CostModel(profile, settings);
+  kept.set(key, made);
+  if (kept.size > KEPT) kept.delete(kept.keys().next().value!);
+  return made;
+}
+
 export class CostModel {
   readonly cluster: Cluster;
 

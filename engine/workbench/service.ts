@@ -25,7 +25,7 @@ import { executorThreads } from '../pipeline/executor.js';
 import { DEFAULT_BUFFER_KB, meetsTarget, type Plan } from '../pipeline/plan.js';
 import { chromeTrace, inFlightMemory, type TraceEvent } from '../pipeline/trace.js';
 import { renderReport } from '../report/report.js';
-import { CostModel, resolveSettings } from '../soc/cost.js';
+import { costModelOf, resolveSettings, type CostModel } from '../soc/cost.js';
 import { getSocProfile, loadSocProfileFiles, parseSocProfile, userSocsDir } from '../soc/load.js';
 import { ExperimentStore } from '../store/db.js';
 import { runSweep } from '../sweep/sweep.js';
@@ -285,7 +285,7 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
 
   private costOf(q: PlanQuery): CostModel {
     const profile = getSocProfile(q.soc);
-    return new CostModel(profile, resolveSettings(profile, q.settings ?? {}));
+    return costModelOf(profile, resolveSettings(profile, q.settings ?? {}));
   }
 
   /**
@@ -420,7 +420,7 @@ export class WorkbenchService implements Omit<WorkbenchApi, 'startJob' | 'cancel
   /** An SoC's cost model for RWKV: its CPU (RNN-mode steps are memory-bound; RWKV runs there, as on the command line). */
   private rwkvCost(soc: string): CostModel {
     const profile = getSocProfile(soc);
-    return new CostModel(profile, resolveSettings(profile, { computeUnit: 'cpu' }));
+    return costModelOf(profile, resolveSettings(profile, { computeUnit: 'cpu' }));
   }
 
   async rwkvWhatIf(q: RwkvQuery): Promise<RwkvWhatIfView> {

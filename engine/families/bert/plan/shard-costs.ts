@@ -214,11 +214,28 @@ function rankingFor(input: ShardCostInput): Ranking {
   if (!list) rankingsByGrid.set(key, (list = []));
   const at = list.findIndex((r) => r.layers === input.layers && r.slices === input.slices);
   if (at >= 0 && sameScores(list[at], input.importance)) return list[at];
+  const r = recentRanking(input) ?? rank(input);
+  if (at >= 0) list[at] = r;
+  else if (list.unshift(r) > RANKINGS_KEPT) list.pop();
+  return r;
+}
+
+/**
+ * The last rankings made, whatever grid they came from: a profile read again for every request (the
+ * workbench reads it from the experiment store per query) is a new grid with the same scores, and
+ * comparing them costs far less than ranking again.
+ */
+const recent: Ranking[] = [];
+
+function recentRanking(input: ShardCostInput): Ranking | undefined {
+  return recent.find((r) => r.layers === input.layers && r.slices === input.slices && sameScores(r, input.importance));
+}
+
+function rank(input: ShardCostInput): Ranking {
   const scores = scoresOf(input);
   const order = importanceOrder(scores);
   const r = { layers: input.layers, slices: input.slices, scores, order, layerOrder: layerOrderOf(order, input.layers, input.slices) };
-  if (at >= 0) list[at] = r;
-  else if (list.unshift(r) > RANKINGS_KEPT) list.pop();
+  if (recent.unshift(r) > RANKINGS_KEPT) recent.pop();
   return r;
 }
 
