@@ -193,12 +193,13 @@ export class Schedule {
     return { start, end };
   }
 
-  /** Unit i's IO or decompression ran on the lane for `us` (finish without the task objects). */
-  finishUnit(lane: Lane, stage: 'io' | 'decompress', i: number, us: number): void {
+  /** Unit i's IO or decompression ran on the lane for `us`; returns its end (finish without the task objects). */
+  finishUnit(lane: Lane, stage: 'io' | 'decompress', i: number, us: number): number {
     const u = this.program.units[i];
     const start = lane.cursor;
     lane.cursor = start + us;
     this.emit(stage, u.layer, u.slice, u.bits, this.program.bytes[i], start, lane.cursor, u.token);
+    return lane.cursor;
   }
 
   /** Step i computed on the lane for its modeled time. */
@@ -284,11 +285,7 @@ function place(s: Schedule): Timeline {
   const orders = laneOrders(p);
   const deps = dependencies(p);
   const { loaded, ready } = unitTimes(p.units.length);
-  // A lane's cursor is read after each task rather than returned: a returned double was a heap number per task.
-  for (const i of orders.io) {
-    s.finishUnit(s.io, 'io', i, p.ioUs[i]);
-    loaded[i] = s.io.cursor;
-  }
+  for (const i of orders.io) loaded[i] = s.finishUnit(s.io, 'io', i, p.ioUs[i]);
   const compute = (lane: Lane, step: number) => {
     for (const d of deps[step]) s.waitUntil(lane, ready[d], p.steps[step]);
     s.finishStep(lane, step);
@@ -297,8 +294,7 @@ function place(s: Schedule): Timeline {
     if (t.kind === 'compute') compute(s.cpu, t.step);
     else {
       s.waitUntil(s.cpu, loaded[t.unit], p.units[t.unit]);
-      s.finishUnit(s.cpu, 'decompress', t.unit, p.decompressUs[t.unit]);
-      ready[t.unit] = s.cpu.cursor;
+      ready[t.unit] = s.finishUnit(s.cpu, 'decompress', t.unit, p.decompressUs[t.unit]);
     }
   }
   for (const step of orders.gpu) compute(s.gpu, step);
