@@ -52,7 +52,7 @@ const KEPT = 32;
  * The cost model of a profile and settings: the same object while their values are the same. Planners
  * keep their tables per cost model (families/bert/plan/shard-costs.ts), and the workbench reads the
  * profiles again for every query (so an edited profile counts at once), which made every plan fill those
- * tables again: a bert-large STI plan took 3–4× its time with them kept.
+ * tables again: a bert-large STI plan took 2–4× as long as with them kept.
  */
 export function costModelOf(profile: SocProfile, settings: RunSettings): CostModel {
   const key = JSON.stringify([profile, settings]);
