@@ -18,7 +18,7 @@ import { familyOf, type FamilyModel, type PlannedRequest, type PlanningRequest, 
 import { VirtualClock } from '../pipeline/clock.js';
 import type { RunResult } from '../pipeline/executor.js';
 import { meetsTarget, type Plan } from '../pipeline/plan.js';
-import { CostModel, resolveSettings } from '../soc/cost.js';
+import { costModelOf, resolveSettings, type CostModel } from '../soc/cost.js';
 import { getSocProfile, loadSocProfiles } from '../soc/load.js';
 import type { SocProfile } from '../soc/profile.js';
 import type { ExperimentStore } from '../store/db.js';
@@ -103,7 +103,7 @@ export async function runSweep(asked: SweepSpec, db: ExperimentStore, o: SweepOp
     // The configuration hash of each distinct configuration key (hashing every point's plan would cost more).
     const hashes = new Map<string, string>();
     for (const profile of profiles) {
-      const cost = new CostModel(profile, resolveSettings(profile));
+      const cost = costModelOf(profile, resolveSettings(profile));
       // Identical plans on one SoC execute once.
       const runs = new Map<string, RunResult>();
       for (const targetMs of spec.targetsMs)
