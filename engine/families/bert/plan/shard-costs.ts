@@ -9,8 +9,8 @@
  * targets and buffers, sti-plus's two passes, the bench's rounds), so the tables outlive a request. Bytes,
  * times and charges are kept per cost model and bytesOf function, both taken to be pure (a CostModel's
  * fields are read-only; a new store or cost model is a new key, and request.ts gives each store one
- * bytesOf). The importance order is kept per importance grid and checked against its values on every
- * request, so a grid changed in place is ranked again.
+ * bytesOf). The importance order is kept by the grid's values, compared on every request, so a grid read
+ * again is not ranked again and a grid changed in place is.
  */
 import type { CostModel } from '../../../soc/cost.js';
 import { computeLayer, type LayerShape } from '../cost.js';
@@ -166,11 +166,6 @@ interface Ranking {
 }
 
 const tablesByCost = new WeakMap<CostModel, WeakMap<BytesOf, CostTables[]>>();
-const rankingsByGrid = new WeakMap<object, Ranking[]>();
-/** The key of the rankings of requests without an importance profile (every score 0). */
-const NO_IMPORTANCE: number[][] = [];
-/** Grids ranked per importance profile (a request's model, and sti-plus's submodel of it). */
-const RANKINGS_KEPT = 4;
 
 function tablesFor({ cost, bytesOf, bits }: ShardCostInput): CostTables {
   let byBytes = tablesByCost.get(cost);
@@ -208,35 +203,34 @@ function sameScores(r: Ranking, importance: number[][] | undefined): boolean {
   return true;
 }
 
-function rankingFor(input: ShardCostInput): Ranking {
-  const key = input.importance ?? NO_IMPORTANCE;
-  let list = rankingsByGrid.get(key);
-  if (!list) rankingsByGrid.set(key, (list = []));
-  const at = list.findIndex((r) => r.layers === input.layers && r.slices === input.slices);
-  if (at >= 0 && sameScores(list[at], input.importance)) return list[at];
-  const r = recentRanking(input) ?? rank(input);
-  if (at >= 0) list[at] = r;
-  else if (list.unshift(r) > RANKINGS_KEPT) list.pop();
-  return r;
-}
-
 /**
- * The last rankings made, whatever grid they came from: a profile read again for every request (the
- * workbench reads it from the experiment store per query) is a new grid with the same scores, and
- * comparing them costs far less than ranking again.
+ * The last rankings made, most recent first, found by their grid's size and scores: a profile read again for
+ * every request (the workbench reads it from the experiment store per query) is a new grid with the same
+ * scores, and a grid changed in place has new ones, so it is ranked again. Comparing scores costs far less
+ * than ranking.
  */
-const recent: Ranking[] = [];
+const rankings: Ranking[] = [];
+/** Grids ranked (the models' profiles, and sti-plus's submodels of them). */
+const RANKINGS_KEPT = 8;
 
-function recentRanking(input: ShardCostInput): Ranking | undefined {
-  return recent.find((r) => r.layers === input.layers && r.slices === input.slices && sameScores(r, input.importance));
+function rankingFor(input: ShardCostInput): Ranking {
+  const at = rankings.findIndex((r) => r.layers === input.layers && r.slices === input.slices && sameScores(r, input.importance));
+  if (at === 0) return rankings[0];
+  if (at < 0) {
+    const made = rank(input);
+    if (rankings.unshift(made) > RANKINGS_KEPT) rankings.pop();
+    return made;
+  }
+  const found = rankings[at];
+  rankings.copyWithin(1, 0, at);
+  rankings[0] = found;
+  return found;
 }
 
 function rank(input: ShardCostInput): Ranking {
   const scores = scoresOf(input);
   const order = importanceOrder(scores);
-  const r = { layers: input.layers, slices: input.slices, scores, order, layerOrder: layerOrderOf(order, input.layers, input.slices) };
-  if (recent.unshift(r) > RANKINGS_KEPT) recent.pop();
-  return r;
+  return { layers: input.layers, slices: input.slices, scores, order, layerOrder: layerOrderOf(order, input.layers, input.slices) };
 }
 
 /** One request's view of the shared tables: its grid, its cost model's bytes and charges, its importance order. */
